@@ -1,0 +1,47 @@
+import { type ImxSigner, type NormalizedSigner, normalizeSigner } from './signer.js';
+
+/** The three project-owner authentication headers. */
+export interface ImxAuthHeaders {
+  'x-imx-eth-address': string;
+  'x-imx-eth-signature': string;
+  'x-imx-eth-timestamp': string;
+}
+
+/** The current unix time in whole seconds. */
+export function unixSeconds(nowMs: number = Date.now()): number {
+  return Math.floor(nowMs / 1000);
+}
+
+/** Signs `timestamp` with an already-normalised signer and returns the three headers. */
+export async function signAuthHeaders(
+  signer: NormalizedSigner,
+  timestamp: string,
+): Promise<ImxAuthHeaders> {
+  const [address, signature] = await Promise.all([
+    signer.getAddress(),
+    signer.signMessage(timestamp),
+  ]);
+  return {
+    'x-imx-eth-address': address,
+    'x-imx-eth-signature': signature,
+    'x-imx-eth-timestamp': timestamp,
+  };
+}
+
+/**
+ * Builds the `x-imx-eth-*` headers for callers with their own HTTP stack: the signer's address,
+ * the timestamp (unix seconds as a decimal string; default now) and the EIP-191 signature of that
+ * timestamp string with v as `00`/`01`.
+ *
+ * @example
+ * ```ts
+ * const headers = await imxAuthHeaders(wallet);
+ * await fetch(url, { headers: { ...headers } });
+ * ```
+ */
+export async function imxAuthHeaders(
+  signer: ImxSigner,
+  options: { timestamp?: number | string } = {},
+): Promise<ImxAuthHeaders> {
+  return signAuthHeaders(normalizeSigner(signer), String(options.timestamp ?? unixSeconds()));
+}

@@ -1,0 +1,30 @@
+import { Signature } from 'ethers/crypto';
+import { hashMessage } from 'ethers/hash';
+import { recoverAddress } from 'ethers/transaction';
+
+/** What {@link verifyImxSignature} checks. */
+export interface ImxSignatureInput {
+  /** The claimed signer (`x-imx-eth-address`). */
+  address: string;
+  /** The signed message (`x-imx-eth-timestamp`). */
+  timestamp: string;
+  /** The signature (`x-imx-eth-signature`), with v as `00`/`01` or `1b`/`1c`. */
+  signature: string;
+}
+
+/**
+ * True when `signature` is the EIP-191 signature of `timestamp` by `address`. Addresses compare
+ * case-insensitively; both v forms are accepted. Never throws: garbage returns false. It does not
+ * check the timestamp's age; a server does that against its own clock.
+ */
+export function verifyImxSignature(input: ImxSignatureInput): boolean {
+  try {
+    const { address, timestamp, signature } = input;
+    if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
+    if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+    const recovered = recoverAddress(hashMessage(timestamp), Signature.from(signature));
+    return recovered.toLowerCase() === address.toLowerCase();
+  } catch {
+    return false;
+  }
+}

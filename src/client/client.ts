@@ -1,0 +1,337 @@
+import axios, { type AxiosInstance } from 'axios';
+import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidRequestError } from '../errors.js';
+import {
+  type CursorPage,
+  type Refresh,
+  type RefreshError,
+  type RefreshListItem,
+  toCursorPage,
+  toRefresh,
+  toRefreshError,
+  toRefreshListItem,
+} from '../wire/mappers.js';
+import type { RateLimit } from '../wire/rate-limit.js';
+import {
+  createRefreshResponseSchema,
+  refreshErrorsPageWireSchema,
+  refreshListPageWireSchema,
+  refreshWireSchema,
+} from '../wire/schemas.js';
+import { paginate } from './paginate.js';
+import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
+import { type ResponseInfo, Transport } from './transport.js';
+import {
+  assertCollectionAddress,
+  assertCursor,
+  assertDuration,
+  assertPageSize,
+  assertRefreshId,
+  assertTokenIds,
+} from './validate.js';
+import { pollUntilCompleted, type WaitForRefreshOptions } from './wait.js';
+
+/** Base URLs of the two Immutable X environments. */
+export const IMX_BASE_URLS = {
+  production: 'https://api.x.immutable.com',
+  sandbox: 'https://api.sandbox.x.immutable.com',
+} as const;
+
+/** An Immutable X environment. */
+export type ImxEnvironment = keyof typeof IMX_BASE_URLS;
+
+/** Options of {@link MetadataRefreshClient}. */
+export interface MetadataRefreshClientOptions {
+  /** Signs every request as the project owner: an ethers Signer/Wallet, a viem account or a hex private key. */
+  signer: ImxSigner;
+  /** `'production'` or `'sandbox'`. Give this or `baseURL`, not both. */
+  environment?: ImxEnvironment;
+  /** Any base URL instead of an environment, e.g. a local reference server. */
+  baseURL?: string;
+  /** Per-attempt timeout in ms. Default 30000. */
+  timeoutMs?: number;
+  /** Retries for safe calls (GETs, and a POST that provably was not sent). Default 2. */
+  maxRetries?: number;
+  /** Bring your own axios instance (interceptors, proxies). Its base URL is ignored. */
+  axiosInstance?: AxiosInstance;
+  /** Source of time for retries and waiting; inject one in tests. Default: the system clock. */
+  clock?: Clock;
+  /** Called after every HTTP response received, with its status and headers (logging, metrics). */
+  onResponse?: (info: ResponseInfo) => void;
+}
+
+/** Input of {@link MetadataRefreshClient.requestRefresh}. */
+export interface RequestRefreshParams {
+  /** The collection's contract address (`0x` + 40 hex). */
+  collectionAddress: string;
+  /** 1 to 1000 distinct, non-empty token ids. */
+  tokenIds: string[];
+  /** Abort the call. */
+  signal?: AbortSignal;
+}
+
+/** Result of {@link MetadataRefreshClient.requestRefresh}. */
+export interface RequestRefreshResult {
+  /** The receipt: pass it to `getRefresh`, `waitForRefresh`, `getRefreshErrors`. */
+  refreshId: string;
+  /** The project's budget after this request, from the response headers. */
+  rateLimit: RateLimit | undefined;
+}
+
+/** Paging options of the list calls. */
+export interface PageParams {
+  /** Rows per page (a positive integer; the server caps it). */
+  pageSize?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+  /** Abort the call. */
+  signal?: AbortSignal;
+}
+
+/** Options of the `iterate*` methods. */
+export interface IterateParams {
+  /** Rows fetched per request. */
+  pageSize?: number;
+  /** Stop iterating (the loop throws `AbortError`). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link MetadataRefreshClient.listRefreshes}. */
+export interface ListRefreshesParams extends PageParams {
+  /** Only refreshes of this collection. */
+  collectionAddress?: string;
+}
+
+/** Options of {@link MetadataRefreshClient.iterateRefreshes}. */
+export interface IterateRefreshesParams extends IterateParams {
+  /** Only refreshes of this collection. */
+  collectionAddress?: string;
+}
+
+const REFRESHES_PATH = '/v1/metadata-refreshes';
+
+function resolveBaseURL(options: MetadataRefreshClientOptions): string {
+  if (options.environment !== undefined && options.baseURL !== undefined) {
+    throw new InvalidRequestError('Give either environment or baseURL, not both');
+  }
+  if (options.environment !== undefined) {
+    const url = IMX_BASE_URLS[options.environment];
+    if (!url) {
+      throw new InvalidRequestError(
+        `environment must be 'production' or 'sandbox', got ${JSON.stringify(options.environment)}`,
+      );
+    }
+    return url;
+  }
+  if (options.baseURL === undefined) {
+    throw new InvalidRequestError('Give environment (production or sandbox) or baseURL');
+  }
+  let url: URL;
+  try {
+    url = new URL(options.baseURL);
+  } catch (cause) {
+    throw new InvalidRequestError(`baseURL is not a valid URL: ${options.baseURL}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidRequestError(`baseURL must be http or https, got ${url.protocol}`);
+  }
+  return options.baseURL.replace(/\/+$/, '');
+}
+
+/**
+ * A typed client of the Immutable X metadata refresh API.
+ *
+ * @example
+ * ```ts
+ * const client = new MetadataRefreshClient({ signer: wallet, environment: 'sandbox' });
+ * const { refreshId } = await client.requestRefresh({ collectionAddress, tokenIds: ['1', '2'] });
+ * const done = await client.waitForRefresh(refreshId);
+ * for await (const error of client.iterateRefreshErrors(refreshId)) console.log(error);
+ * ```
+ */
+export class MetadataRefreshClient {
+  /** The base URL requests go to. */
+  readonly baseURL: string;
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  #rateLimit: RateLimit | undefined;
+
+  constructor(options: MetadataRefreshClientOptions) {
+    if (!options || typeof options !== 'object') {
+      throw new InvalidRequestError('MetadataRefreshClient needs an options object');
+    }
+    this.baseURL = resolveBaseURL(options);
+    const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
+    const maxRetries = options.maxRetries ?? 2;
+    if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
+      throw new InvalidRequestError('maxRetries must be a non-negative integer');
+    }
+    this.#clock = options.clock ?? systemClock;
+    this.#transport = new Transport({
+      baseURL: this.baseURL,
+      signer: normalizeSigner(options.signer),
+      timeoutMs,
+      maxRetries,
+      axios: options.axiosInstance ?? axios.create(),
+      clock: this.#clock,
+      random: Math.random,
+      onRateLimit: (rateLimit) => {
+        this.#rateLimit = rateLimit;
+      },
+      onResponse: options.onResponse,
+    });
+  }
+
+  /**
+   * The project's refresh budget as last reported by the API (on every refresh request and on
+   * 429), or undefined before the first such response.
+   */
+  get rateLimit(): RateLimit | undefined {
+    return this.#rateLimit;
+  }
+
+  /**
+   * Asks the platform to re-read the metadata of up to 1000 tokens of one collection.
+   * Uses one of the project's hourly refresh requests. Never resent automatically once it may
+   * have reached the server (see the README's retry policy).
+   *
+   * @throws {InvalidRequestError} bad input; nothing was sent.
+   * @throws {RateLimitError} the hourly budget is spent; see `error.rateLimit.resetAt`.
+   */
+  async requestRefresh(params: RequestRefreshParams): Promise<RequestRefreshResult> {
+    const collectionAddress = assertCollectionAddress(params?.collectionAddress);
+    const tokenIds = assertTokenIds(params.tokenIds);
+    return this.#post(collectionAddress, tokenIds, params.signal);
+  }
+
+  async #post(
+    collectionAddress: string,
+    tokenIds: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<RequestRefreshResult> {
+    const { data, rateLimit } = await this.#transport.send({
+      method: 'POST',
+      path: REFRESHES_PATH,
+      body: { collection_address: collectionAddress, token_ids: tokenIds },
+      signal,
+      schema: createRefreshResponseSchema,
+    });
+    return { refreshId: data.refresh_id, rateLimit };
+  }
+
+  /**
+   * Requests refreshes for any number of token ids, split into requests of at most 1000. Before
+   * each request it checks the known budget; if the budget runs out part-way it throws
+   * `RateLimitError` whose `accepted` lists the refreshes created and `notSent` the ids still to
+   * request. Each request uses one of the project's hourly refreshes.
+   */
+  async requestRefreshes(params: RequestRefreshParams): Promise<RequestRefreshesResult> {
+    const collectionAddress = assertCollectionAddress(params?.collectionAddress);
+    const tokenIds = assertTokenIds(params.tokenIds, Infinity);
+    return sendInChunks(tokenIds, {
+      send: (ids) => this.#post(collectionAddress, ids, params.signal),
+      rateLimit: () => this.#rateLimit,
+      now: () => this.#clock.now(),
+    });
+  }
+
+  /** The status and token counts of one refresh. @throws {NotFoundError} unknown id. */
+  async getRefresh(refreshId: string, options: { signal?: AbortSignal } = {}): Promise<Refresh> {
+    const id = assertRefreshId(refreshId);
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}`,
+      signal: options.signal,
+      schema: refreshWireSchema,
+    });
+    return toRefresh(data);
+  }
+
+  /** One page of the tokens a refresh failed to update, with the reasons. */
+  async getRefreshErrors(
+    refreshId: string,
+    params: PageParams = {},
+  ): Promise<CursorPage<RefreshError>> {
+    const id = assertRefreshId(refreshId);
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}/errors`,
+      query: { page_size: assertPageSize(params.pageSize), cursor: assertCursor(params.cursor) },
+      signal: params.signal,
+      schema: refreshErrorsPageWireSchema,
+    });
+    return toCursorPage(data, toRefreshError);
+  }
+
+  /** One page of the project's refreshes, newest first, optionally of one collection. */
+  async listRefreshes(params: ListRefreshesParams = {}): Promise<CursorPage<RefreshListItem>> {
+    const collectionAddress =
+      params.collectionAddress === undefined
+        ? undefined
+        : assertCollectionAddress(params.collectionAddress);
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: REFRESHES_PATH,
+      query: {
+        collection_address: collectionAddress,
+        page_size: assertPageSize(params.pageSize),
+        cursor: assertCursor(params.cursor),
+      },
+      signal: params.signal,
+      schema: refreshListPageWireSchema,
+    });
+    return toCursorPage(data, toRefreshListItem);
+  }
+
+  /**
+   * Every failed token of a refresh, fetched one page at a time.
+   *
+   * @example
+   * ```ts
+   * for await (const error of client.iterateRefreshErrors(refreshId)) {
+   *   console.log(error.tokenId, error.errorCode);
+   * }
+   * ```
+   */
+  iterateRefreshErrors(
+    refreshId: string,
+    params: IterateParams = {},
+  ): AsyncGenerator<RefreshError> {
+    assertRefreshId(refreshId);
+    const pageSize = assertPageSize(params.pageSize);
+    return paginate(
+      (cursor) => this.getRefreshErrors(refreshId, { pageSize, cursor, signal: params.signal }),
+      { signal: params.signal },
+    );
+  }
+
+  /** Every refresh of the project (or of one collection), newest first, one page at a time. */
+  iterateRefreshes(params: IterateRefreshesParams = {}): AsyncGenerator<RefreshListItem> {
+    const pageSize = assertPageSize(params.pageSize);
+    const collectionAddress =
+      params.collectionAddress === undefined
+        ? undefined
+        : assertCollectionAddress(params.collectionAddress);
+    return paginate(
+      (cursor) =>
+        this.listRefreshes({ collectionAddress, pageSize, cursor, signal: params.signal }),
+      { signal: params.signal },
+    );
+  }
+
+  /**
+   * Polls until the refresh is `completed` and returns it. Polls every 5 s at first, backing off
+   * to 60 s while nothing changes.
+   *
+   * @throws {TimeoutError} not completed within `timeoutMs`.
+   * @throws {AbortError} `signal` aborted.
+   */
+  async waitForRefresh(refreshId: string, options: WaitForRefreshOptions = {}): Promise<Refresh> {
+    const id = assertRefreshId(refreshId);
+    assertDuration(options.pollIntervalMs, 'pollIntervalMs', { positive: true });
+    assertDuration(options.maxPollIntervalMs, 'maxPollIntervalMs', { positive: true });
+    assertDuration(options.timeoutMs, 'timeoutMs');
+    return pollUntilCompleted((signal) => this.getRefresh(id, { signal }), this.#clock, options);
+  }
+}

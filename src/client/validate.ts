@@ -1,0 +1,96 @@
+/** Input checks run before anything is sent. Each throws `InvalidRequestError` naming the problem. */
+import { InvalidRequestError } from '../errors.js';
+import { COLLECTION_ADDRESS_PATTERN, MAX_TOKENS_PER_REFRESH } from '../wire/schemas.js';
+
+function listSome(items: readonly unknown[], max = 10): string {
+  const shown = items.slice(0, max).map((i) => JSON.stringify(i));
+  return items.length > max
+    ? `${shown.join(', ')} and ${items.length - max} more`
+    : shown.join(', ');
+}
+
+/** `0x` + 40 hex characters. */
+export function assertCollectionAddress(value: unknown, field = 'collectionAddress'): string {
+  if (typeof value !== 'string' || !COLLECTION_ADDRESS_PATTERN.test(value)) {
+    throw new InvalidRequestError(
+      `${field} must be 0x followed by 40 hex characters, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A non-empty array of non-empty string ids with no duplicates, at most `max` long
+ * (`Infinity` for `requestRefreshes`, which splits).
+ */
+export function assertTokenIds(value: unknown, max: number = MAX_TOKENS_PER_REFRESH): string[] {
+  if (!Array.isArray(value)) throw new InvalidRequestError('tokenIds must be an array of strings');
+  if (value.length === 0) throw new InvalidRequestError('tokenIds must not be empty');
+  if (value.length > max) {
+    throw new InvalidRequestError(
+      `tokenIds holds ${value.length} ids; one request takes at most ${max} (use requestRefreshes to split)`,
+    );
+  }
+  const invalid: string[] = [];
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  value.forEach((id, index) => {
+    if (typeof id !== 'string' || id.length === 0)
+      invalid.push(`[${index}] ${JSON.stringify(id) ?? String(id)}`);
+    else if (seen.has(id)) duplicates.add(id);
+    else seen.add(id);
+  });
+  if (invalid.length > 0) {
+    throw new InvalidRequestError(
+      `tokenIds must be non-empty strings; invalid: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` and ${invalid.length - 10} more` : ''}`,
+    );
+  }
+  if (duplicates.size > 0) {
+    throw new InvalidRequestError(`tokenIds holds duplicates: ${listSome([...duplicates])}`);
+  }
+  return value as string[];
+}
+
+/** A non-empty string. */
+export function assertRefreshId(value: unknown): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new InvalidRequestError('refreshId must be a non-empty string');
+  }
+  return value;
+}
+
+/** Undefined, or a positive integer. */
+export function assertPageSize(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidRequestError(`pageSize must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Undefined, or a string. */
+export function assertCursor(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidRequestError('cursor must be a string');
+  return value;
+}
+
+/** Undefined, or a non-negative finite number of milliseconds. */
+export function assertDuration(
+  value: unknown,
+  field: string,
+  { positive = false } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (positive && value === 0)
+  ) {
+    throw new InvalidRequestError(
+      `${field} must be a ${positive ? 'positive' : 'non-negative'} number of milliseconds`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,66 @@
+/**
+ * imx-metadata-refresh: a typed client of the Immutable X metadata refresh API.
+ * This entry loads only the client (axios, zod, ethers); the reference server and the msw mock
+ * live behind their own entries.
+ *
+ * @packageDocumentation
+ */
+export {
+  type ImxAuthHeaders,
+  imxAuthHeaders,
+} from './auth/headers.js';
+export type {
+  EthersLikeSigner,
+  ImxSigner,
+  ViemLikeAccount,
+} from './auth/signer.js';
+export { type ImxSignatureInput, verifyImxSignature } from './auth/verify.js';
+export {
+  IMX_BASE_URLS,
+  type ImxEnvironment,
+  type IterateParams,
+  type IterateRefreshesParams,
+  type ListRefreshesParams,
+  MetadataRefreshClient,
+  type MetadataRefreshClientOptions,
+  type PageParams,
+  type RequestRefreshParams,
+  type RequestRefreshResult,
+} from './client/client.js';
+export type { RequestRefreshesResult } from './client/request-refreshes.js';
+export { MAX_RETRY_DELAY_MS } from './client/retry.js';
+export type { ResponseInfo } from './client/transport.js';
+export type { WaitForRefreshOptions } from './client/wait.js';
+export { type Clock, systemClock } from './clock.js';
+export {
+  AbortError,
+  type AcceptedRefresh,
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ConnectionError,
+  InternalServerError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  type ResponseHeaders,
+  ResponseValidationError,
+  TimeoutError,
+} from './errors.js';
+export type {
+  CursorPage,
+  Refresh,
+  RefreshError,
+  RefreshListItem,
+  RefreshSummary,
+} from './wire/mappers.js';
+export {
+  type HeadersLike,
+  parseRateLimit,
+  parseResetTime,
+  RATE_LIMIT_HEADERS,
+  type RateLimit,
+} from './wire/rate-limit.js';
+export * from './wire/schemas.js';

@@ -1,0 +1,152 @@
+/**
+ * Zod schemas of every wire shape of the metadata refresh API, in the API's own snake_case.
+ * Defined once and shared by the client (to validate responses), and by the reference engine
+ * (to validate requests). Where the service description and the upstream OpenAPI schema differ,
+ * the schemas accept both and normalise to the service description's form.
+ */
+import { z } from 'zod';
+
+/** Most tokens one refresh request may name. */
+export const MAX_TOKENS_PER_REFRESH = 1000;
+
+/** `0x` followed by 40 hex characters, in any case. */
+export const COLLECTION_ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
+
+/** Every status a refresh passes through. */
+export const REFRESH_STATUSES = ['queued', 'in_progress', 'completed'] as const;
+
+/** The error codes the service documents for a failed token. */
+export const REFRESH_ERROR_CODES = [
+  'unable_to_retrieve_metadata',
+  'invalid_response_status_code',
+  'unable_to_decode_response',
+  'token_not_found',
+] as const;
+
+/** Error body of every non-2xx response: `{ code, message, details? }`. */
+export const apiErrorBodySchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? undefined),
+});
+
+/** Body of `POST /v1/metadata-refreshes`. */
+export const createRefreshRequestSchema = z.object({
+  collection_address: z
+    .string({ error: 'collection_address is required and must be a string' })
+    .regex(
+      COLLECTION_ADDRESS_PATTERN,
+      'collection_address must be 0x followed by 40 hex characters',
+    ),
+  token_ids: z
+    .array(
+      z
+        .string({ error: 'token_ids must hold strings' })
+        .min(1, 'token_ids must not hold empty strings'),
+      {
+        error: 'token_ids is required and must be an array of strings',
+      },
+    )
+    .min(1, 'token_ids must not be empty')
+    .max(MAX_TOKENS_PER_REFRESH, `token_ids must hold at most ${MAX_TOKENS_PER_REFRESH} ids`),
+});
+
+/** 202 body of `POST /v1/metadata-refreshes`. */
+export const createRefreshResponseSchema = z.object({
+  refresh_id: z.string().min(1),
+});
+
+/** A refresh's status. */
+export const refreshStatusSchema = z.enum(REFRESH_STATUSES);
+
+const count = z.number().int().nonnegative().default(0);
+const summaryCountsSchema = z.object({ succeeded: count, failed: count, pending: count });
+
+/** The summary: an object (service description) or a one-element array (upstream schema). */
+export const refreshSummarySchema = z
+  .union([summaryCountsSchema, z.array(summaryCountsSchema).length(1)])
+  .transform((v) => (Array.isArray(v) ? (v[0] as z.output<typeof summaryCountsSchema>) : v));
+
+const nullableString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+
+/** A refresh without its summary: one row of `GET /v1/metadata-refreshes`. */
+export const refreshListItemWireSchema = z.object({
+  refresh_id: z.string().min(1),
+  status: refreshStatusSchema,
+  collection_address: z.string(),
+  started_at: z.string(),
+  completed_at: nullableString,
+});
+
+/** 200 body of `GET /v1/metadata-refreshes/:refresh_id`. */
+export const refreshWireSchema = refreshListItemWireSchema.extend({
+  summary: refreshSummarySchema,
+});
+
+/** A status code as a number (service description), a numeric string (upstream) or null. */
+export const clientResponseStatusCodeSchema = z
+  .union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\s*\d+\s*$/)
+      .transform(Number),
+    z.literal('').transform(() => null),
+    z.null(),
+  ])
+  .optional()
+  .transform((v) => v ?? null);
+
+/** One failed token: a row of `GET /v1/metadata-refreshes/:refresh_id/errors`. */
+export const refreshErrorWireSchema = z.object({
+  token_id: z.string(),
+  collection_address: z.string(),
+  client_token_metadata_url: z.string(),
+  client_response_status_code: clientResponseStatusCodeSchema,
+  client_response_body: nullableString,
+  error_code: z.string(),
+  created_at: z.string(),
+});
+
+/** A cursor page of `item`s: `{ result, cursor, remaining }`. */
+export function cursorPageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    result: z.array(item),
+    cursor: nullableString.transform((v) => v ?? ''),
+    remaining: z.number().int().nonnegative(),
+  });
+}
+
+/** 200 body of `GET /v1/metadata-refreshes/:refresh_id/errors`. */
+export const refreshErrorsPageWireSchema = cursorPageSchema(refreshErrorWireSchema);
+/** 200 body of `GET /v1/metadata-refreshes`. */
+export const refreshListPageWireSchema = cursorPageSchema(refreshListItemWireSchema);
+
+/** Body of `POST /v1/metadata-refreshes`, as sent. */
+export type CreateRefreshRequestWire = z.input<typeof createRefreshRequestSchema>;
+/** 202 body of `POST /v1/metadata-refreshes`. */
+export type CreateRefreshResponseWire = z.input<typeof createRefreshResponseSchema>;
+/** A refresh status: `queued`, `in_progress` or `completed`. */
+export type RefreshStatus = z.output<typeof refreshStatusSchema>;
+/** A documented token error code. The API may add codes; the client passes them through. */
+export type RefreshErrorCode = (typeof REFRESH_ERROR_CODES)[number];
+/** A refresh as any server may send it (either upstream variant). */
+export type RefreshWire = z.input<typeof refreshWireSchema>;
+/** A refresh list row as any server may send it. */
+export type RefreshListItemWire = z.input<typeof refreshListItemWireSchema>;
+/** A refresh error row as any server may send it. */
+export type RefreshErrorWire = z.input<typeof refreshErrorWireSchema>;
+/** An error body. */
+export type ApiErrorBodyWire = z.input<typeof apiErrorBodySchema>;
+/** A cursor page as sent on the wire. */
+export interface CursorPageWire<T> {
+  result: T[];
+  cursor: string;
+  remaining: number;
+}
