@@ -69,7 +69,10 @@ describe.each<Variant>(['service', 'upstream'])('wire variant: %s', (variant) =>
     );
     const { client } = makeClient();
     expect(client.rateLimit).toBeUndefined();
-    const result = await client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] });
+    const result = await client.requestRefresh({
+      collectionAddress: COLLECTION,
+      tokenIds: ['1', '2'],
+    });
     expect(body).toEqual({ collection_address: COLLECTION, token_ids: ['1', '2'] });
     const rateLimit = { limit: 10, remaining: 7, resetAt: new Date('2022-09-06T03:00:00Z') };
     expect(result).toEqual({ refreshId: REFRESH_ID, rateLimit });
@@ -133,13 +136,17 @@ describe('validation before sending', () => {
     ],
     [
       'duplicate ids (named)',
-      (c) => c.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '2', '1', '3', '2'] }),
+      (c) =>
+        c.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '2', '1', '3', '2'] }),
       /duplicates: "1", "2"/,
     ],
     [
       'non-string and empty ids (named)',
       (c) =>
-        c.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', 2, ''] as unknown as string[] }),
+        c.requestRefresh({
+          collectionAddress: COLLECTION,
+          tokenIds: ['1', 2, ''] as unknown as string[],
+        }),
       /invalid: \[1\] 2, \[2\] ""/,
     ],
     ['an empty refresh id', (c) => c.getRefresh(''), /refreshId must be a non-empty string/],
@@ -159,18 +166,26 @@ describe('validation before sending', () => {
       /collectionAddress must be/,
     ],
   ];
-  it.each(cases)('refuses %s with InvalidRequestError and sends nothing', async (_, call, message) => {
-    const { client } = makeClient();
-    const error = await call(client).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidRequestError);
-    expect((error as Error).message).toMatch(message);
-    expect(recorded).toHaveLength(0);
-  });
+  it.each(cases)(
+    'refuses %s with InvalidRequestError and sends nothing',
+    async (_, call, message) => {
+      const { client } = makeClient();
+      const error = await call(client).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect((error as Error).message).toMatch(message);
+      expect(recorded).toHaveLength(0);
+    },
+  );
 
   it('refuses bad client options at construction', () => {
     expect(() => new MetadataRefreshClient({ signer: PRIVATE_KEY })).toThrow(InvalidRequestError);
     expect(
-      () => new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, environment: 'sandbox' }),
+      () =>
+        new MetadataRefreshClient({
+          signer: PRIVATE_KEY,
+          baseURL: BASE_URL,
+          environment: 'sandbox',
+        }),
     ).toThrow(/not both/);
     expect(() => new MetadataRefreshClient({ signer: '0x1234', baseURL: BASE_URL })).toThrow(
       /private key string/,
@@ -184,9 +199,9 @@ describe('validation before sending', () => {
   });
 
   it('uses the documented environment base URLs', () => {
-    expect(new MetadataRefreshClient({ signer: PRIVATE_KEY, environment: 'production' }).baseURL).toBe(
-      'https://api.x.immutable.com',
-    );
+    expect(
+      new MetadataRefreshClient({ signer: PRIVATE_KEY, environment: 'production' }).baseURL,
+    ).toBe('https://api.x.immutable.com');
     expect(new MetadataRefreshClient({ signer: PRIVATE_KEY, environment: 'sandbox' }).baseURL).toBe(
       'https://api.sandbox.x.immutable.com',
     );
@@ -202,29 +217,32 @@ describe('errors', () => {
     [409, ApiError],
     [500, InternalServerError],
     [502, InternalServerError],
-  ] as const)('status %i becomes %o with code, message, details and headers', async (status, ErrorClass) => {
-    server.use(
-      http.post(REFRESHES, () =>
-        HttpResponse.json(
-          { code: 'some_code', message: 'Something is off', details: 'more' },
-          { status, headers: { 'x-request-id': 'abc' } },
+  ] as const)(
+    'status %i becomes %o with code, message, details and headers',
+    async (status, ErrorClass) => {
+      server.use(
+        http.post(REFRESHES, () =>
+          HttpResponse.json(
+            { code: 'some_code', message: 'Something is off', details: 'more' },
+            { status, headers: { 'x-request-id': 'abc' } },
+          ),
         ),
-      ),
-    );
-    const { client } = makeClient({ maxRetries: 0 });
-    const error = await client
-      .requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ErrorClass);
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({
-      status,
-      code: 'some_code',
-      details: 'more',
-      apiMessage: 'Something is off',
-    });
-    expect((error as ApiError).headers['x-request-id']).toBe('abc');
-  });
+      );
+      const { client } = makeClient({ maxRetries: 0 });
+      const error = await client
+        .requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ErrorClass);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toMatchObject({
+        status,
+        code: 'some_code',
+        details: 'more',
+        apiMessage: 'Something is off',
+      });
+      expect((error as ApiError).headers['x-request-id']).toBe('abc');
+    },
+  );
 
   it('429 becomes RateLimitError with the rate limit and the wait until reset', async () => {
     server.use(
@@ -241,18 +259,31 @@ describe('errors', () => {
       .catch((e: unknown) => e)) as RateLimitError;
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.code).toBe('refresh_limit_exceeded');
-    expect(error.rateLimit).toEqual({ limit: 10, remaining: 0, resetAt: new Date('2022-09-06T03:00:00Z') });
+    expect(error.rateLimit).toEqual({
+      limit: 10,
+      remaining: 0,
+      resetAt: new Date('2022-09-06T03:00:00Z'),
+    });
     expect(error.retryAfterMs).toBe(Date.parse('2022-09-06T03:00:00Z') - clock.now());
     expect(client.rateLimit?.remaining).toBe(0);
     expect(recorded).toHaveLength(1);
   });
 
   it('an error body that is not JSON still gives a typed error with the text', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => new HttpResponse('<html>Bad gateway</html>', { status: 502 })));
+    server.use(
+      http.get(
+        `${REFRESHES}/:id`,
+        () => new HttpResponse('<html>Bad gateway</html>', { status: 502 }),
+      ),
+    );
     const { client } = makeClient({ maxRetries: 0 });
     const error = await client.getRefresh(REFRESH_ID).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InternalServerError);
-    expect(error).toMatchObject({ code: 'unknown_error', status: 502, body: '<html>Bad gateway</html>' });
+    expect(error).toMatchObject({
+      code: 'unknown_error',
+      status: 502,
+      body: '<html>Bad gateway</html>',
+    });
   });
 
   it('a 200 with an unexpected body throws ResponseValidationError carrying the raw body', async () => {
@@ -351,8 +382,16 @@ describe('retries', () => {
   });
 
   it.each([
-    ['a 500', () => HttpResponse.json({ code: 'internal', message: 'boom' }, { status: 500 }), InternalServerError],
-    ['a 503', () => HttpResponse.json({ code: 'unavailable', message: 'later' }, { status: 503 }), InternalServerError],
+    [
+      'a 500',
+      () => HttpResponse.json({ code: 'internal', message: 'boom' }, { status: 500 }),
+      InternalServerError,
+    ],
+    [
+      'a 503',
+      () => HttpResponse.json({ code: 'unavailable', message: 'later' }, { status: 503 }),
+      InternalServerError,
+    ],
     ['a broken connection', () => HttpResponse.error(), ConnectionError],
   ] as const)('sends the POST exactly once on %s', async (_, respond, ErrorClass) => {
     let calls = 0;
@@ -392,7 +431,12 @@ describe('options', () => {
     const { client } = makeClient({ onResponse });
     await client.getRefresh(REFRESH_ID);
     expect(onResponse).toHaveBeenCalledWith(
-      expect.objectContaining({ method: 'GET', status: 200, attempt: 0, path: `/v1/metadata-refreshes/${REFRESH_ID}` }),
+      expect.objectContaining({
+        method: 'GET',
+        status: 200,
+        attempt: 0,
+        path: `/v1/metadata-refreshes/${REFRESH_ID}`,
+      }),
     );
   });
 

@@ -33,7 +33,11 @@ export function refreshWire(
   };
 }
 
-export function refreshErrorWire(variant: Variant, tokenId: string, statusCode: number | null = 404) {
+export function refreshErrorWire(
+  variant: Variant,
+  tokenId: string,
+  statusCode: number | null = 404,
+) {
   return {
     token_id: tokenId,
     collection_address: COLLECTION,
@@ -41,7 +45,8 @@ export function refreshErrorWire(variant: Variant, tokenId: string, statusCode: 
     client_response_status_code:
       statusCode === null ? null : variant === 'service' ? statusCode : String(statusCode),
     client_response_body: statusCode === null ? null : '404 page not found\n',
-    error_code: statusCode === null ? 'unable_to_retrieve_metadata' : 'invalid_response_status_code',
+    error_code:
+      statusCode === null ? 'unable_to_retrieve_metadata' : 'invalid_response_status_code',
     created_at: '2022-09-06T02:14:04.935946Z',
   };
 }
