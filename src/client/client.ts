@@ -26,6 +26,7 @@ import {
   assertCollectionAddress,
   assertCursor,
   assertDuration,
+  assertObject,
   assertPageSize,
   assertRefreshId,
   assertTokenIds,
@@ -158,9 +159,7 @@ export class MetadataRefreshClient {
   #rateLimit: RateLimit | undefined;
 
   constructor(options: MetadataRefreshClientOptions) {
-    if (!options || typeof options !== 'object') {
-      throw new InvalidRequestError('MetadataRefreshClient needs an options object');
-    }
+    assertObject(options, 'MetadataRefreshClient');
     this.baseURL = resolveBaseURL(options);
     const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
     const maxRetries = options.maxRetries ?? 2;
@@ -200,7 +199,8 @@ export class MetadataRefreshClient {
    * @throws {RateLimitError} the hourly budget is spent; see `error.rateLimit.resetAt`.
    */
   async requestRefresh(params: RequestRefreshParams): Promise<RequestRefreshResult> {
-    const collectionAddress = assertCollectionAddress(params?.collectionAddress);
+    assertObject(params, 'requestRefresh');
+    const collectionAddress = assertCollectionAddress(params.collectionAddress);
     const tokenIds = assertTokenIds(params.tokenIds);
     return this.#post(collectionAddress, tokenIds, params.signal);
   }
@@ -227,7 +227,8 @@ export class MetadataRefreshClient {
    * request. Each request uses one of the project's hourly refreshes.
    */
   async requestRefreshes(params: RequestRefreshParams): Promise<RequestRefreshesResult> {
-    const collectionAddress = assertCollectionAddress(params?.collectionAddress);
+    assertObject(params, 'requestRefreshes');
+    const collectionAddress = assertCollectionAddress(params.collectionAddress);
     const tokenIds = assertTokenIds(params.tokenIds, Infinity);
     return sendInChunks(tokenIds, {
       send: (ids) => this.#post(collectionAddress, ids, params.signal),

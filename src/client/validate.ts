@@ -9,6 +9,13 @@ function listSome(items: readonly unknown[], max = 10): string {
     : shown.join(', ');
 }
 
+/** An options object (guards calls from plain JavaScript). */
+export function assertObject(value: unknown, call: string): asserts value is object {
+  if (!value || typeof value !== 'object') {
+    throw new InvalidRequestError(`${call} needs an options object`);
+  }
+}
+
 /** `0x` + 40 hex characters. */
 export function assertCollectionAddress(value: unknown, field = 'collectionAddress'): string {
   if (typeof value !== 'string' || !COLLECTION_ADDRESS_PATTERN.test(value)) {
