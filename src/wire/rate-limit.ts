@@ -43,8 +43,14 @@ export function readHeader(headers: HeadersLike, name: string): string | undefin
 }
 
 // Go's default time format, e.g. "2022-09-06 03:00:00 +0000 UTC" or with fractional seconds.
+// A trailing monotonic-clock reading (" m=+1.0") is dropped.
 const GO_TIME =
-  /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-])(\d{2})(\d{2})(?: [A-Za-z]+)?$/;
+  /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-])(\d{2})(\d{2})(?: [A-Za-z]+)?(?: m=[+-]\d+(?:\.\d+)?)?$/;
+// Only these shapes go to Date.parse, which otherwise reads junk such as "-5" as a year.
+const ISO_DATE =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
+const HTTP_DATE =
+  /^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
 
 /**
  * Parses the reset header, which the service documents as unix seconds and the wire schema as a
@@ -61,6 +67,7 @@ export function parseResetTime(value: string): Date | undefined {
   }
   const go = GO_TIME.exec(trimmed);
   const text = go ? `${go[1]}T${go[2]}${go[3]}${go[4]}:${go[5]}` : trimmed;
+  if (!go && !ISO_DATE.test(text) && !HTTP_DATE.test(text)) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
