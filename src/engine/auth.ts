@@ -1,0 +1,51 @@
+import { verifyImxSignature } from '../auth/verify.js';
+import { apiError } from './responses.js';
+import type { ServiceResponse } from './types.js';
+
+/** The authenticated caller, or the 401/403 to answer. */
+export type AuthResult = { ok: true; address: string } | { ok: false; response: ServiceResponse };
+
+const HEADER_NAMES = ['x-imx-eth-address', 'x-imx-eth-signature', 'x-imx-eth-timestamp'] as const;
+
+/**
+ * Checks the project-owner headers: all three present, the signature recovers to the address, the
+ * timestamp within `toleranceSeconds` of the clock (so an old signature cannot be replayed), and
+ * the address is the owner when one is configured.
+ */
+export function authenticate(
+  header: (name: string) => string | undefined,
+  options: { owner: string | undefined; nowMs: number; toleranceSeconds: number },
+): AuthResult {
+  const fail = (status: number, code: string, message: string): AuthResult => ({
+    ok: false,
+    response: apiError(status, code, message),
+  });
+  const missing = HEADER_NAMES.filter((name) => !header(name));
+  if (missing.length > 0)
+    return fail(401, 'unauthorised_request', `Missing header: ${missing.join(', ')}`);
+  const address = header('x-imx-eth-address') as string;
+  const signature = header('x-imx-eth-signature') as string;
+  const timestamp = header('x-imx-eth-timestamp') as string;
+  if (!/^\d{1,15}$/.test(timestamp)) {
+    return fail(401, 'unauthorised_request', 'x-imx-eth-timestamp must be unix seconds');
+  }
+  const skew = Math.abs(options.nowMs / 1000 - Number(timestamp));
+  if (skew > options.toleranceSeconds) {
+    return fail(
+      401,
+      'unauthorised_request',
+      `x-imx-eth-timestamp is ${Math.round(skew)} s from the server's clock (tolerance ${options.toleranceSeconds} s)`,
+    );
+  }
+  if (!verifyImxSignature({ address, timestamp, signature })) {
+    return fail(
+      401,
+      'unauthorised_request',
+      'x-imx-eth-signature does not match x-imx-eth-address',
+    );
+  }
+  if (options.owner !== undefined && address.toLowerCase() !== options.owner.toLowerCase()) {
+    return fail(403, 'forbidden', 'Only the project owner may manage metadata refreshes');
+  }
+  return { ok: true, address: address.toLowerCase() };
+}

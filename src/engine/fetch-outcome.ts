@@ -1,0 +1,54 @@
+/** How one token's Metadata API answer maps to success or one of the service's error codes. */
+import type { RefreshErrorCode } from '../wire/schemas.js';
+import type { MetadataFetchResult } from './types.js';
+
+/** Response bodies kept on an error row are cut to this many characters. */
+export const MAX_ERROR_BODY_LENGTH = 1000;
+
+/** The outcome of fetching one token. */
+export type FetchOutcome =
+  | { ok: true; metadata: Record<string, unknown> }
+  | {
+      ok: false;
+      errorCode: RefreshErrorCode;
+      statusCode: number | null;
+      body: string | null;
+    };
+
+/**
+ * Classifies one attempt: no answer → `unable_to_retrieve_metadata`; not 200 →
+ * `invalid_response_status_code` (with status and body, cut); 200 whose body is not a JSON object
+ * → `unable_to_decode_response`; 200 with a JSON object → success.
+ */
+export function classifyFetch(result: MetadataFetchResult): FetchOutcome {
+  // A fetcher that returns something malformed counts as no answer, never as a crash.
+  if (
+    typeof result?.status !== 'number' ||
+    typeof (result as { body?: unknown }).body !== 'string'
+  ) {
+    return { ok: false, errorCode: 'unable_to_retrieve_metadata', statusCode: null, body: null };
+  }
+  if (result.status !== 200) {
+    return {
+      ok: false,
+      errorCode: 'invalid_response_status_code',
+      statusCode: result.status,
+      body: result.body.slice(0, MAX_ERROR_BODY_LENGTH),
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.body);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return {
+      ok: false,
+      errorCode: 'unable_to_decode_response',
+      statusCode: 200,
+      body: result.body.slice(0, MAX_ERROR_BODY_LENGTH),
+    };
+  }
+  return { ok: true, metadata: parsed as Record<string, unknown> };
+}

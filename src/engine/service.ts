@@ -1,0 +1,362 @@
+/**
+ * The reference metadata refresh service: the whole API behind one `handle` function, with the
+ * platform's rules (auth, limits, paging, the worker's error codes). Knows nothing of HTTP
+ * libraries: the node:http server and the msw mock are thin adapters over it.
+ */
+import { systemClock } from '../clock.js';
+import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
+import {
+  COLLECTION_ADDRESS_PATTERN,
+  type CreateRefreshResponseWire,
+  createRefreshRequestSchema,
+  MAX_TOKENS_PER_REFRESH,
+} from '../wire/schemas.js';
+import { authenticate } from './auth.js';
+import { type BudgetState, RefreshBudget } from './budget.js';
+import { MAX_BODY_BYTES, type ParsedRequest, parseRequest } from './request.js';
+import { apiError, json } from './responses.js';
+import {
+  InvalidCursorError,
+  type PageQuery,
+  type RefreshRecord,
+  type RefreshRecordWire,
+  RefreshStore,
+  refreshToWire,
+} from './store.js';
+import type {
+  CollectionConfig,
+  RefreshServiceOptions,
+  ServiceRequest,
+  ServiceResponse,
+} from './types.js';
+import { type TokenTask, Worker } from './worker.js';
+
+/** Rows per page when `page_size` is not given. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Largest `page_size` accepted; larger is a 400. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** The reference service returned by {@link createRefreshService}. */
+export interface RefreshService {
+  /** Answers one API request. Never throws; every error is a `{ code, message }` response. */
+  handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /** Resolves when no token is queued or being fetched. */
+  settled(): Promise<void>;
+  /** A refresh in wire form, or undefined. */
+  getRefresh(refreshId: string): RefreshRecordWire | undefined;
+  /** The last metadata successfully fetched for a token, or undefined. */
+  getTokenMetadata(
+    collectionAddress: string,
+    tokenId: string,
+  ): { metadata: Record<string, unknown>; updatedAt: string } | undefined;
+  /** Registers more existing tokens of a collection configured with `tokenIds` (e.g. after a mint). */
+  addTokens(collectionAddress: string, tokenIds: string[]): void;
+  /** Stops the worker: fetches in flight are aborted, queued tokens stay pending. */
+  stop(): Promise<void>;
+}
+
+interface KnownCollection {
+  address: string;
+  metadataApiUrl: string;
+  tokenIds: Set<string> | undefined;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
+  return v;
+}
+
+function tokenUrl(base: string, tokenId: string): string {
+  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(tokenId)}`;
+}
+
+function rateLimitHeaders(state: BudgetState): Record<string, string> {
+  return {
+    [RATE_LIMIT_HEADERS.limit]: String(state.limit),
+    [RATE_LIMIT_HEADERS.remaining]: String(state.remaining),
+    [RATE_LIMIT_HEADERS.reset]: String(state.resetSeconds),
+  };
+}
+
+/** Creates the reference service. See {@link RefreshServiceOptions} for the defaults. */
+export function createRefreshService(options: RefreshServiceOptions): RefreshService {
+  if (typeof options?.fetchMetadata !== 'function') {
+    throw new TypeError('createRefreshService needs a fetchMetadata function');
+  }
+  const clock = options.clock ?? systemClock;
+  const generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
+  const owner = options.owner?.toLowerCase();
+  if (owner !== undefined && !COLLECTION_ADDRESS_PATTERN.test(owner)) {
+    throw new TypeError('owner must be an address: 0x followed by 40 hex characters');
+  }
+  const tokensPerRefresh = positiveInt(
+    options.limits?.tokensPerRefresh,
+    MAX_TOKENS_PER_REFRESH,
+    'limits.tokensPerRefresh',
+  );
+  const budget = new RefreshBudget(
+    positiveInt(options.limits?.refreshesPerHour, 10, 'limits.refreshesPerHour'),
+    positiveInt(options.limits?.windowMs, 3_600_000, 'limits.windowMs'),
+  );
+  const toleranceSeconds = options.timestampToleranceSeconds ?? 300;
+  const collections = options.collections
+    ? new Map<string, KnownCollection>(
+        options.collections.map((c: CollectionConfig) => {
+          if (!COLLECTION_ADDRESS_PATTERN.test(c.address)) {
+            throw new TypeError(
+              `collection address ${c.address} must be 0x followed by 40 hex characters`,
+            );
+          }
+          return [
+            c.address.toLowerCase(),
+            {
+              address: c.address,
+              metadataApiUrl: c.metadataApiUrl,
+              tokenIds: c.tokenIds ? new Set(c.tokenIds) : undefined,
+            },
+          ];
+        }),
+      )
+    : undefined;
+  const store = new RefreshStore();
+
+  const worker = new Worker({
+    concurrency: positiveInt(options.concurrency, 16, 'concurrency'),
+    attempts: positiveInt(options.fetchAttempts, 2, 'fetchAttempts'),
+    timeoutMs: positiveInt(options.fetchTimeoutMs, 3000, 'fetchTimeoutMs'),
+    fetchMetadata: options.fetchMetadata,
+    onOutcome: (task, outcome) => {
+      const record = store.get(task.refreshId);
+      if (!record) return;
+      const now = clock.now();
+      if (outcome.ok) {
+        record.succeeded++;
+        store.setMetadata(task.collectionAddress, task.tokenId, {
+          metadata: outcome.metadata,
+          updatedAtMs: now,
+        });
+      } else {
+        record.failed++;
+        const http = 'statusCode' in outcome ? outcome : { statusCode: null, body: null };
+        store.addError(record, {
+          token_id: task.tokenId,
+          collection_address: task.collectionAddress,
+          client_token_metadata_url: task.url ?? '',
+          client_response_status_code: http.statusCode,
+          client_response_body: http.body,
+          error_code: outcome.errorCode,
+          created_at: new Date(now).toISOString(),
+        });
+      }
+      if (record.succeeded + record.failed === record.tokenIds.length) record.completedAtMs = now;
+    },
+  });
+
+  function findCollection(address: string): KnownCollection | undefined {
+    if (!collections) {
+      return {
+        address,
+        metadataApiUrl: `https://metadata.invalid/${address}`,
+        tokenIds: undefined,
+      };
+    }
+    return collections.get(address.toLowerCase());
+  }
+
+  function pageQuery(req: ParsedRequest): PageQuery | ServiceResponse {
+    const rawSize = req.query.get('page_size');
+    let pageSize = DEFAULT_PAGE_SIZE;
+    if (rawSize !== null) {
+      if (!/^\d{1,7}$/.test(rawSize) || Number(rawSize) < 1 || Number(rawSize) > MAX_PAGE_SIZE) {
+        return apiError(
+          400,
+          'bad_request',
+          `page_size must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+        );
+      }
+      pageSize = Number(rawSize);
+    }
+    const cursor = req.query.get('cursor');
+    return { pageSize, cursor: cursor === null || cursor === '' ? undefined : cursor };
+  }
+
+  function paged(run: () => ServiceResponse): ServiceResponse {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidCursorError)
+        return apiError(400, 'bad_request', 'cursor is invalid');
+      throw error;
+    }
+  }
+
+  function requestRefresh(req: ParsedRequest, caller: string): ServiceResponse {
+    if (req.bodyText === undefined) {
+      return apiError(
+        400,
+        'bad_request',
+        'The body must be JSON: { collection_address, token_ids }',
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(req.bodyText);
+    } catch {
+      return apiError(400, 'bad_request', 'The body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return apiError(
+        400,
+        'bad_request',
+        'The body must be a JSON object: { collection_address, token_ids }',
+      );
+    }
+    const parsed = createRefreshRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return apiError(400, 'bad_request', issue?.message ?? 'The body is invalid');
+    }
+    const tokenIds = [...new Set(parsed.data.token_ids)];
+    if (tokenIds.length > tokensPerRefresh) {
+      return apiError(400, 'bad_request', `token_ids must hold at most ${tokensPerRefresh} ids`);
+    }
+    const collection = findCollection(parsed.data.collection_address);
+    if (!collection) {
+      return apiError(404, 'not_found', `Collection ${parsed.data.collection_address} not found`);
+    }
+    // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
+    // once can never get more than the budget.
+    const now = clock.now();
+    const taken = budget.take(owner ?? caller, now);
+    const headers = rateLimitHeaders(taken.state);
+    if (!taken.accepted) {
+      return apiError(429, 'refresh_limit_exceeded', 'Refresh limit exceeded', headers);
+    }
+    const record: RefreshRecord = {
+      id: generateId(),
+      owner: caller,
+      collectionAddress: collection.address,
+      startedAtMs: now,
+      completedAtMs: null,
+      tokenIds,
+      succeeded: 0,
+      failed: 0,
+      errors: [],
+    };
+    store.add(record);
+    const tasks: TokenTask[] = tokenIds.map((tokenId) => ({
+      refreshId: record.id,
+      collectionAddress: collection.address,
+      tokenId,
+      url:
+        collection.tokenIds && !collection.tokenIds.has(tokenId)
+          ? undefined
+          : tokenUrl(collection.metadataApiUrl, tokenId),
+    }));
+    worker.enqueue(tasks);
+    const responseBody: CreateRefreshResponseWire = { refresh_id: record.id };
+    return json(202, responseBody, headers);
+  }
+
+  function ownRefresh(id: string, caller: string): RefreshRecord | undefined {
+    const record = store.get(id);
+    return record && record.owner === caller ? record : undefined;
+  }
+
+  function route(req: ParsedRequest): ServiceResponse {
+    const [v1, resource, id, sub, ...rest] = req.segments;
+    if (
+      v1 === 'v1' &&
+      resource === 'assets' &&
+      id !== undefined &&
+      sub !== undefined &&
+      rest.length === 0
+    ) {
+      if (req.method !== 'GET') return methodNotAllowed(['GET']);
+      const found = store.getMetadata(id, sub);
+      if (!found) return apiError(404, 'not_found', `Asset ${id}/${sub} has no refreshed metadata`);
+      return json(200, {
+        token_address: id.toLowerCase(),
+        token_id: sub,
+        metadata: found.metadata,
+        updated_at: new Date(found.updatedAtMs).toISOString(),
+      });
+    }
+    if (v1 !== 'v1' || resource !== 'metadata-refreshes' || rest.length > 0) {
+      return apiError(404, 'not_found', 'No such route');
+    }
+    if (sub !== undefined && sub !== 'errors') return apiError(404, 'not_found', 'No such route');
+    const allowed = id === undefined ? ['GET', 'POST'] : ['GET'];
+    if (!allowed.includes(req.method)) return methodNotAllowed(allowed);
+
+    const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds });
+    if (!auth.ok) return auth.response;
+    const caller = auth.address;
+
+    if (id === undefined && req.method === 'POST') {
+      if (req.bodyBytes > MAX_BODY_BYTES) {
+        return apiError(
+          413,
+          'payload_too_large',
+          `The body must be at most ${MAX_BODY_BYTES} bytes`,
+        );
+      }
+      return requestRefresh(req, caller);
+    }
+    const page = pageQuery(req);
+    if ('status' in page) return page;
+    if (id === undefined) {
+      const filter = req.query.get('collection_address');
+      if (filter !== null && filter !== '' && !COLLECTION_ADDRESS_PATTERN.test(filter)) {
+        return apiError(
+          400,
+          'bad_request',
+          'collection_address must be 0x followed by 40 hex characters',
+        );
+      }
+      return paged(() => json(200, store.refreshesPage(caller, filter || undefined, page)));
+    }
+    const record = ownRefresh(id, caller);
+    if (!record) return apiError(404, 'not_found', `Refresh ${id} not found`);
+    if (sub === 'errors') return paged(() => json(200, store.errorsPage(record, page)));
+    return json(200, refreshToWire(record));
+  }
+
+  function methodNotAllowed(allowed: string[]): ServiceResponse {
+    return apiError(405, 'method_not_allowed', `Use ${allowed.join(' or ')}`, {
+      allow: allowed.join(', '),
+    });
+  }
+
+  return {
+    async handle(request) {
+      try {
+        const req = parseRequest(request);
+        if (!req) return apiError(400, 'bad_request', 'The path is not valid percent-encoding');
+        return route(req);
+      } catch {
+        // A bug, not an input: answer like the platform would rather than crash the process.
+        return apiError(500, 'internal_server_error', 'Internal server error');
+      }
+    },
+    settled: () => worker.idle(),
+    getRefresh(refreshId) {
+      const record = store.get(refreshId);
+      return record ? refreshToWire(record) : undefined;
+    },
+    getTokenMetadata(collectionAddress, tokenId) {
+      const found = store.getMetadata(collectionAddress, tokenId);
+      return found
+        ? { metadata: found.metadata, updatedAt: new Date(found.updatedAtMs).toISOString() }
+        : undefined;
+    },
+    addTokens(collectionAddress, tokenIds) {
+      const collection = collections?.get(collectionAddress.toLowerCase());
+      if (!collection) throw new TypeError(`Collection ${collectionAddress} is not configured`);
+      if (!collection.tokenIds) return;
+      for (const id of tokenIds) collection.tokenIds.add(id);
+    },
+    stop: () => worker.stop(),
+  };
+}

@@ -1,0 +1,98 @@
+/** The transport-neutral request and response of the reference service, and its options. */
+
+/** A request as an adapter hands it to `service.handle`. */
+export interface ServiceRequest {
+  /** HTTP method, any case. */
+  method: string;
+  /** The path, optionally with a query string (`/v1/metadata-refreshes?page_size=10`). */
+  path: string;
+  /** Query parameters; merged over any query string in `path`. */
+  query?: Record<string, string | string[] | undefined> | URLSearchParams;
+  /** Request headers, any case. */
+  headers?: Record<string, string | string[] | undefined> | Headers;
+  /** The raw body: text or bytes (an adapter should stop reading past the 1 MiB limit). */
+  body?: string | Uint8Array | undefined;
+}
+
+/** What the adapter writes back. `body` is a JSON value; adapters serialise it. */
+export interface ServiceResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** What the worker gets back from a Metadata API for one token. */
+export type MetadataFetchResult =
+  /** An HTTP answer: its status and body text. */
+  | { status: number; body: string }
+  /** No answer (timeout, refused, reset); `reason` says which, for logs. */
+  | { status: null; reason: string };
+
+/** One request to a Metadata API, as the worker asks for it. */
+export interface MetadataFetchRequest {
+  /** `${metadataApiUrl}/${tokenId}`. */
+  url: string;
+  collectionAddress: string;
+  tokenId: string;
+  /** Give up (and resolve `{ status: null }` or throw) after this long. */
+  timeoutMs: number;
+  /** Aborted when the service stops. */
+  signal: AbortSignal;
+}
+
+/**
+ * How the worker reaches a Metadata API. The server passes an HTTP implementation; the msw mock
+ * passes one built from `resolveMetadata`. Throwing counts as no response.
+ */
+export type FetchMetadata = (request: MetadataFetchRequest) => Promise<MetadataFetchResult>;
+
+/** A collection the service knows. */
+export interface CollectionConfig {
+  /** The collection's contract address. */
+  address: string;
+  /** Base URL of its Metadata API; token `N` is fetched from `${metadataApiUrl}/N`. */
+  metadataApiUrl: string;
+  /** The tokens that exist. Omitted: every token id exists. */
+  tokenIds?: string[];
+}
+
+/** The service's limits. */
+export interface ServiceLimits {
+  /** Accepted refresh requests per project per window. Default 10. */
+  refreshesPerHour?: number;
+  /** Most distinct tokens in one refresh request. Default 1000. */
+  tokensPerRefresh?: number;
+  /** Window length in ms, aligned to the epoch (so one clock hour by default). Default 3600000. */
+  windowMs?: number;
+}
+
+/** Options of `createRefreshService`. */
+export interface RefreshServiceOptions {
+  /**
+   * The project owner's address: only its signed requests are served (others get 403).
+   * Omitted: any correctly signed request counts as the owner, and each signer sees only its own
+   * refreshes.
+   */
+  owner?: string;
+  /** The collections that exist. Omitted: every collection exists, with a placeholder Metadata API URL. */
+  collections?: CollectionConfig[];
+  limits?: ServiceLimits;
+  /** Per-attempt timeout of a Metadata API request. Default 3000 (the platform's). */
+  fetchTimeoutMs?: number;
+  /** Attempts per token before it fails. Default 2 (the platform's: one retry). */
+  fetchAttempts?: number;
+  /**
+   * Tokens fetched at once, across all refreshes. Default 16: enough to finish a full
+   * 1000-token refresh against a 20 ms Metadata API in about 1.3 s, without flooding a studio's
+   * development Metadata API.
+   */
+  concurrency?: number;
+  /** How far `x-imx-eth-timestamp` may be from the clock, in seconds. Default 300. */
+  timestampToleranceSeconds?: number;
+  /** The source of time. Default: the system clock. */
+  clock?: { now(): number };
+  /** Makes refresh ids. Default: `crypto.randomUUID`. */
+  generateId?: () => string;
+  /** How the worker fetches metadata: the server passes an HTTP one, the msw mock its resolver. */
+  fetchMetadata: FetchMetadata;
+}
