@@ -1,0 +1,97 @@
+/**
+ * A local Metadata API whose tokens show every outcome of a refresh, for `serve --demo` and
+ * `npm run demo`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The demo collection's address (any valid address works locally). */
+export const DEMO_COLLECTION = `0x${'dec0de'.padEnd(40, '0')}`;
+
+/** What each demo token does. Token `9` is not part of the collection: `token_not_found`. */
+export const DEMO_TOKENS = {
+  '1': 'succeeds',
+  '2': 'succeeds',
+  '3': 'succeeds',
+  '4': 'answers 404',
+  '5': 'answers after 3.5 s, past the 3 s limit',
+  '6': 'answers malformed JSON',
+  '7': 'answers a JSON array, not an object',
+} as const satisfies Record<string, string>;
+
+/** Token ids that exist in the demo collection. */
+export const DEMO_EXISTING_TOKEN_IDS = Object.keys(DEMO_TOKENS);
+/** Every demo token id, including one the collection does not have. */
+export const DEMO_REQUEST_TOKEN_IDS = [...DEMO_EXISTING_TOKEN_IDS, '9'];
+
+const HEROES = ['Aria', 'Borin', 'Cass'];
+
+/** A running demo Metadata API. */
+export interface DemoMetadataApi {
+  /** Base URL: token `N` is at `${url}/N`. */
+  url: string;
+  /** Slow answers in flight are dropped. */
+  close(): Promise<void>;
+}
+
+/** Starts the demo Metadata API on loopback. `slowMs` is how long token 5 takes. */
+export async function startDemoMetadataApi(
+  options: { port?: number; slowMs?: number } = {},
+): Promise<DemoMetadataApi> {
+  const slowMs = options.slowMs ?? 3_500;
+  const timers = new Set<NodeJS.Timeout>();
+  const server: Server = createServer((req, res) => {
+    const id = decodeURIComponent(req.url?.split('?')[0]?.split('/').pop() ?? '');
+    const json = (status: number, body: string) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    switch (id) {
+      case '4':
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+        return;
+      case '5': {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          json(200, JSON.stringify({ name: 'Late Hero', level: 5 }));
+        }, slowMs);
+        timers.add(timer);
+        return;
+      }
+      case '6':
+        json(200, '{"name": "Broken Hero", "level": ');
+        return;
+      case '7':
+        json(200, JSON.stringify([{ name: 'Not an object' }]));
+        return;
+      default: {
+        const n = Number(id);
+        if (!Number.isInteger(n) || n < 1) {
+          json(404, JSON.stringify({ error: 'unknown token' }));
+          return;
+        }
+        json(
+          200,
+          JSON.stringify({
+            name: `${HEROES[(n - 1) % HEROES.length]} #${n}`,
+            image: `https://example.com/heroes/${n}.png`,
+            level: 10 + n,
+            attack: 40 + 7 * n,
+          }),
+        );
+      }
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/metadata`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

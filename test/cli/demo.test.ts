@@ -1,0 +1,36 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/cli/demo.js';
+
+function capture() {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  return { out, text: () => text };
+}
+
+describe('npm run demo', () => {
+  it('completes a refresh showing every outcome, then prints errors and the budget', async () => {
+    const { out, text } = capture();
+    const refresh = await runDemo({ out, fetchTimeoutMs: 150, slowMs: 400, pollIntervalMs: 20 });
+    expect(refresh.status).toBe('completed');
+    expect(refresh.summary).toEqual({ succeeded: 3, failed: 5, pending: 0 });
+    const printed = text();
+    expect(printed).toMatch(/Status {3}completed/);
+    expect(printed).toContain('Summary  3 succeeded, 5 failed, 0 pending');
+    for (const [token, code] of [
+      ['4', 'invalid_response_status_code'],
+      ['5', 'unable_to_retrieve_metadata'],
+      ['6', 'unable_to_decode_response'],
+      ['7', 'unable_to_decode_response'],
+      ['9', 'token_not_found'],
+    ]) {
+      expect(printed).toMatch(new RegExp(`token ${token}\\s+${code}`));
+    }
+    expect(printed).toMatch(/Budget {3}9 of 10 refresh requests left, resets /);
+    // Not a TTY: plain progress lines instead of a bar.
+    expect(printed).toMatch(/completed: 3 succeeded, 5 failed, 0 pending/);
+  });
+});
