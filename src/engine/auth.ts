@@ -29,12 +29,12 @@ export function authenticate(
   if (!/^\d{1,15}$/.test(timestamp)) {
     return fail(401, 'unauthorised_request', 'x-imx-eth-timestamp must be unix seconds');
   }
-  const skew = Math.abs(options.nowMs / 1000 - Number(timestamp));
+  const skew = Math.abs(Math.floor(options.nowMs / 1000) - Number(timestamp));
   if (skew > options.toleranceSeconds) {
     return fail(
       401,
       'unauthorised_request',
-      `x-imx-eth-timestamp is ${Math.round(skew)} s from the server's clock (tolerance ${options.toleranceSeconds} s)`,
+      `x-imx-eth-timestamp is ${skew} s from the server's clock (tolerance ${options.toleranceSeconds} s)`,
     );
   }
   if (!verifyImxSignature({ address, timestamp, signature })) {

@@ -8,8 +8,8 @@ import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
 import {
   COLLECTION_ADDRESS_PATTERN,
   type CreateRefreshResponseWire,
-  createRefreshRequestSchema,
   MAX_TOKENS_PER_REFRESH,
+  refreshRequestShapeSchema,
 } from '../wire/schemas.js';
 import { authenticate } from './auth.js';
 import { type BudgetState, RefreshBudget } from './budget.js';
@@ -25,11 +25,16 @@ import {
 } from './store.js';
 import type {
   CollectionConfig,
+  RefreshSeed,
   RefreshServiceOptions,
+  SeedError,
   ServiceRequest,
   ServiceResponse,
 } from './types.js';
 import { type TokenTask, Worker } from './worker.js';
+
+// One service is one project: a single budget, whoever of its signers spends it.
+const PROJECT = 'project';
 
 /** Rows per page when `page_size` is not given. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -51,6 +56,14 @@ export interface RefreshService {
   ): { metadata: Record<string, unknown>; updatedAt: string } | undefined;
   /** Registers more existing tokens of a collection configured with `tokenIds` (e.g. after a mint). */
   addTokens(collectionAddress: string, tokenIds: string[]): void;
+  /** Puts a refresh straight into the store (no worker) and returns its id. */
+  seedRefresh(seed: RefreshSeed): string;
+  /** Sets how many refresh requests are left in the current window. */
+  setRemainingRefreshes(remaining: number): void;
+  /** The rate-limit headers as the next refresh request would see them before spending. */
+  rateLimitHeaders(): Record<string, string>;
+  /** Forgets every refresh, metadata and spending, and drops queued tokens. */
+  reset(): void;
   /** Stops the worker: fetches in flight are aborted, queued tokens stay pending. */
   stop(): Promise<void>;
 }
@@ -142,7 +155,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         store.addError(record, {
           token_id: task.tokenId,
           collection_address: task.collectionAddress,
-          client_token_metadata_url: task.url ?? '',
+          client_token_metadata_url: task.url,
           client_response_status_code: http.statusCode,
           client_response_body: http.body,
           error_code: outcome.errorCode,
@@ -212,7 +225,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         'The body must be a JSON object: { collection_address, token_ids }',
       );
     }
-    const parsed = createRefreshRequestSchema.safeParse(body);
+    const parsed = refreshRequestShapeSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return apiError(400, 'bad_request', issue?.message ?? 'The body is invalid');
@@ -228,7 +241,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
     // once can never get more than the budget.
     const now = clock.now();
-    const taken = budget.take(owner ?? caller, now);
+    const taken = budget.take(PROJECT, now);
     const headers = rateLimitHeaders(taken.state);
     if (!taken.accepted) {
       return apiError(429, 'refresh_limit_exceeded', 'Refresh limit exceeded', headers);
@@ -249,10 +262,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       refreshId: record.id,
       collectionAddress: collection.address,
       tokenId,
-      url:
-        collection.tokenIds && !collection.tokenIds.has(tokenId)
-          ? undefined
-          : tokenUrl(collection.metadataApiUrl, tokenId),
+      url: tokenUrl(collection.metadataApiUrl, tokenId),
+      exists: !collection.tokenIds || collection.tokenIds.has(tokenId),
     }));
     worker.enqueue(tasks);
     const responseBody: CreateRefreshResponseWire = { refresh_id: record.id };
@@ -261,7 +272,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
 
   function ownRefresh(id: string, caller: string): RefreshRecord | undefined {
     const record = store.get(id);
-    return record && record.owner === caller ? record : undefined;
+    return record && (record.owner === undefined || record.owner === caller) ? record : undefined;
   }
 
   function route(req: ParsedRequest): ServiceResponse {
@@ -356,6 +367,82 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       if (!collection) throw new TypeError(`Collection ${collectionAddress} is not configured`);
       if (!collection.tokenIds) return;
       for (const id of tokenIds) collection.tokenIds.add(id);
+    },
+    seedRefresh(seed) {
+      const collectionAddress = seed?.collectionAddress;
+      if (
+        typeof collectionAddress !== 'string' ||
+        !COLLECTION_ADDRESS_PATTERN.test(collectionAddress)
+      ) {
+        throw new TypeError(
+          'seedRefresh: collectionAddress must be 0x followed by 40 hex characters',
+        );
+      }
+      const ids = (v: string[] | number | undefined, prefix: string) =>
+        typeof v === 'number'
+          ? Array.from({ length: v }, (_, i) => `${prefix}${i + 1}`)
+          : (v ?? []);
+      const failed: SeedError[] =
+        typeof seed.failed === 'number'
+          ? ids(seed.failed, 'f').map((tokenId) => ({ tokenId }))
+          : (seed.failed ?? []);
+      const succeeded = ids(seed.succeeded, 's');
+      const pending = ids(seed.pending, 'p');
+      const startedAtMs = seed.startedAt?.getTime() ?? clock.now();
+      const record: RefreshRecord = {
+        id: seed.refreshId ?? generateId(),
+        owner: seed.owner?.toLowerCase() ?? owner,
+        collectionAddress,
+        startedAtMs,
+        completedAtMs: pending.length === 0 ? startedAtMs : null,
+        tokenIds: [...succeeded, ...failed.map((f) => f.tokenId), ...pending],
+        succeeded: succeeded.length,
+        failed: failed.length,
+        errors: [],
+      };
+      if (new Set(record.tokenIds).size !== record.tokenIds.length) {
+        throw new TypeError('seedRefresh: a token id appears twice');
+      }
+      if (store.get(record.id)) throw new TypeError(`seedRefresh: refresh ${record.id} exists`);
+      const base =
+        findCollection(collectionAddress)?.metadataApiUrl ??
+        `https://metadata.invalid/${collectionAddress}`;
+      store.add(record);
+      store.addErrors(
+        record,
+        failed.map((f) => {
+          const errorCode = f.errorCode ?? 'invalid_response_status_code';
+          const statusCode =
+            f.statusCode !== undefined
+              ? f.statusCode
+              : errorCode === 'invalid_response_status_code'
+                ? 404
+                : null;
+          return {
+            token_id: f.tokenId,
+            collection_address: collectionAddress,
+            client_token_metadata_url: tokenUrl(base, f.tokenId),
+            client_response_status_code: statusCode,
+            client_response_body:
+              f.body !== undefined ? f.body : statusCode === 404 ? '404 page not found\n' : null,
+            error_code: errorCode,
+            created_at: new Date(f.createdAt?.getTime() ?? startedAtMs).toISOString(),
+          };
+        }),
+      );
+      return record.id;
+    },
+    setRemainingRefreshes(remaining) {
+      if (!Number.isSafeInteger(remaining) || remaining < 0) {
+        throw new TypeError('remaining must be a non-negative integer');
+      }
+      budget.setRemaining(PROJECT, remaining, clock.now());
+    },
+    rateLimitHeaders: () => rateLimitHeaders(budget.peek(PROJECT, clock.now())),
+    reset() {
+      worker.clear();
+      store.clear();
+      budget.reset();
     },
     stop: () => worker.stop(),
   };

@@ -29,8 +29,8 @@ export interface ErrorRow {
 /** One refresh and its progress. */
 export interface RefreshRecord {
   id: string;
-  /** Lower-case address of the project that requested it. */
-  owner: string;
+  /** Lower-case address of the signer that requested it; undefined: visible to every caller (seeded). */
+  owner: string | undefined;
   collectionAddress: string;
   startedAtMs: number;
   completedAtMs: number | null;
@@ -152,6 +152,12 @@ export class RefreshStore {
     record.errors.splice(at, 0, row);
   }
 
+  /** Records many failed tokens at once (seeding), sorting once. */
+  addErrors(record: RefreshRecord, rows: ErrorRow[]): void {
+    record.errors.push(...rows);
+    record.errors.sort(compareErrors);
+  }
+
   setMetadata(collectionAddress: string, tokenId: string, value: TokenMetadata): void {
     this.#metadata.set(`${collectionAddress.toLowerCase()}/${tokenId}`, value);
   }
@@ -190,7 +196,7 @@ export class RefreshStore {
     const collection = collectionAddress?.toLowerCase();
     const rows = this.#newestFirst.filter(
       (r) =>
-        r.owner === owner &&
+        (r.owner === undefined || r.owner === owner) &&
         (collection === undefined || r.collectionAddress.toLowerCase() === collection),
     );
     let start = 0;

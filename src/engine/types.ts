@@ -96,3 +96,36 @@ export interface RefreshServiceOptions {
   /** How the worker fetches metadata: the server passes an HTTP one, the msw mock its resolver. */
   fetchMetadata: FetchMetadata;
 }
+
+/** A failed token to seed, in camelCase. */
+export interface SeedError {
+  tokenId: string;
+  /** Default `invalid_response_status_code`. */
+  errorCode?: string;
+  /** Default 404 for `invalid_response_status_code`, else null. */
+  statusCode?: number | null;
+  /** Default `'404 page not found\n'` with a 404 status code, else null. */
+  body?: string | null;
+  /** Default: the refresh's start time. */
+  createdAt?: Date;
+}
+
+/**
+ * A refresh to put straight into the store, without the worker: to test reading statuses and
+ * paging through many errors. Pending tokens are never processed.
+ */
+export interface RefreshSeed {
+  collectionAddress: string;
+  /** Tokens that succeeded (ids, or a count of generated ids `s1`, `s2`, ...). */
+  succeeded?: string[] | number;
+  /** Tokens that failed: rows, or a count of generated `invalid_response_status_code` rows `f1`, `f2`, .... */
+  failed?: SeedError[] | number;
+  /** Tokens still pending (the refresh stays `queued` or `in_progress`). */
+  pending?: string[] | number;
+  /** Default: the service's clock. */
+  startedAt?: Date;
+  /** Who may read it. Default: the service's owner, or every caller when it has none. */
+  owner?: string;
+  /** Default: a generated id. */
+  refreshId?: string;
+}

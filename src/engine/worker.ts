@@ -3,6 +3,7 @@
  * across all refreshes, retrying a failed attempt up to `attempts` in all (the last attempt
  * decides the outcome).
  */
+import { setMaxListeners } from 'node:events';
 import { classifyFetch, type FetchOutcome } from './fetch-outcome.js';
 import type { FetchMetadata } from './types.js';
 
@@ -11,8 +12,10 @@ export interface TokenTask {
   refreshId: string;
   collectionAddress: string;
   tokenId: string;
-  /** Undefined when the token does not exist: it fails with `token_not_found` without a fetch. */
-  url: string | undefined;
+  /** `${metadataApiUrl}/${tokenId}`. */
+  url: string;
+  /** False when the token does not exist: it fails with `token_not_found` without a fetch. */
+  exists: boolean;
 }
 
 export interface WorkerOptions {
@@ -38,6 +41,8 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.#options = options;
+    // Every fetch in flight listens to this one signal; more than 10 is expected, not a leak.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Tokens queued and not started. */
@@ -114,7 +119,7 @@ export class Worker {
   async #process(
     task: TokenTask,
   ): Promise<FetchOutcome | { ok: false; errorCode: 'token_not_found' }> {
-    if (task.url === undefined) return { ok: false, errorCode: 'token_not_found' };
+    if (!task.exists) return { ok: false, errorCode: 'token_not_found' };
     let outcome: FetchOutcome | undefined;
     for (let attempt = 0; attempt < this.#options.attempts; attempt++) {
       if (this.#abort.signal.aborted) break;

@@ -33,25 +33,37 @@ export const apiErrorBodySchema = z.object({
     .transform((v) => v ?? undefined),
 });
 
-/** Body of `POST /v1/metadata-refreshes`. */
-export const createRefreshRequestSchema = z.object({
+const tokenIdsShape = z
+  .array(
+    z
+      .string({ error: 'token_ids must hold strings' })
+      .min(1, 'token_ids must not hold empty strings'),
+    {
+      error: 'token_ids is required and must be an array of strings',
+    },
+  )
+  .min(1, 'token_ids must not be empty');
+
+/**
+ * Body of `POST /v1/metadata-refreshes` without the 1000-id cap: the reference service applies
+ * its configurable `tokensPerRefresh` after collapsing duplicates.
+ */
+export const refreshRequestShapeSchema = z.object({
   collection_address: z
     .string({ error: 'collection_address is required and must be a string' })
     .regex(
       COLLECTION_ADDRESS_PATTERN,
       'collection_address must be 0x followed by 40 hex characters',
     ),
-  token_ids: z
-    .array(
-      z
-        .string({ error: 'token_ids must hold strings' })
-        .min(1, 'token_ids must not hold empty strings'),
-      {
-        error: 'token_ids is required and must be an array of strings',
-      },
-    )
-    .min(1, 'token_ids must not be empty')
-    .max(MAX_TOKENS_PER_REFRESH, `token_ids must hold at most ${MAX_TOKENS_PER_REFRESH} ids`),
+  token_ids: tokenIdsShape,
+});
+
+/** Body of `POST /v1/metadata-refreshes`: at most 1000 ids. */
+export const createRefreshRequestSchema = refreshRequestShapeSchema.extend({
+  token_ids: tokenIdsShape.max(
+    MAX_TOKENS_PER_REFRESH,
+    `token_ids must hold at most ${MAX_TOKENS_PER_REFRESH} ids`,
+  ),
 });
 
 /** 202 body of `POST /v1/metadata-refreshes`. */

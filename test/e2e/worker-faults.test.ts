@@ -1,0 +1,506 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MetadataRefreshClient, type Refresh, type RefreshError } from '../../src/index.js';
+import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
+import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+
+const FETCH_TIMEOUT_MS = 200;
+const MIXED_TIMEOUT_MS = 300;
+const UNHURRIED_TIMEOUT_MS = 2000;
+const UNDER_TIMEOUT_MS = 100;
+const OVER_TIMEOUT_MS = 400;
+const REFUSING_COLLECTION = `0x${'ab'.repeat(20)}`;
+
+type Behaviour = (req: IncomingMessage, res: ServerResponse, attempt: number) => void;
+
+interface MetadataApi {
+  url: string;
+  behave(tokenId: string, behaviour: Behaviour): void;
+  hits(tokenId: string): number;
+  readonly totalHits: number;
+  readonly maxOpen: number;
+  close(): Promise<void>;
+}
+
+const timers = new Set<NodeJS.Timeout>();
+
+function later(ms: number, run: () => void): void {
+  const timer = setTimeout(() => {
+    timers.delete(timer);
+    run();
+  }, ms);
+  timers.add(timer);
+}
+
+function every(ms: number, run: () => void): NodeJS.Timeout {
+  const timer = setInterval(run, ms);
+  timers.add(timer);
+  return timer;
+}
+
+const live = (res: ServerResponse) => !res.destroyed && !res.writableEnded;
+
+const respond =
+  (status: number, body: string, contentType = 'text/plain'): Behaviour =>
+  (_req, res) => {
+    if (live(res)) res.writeHead(status, { 'content-type': contentType }).end(body);
+  };
+
+const json = (value: unknown): Behaviour => respond(200, JSON.stringify(value), 'application/json');
+
+const delayed =
+  (ms: number, behaviour: Behaviour): Behaviour =>
+  (req, res, attempt) =>
+    later(ms, () => behaviour(req, res, attempt));
+
+const reset: Behaviour = (req) => {
+  req.socket.destroy();
+};
+
+const slowDrip: Behaviour = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.flushHeaders();
+  res.write('{"name":"');
+  const timer = every(40, () => {
+    if (live(res)) res.write('a');
+  });
+  res.on('close', () => {
+    clearInterval(timer);
+    timers.delete(timer);
+  });
+};
+
+const sequence =
+  (...behaviours: Behaviour[]): Behaviour =>
+  (req, res, attempt) =>
+    (behaviours[Math.min(attempt, behaviours.length) - 1] as Behaviour)(req, res, attempt);
+
+async function startMetadataApi(): Promise<MetadataApi> {
+  const behaviours = new Map<string, Behaviour>();
+  const hits = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  let totalHits = 0;
+  let open = 0;
+  let maxOpen = 0;
+  const server: Server = createServer((req, res) => {
+    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
+    const attempt = (hits.get(tokenId) ?? 0) + 1;
+    hits.set(tokenId, attempt);
+    totalHits++;
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    res.on('close', () => {
+      open--;
+    });
+    (behaviours.get(tokenId) ?? json({ name: `Hero ${tokenId}` }))(req, res, attempt);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/metadata`,
+    behave: (tokenId, behaviour) => {
+      behaviours.set(tokenId, behaviour);
+    },
+    hits: (tokenId) => hits.get(tokenId) ?? 0,
+    get totalHits() {
+      return totalHits;
+    },
+    get maxOpen() {
+      return maxOpen;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/metadata`;
+}
+
+interface Env {
+  api: MetadataApi;
+  server: ReferenceServer;
+  client: MetadataRefreshClient;
+  url: string;
+  refusedUrl: string;
+}
+
+let env: Env | undefined;
+
+async function start(
+  options: { concurrency?: number; tokenIds?: string[]; fetchTimeoutMs?: number } = {},
+): Promise<Env> {
+  const api = await startMetadataApi();
+  const refusedUrl = await closedPortUrl();
+  const server = createReferenceServer({
+    owner: OWNER,
+    collections: [
+      { address: COLLECTION, metadataApiUrl: api.url, tokenIds: options.tokenIds },
+      { address: REFUSING_COLLECTION, metadataApiUrl: refusedUrl },
+    ],
+    fetchTimeoutMs: options.fetchTimeoutMs ?? UNHURRIED_TIMEOUT_MS,
+    concurrency: options.concurrency,
+  });
+  const { url } = await server.listen();
+  const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url });
+  env = { api, server, client, url, refusedUrl };
+  return env;
+}
+
+beforeAll(async () => {
+  const api = await startMetadataApi();
+  await (await fetch(`${api.url}/warm-up`)).text();
+  await api.close();
+});
+
+afterEach(async () => {
+  const current = env;
+  env = undefined;
+  if (!current) return;
+  await current.server.close();
+  await current.api.close();
+  for (const timer of timers) clearTimeout(timer);
+  timers.clear();
+});
+
+async function errorsOf(client: MetadataRefreshClient, refreshId: string) {
+  const rows: RefreshError[] = [];
+  for await (const row of client.iterateRefreshErrors(refreshId)) rows.push(row);
+  return rows;
+}
+
+async function refresh(
+  { server, client }: Env,
+  tokenIds: string[],
+  collectionAddress = COLLECTION,
+): Promise<{ refreshId: string; result: Refresh; errors: RefreshError[] }> {
+  const { refreshId } = await client.requestRefresh({ collectionAddress, tokenIds });
+  await server.service.settled();
+  return {
+    refreshId,
+    result: await client.getRefresh(refreshId),
+    errors: await errorsOf(client, refreshId),
+  };
+}
+
+function errorRow(
+  tokenId: string,
+  errorCode: string,
+  statusCode: number | null,
+  body: string | null,
+  url = `${env?.api.url}/${tokenId}`,
+  collectionAddress = COLLECTION,
+): RefreshError {
+  return {
+    tokenId,
+    collectionAddress,
+    clientTokenMetadataUrl: url,
+    clientResponseStatusCode: statusCode,
+    clientResponseBody: body,
+    errorCode,
+    createdAt: expect.any(String),
+  };
+}
+
+const summary = (succeeded: number, failed: number, pending = 0) => ({
+  status: 'completed',
+  summary: { succeeded, failed, pending },
+});
+
+describe('timeouts', () => {
+  it('succeeds when the Metadata API answers just under the timeout', async () => {
+    const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
+    e.api.behave('1', delayed(UNDER_TIMEOUT_MS, json({ name: 'Slow but fine' })));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(1, 0));
+    expect(errors).toEqual([]);
+    expect(e.api.hits('1')).toBe(1);
+    expect(e.server.service.getTokenMetadata(COLLECTION, '1')?.metadata).toEqual({
+      name: 'Slow but fine',
+    });
+  });
+
+  it('fails with unable_to_retrieve_metadata after one retry when it answers just over', async () => {
+    const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
+    e.api.behave('1', delayed(OVER_TIMEOUT_MS, json({ name: 'Too late' })));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
+    expect(e.api.hits('1')).toBe(2);
+    expect(e.server.service.getTokenMetadata(COLLECTION, '1')).toBeUndefined();
+  });
+
+  it('treats a body dribbled past the timeout as no answer', async () => {
+    const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
+    e.api.behave('1', slowDrip);
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
+    expect(e.api.hits('1')).toBe(2);
+  });
+});
+
+describe('status codes', () => {
+  it('records a 500 with its status and body', async () => {
+    const e = await start();
+    e.api.behave('1', respond(500, 'internal error'));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'invalid_response_status_code', 500, 'internal error')]);
+    expect(e.api.hits('1')).toBe(2);
+  });
+
+  it('records a 404 with its status and body', async () => {
+    const e = await start();
+    e.api.behave('1', respond(404, '404 page not found\n'));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([
+      errorRow('1', 'invalid_response_status_code', 404, '404 page not found\n'),
+    ]);
+  });
+
+  it('cuts a body longer than 1000 characters to exactly 1000', async () => {
+    const e = await start();
+    const long = '0123456789'.repeat(150);
+    e.api.behave('1', respond(503, long));
+    e.api.behave('2', respond(503, long.slice(0, 1000)));
+    const { result, errors } = await refresh(e, ['1', '2']);
+    expect(result).toMatchObject(summary(0, 2));
+    const sorted = [...errors].sort((a, b) => a.tokenId.localeCompare(b.tokenId));
+    expect(sorted).toEqual([
+      errorRow('1', 'invalid_response_status_code', 503, long.slice(0, 1000)),
+      errorRow('2', 'invalid_response_status_code', 503, long.slice(0, 1000)),
+    ]);
+    expect(sorted[0]?.clientResponseBody).toHaveLength(1000);
+  });
+});
+
+describe('decoding', () => {
+  it.each([
+    ['malformed JSON', '{"name": "Hero'],
+    ['a JSON array', '[{"name":"Hero"}]'],
+    ['a JSON string', '"Hero"'],
+    ['a JSON number', '42'],
+    ['JSON null', 'null'],
+    ['an empty body', ''],
+  ])('fails with unable_to_decode_response on a 200 with %s', async (_name, body) => {
+    const e = await start();
+    e.api.behave('1', respond(200, body, 'application/json'));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'unable_to_decode_response', 200, body)]);
+    expect(e.api.hits('1')).toBe(2);
+  });
+});
+
+describe('connection failures', () => {
+  it('fails with unable_to_retrieve_metadata after one retry when the connection is reset', async () => {
+    const e = await start();
+    e.api.behave('1', reset);
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
+    expect(e.api.hits('1')).toBe(2);
+  });
+
+  it('fails with unable_to_retrieve_metadata when the connection is refused', async () => {
+    const e = await start();
+    const { result, errors } = await refresh(e, ['7'], REFUSING_COLLECTION);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([
+      errorRow(
+        '7',
+        'unable_to_retrieve_metadata',
+        null,
+        null,
+        `${e.refusedUrl}/7`,
+        REFUSING_COLLECTION,
+      ),
+    ]);
+  });
+});
+
+describe('retries', () => {
+  it('succeeds when the retry succeeds, and serves the metadata', async () => {
+    const e = await start();
+    e.api.behave('1', sequence(respond(500, 'flaky'), json({ name: 'Second try', level: 2 })));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(1, 0));
+    expect(errors).toEqual([]);
+    expect(e.api.hits('1')).toBe(2);
+    expect(e.server.service.getTokenMetadata(COLLECTION, '1')).toEqual({
+      metadata: { name: 'Second try', level: 2 },
+      updatedAt: expect.any(String),
+    });
+    const response = await fetch(`${e.url}/v1/assets/${COLLECTION}/1`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      token_address: COLLECTION,
+      token_id: '1',
+      metadata: { name: 'Second try', level: 2 },
+      updated_at: expect.any(String),
+    });
+  });
+
+  it('lets the last attempt decide the error', async () => {
+    const e = await start();
+    e.api.behave('1', sequence(respond(200, 'not json'), respond(502, 'bad gateway')));
+    const { result, errors } = await refresh(e, ['1']);
+    expect(result).toMatchObject(summary(0, 1));
+    expect(errors).toEqual([errorRow('1', 'invalid_response_status_code', 502, 'bad gateway')]);
+    expect(e.api.hits('1')).toBe(2);
+  });
+});
+
+describe('unknown tokens', () => {
+  it('fails a token outside the collection with token_not_found and never fetches it', async () => {
+    const e = await start({ tokenIds: ['1', '2'] });
+    const { result, errors } = await refresh(e, ['1', '3']);
+    expect(result).toMatchObject(summary(1, 1));
+    expect(errors).toEqual([errorRow('3', 'token_not_found', null, null)]);
+    expect(e.api.hits('3')).toBe(0);
+    expect(e.api.totalHits).toBe(1);
+  });
+});
+
+describe('concurrency', () => {
+  const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it('never has more than `concurrency` requests in flight, and reaches it', async () => {
+    const e = await start({ concurrency: 4 });
+    const tokenIds = ids('', 20);
+    for (const id of tokenIds) e.api.behave(id, delayed(30, json({ name: id })));
+    const { result } = await refresh(e, tokenIds);
+    expect(result).toMatchObject(summary(20, 0));
+    expect(e.api.maxOpen).toBe(4);
+    expect(e.api.totalHits).toBe(20);
+  });
+
+  it('shares the bound across refreshes running at once', async () => {
+    const e = await start({ concurrency: 4 });
+    const first = ids('a', 10);
+    const second = ids('b', 10);
+    for (const id of [...first, ...second]) e.api.behave(id, delayed(30, json({ name: id })));
+    const receipts = await Promise.all([
+      e.client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: first }),
+      e.client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: second }),
+    ]);
+    await e.server.service.settled();
+    for (const { refreshId } of receipts) {
+      expect(await e.client.getRefresh(refreshId)).toMatchObject(summary(10, 0));
+    }
+    expect(e.api.maxOpen).toBe(4);
+    expect(e.api.totalHits).toBe(20);
+  });
+});
+
+const MIXED_OK = ['ok', 'under', 'flaky'];
+const MIXED_FAILING = [
+  'over',
+  'drip',
+  '500',
+  '404',
+  '503',
+  'malformed',
+  'array',
+  'string',
+  'number',
+  'reset',
+];
+const GHOST = 'ghost';
+const LONG_BODY = 'x'.repeat(1200);
+
+function behaveMixed(api: MetadataApi): void {
+  api.behave('ok', json({ name: 'ok' }));
+  api.behave('under', delayed(UNDER_TIMEOUT_MS, json({ name: 'under' })));
+  api.behave('flaky', sequence(respond(500, 'flaky'), json({ name: 'flaky' })));
+  api.behave('over', delayed(OVER_TIMEOUT_MS, json({ name: 'over' })));
+  api.behave('drip', slowDrip);
+  api.behave('500', respond(500, 'internal error'));
+  api.behave('404', respond(404, '404 page not found\n'));
+  api.behave('503', respond(503, LONG_BODY));
+  api.behave('malformed', respond(200, '{"name":', 'application/json'));
+  api.behave('array', respond(200, '[]', 'application/json'));
+  api.behave('string', respond(200, '"name"', 'application/json'));
+  api.behave('number', respond(200, '7', 'application/json'));
+  api.behave('reset', reset);
+}
+
+describe('a refresh mixing every fault', () => {
+  const known = [...MIXED_OK, ...MIXED_FAILING];
+  const tokenIds = [...known, GHOST];
+
+  it('keeps succeeded + failed + pending equal to the token count while it runs', async () => {
+    const e = await start({ concurrency: 2, tokenIds: known, fetchTimeoutMs: MIXED_TIMEOUT_MS });
+    behaveMixed(e.api);
+    const { refreshId } = await e.client.requestRefresh({
+      collectionAddress: COLLECTION,
+      tokenIds,
+    });
+    let done = false;
+    const settled = e.server.service.settled().then(() => {
+      done = true;
+    });
+    const polls: Refresh[] = [];
+    while (!done || polls.length < 3) polls.push(await e.client.getRefresh(refreshId));
+    await settled;
+    const final = await e.client.getRefresh(refreshId);
+    for (const poll of [...polls, final]) {
+      const { succeeded, failed, pending } = poll.summary;
+      expect(succeeded + failed + pending).toBe(tokenIds.length);
+      expect(poll.status).toBe(
+        pending === tokenIds.length ? 'queued' : pending === 0 ? 'completed' : 'in_progress',
+      );
+    }
+    for (let i = 1; i < polls.length; i++) {
+      expect(polls[i]?.summary.pending).toBeLessThanOrEqual(polls[i - 1]?.summary.pending ?? 0);
+    }
+    expect(polls.some((p) => p.status === 'in_progress')).toBe(true);
+    expect(final).toMatchObject(summary(MIXED_OK.length, MIXED_FAILING.length + 1));
+    expect(final.completedAt).toEqual(expect.any(String));
+    expect(Date.parse(final.completedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(final.startedAt));
+  });
+
+  it('gives the exact counts and error rows', async () => {
+    const e = await start({ tokenIds: known, fetchTimeoutMs: MIXED_TIMEOUT_MS });
+    behaveMixed(e.api);
+    const { result, errors } = await refresh(e, tokenIds);
+    expect(result).toMatchObject(summary(3, 11));
+    expect(result.completedAt).toEqual(expect.any(String));
+    const byToken = [...errors].sort((a, b) => a.tokenId.localeCompare(b.tokenId));
+    expect(byToken).toEqual(
+      [
+        errorRow('404', 'invalid_response_status_code', 404, '404 page not found\n'),
+        errorRow('500', 'invalid_response_status_code', 500, 'internal error'),
+        errorRow('503', 'invalid_response_status_code', 503, LONG_BODY.slice(0, 1000)),
+        errorRow('array', 'unable_to_decode_response', 200, '[]'),
+        errorRow('drip', 'unable_to_retrieve_metadata', null, null),
+        errorRow(GHOST, 'token_not_found', null, null),
+        errorRow('malformed', 'unable_to_decode_response', 200, '{"name":'),
+        errorRow('number', 'unable_to_decode_response', 200, '7'),
+        errorRow('over', 'unable_to_retrieve_metadata', null, null),
+        errorRow('reset', 'unable_to_retrieve_metadata', null, null),
+        errorRow('string', 'unable_to_decode_response', 200, '"name"'),
+      ].sort((a, b) => a.tokenId.localeCompare(b.tokenId)),
+    );
+    for (const id of ['ok', 'under']) expect(e.api.hits(id)).toBe(1);
+    for (const id of ['flaky', ...MIXED_FAILING]) expect(e.api.hits(id)).toBe(2);
+    expect(e.api.hits(GHOST)).toBe(0);
+    for (const id of MIXED_OK) {
+      expect(e.server.service.getTokenMetadata(COLLECTION, id)?.metadata).toEqual({ name: id });
+    }
+  });
+});
