@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 // One entry per public subpath; `./server` and `./msw` slot in here as they land.
 export default defineConfig({
-  entry: { index: 'src/index.ts', server: 'src/server/index.ts', cli: 'src/cli/bin.ts' },
+  entry: {
+    index: 'src/index.ts',
+    server: 'src/server/index.ts',
+    cli: 'src/cli/bin.ts',
+    msw: 'src/msw/index.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

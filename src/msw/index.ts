@@ -1,0 +1,18 @@
+/**
+ * imx-metadata-refresh/msw: the metadata refresh API mocked for unit tests, by the same engine as
+ * the reference server. Needs msw 2 (an optional peer dependency).
+ *
+ * @packageDocumentation
+ */
+export type { RefreshSeed, SeedError, ServiceLimits } from '../engine/types.js';
+export {
+  createMetadataRefreshMock,
+  type InjectedFailure,
+  type MetadataAnswer,
+  type MetadataRefreshMock,
+  type MetadataRefreshMockOptions,
+  type MockCollection,
+  metadataAnswer,
+  type RecordedRequest,
+  type ResolveMetadata,
+} from './mock.js';

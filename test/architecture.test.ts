@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g;
+
+/** Every module reachable from `entry` by static imports: local files and package names. */
+function reach(entry: string): { files: string[]; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const [, spec] of text.matchAll(IMPORT)) {
+      if (!spec) continue;
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else packages.add(spec);
+    }
+  };
+  visit(resolve(SRC, entry));
+  return { files: [...files].map((f) => f.slice(SRC.length + 1)), packages };
+}
+
+describe('what each entry loads', () => {
+  it('the package root loads only the client: no msw, engine, server or cli', () => {
+    const { files, packages } = reach('index.ts');
+    expect(files.filter((f) => /^(engine|server|msw|cli|redis)\//.test(f))).toEqual([]);
+    expect([...packages].sort()).toEqual([
+      'axios',
+      'ethers/crypto',
+      'ethers/hash',
+      'ethers/transaction',
+      'zod',
+    ]);
+  });
+
+  it('./server never loads msw', () => {
+    const { files, packages } = reach('server/index.ts');
+    expect(files.some((f) => f.startsWith('msw/'))).toBe(false);
+    expect([...packages].some((p) => p.startsWith('msw'))).toBe(false);
+  });
+
+  it('the engine imports no HTTP library', () => {
+    const { packages } = reach('engine/service.ts');
+    expect([...packages].filter((p) => /^(node:)?https?$|^axios$|^msw/.test(p))).toEqual([]);
+  });
+});
