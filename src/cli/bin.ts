@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 /** The `imx-metadata-refresh` command. */
 import { Command, InvalidArgumentError } from 'commander';
+import {
+  type ConnectionOptions,
+  clientFrom,
+  errorsCommand,
+  type Io,
+  listCommand,
+  reportError,
+  requestCommand,
+  statusCommand,
+  watchCommand,
+} from './commands.js';
 import { runDemo } from './demo.js';
 import { parseCollectionArg, startServe } from './serve.js';
 
@@ -56,7 +67,9 @@ program
   )
   .option('--concurrency <n>', 'tokens fetched at once', integer('concurrency', { min: 1 }))
   .action(async (options) => {
-    const running = await startServe(options, (line) => console.log(line));
+    const running = await startServe({ ...options, collections: options.collection }, (line) =>
+      console.log(line),
+    );
     const shutdown = async () => {
       console.log('Shutting down...');
       await running.stop();
@@ -65,6 +78,78 @@ program
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+
+const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
+
+/** Adds the connection options and runs `run` with a client, turning errors into exit codes. */
+function apiCommand<A extends unknown[]>(
+  name: string,
+  description: string,
+  run: (
+    client: ReturnType<typeof clientFrom>,
+    ...args: [...A, ConnectionOptions & Record<string, unknown>]
+  ) => Promise<number>,
+) {
+  return program
+    .command(name)
+    .description(description)
+    .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
+    .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server')
+    .option('--json', 'machine-readable output', false)
+    .action(async (...received: unknown[]) => {
+      // commander passes the positional arguments, then the options, then the command.
+      const args = received.slice(0, -1) as [...A, ConnectionOptions & Record<string, unknown>];
+      const options = args[args.length - 1] as ConnectionOptions;
+      try {
+        process.exitCode = await run(clientFrom(options, io.env), ...args);
+      } catch (error) {
+        process.exitCode = reportError(error, io, options.json);
+      }
+    });
+}
+
+apiCommand<[string, string[]]>(
+  'request <collection> [tokenIds...]',
+  'request a refresh of tokens (any number: split into requests of 1000)',
+  (client, collection, tokenIds, options) =>
+    requestCommand(
+      client,
+      collection,
+      tokenIds,
+      options as { fromFile?: string; json?: boolean },
+      io,
+    ),
+).option('-f, --from-file <path>', 'read token ids from a file, one a line');
+
+apiCommand<[string]>(
+  'status <refreshId>',
+  'show the status and counts of a refresh',
+  (client, id, options) => statusCommand(client, id, options, io),
+);
+
+apiCommand<[string]>(
+  'errors <refreshId>',
+  'list every token a refresh failed to update, and why',
+  (client, id, options) => errorsCommand(client, id, options, io),
+);
+
+apiCommand<[]>('list', 'list the project’s refreshes, newest first', (client, options) =>
+  listCommand(client, options as { collection?: string; limit: number; json?: boolean }, io),
+)
+  .option('-c, --collection <address>', 'only refreshes of this collection')
+  .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
+apiCommand<[string]>(
+  'watch <refreshId>',
+  'show live progress until the refresh completes (exit 2 when some tokens failed)',
+  (client, id, options) =>
+    watchCommand(client, id, options as { json?: boolean; intervalMs: number }, io),
+).option(
+  '-i, --interval-ms <ms>',
+  'first poll interval',
+  integer('interval-ms', { min: 1 }),
+  2_000,
+);
 
 program
   .command('demo')

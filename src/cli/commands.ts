@@ -1,0 +1,280 @@
+/**
+ * The operator commands of the bin (`request`, `status`, `errors`, `list`, `watch`), as
+ * functions over a client and an output stream, returning the process exit code.
+ */
+import { readFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
+import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import type { Refresh } from '../wire/mappers.js';
+import type { RateLimit } from '../wire/rate-limit.js';
+import { localTime, table } from './format.js';
+
+/** Where a command writes. */
+export interface Io {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+}
+
+/** Options every API command takes. */
+export interface ConnectionOptions {
+  environment?: string;
+  baseUrl?: string;
+  json?: boolean;
+}
+
+/** Exit codes. */
+export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
+
+const write = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
+
+/** Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag. */
+export function clientFrom(options: ConnectionOptions, env: Io['env']): MetadataRefreshClient {
+  const key = env.IMX_PRIVATE_KEY;
+  if (!key) {
+    throw new InvalidRequestError(
+      'Set IMX_PRIVATE_KEY to the project owner’s private key (never pass it as a flag: it would land in shell history)',
+    );
+  }
+  if (options.environment !== undefined && options.baseUrl !== undefined) {
+    throw new InvalidRequestError('Give --environment or --base-url, not both');
+  }
+  if (options.baseUrl !== undefined)
+    return new MetadataRefreshClient({ signer: key, baseURL: options.baseUrl });
+  const environment = options.environment ?? 'sandbox';
+  if (!(environment in IMX_BASE_URLS)) {
+    throw new InvalidRequestError(
+      `--environment must be production or sandbox, got ${environment}`,
+    );
+  }
+  return new MetadataRefreshClient({
+    signer: key,
+    environment: environment as keyof typeof IMX_BASE_URLS,
+  });
+}
+
+function budgetLine(rateLimit: RateLimit | undefined): string {
+  return rateLimit
+    ? `${rateLimit.remaining} of ${rateLimit.limit} refresh requests left; resets ${localTime(rateLimit.resetAt)}`
+    : 'budget unknown';
+}
+
+/** Prints an error the way an operator needs it and returns the exit code. */
+export function reportError(error: unknown, io: Io, json = false): number {
+  if (json) {
+    const payload =
+      error instanceof ApiError
+        ? { error: { status: error.status, code: error.code, message: error.apiMessage } }
+        : {
+            error: {
+              name: (error as Error)?.name ?? 'Error',
+              message: (error as Error)?.message ?? String(error),
+            },
+          };
+    const extra =
+      error instanceof RateLimitError && error.rateLimit
+        ? { resetAt: error.rateLimit.resetAt.toISOString() }
+        : {};
+    const partial =
+      error instanceof MetadataRefreshError &&
+      (error.accepted.length > 0 || error.notSent.length > 0)
+        ? { accepted: error.accepted, notSent: error.notSent, uncertain: error.uncertain }
+        : {};
+    write(io.err, JSON.stringify({ ...payload, ...extra, ...partial }));
+    return EXIT.error;
+  }
+  if (error instanceof RateLimitError) {
+    const reset = error.rateLimit?.resetAt;
+    write(io.err, `error: ${error.code}: ${error.apiMessage}`);
+    write(
+      io.err,
+      reset ? `The refresh budget resets at ${localTime(reset)}.` : 'The refresh budget is spent.',
+    );
+  } else if (error instanceof ApiError) {
+    write(io.err, `error: ${error.status} ${error.code}: ${error.apiMessage}`);
+  } else {
+    write(io.err, `error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (
+    error instanceof MetadataRefreshError &&
+    (error.accepted.length > 0 || error.notSent.length > 0)
+  ) {
+    for (const a of error.accepted)
+      write(io.err, `accepted ${a.refreshId} (${a.tokenIds.length} tokens)`);
+    if (error.uncertain.length > 0)
+      write(io.err, `uncertain (may have been accepted): ${error.uncertain.join(' ')}`);
+    if (error.notSent.length > 0) write(io.err, `not sent: ${error.notSent.join(' ')}`);
+  }
+  return EXIT.error;
+}
+
+/** Reads token ids, one a line (blank lines and `#` comments skipped). */
+export async function readTokenIds(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** `request <collection> [tokenIds...] [--from-file path]` */
+export async function requestCommand(
+  client: MetadataRefreshClient,
+  collection: string,
+  tokenIds: string[],
+  options: { fromFile?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const ids = [...tokenIds, ...(options.fromFile ? await readTokenIds(options.fromFile) : [])];
+  const { refreshes, rateLimit } = await client.requestRefreshes({
+    collectionAddress: collection,
+    tokenIds: ids,
+  });
+  if (options.json) {
+    write(io.out, JSON.stringify({ refreshes, rateLimit }));
+  } else {
+    write(
+      io.out,
+      table(
+        ['REFRESH ID', 'TOKENS'],
+        refreshes.map((r) => [r.refreshId, r.tokenIds.length]),
+      ),
+    );
+    write(io.out, budgetLine(rateLimit ?? client.rateLimit));
+  }
+  return EXIT.ok;
+}
+
+function refreshRows(refresh: Refresh): (string | number | null)[][] {
+  return [
+    ['refresh', refresh.refreshId],
+    ['status', refresh.status],
+    ['collection', refresh.collectionAddress],
+    ['started', refresh.startedAt],
+    ['completed', refresh.completedAt],
+    ['succeeded', refresh.summary.succeeded],
+    ['failed', refresh.summary.failed],
+    ['pending', refresh.summary.pending],
+  ];
+}
+
+/** `status <refreshId>` */
+export async function statusCommand(
+  client: MetadataRefreshClient,
+  refreshId: string,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const refresh = await client.getRefresh(refreshId);
+  if (options.json) write(io.out, JSON.stringify(refresh));
+  else write(io.out, table(['FIELD', 'VALUE'], refreshRows(refresh)));
+  return EXIT.ok;
+}
+
+/** `errors <refreshId>`: every page; JSON lines with --json. */
+export async function errorsCommand(
+  client: MetadataRefreshClient,
+  refreshId: string,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  if (options.json) {
+    for await (const error of client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
+      write(io.out, JSON.stringify(error));
+    }
+    return EXIT.ok;
+  }
+  const rows: (string | number | null)[][] = [];
+  for await (const e of client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
+    const body =
+      e.clientResponseBody === null ? null : JSON.stringify(e.clientResponseBody.slice(0, 60));
+    rows.push([e.tokenId, e.errorCode, e.clientResponseStatusCode, body]);
+  }
+  write(
+    io.out,
+    rows.length === 0 ? 'No failed tokens.' : table(['TOKEN', 'ERROR', 'STATUS', 'BODY'], rows),
+  );
+  return EXIT.ok;
+}
+
+/** `list [--collection address] [--limit n]` */
+export async function listCommand(
+  client: MetadataRefreshClient,
+  options: { collection?: string; limit: number; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const items = [];
+  for await (const item of client.iterateRefreshes({
+    collectionAddress: options.collection,
+    pageSize: Math.min(options.limit, 1000),
+  })) {
+    items.push(item);
+    if (items.length >= options.limit) break;
+  }
+  if (options.json) {
+    write(io.out, JSON.stringify(items));
+  } else {
+    write(
+      io.out,
+      items.length === 0
+        ? 'No refreshes.'
+        : table(
+            ['REFRESH ID', 'STATUS', 'COLLECTION', 'STARTED', 'COMPLETED'],
+            items.map((r) => [
+              r.refreshId,
+              r.status,
+              r.collectionAddress,
+              r.startedAt,
+              r.completedAt,
+            ]),
+          ),
+    );
+  }
+  return EXIT.ok;
+}
+
+/** `watch <refreshId>`: progress until completed; exit 0 when none failed, 2 when some did. */
+export async function watchCommand(
+  client: MetadataRefreshClient,
+  refreshId: string,
+  options: { json?: boolean; intervalMs: number },
+  io: Io,
+): Promise<number> {
+  const bar =
+    io.out.isTTY && !options.json
+      ? new SingleBar({
+          format:
+            ' {bar} {value}/{total} | {status} | succeeded {succeeded} failed {failed} pending {pending}',
+          stream: io.out,
+          hideCursor: true,
+        })
+      : undefined;
+  let started = false;
+  const refresh = await client.waitForRefresh(refreshId, {
+    pollIntervalMs: options.intervalMs,
+    maxPollIntervalMs: Math.max(options.intervalMs, 30_000),
+    onProgress: (r) => {
+      const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
+      const done = r.summary.succeeded + r.summary.failed;
+      if (options.json) write(io.out, JSON.stringify(r));
+      else if (bar) {
+        if (!started) bar.start(total, done, { status: r.status, ...r.summary });
+        else bar.update(done, { status: r.status, ...r.summary });
+      } else {
+        write(
+          io.out,
+          `${r.status}: ${r.summary.succeeded} succeeded, ${r.summary.failed} failed, ${r.summary.pending} pending`,
+        );
+      }
+      started = true;
+    },
+  });
+  bar?.stop();
+  if (!options.json) {
+    write(io.out, `Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);
+    if (refresh.summary.failed > 0)
+      write(io.out, `Run: imx-metadata-refresh errors ${refresh.refreshId}`);
+  }
+  return refresh.summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
+}

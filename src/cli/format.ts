@@ -1,0 +1,24 @@
+/** Plain-text output helpers for the CLI: aligned tables and local times. */
+
+/** Renders rows as a left-aligned table with a header line. */
+export function table(headers: string[], rows: (string | number | null)[][]): string {
+  const cells = rows.map((row) => row.map((c) => (c === null ? '-' : String(c))));
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+/** A date in the machine's local time zone, e.g. `2026-11-24 15:00:00 (Europe/Paris)`. */
+export function localTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(
+    date.getMinutes(),
+  )}:${pad(date.getSeconds())} (${zone})`;
+}
