@@ -28,7 +28,7 @@ export {
   type RequestRefreshResult,
 } from './client/client.js';
 export type { RequestRefreshesResult } from './client/request-refreshes.js';
-export { MAX_RETRY_DELAY_MS } from './client/retry.js';
+export { type HttpMethod, MAX_RETRY_DELAY_MS } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
 export { type Clock, systemClock } from './clock.js';
@@ -36,6 +36,7 @@ export {
   AbortError,
   type AcceptedRefresh,
   ApiError,
+  type ApiErrorInit,
   AuthenticationError,
   BadRequestError,
   ConnectionError,

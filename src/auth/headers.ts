@@ -1,11 +1,14 @@
 import { type ImxSigner, type NormalizedSigner, normalizeSigner } from './signer.js';
 
-/** The three project-owner authentication headers. */
-export interface ImxAuthHeaders {
+/** The three project-owner authentication headers (a plain object: spread it into any headers). */
+export type ImxAuthHeaders = {
+  /** The signer's address. */
   'x-imx-eth-address': string;
+  /** EIP-191 signature of the timestamp string, v as `00`/`01`. */
   'x-imx-eth-signature': string;
+  /** Unix seconds, as a decimal string. */
   'x-imx-eth-timestamp': string;
-}
+};
 
 /** The current unix time in whole seconds. */
 export function unixSeconds(nowMs: number = Date.now()): number {

@@ -5,13 +5,17 @@ import { InvalidRequestError } from '../errors.js';
 
 /** Anything with `getAddress()` and `signMessage(string)`: an ethers v6 or v5 `Signer`/`Wallet`. */
 export interface EthersLikeSigner {
+  /** The signer's address. */
   getAddress(): Promise<string> | string;
+  /** EIP-191 personal-message signature of `message`. */
   signMessage(message: string): Promise<string>;
 }
 
 /** A viem-style account: `{ address, signMessage({ message }) }`, e.g. `privateKeyToAccount(...)`. */
 export interface ViemLikeAccount {
+  /** The account's address. */
   address: string;
+  /** EIP-191 personal-message signature of `message`. */
   signMessage(args: { message: string }): Promise<string>;
 }
 

@@ -46,6 +46,12 @@ export interface MetadataFetchRequest {
  */
 export type FetchMetadata = (request: MetadataFetchRequest) => Promise<MetadataFetchResult>;
 
+/** The service's source of time. */
+export interface ServiceClock {
+  /** Milliseconds since the unix epoch. */
+  now(): number;
+}
+
 /** A collection the service knows. */
 export interface CollectionConfig {
   /** The collection's contract address. */
@@ -90,7 +96,7 @@ export interface RefreshServiceOptions {
   /** How far `x-imx-eth-timestamp` may be from the clock, in seconds. Default 300. */
   timestampToleranceSeconds?: number;
   /** The source of time. Default: the system clock. */
-  clock?: { now(): number };
+  clock?: ServiceClock;
   /** Makes refresh ids. Default: `crypto.randomUUID`. */
   generateId?: () => string;
   /** How the worker fetches metadata: the server passes an HTTP one, the msw mock its resolver. */

@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-export type { RefreshSeed, SeedError, ServiceLimits } from '../engine/types.js';
+export type { Clock } from '../clock.js';
+export type { RefreshSeed, SeedError, ServiceClock, ServiceLimits } from '../engine/types.js';
 export {
   createMetadataRefreshMock,
   type InjectedFailure,

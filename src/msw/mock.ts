@@ -4,12 +4,14 @@
  */
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import { IMX_BASE_URLS } from '../client/client.js';
+import type { Clock } from '../clock.js';
 import { createRefreshService, type RefreshService } from '../engine/service.js';
 import type {
   CollectionConfig,
   FetchMetadata,
   RefreshSeed,
   RefreshServiceOptions,
+  ServiceClock,
   ServiceLimits,
 } from '../engine/types.js';
 import { AbortError } from '../errors.js';
@@ -59,7 +61,7 @@ export interface MetadataRefreshMockOptions
   /** More base URLs to answer on, beside production and sandbox (e.g. your test's baseURL). */
   baseURL?: string | string[];
   /** The service's clock before `advanceTime`. Default `Date.now()` (so vitest fake timers move it). */
-  clock?: { now(): number };
+  clock?: ServiceClock;
   limits?: ServiceLimits;
 }
 
@@ -108,7 +110,7 @@ export interface MetadataRefreshMock {
    * `clock` so signatures, retries and `waitForRefresh` use the same time (its `sleep` returns at
    * once and moves time forward).
    */
-  clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> };
+  clock: Clock;
   /** Every request received since the last reset, oldest first. */
   requests: RecordedRequest[];
   /** Makes the next matching requests fail, before the engine sees them. */

@@ -20,6 +20,7 @@ export type {
   MetadataFetchRequest,
   MetadataFetchResult,
   RefreshServiceOptions,
+  ServiceClock,
   ServiceLimits,
   ServiceRequest,
   ServiceResponse,

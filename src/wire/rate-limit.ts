@@ -17,7 +17,10 @@ export const RATE_LIMIT_HEADERS = {
 
 /** Anything that holds headers: a `Headers`, axios headers, or a plain object. */
 export type HeadersLike =
-  | { get(name: string): string | null | undefined }
+  | {
+      /** A header's value by name, case-insensitively. */
+      get(name: string): string | null | undefined;
+    }
   | Record<string, unknown>
   | null
   | undefined;

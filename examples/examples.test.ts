@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { auditDemo } from './audit-errors.js';
+import { deferred, levelUpDemo } from './level-up.js';
+import { reveal } from './reveal.js';
+
+const quiet = () => {};
+
+describe('examples run against the reference server in-process', () => {
+  it('reveal.ts: the revealed values are live after the refresh', async () => {
+    const live = await reveal(quiet);
+    expect(live.map((a) => a.metadata)).toEqual([
+      { name: 'Hero #101', revealed: true, rarity: 'common' },
+      { name: 'Hero #102', revealed: true, rarity: 'rare' },
+      { name: 'Hero #103', revealed: true, rarity: 'legendary' },
+    ]);
+  });
+
+  it('level-up.ts: ten refreshes go out, the eleventh level-up is deferred to the reset', async () => {
+    const results = await levelUpDemo(quiet);
+    expect(results.filter((r) => 'refreshId' in r)).toHaveLength(10);
+    expect(results[10]).toMatchObject({ deferredUntil: expect.any(Date) });
+    expect(deferred.has('7')).toBe(true);
+  });
+
+  it('audit-errors.ts: groups every failed token by error code', async () => {
+    const byCode = await auditDemo(quiet);
+    const count = (code: string) => byCode.get(code)?.length ?? 0;
+    const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(count('invalid_response_status_code')).toBe(
+      ids.filter((i) => i <= 990 && (i % 7 === 0 || i % 5 === 0)).length,
+    );
+    expect(count('token_not_found')).toBe(10);
+  });
+});
