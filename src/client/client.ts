@@ -82,7 +82,7 @@ export interface RequestRefreshResult {
 
 /** Paging options of the list calls. */
 export interface PageParams {
-  /** Rows per page (a positive integer; the server caps it). */
+  /** Rows per page: a positive integer (the reference server takes 1 to 1000, default 100). */
   pageSize?: number;
   /** The `cursor` of the previous page. */
   cursor?: string;

@@ -400,6 +400,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         failed: failed.length,
         errors: [],
       };
+      if (record.tokenIds.length === 0) throw new TypeError('seedRefresh: give at least one token');
       if (new Set(record.tokenIds).size !== record.tokenIds.length) {
         throw new TypeError('seedRefresh: a token id appears twice');
       }

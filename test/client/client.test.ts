@@ -27,6 +27,7 @@ import {
   refreshWire,
   type Variant,
 } from '../support/fixtures.js';
+import { useMock } from '../support/mock.js';
 import { recorded, server } from '../support/msw.js';
 
 const REFRESHES = `${BASE_URL}/v1/metadata-refreshes`;
@@ -42,7 +43,49 @@ function makeClient(options: Partial<MetadataRefreshClientOptions> = {}) {
   return { client, clock };
 }
 
-describe.each<Variant>(['service', 'upstream'])('wire variant: %s', (variant) => {
+describe('wire variant: service (the mock)', () => {
+  const api = useMock();
+
+  it('getRefresh returns the refresh in camelCase with a summary object', async () => {
+    api.mock.seedRefresh({
+      collectionAddress: COLLECTION,
+      refreshId: REFRESH_ID,
+      succeeded: 2,
+      startedAt: new Date('2022-08-31T01:59:59.806Z'),
+    });
+    await expect(api.client().getRefresh(REFRESH_ID)).resolves.toEqual({
+      refreshId: REFRESH_ID,
+      status: 'completed',
+      collectionAddress: COLLECTION,
+      startedAt: '2022-08-31T01:59:59.806Z',
+      completedAt: '2022-08-31T01:59:59.806Z',
+      summary: { succeeded: 2, failed: 0, pending: 0 },
+    });
+  });
+
+  it('requestRefresh sends snake_case and returns the id and the rate limit', async () => {
+    api.mock.setRemainingRefreshes(8);
+    const client = api.client();
+    expect(client.rateLimit).toBeUndefined();
+    const result = await client.requestRefresh({
+      collectionAddress: COLLECTION,
+      tokenIds: ['1', '2'],
+    });
+    expect(api.mock.requests.map((r) => r.body)).toEqual([
+      { collection_address: COLLECTION, token_ids: ['1', '2'] },
+    ]);
+    const rateLimit = { limit: 10, remaining: 7, resetAt: new Date('2022-09-06T03:00:00Z') };
+    expect(result).toEqual({ refreshId: 'refresh-1', rateLimit });
+    expect(client.rateLimit).toEqual(rateLimit);
+    expect(api.mock.service.getRefresh('refresh-1')).toMatchObject({
+      collection_address: COLLECTION,
+    });
+  });
+});
+
+describe('wire variant: upstream (hand-written fixtures)', () => {
+  const variant: Variant = 'upstream';
+
   it('getRefresh returns the refresh in camelCase with a summary object', async () => {
     server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.json(refreshWire(variant))));
     const { client } = makeClient();
@@ -81,34 +124,25 @@ describe.each<Variant>(['service', 'upstream'])('wire variant: %s', (variant) =>
 });
 
 describe('signing', () => {
+  const api = useMock();
+
   it('signs every request as the owner with the current unix second', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.json(refreshWire('service'))));
-    const { client, clock } = makeClient();
-    await client.getRefresh(REFRESH_ID);
-    const headers = recorded[0]?.headers as Headers;
-    const timestamp = headers.get('x-imx-eth-timestamp') as string;
-    expect(timestamp).toBe(String(Math.floor(clock.now() / 1000)));
-    expect(headers.get('x-imx-eth-address')).toBe(OWNER);
-    const signature = headers.get('x-imx-eth-signature') as string;
+    api.mock.seedRefresh({ collectionAddress: COLLECTION, refreshId: REFRESH_ID, succeeded: 2 });
+    await api.client().getRefresh(REFRESH_ID);
+    const headers = api.mock.requests[0]?.headers ?? {};
+    const timestamp = headers['x-imx-eth-timestamp'] as string;
+    expect(timestamp).toBe(String(Math.floor(api.clock.now() / 1000)));
+    expect(headers['x-imx-eth-address']).toBe(OWNER);
+    const signature = headers['x-imx-eth-signature'] as string;
     expect(signature).toMatch(/^0x[0-9a-f]{128}0[01]$/);
     expect(verifyImxSignature({ address: OWNER, timestamp, signature })).toBe(true);
   });
 
   it('signs each attempt with a fresh timestamp', async () => {
-    let calls = 0;
-    server.use(
-      http.get(`${REFRESHES}/:id`, () =>
-        ++calls === 1
-          ? HttpResponse.json(
-              { code: 'unavailable', message: 'try again' },
-              { status: 503, headers: { 'retry-after': '2' } },
-            )
-          : HttpResponse.json(refreshWire('service')),
-      ),
-    );
-    const { client } = makeClient();
-    await client.getRefresh(REFRESH_ID);
-    const [first, second] = recorded.map((r) => Number(r.headers.get('x-imx-eth-timestamp')));
+    api.mock.seedRefresh({ collectionAddress: COLLECTION, refreshId: REFRESH_ID, succeeded: 2 });
+    api.mock.failNext({ status: 503, method: 'GET', headers: { 'retry-after': '2' } });
+    await api.client().getRefresh(REFRESH_ID);
+    const [first, second] = api.mock.requests.map((r) => Number(r.headers['x-imx-eth-timestamp']));
     expect(second).toBeGreaterThan(first as number);
   });
 });
@@ -244,31 +278,6 @@ describe('errors', () => {
     },
   );
 
-  it('429 becomes RateLimitError with the rate limit and the wait until reset', async () => {
-    server.use(
-      http.post(REFRESHES, () =>
-        HttpResponse.json(
-          { code: 'refresh_limit_exceeded', message: 'Refresh limit exceeded' },
-          { status: 429, headers: rateLimitHeaders('service', 0) },
-        ),
-      ),
-    );
-    const { client, clock } = makeClient();
-    const error = (await client
-      .requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] })
-      .catch((e: unknown) => e)) as RateLimitError;
-    expect(error).toBeInstanceOf(RateLimitError);
-    expect(error.code).toBe('refresh_limit_exceeded');
-    expect(error.rateLimit).toEqual({
-      limit: 10,
-      remaining: 0,
-      resetAt: new Date('2022-09-06T03:00:00Z'),
-    });
-    expect(error.retryAfterMs).toBe(Date.parse('2022-09-06T03:00:00Z') - clock.now());
-    expect(client.rateLimit?.remaining).toBe(0);
-    expect(recorded).toHaveLength(1);
-  });
-
   it('an error body that is not JSON still gives a typed error with the text', async () => {
     server.use(
       http.get(
@@ -295,10 +304,32 @@ describe('errors', () => {
     expect((error as ResponseValidationError).body).toEqual(body);
     expect((error as Error).cause).toBeDefined();
   });
+});
+
+describe('errors from the engine (the mock)', () => {
+  const api = useMock();
+
+  it('429 becomes RateLimitError with the rate limit and the wait until reset', async () => {
+    api.mock.setRemainingRefreshes(0);
+    const client = api.client();
+    const error = (await client
+      .requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] })
+      .catch((e: unknown) => e)) as RateLimitError;
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.code).toBe('refresh_limit_exceeded');
+    expect(error.rateLimit).toEqual({
+      limit: 10,
+      remaining: 0,
+      resetAt: new Date('2022-09-06T03:00:00Z'),
+    });
+    expect(error.retryAfterMs).toBe(Date.parse('2022-09-06T03:00:00Z') - api.clock.now());
+    expect(client.rateLimit?.remaining).toBe(0);
+    expect(api.mock.requests).toHaveLength(1);
+  });
 
   it('a network error becomes ConnectionError, never a raw AxiosError', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.error()));
-    const { client } = makeClient({ maxRetries: 0 });
+    api.mock.failNext({ network: true, method: 'GET' });
+    const client = api.client({ maxRetries: 0 });
     const error = await client.getRefresh(REFRESH_ID).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(axios.isAxiosError(error)).toBe(false);
@@ -306,37 +337,56 @@ describe('errors', () => {
   });
 });
 
-describe('retries', () => {
+describe('retries against the engine (the mock)', () => {
+  const api = useMock();
+  const seed = () =>
+    api.mock.seedRefresh({ collectionAddress: COLLECTION, refreshId: REFRESH_ID, succeeded: 2 });
+
   it('retries a GET on 503 with backoff, then succeeds', async () => {
-    let calls = 0;
-    server.use(
-      http.get(`${REFRESHES}/:id`, () =>
-        ++calls <= 2
-          ? HttpResponse.json({ code: 'unavailable', message: 'later' }, { status: 503 })
-          : HttpResponse.json(refreshWire('service')),
-      ),
-    );
-    const { client, clock } = makeClient();
+    seed();
+    api.mock.failNext({ status: 503, method: 'GET', times: 2 });
+    const client = api.client();
     await expect(client.getRefresh(REFRESH_ID)).resolves.toMatchObject({ status: 'completed' });
-    expect(calls).toBe(3);
-    expect(clock.sleeps).toHaveLength(2);
-    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(375);
-    expect(clock.sleeps[0]).toBeLessThanOrEqual(500);
-    expect(clock.sleeps[1]).toBeGreaterThanOrEqual(750);
-    expect(clock.sleeps[1]).toBeLessThanOrEqual(1000);
+    expect(api.mock.requests).toHaveLength(3);
+    const { sleeps } = api.clock;
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(375);
+    expect(sleeps[0]).toBeLessThanOrEqual(500);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(750);
+    expect(sleeps[1]).toBeLessThanOrEqual(1000);
   });
 
   it('gives up after maxRetries and throws the last error', async () => {
-    server.use(
-      http.get(`${REFRESHES}/:id`, () =>
-        HttpResponse.json({ code: 'unavailable', message: 'later' }, { status: 503 }),
-      ),
-    );
-    const { client } = makeClient({ maxRetries: 3 });
+    seed();
+    api.mock.failNext({ status: 503, method: 'GET', times: 10 });
+    const client = api.client({ maxRetries: 3 });
     await expect(client.getRefresh(REFRESH_ID)).rejects.toBeInstanceOf(InternalServerError);
-    expect(recorded).toHaveLength(4);
+    expect(api.mock.requests).toHaveLength(4);
   });
 
+  it('retries a GET after a network error', async () => {
+    seed();
+    api.mock.failNext({ network: true, method: 'GET' });
+    const client = api.client();
+    await expect(client.getRefresh(REFRESH_ID)).resolves.toMatchObject({ refreshId: REFRESH_ID });
+    expect(api.mock.requests).toHaveLength(2);
+  });
+
+  it.each([
+    ['a 500', { status: 500 }, InternalServerError],
+    ['a 503', { status: 503 }, InternalServerError],
+    ['a broken connection', { network: true }, ConnectionError],
+  ] as const)('sends the POST exactly once on %s', async (_, failure, ErrorClass) => {
+    api.mock.failNext({ ...failure, method: 'POST' });
+    const client = api.client({ maxRetries: 5 });
+    await expect(
+      client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] }),
+    ).rejects.toBeInstanceOf(ErrorClass);
+    expect(api.mock.requests.map((r) => r.method)).toEqual(['POST']);
+  });
+});
+
+describe('retries on exact Retry-After values (hand-written fixtures)', () => {
   it('honours Retry-After on a GET, and does not retry a 404', async () => {
     let calls = 0;
     server.use(
@@ -368,50 +418,15 @@ describe('retries', () => {
     await expect(client.getRefresh(REFRESH_ID)).rejects.toBeInstanceOf(RateLimitError);
     expect(clock.sleeps).toEqual([]);
   });
-
-  it('retries a GET after a network error', async () => {
-    let calls = 0;
-    server.use(
-      http.get(`${REFRESHES}/:id`, () =>
-        ++calls === 1 ? HttpResponse.error() : HttpResponse.json(refreshWire('service')),
-      ),
-    );
-    const { client } = makeClient();
-    await expect(client.getRefresh(REFRESH_ID)).resolves.toMatchObject({ refreshId: REFRESH_ID });
-    expect(calls).toBe(2);
-  });
-
-  it.each([
-    [
-      'a 500',
-      () => HttpResponse.json({ code: 'internal', message: 'boom' }, { status: 500 }),
-      InternalServerError,
-    ],
-    [
-      'a 503',
-      () => HttpResponse.json({ code: 'unavailable', message: 'later' }, { status: 503 }),
-      InternalServerError,
-    ],
-    ['a broken connection', () => HttpResponse.error(), ConnectionError],
-  ] as const)('sends the POST exactly once on %s', async (_, respond, ErrorClass) => {
-    let calls = 0;
-    server.use(
-      http.post(REFRESHES, () => {
-        calls++;
-        return respond();
-      }),
-    );
-    const { client } = makeClient({ maxRetries: 5 });
-    await expect(
-      client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1'] }),
-    ).rejects.toBeInstanceOf(ErrorClass);
-    expect(calls).toBe(1);
-  });
 });
 
 describe('options', () => {
+  const api = useMock();
+  const seed = () =>
+    api.mock.seedRefresh({ collectionAddress: COLLECTION, refreshId: REFRESH_ID, succeeded: 2 });
+
   it('sends through a caller-supplied axios instance', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.json(refreshWire('service'))));
+    seed();
     const instance = axios.create();
     const seen = vi.fn();
     instance.interceptors.request.use((config) => {
@@ -419,16 +434,16 @@ describe('options', () => {
       config.headers.set('x-studio', 'tower-defence');
       return config;
     });
-    const { client } = makeClient({ axiosInstance: instance });
+    const client = api.client({ axiosInstance: instance });
     await client.getRefresh(REFRESH_ID);
     expect(seen).toHaveBeenCalledWith(`/v1/metadata-refreshes/${REFRESH_ID}`);
-    expect(recorded[0]?.headers.get('x-studio')).toBe('tower-defence');
+    expect(api.mock.requests[0]?.headers['x-studio']).toBe('tower-defence');
   });
 
   it('reports every response to onResponse', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.json(refreshWire('service'))));
+    seed();
     const onResponse = vi.fn();
-    const { client } = makeClient({ onResponse });
+    const client = api.client({ onResponse });
     await client.getRefresh(REFRESH_ID);
     expect(onResponse).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -441,12 +456,13 @@ describe('options', () => {
   });
 
   it('encodes the refresh id into the path', async () => {
-    server.use(http.get(`${REFRESHES}/:id`, () => HttpResponse.json(refreshWire('service'))));
-    const { client } = makeClient();
-    await client.getRefresh('a/b?c');
-    expect(recorded[0]?.url.pathname).toBe('/v1/metadata-refreshes/a%2Fb%3Fc');
+    api.mock.seedRefresh({ collectionAddress: COLLECTION, refreshId: 'a/b?c', succeeded: 1 });
+    const client = api.client();
+    await expect(client.getRefresh('a/b?c')).resolves.toMatchObject({ refreshId: 'a/b?c' });
+    expect(api.mock.requests[0]?.path).toBe('/v1/metadata-refreshes/a%2Fb%3Fc');
   });
 
+  // A real 30 ms axios timeout against a handler that delays: nothing the engine does.
   it('times out a slow attempt with TimeoutError', async () => {
     server.use(
       http.post(REFRESHES, async () => {
