@@ -50,6 +50,23 @@ export {
   ResponseValidationError,
   TimeoutError,
 } from './errors.js';
+export {
+  RefreshScheduler,
+  type RefreshSchedulerOptions,
+  type SchedulerClient,
+  type SchedulerEvent,
+  type SchedulerStats,
+} from './scheduler/scheduler.js';
+export {
+  type BudgetView,
+  type LeasedBatch,
+  MemoryStore,
+  type PendingCollection,
+  type PendingToken,
+  type SchedulerStore,
+  type StoreCounts,
+  windowStart,
+} from './scheduler/store.js';
 export type {
   CursorPage,
   Refresh,

@@ -1,0 +1,533 @@
+/**
+ * RefreshScheduler: collects token ids from game events, deduplicates them, sends full batches
+ * paced to the project's budget, follows each refresh to its outcome, retries transient failures
+ * and never loses an id. Its rules live here, once, above the store interface.
+ */
+import type { MetadataRefreshClient } from '../client/client.js';
+import { assertCollectionAddress } from '../client/validate.js';
+import { type Clock, systemClock } from '../clock.js';
+import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
+import type { RefreshSummary } from '../wire/mappers.js';
+import { type LeasedBatch, MemoryStore, type SchedulerStore } from './store.js';
+
+/** Everything the scheduler reports, a union on `type`. */
+export type SchedulerEvent =
+  | { type: 'batchSent'; collectionAddress: string; refreshId: string; tokenIds: string[] }
+  | { type: 'refreshCompleted'; refreshId: string; summary: RefreshSummary }
+  | { type: 'tokenSucceeded'; collectionAddress: string; tokenId: string; refreshId: string }
+  | {
+      type: 'tokenFailed';
+      collectionAddress: string;
+      tokenId: string;
+      refreshId: string | undefined;
+      errorCode: string;
+      /** Refresh requests that included this id. */
+      attempts: number;
+    }
+  | {
+      type: 'tokenRetried';
+      collectionAddress: string;
+      tokenId: string;
+      refreshId: string;
+      errorCode: string;
+      attempts: number;
+    }
+  | { type: 'budgetWait'; until: Date }
+  | { type: 'error'; error: unknown };
+
+/** What the scheduler needs of a client (a `MetadataRefreshClient`, or a fake in tests). */
+export type SchedulerClient = Pick<
+  MetadataRefreshClient,
+  'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors'
+>;
+
+/** Options of {@link RefreshScheduler}. */
+export interface RefreshSchedulerOptions {
+  /** Sends the requests. */
+  client: SchedulerClient;
+  /** Where pending ids, leases and the budget live. Default: in memory (one process). */
+  store?: SchedulerStore;
+  /**
+   * The project's budget: `limit` requests per `windowMs` (default 10 per hour), keeping `reserve`
+   * of them (default 0) for people and tools in each window.
+   */
+  budget?: { limit?: number; windowMs?: number; reserve?: number };
+  /** Most ids in one request. Default 1000 (the API's maximum). */
+  maxBatchSize?: number;
+  /** Longest an id waits for a fuller batch while the budget allows. Default `windowMs / limit`. */
+  maxDelayMs?: number;
+  /** Refresh requests an id may be part of when it keeps failing for a transient reason. Default 3. */
+  retry?: { attempts?: number };
+  /** How long a taken batch stays claimed by a process that may have died. Default 5 minutes. */
+  leaseMs?: number;
+  /** First wait before polling a sent refresh; backs off by half each poll. Default 5000. */
+  pollIntervalMs?: number;
+  /** Longest wait between polls of one refresh. Default 60000. */
+  maxPollIntervalMs?: number;
+  /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
+  idlePollMs?: number;
+  /** Source of time. Default: the system clock. */
+  clock?: Clock;
+  /** Receives every {@link SchedulerEvent}. Must not throw (a throw is reported as an `error` event). */
+  onEvent?: (event: SchedulerEvent) => void;
+}
+
+/** A snapshot for dashboards and logs. */
+export interface SchedulerStats {
+  /** Distinct ids waiting to be sent (all processes, for a shared store). */
+  pending: number;
+  /** Ids in batches being sent or followed. */
+  inFlight: number;
+  /** Refreshes this process is following. */
+  following: number;
+  /** The budget in the current window (`limit` is `budget.limit - budget.reserve`). */
+  budget: { limit: number; used: number; remaining: number; windowEndsAt: Date };
+  /** When the next batch is due, if any is waiting. */
+  nextSendAt: Date | undefined;
+}
+
+interface Followed {
+  batch: LeasedBatch;
+  refreshId: string;
+  nextPollMs: number;
+  intervalMs: number;
+}
+
+const TRANSIENT = (code: string, status: number | null) =>
+  code === 'unable_to_retrieve_metadata' ||
+  (code === 'invalid_response_status_code' && status !== null && (status === 429 || status >= 500));
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidRequestError(`${name} must be a positive number`);
+  }
+  return v;
+}
+
+/**
+ * Turns a stream of token ids into full, budget-paced refresh requests and follows every id to
+ * exactly one final event (`tokenSucceeded` or `tokenFailed`).
+ *
+ * @example
+ * ```ts
+ * const scheduler = new RefreshScheduler({ client, onEvent: (e) => log(e) });
+ * scheduler.start();
+ * await scheduler.enqueue(collectionAddress, [tokenId]); // after every level-up
+ * ```
+ */
+export class RefreshScheduler {
+  readonly #client: SchedulerClient;
+  readonly #store: SchedulerStore;
+  readonly #clock: Clock;
+  readonly #onEvent: (event: SchedulerEvent) => void;
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #maxBatchSize: number;
+  readonly #maxDelayMs: number;
+  readonly #attempts: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #maxPollIntervalMs: number;
+  readonly #idlePollMs: number | undefined;
+  readonly #followed = new Map<string, Followed>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: AbortController | undefined;
+  #woken = false;
+  #budgetWaitUntil = 0;
+  #errorBackoffUntil = 0;
+  #stats: SchedulerStats;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(options: RefreshSchedulerOptions) {
+    if (!options?.client) throw new InvalidRequestError('RefreshScheduler needs a client');
+    this.#client = options.client;
+    this.#store = options.store ?? new MemoryStore();
+    this.#clock = options.clock ?? systemClock;
+    const userOnEvent = options.onEvent;
+    this.#onEvent = (event) => {
+      if (!userOnEvent) return;
+      try {
+        userOnEvent(event);
+      } catch (error) {
+        if (event.type !== 'error') this.#onEvent({ type: 'error', error });
+      }
+    };
+    const limit = positive(options.budget?.limit, 10, 'budget.limit');
+    const reserve = options.budget?.reserve ?? 0;
+    if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve >= limit) {
+      throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
+    }
+    this.#limit = limit - reserve;
+    this.#windowMs = positive(options.budget?.windowMs, 3_600_000, 'budget.windowMs');
+    this.#maxBatchSize = positive(options.maxBatchSize, 1000, 'maxBatchSize');
+    if (!Number.isSafeInteger(this.#maxBatchSize) || this.#maxBatchSize > 1000) {
+      throw new InvalidRequestError('maxBatchSize must be an integer from 1 to 1000');
+    }
+    this.#maxDelayMs = options.maxDelayMs ?? this.#windowMs / limit;
+    if (!Number.isFinite(this.#maxDelayMs) || this.#maxDelayMs < 0) {
+      throw new InvalidRequestError('maxDelayMs must be a non-negative number');
+    }
+    this.#attempts = positive(options.retry?.attempts, 3, 'retry.attempts');
+    this.#leaseMs = positive(options.leaseMs, 300_000, 'leaseMs');
+    this.#pollIntervalMs = positive(options.pollIntervalMs, 5_000, 'pollIntervalMs');
+    this.#maxPollIntervalMs = Math.max(
+      this.#pollIntervalMs,
+      positive(options.maxPollIntervalMs, 60_000, 'maxPollIntervalMs'),
+    );
+    this.#idlePollMs =
+      options.store && !(options.store instanceof MemoryStore)
+        ? positive(options.idlePollMs, 1_000, 'idlePollMs')
+        : undefined;
+    this.#stats = {
+      pending: 0,
+      inFlight: 0,
+      following: 0,
+      budget: { limit: this.#limit, used: 0, remaining: this.#limit, windowEndsAt: new Date(0) },
+      nextSendAt: undefined,
+    };
+  }
+
+  /**
+   * Adds token ids to send. Resolves once they are stored (for the Redis store: in Redis).
+   * Duplicates, and ids already pending, collapse into one. Refuses bad input with
+   * `InvalidRequestError`, here rather than later in the background.
+   */
+  async enqueue(collectionAddress: string, tokenIds: string[]): Promise<void> {
+    assertCollectionAddress(collectionAddress);
+    if (!Array.isArray(tokenIds) || tokenIds.length === 0) {
+      throw new InvalidRequestError('tokenIds must be a non-empty array of strings');
+    }
+    const invalid = tokenIds.filter((id) => typeof id !== 'string' || id.length === 0);
+    if (invalid.length > 0) {
+      throw new InvalidRequestError(
+        `tokenIds must be non-empty strings; invalid: ${invalid
+          .slice(0, 10)
+          .map((i) => JSON.stringify(i) ?? String(i))
+          .join(', ')}`,
+      );
+    }
+    const distinct = [...new Set(tokenIds)];
+    await this.#store.enqueue(
+      collectionAddress,
+      distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
+      this.#clock.now(),
+    );
+    this.#poke();
+  }
+
+  /** Starts sending and following in the background. Calling it twice is harmless. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops after the step in progress (a request being sent finishes and is recorded). Pending ids
+   * stay in the store; refreshes being followed are handed back (their leases expire now), so
+   * another process, or this one after `start()`, follows them.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#poke();
+    await this.#loop;
+    const ids = [...this.#followed.keys()];
+    this.#followed.clear();
+    if (ids.length > 0) await this.#store.renewLeases(ids, this.#clock.now());
+  }
+
+  /**
+   * Resolves when the store holds nothing pending or in flight and every refresh this process sent
+   * or adopted has completed. Requires `start()`.
+   */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#drainWaiters.push(resolve);
+      this.#poke();
+    });
+  }
+
+  /** The latest snapshot (updated after every step of the background loop). */
+  stats(): SchedulerStats {
+    return { ...this.#stats, budget: { ...this.#stats.budget } };
+  }
+
+  #poke(): void {
+    this.#woken = true;
+    this.#wake?.abort();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#woken = false;
+      let delay: number | undefined;
+      try {
+        delay = await this.#step();
+      } catch (error) {
+        this.#onEvent({ type: 'error', error });
+        delay = 1_000;
+      }
+      if (!this.#running) break;
+      if (this.#woken) continue;
+      this.#wake = new AbortController();
+      try {
+        if (delay === undefined) {
+          await new Promise<void>((resolve) =>
+            this.#wake?.signal.addEventListener('abort', () => resolve()),
+          );
+        } else {
+          await this.#clock.sleep(Math.max(0, delay), this.#wake.signal);
+        }
+      } catch (error) {
+        if (!(error instanceof AbortError)) throw error;
+      } finally {
+        this.#wake = undefined;
+      }
+    }
+  }
+
+  /** One pass: reclaim, send what is due, poll what is due. Returns ms until the next pass. */
+  async #step(): Promise<number | undefined> {
+    const now = this.#clock.now();
+    for (const batch of await this.#store.reclaimExpired(now, now + this.#leaseMs)) {
+      if (batch.refreshId !== undefined && !this.#followed.has(batch.batchId)) {
+        this.#followed.set(batch.batchId, {
+          batch,
+          refreshId: batch.refreshId,
+          nextPollMs: now,
+          intervalMs: this.#pollIntervalMs,
+        });
+      }
+    }
+    // Poll first: a completed refresh may re-enqueue ids that the send below can include.
+    await this.#pollDue();
+    const nextSend = await this.#sendDue();
+    await this.#renewLeases();
+    const polls = [...this.#followed.values()].map((f) => f.nextPollMs);
+    const nextPoll = polls.length === 0 ? undefined : Math.min(...polls);
+    await this.#updateStats(nextSend);
+    await this.#resolveDrained();
+    const times = [nextSend, nextPoll];
+    // Leases: renew ours, and look again for others' batches whose lease may run out.
+    if (this.#followed.size > 0 || this.#stats.inFlight > 0)
+      times.push(this.#clock.now() + this.#leaseMs / 3);
+    if (this.#idlePollMs !== undefined) times.push(this.#clock.now() + this.#idlePollMs);
+    const due = times.filter((t): t is number => t !== undefined);
+    return due.length === 0 ? undefined : Math.min(...due) - this.#clock.now();
+  }
+
+  /** Sends every batch that is due while the budget allows. Returns when the next one is due. */
+  async #sendDue(): Promise<number | undefined> {
+    for (let sent = 0; sent < 100; sent++) {
+      const now = this.#clock.now();
+      const collections = (await this.#store.pendingCollections()).sort(
+        (a, b) => a.oldestMs - b.oldestMs,
+      );
+      if (collections.length === 0) return undefined;
+      const ready =
+        collections.find((c) => c.count >= this.#maxBatchSize) ??
+        collections.find((c) => now - c.oldestMs >= this.#maxDelayMs);
+      if (!ready) return Math.min(...collections.map((c) => c.oldestMs + this.#maxDelayMs));
+      if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
+      if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
+      const slot = await this.#store.takeBudgetSlot(this.#limit, this.#windowMs, now);
+      if (!slot.taken) {
+        this.#waitForBudget(slot.windowEndsMs);
+        return slot.windowEndsMs;
+      }
+      const batch = await this.#store.takeBatch(
+        ready.collectionAddress,
+        this.#maxBatchSize,
+        now + this.#leaseMs,
+        now,
+      );
+      if (!batch) continue;
+      await this.#send(batch);
+    }
+    return this.#clock.now();
+  }
+
+  #waitForBudget(untilMs: number): void {
+    if (this.#budgetWaitUntil !== untilMs) {
+      this.#budgetWaitUntil = untilMs;
+      this.#onEvent({ type: 'budgetWait', until: new Date(untilMs) });
+    }
+  }
+
+  async #send(batch: LeasedBatch): Promise<void> {
+    const tokenIds = batch.tokens.map((t) => t.tokenId);
+    const now = () => this.#clock.now();
+    try {
+      const { refreshId, rateLimit } = await this.#client.requestRefresh({
+        collectionAddress: batch.collectionAddress,
+        tokenIds,
+      });
+      await this.#store.markSent(batch.batchId, refreshId, now() + this.#leaseMs);
+      this.#followed.set(batch.batchId, {
+        batch: { ...batch, refreshId },
+        refreshId,
+        nextPollMs: now() + this.#pollIntervalMs,
+        intervalMs: this.#pollIntervalMs,
+      });
+      this.#onEvent({
+        type: 'batchSent',
+        collectionAddress: batch.collectionAddress,
+        refreshId,
+        tokenIds,
+      });
+      if (rateLimit) {
+        await this.#store.syncBudget(
+          rateLimit.limit - rateLimit.remaining - (rateLimit.limit - this.#limit),
+          rateLimit.resetAt.getTime(),
+          this.#windowMs,
+          now(),
+        );
+      }
+    } catch (error) {
+      if (error instanceof RateLimitError) {
+        // Someone else spent the budget: the batch goes back untouched until the reset.
+        await this.#store.releaseBatch(batch.batchId, now());
+        const until =
+          error.rateLimit?.resetAt.getTime() ?? now() + (error.retryAfterMs ?? this.#windowMs);
+        await this.#store.syncBudget(this.#limit, until, this.#windowMs, now());
+        this.#waitForBudget(until);
+        return;
+      }
+      if (error instanceof ApiError && (error.status === 400 || error.status === 404)) {
+        // The API refuses this batch for good (e.g. an unknown collection): report each id.
+        await this.#store.completeBatch(batch.batchId);
+        for (const t of batch.tokens) {
+          this.#onEvent({
+            type: 'tokenFailed',
+            collectionAddress: batch.collectionAddress,
+            tokenId: t.tokenId,
+            refreshId: undefined,
+            errorCode: error.code,
+            attempts: t.attempts,
+          });
+        }
+        this.#onEvent({ type: 'error', error });
+        return;
+      }
+      // Anything else may or may not have reached the server: send again later (at least once).
+      await this.#store.releaseBatch(batch.batchId, now());
+      this.#errorBackoffUntil = now() + 5_000;
+      this.#onEvent({ type: 'error', error });
+    }
+  }
+
+  /** Polls every followed refresh whose time has come. */
+  async #pollDue(): Promise<void> {
+    const now = this.#clock.now();
+    const due = [...this.#followed.values()].filter((f) => f.nextPollMs <= now);
+    await Promise.all(due.map((f) => this.#poll(f)));
+  }
+
+  async #poll(followed: Followed): Promise<void> {
+    try {
+      const refresh = await this.#client.getRefresh(followed.refreshId);
+      if (refresh.status !== 'completed') {
+        followed.intervalMs = Math.min(this.#maxPollIntervalMs, followed.intervalMs * 1.5);
+        followed.nextPollMs = this.#clock.now() + followed.intervalMs;
+        return;
+      }
+      await this.#settle(followed, refresh.summary);
+    } catch (error) {
+      followed.nextPollMs = this.#clock.now() + followed.intervalMs;
+      this.#onEvent({ type: 'error', error });
+    }
+  }
+
+  /** Reads a completed refresh's errors, re-enqueues transient failures, reports the rest. */
+  async #settle(followed: Followed, summary: RefreshSummary): Promise<void> {
+    const { batch, refreshId } = followed;
+    const failures = new Map<string, { errorCode: string; status: number | null }>();
+    for await (const e of this.#client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
+      failures.set(e.tokenId, { errorCode: e.errorCode, status: e.clientResponseStatusCode });
+    }
+    const retry = [];
+    const events: SchedulerEvent[] = [];
+    const collectionAddress = batch.collectionAddress;
+    for (const token of batch.tokens) {
+      const attempts = token.attempts + 1;
+      const failure = failures.get(token.tokenId);
+      if (!failure) {
+        events.push({
+          type: 'tokenSucceeded',
+          collectionAddress,
+          tokenId: token.tokenId,
+          refreshId,
+        });
+      } else if (TRANSIENT(failure.errorCode, failure.status) && attempts < this.#attempts) {
+        retry.push({ tokenId: token.tokenId, attempts });
+        events.push({
+          type: 'tokenRetried',
+          collectionAddress,
+          tokenId: token.tokenId,
+          refreshId,
+          errorCode: failure.errorCode,
+          attempts,
+        });
+      } else {
+        events.push({
+          type: 'tokenFailed',
+          collectionAddress,
+          tokenId: token.tokenId,
+          refreshId,
+          errorCode: failure.errorCode,
+          attempts,
+        });
+      }
+    }
+    // Re-enqueue before dropping the batch, so a crash in between can only repeat, never lose.
+    if (retry.length > 0) await this.#store.enqueue(collectionAddress, retry, this.#clock.now());
+    await this.#store.completeBatch(batch.batchId);
+    this.#followed.delete(batch.batchId);
+    for (const event of events) this.#onEvent(event);
+    this.#onEvent({ type: 'refreshCompleted', refreshId, summary });
+  }
+
+  async #renewLeases(): Promise<void> {
+    const now = this.#clock.now();
+    const stale = [...this.#followed.values()].filter(
+      (f) => f.batch.leaseUntilMs - now < (this.#leaseMs * 2) / 3,
+    );
+    if (stale.length === 0) return;
+    const until = now + this.#leaseMs;
+    await this.#store.renewLeases(
+      stale.map((f) => f.batch.batchId),
+      until,
+    );
+    for (const f of stale) f.batch.leaseUntilMs = until;
+  }
+
+  async #updateStats(nextSend: number | undefined): Promise<void> {
+    const now = this.#clock.now();
+    const [counts, budget] = await Promise.all([
+      this.#store.counts(),
+      this.#store.budget(this.#windowMs, now),
+    ]);
+    this.#stats = {
+      ...counts,
+      following: this.#followed.size,
+      budget: {
+        limit: this.#limit,
+        used: Math.min(budget.used, this.#limit),
+        remaining: Math.max(0, this.#limit - budget.used),
+        windowEndsAt: new Date(budget.windowEndsMs),
+      },
+      nextSendAt: nextSend === undefined ? undefined : new Date(Math.max(now, nextSend)),
+    };
+  }
+
+  async #resolveDrained(): Promise<void> {
+    if (this.#drainWaiters.length === 0) return;
+    if (this.#stats.pending > 0 || this.#stats.inFlight > 0 || this.#followed.size > 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
