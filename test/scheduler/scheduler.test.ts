@@ -87,7 +87,7 @@ describe('budget', () => {
     await h.scheduler.drained();
     await h.scheduler.stop();
     const firstWindow = h.posts.filter(
-      (p) => Math.floor(p.at / HOUR) === Math.floor(h.posts[0]!.at / HOUR),
+      (p) => Math.floor(p.at / HOUR) === Math.floor((h.posts[0]?.at ?? 0) / HOUR),
     );
     expect(firstWindow).toHaveLength(7);
     expect(h.posts.every((p) => p.status === 202)).toBe(true);
@@ -101,7 +101,7 @@ describe('budget', () => {
     await h.scheduler.drained();
     await h.scheduler.stop();
     expect(h.posts.every((p) => p.status === 202)).toBe(true);
-    const firstHour = Math.floor(h.posts[0]!.at / HOUR);
+    const firstHour = Math.floor((h.posts[0]?.at ?? 0) / HOUR);
     expect(h.posts.filter((p) => Math.floor(p.at / HOUR) === firstHour)).toHaveLength(3);
   });
 
@@ -113,7 +113,9 @@ describe('budget', () => {
     await h.scheduler.drained();
     await h.scheduler.stop();
     expect(h.posts.map((p) => p.status)).toEqual([429, 202]);
-    expect(Math.floor(h.posts[1]!.at / HOUR)).toBe(Math.floor(h.posts[0]!.at / HOUR) + 1);
+    expect(Math.floor((h.posts[1]?.at ?? 0) / HOUR)).toBe(
+      Math.floor((h.posts[0]?.at ?? 0) / HOUR) + 1,
+    );
     const sent = h.events.find((e) => e.type === 'batchSent');
     expect(sent?.type === 'batchSent' && sent.tokenIds).toEqual(ids(1000));
     expect(h.finals().size).toBe(1000);
@@ -216,7 +218,7 @@ describe('leases', () => {
     await store.enqueue(COLLECTION, [{ tokenId: '9', attempts: 0 }], t0);
     const batch = await store.takeBatch(COLLECTION, 1000, t0 + 30_000);
     const refreshId = h.mock.seedRefresh({ collectionAddress: COLLECTION, succeeded: ['9'] });
-    await store.markSent(batch!.batchId, refreshId, t0 + 30_000);
+    await store.markSent(batch?.batchId as string, refreshId, t0 + 30_000);
     h.scheduler.start();
     await h.scheduler.drained();
     await h.scheduler.stop();
