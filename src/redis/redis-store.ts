@@ -1,0 +1,251 @@
+/**
+ * The scheduler's store in Redis, shared by a fleet: one budget, one pending set per collection
+ * and the leases. Works with a node-redis client (`redis` 4 to 6), or anything with
+ * `sendCommand(args)`. Needs one Redis (not a cluster): scripts touch keys by prefix.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  BudgetView,
+  LeasedBatch,
+  PendingCollection,
+  PendingToken,
+  SchedulerStore,
+  StoreCounts,
+} from '../scheduler/store.js';
+import * as Lua from './scripts.js';
+
+/** The part of a Redis client the store uses: node-redis's `sendCommand`. */
+export interface RedisCommandClient {
+  /** Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`. */
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** A node-redis client the store created and owns. */
+interface OwnedClient extends RedisCommandClient {
+  connect(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  close?(): Promise<unknown>;
+  destroy?(): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+}
+
+/** How to reach Redis: a URL (the store connects and owns the client) or your connected client. */
+export type RedisConnection = { url: string } | { client: RedisCommandClient };
+
+/** A {@link SchedulerStore} in Redis, with `close()` for a client it created. */
+export interface RedisStore extends SchedulerStore {
+  /** Closes the connection when the store created it (from `{ url }`); otherwise does nothing. */
+  close(): Promise<void>;
+  /** Deletes every key under this store's prefix (tests and tools). */
+  clear(): Promise<void>;
+}
+
+type Reply = string | number | null | Reply[];
+
+function toTokens(json: string): PendingToken[] {
+  const rows = JSON.parse(json) as [string, string, string][];
+  return rows.map(([tokenId, attempts, enqueuedMs]) => ({
+    tokenId,
+    attempts: Number(attempts),
+    enqueuedMs: Number(enqueuedMs),
+  }));
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+/**
+ * Creates the Redis store. Keys live under `prefix` (default `imx-refresh`); give each project
+ * its own prefix.
+ *
+ * @example
+ * ```ts
+ * const store = createRedisStore({ url: process.env.REDIS_URL! }, 'heroes-prod');
+ * const scheduler = new RefreshScheduler({ client, store });
+ * ```
+ */
+export function createRedisStore(connection: RedisConnection, prefix = 'imx-refresh'): RedisStore {
+  if (typeof prefix !== 'string' || prefix === '' || /[\s{}]/.test(prefix)) {
+    throw new TypeError('prefix must be a non-empty string without spaces or braces');
+  }
+  let owned: OwnedClient | undefined;
+  let ready: Promise<RedisCommandClient>;
+  if ('client' in connection && connection.client) {
+    if (typeof connection.client.sendCommand !== 'function') {
+      throw new TypeError('client must be a node-redis client (with sendCommand)');
+    }
+    ready = Promise.resolve(connection.client);
+  } else if ('url' in connection && typeof connection.url === 'string') {
+    const { url } = connection;
+    ready = import('redis').then(async ({ createClient }) => {
+      owned = createClient({ url }) as unknown as OwnedClient;
+      owned.on('error', () => {
+        // Reconnects are node-redis's job; failed commands reject where they are awaited.
+      });
+      await owned.connect();
+      return owned;
+    });
+  } else {
+    throw new TypeError('createRedisStore needs { url } or { client }');
+  }
+
+  const key = {
+    collections: `${prefix}:collections`,
+    pending: (c: string) => `${prefix}:pending:${c}`,
+    attempts: (c: string) => `${prefix}:attempts:${c}`,
+    leases: `${prefix}:leases`,
+    sequence: `${prefix}:batch-sequence`,
+    inflight: `${prefix}:inflight`,
+    budget: `${prefix}:budget`,
+    batch: (id: string) => `${prefix}:batch:${id}`,
+  };
+
+  async function run(script: string, keys: string[], args: (string | number)[]): Promise<Reply> {
+    const client = await ready;
+    const argv = [String(keys.length), ...keys, ...args.map(String)];
+    try {
+      return (await client.sendCommand(['EVALSHA', sha1(script), ...argv])) as Reply;
+    } catch (error) {
+      if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
+      return (await client.sendCommand(['EVAL', script, ...argv])) as Reply;
+    }
+  }
+
+  const budgetView = (reply: Reply): BudgetView => {
+    const [used, ends] = reply as [number, string];
+    return { used: Number(used), windowEndsMs: Number(ends) };
+  };
+
+  return {
+    async enqueue(collectionAddress, tokens, nowMs) {
+      const c = collectionAddress.toLowerCase();
+      // Chunked so one script never holds a huge argument list.
+      for (let i = 0; i < tokens.length; i += 5000) {
+        const args: (string | number)[] = [c, nowMs];
+        for (const t of tokens.slice(i, i + 5000))
+          args.push(t.tokenId, t.attempts, t.enqueuedMs ?? '');
+        await run(Lua.ENQUEUE, [key.collections, key.pending(c), key.attempts(c)], args);
+      }
+    },
+
+    async pendingCollections(): Promise<PendingCollection[]> {
+      const reply = (await run(Lua.PENDING_COLLECTIONS, [key.collections], [prefix])) as Reply[];
+      const out: PendingCollection[] = [];
+      for (let i = 0; i < reply.length; i += 3) {
+        out.push({
+          collectionAddress: String(reply[i]),
+          count: Number(reply[i + 1]),
+          oldestMs: Number(reply[i + 2]),
+        });
+      }
+      return out;
+    },
+
+    async takeBatch(collectionAddress, max, leaseUntilMs): Promise<LeasedBatch | undefined> {
+      const c = collectionAddress.toLowerCase();
+      const reply = (await run(
+        Lua.TAKE_BATCH,
+        [key.pending(c), key.attempts(c), key.collections, key.leases, key.sequence, key.inflight],
+        [max, leaseUntilMs, c, prefix],
+      )) as [string, string] | null;
+      if (!reply) return undefined;
+      return {
+        batchId: String(reply[0]),
+        collectionAddress: c,
+        tokens: toTokens(reply[1]),
+        refreshId: undefined,
+        leaseUntilMs,
+      };
+    },
+
+    async markSent(batchId, refreshId, leaseUntilMs) {
+      await run(
+        Lua.MARK_SENT,
+        [key.batch(batchId), key.leases],
+        [batchId, refreshId, leaseUntilMs],
+      );
+    },
+
+    async renewLeases(batchIds, leaseUntilMs) {
+      if (batchIds.length === 0) return;
+      await run(Lua.RENEW_LEASES, [key.leases], [prefix, leaseUntilMs, ...batchIds]);
+    },
+
+    async releaseBatch(batchId) {
+      await run(Lua.RELEASE_BATCH, [key.collections, key.leases, key.inflight], [prefix, batchId]);
+    },
+
+    async completeBatch(batchId) {
+      await run(Lua.COMPLETE_BATCH, [key.leases, key.inflight], [prefix, batchId]);
+    },
+
+    async reclaimExpired(nowMs, leaseUntilMs): Promise<LeasedBatch[]> {
+      const reply = (await run(
+        Lua.RECLAIM_EXPIRED,
+        [key.collections, key.leases, key.inflight],
+        [prefix, nowMs, leaseUntilMs],
+      )) as string[];
+      const out: LeasedBatch[] = [];
+      for (let i = 0; i < reply.length; i += 4) {
+        out.push({
+          batchId: String(reply[i]),
+          collectionAddress: String(reply[i + 1]),
+          tokens: toTokens(String(reply[i + 2])),
+          refreshId: String(reply[i + 3]),
+          leaseUntilMs,
+        });
+      }
+      return out;
+    },
+
+    async takeBudgetSlot(max, windowMs) {
+      const [taken, used, ends] = (await run(
+        Lua.TAKE_BUDGET_SLOT,
+        [key.budget],
+        [max, windowMs],
+      )) as [number, number, string];
+      return { taken: Number(taken) === 1, used: Number(used), windowEndsMs: Number(ends) };
+    },
+
+    async syncBudget(used, windowEndsMs, windowMs) {
+      return budgetView(await run(Lua.SYNC_BUDGET, [key.budget], [used, windowEndsMs, windowMs]));
+    },
+
+    async budget(windowMs) {
+      return budgetView(await run(Lua.BUDGET, [key.budget], [windowMs]));
+    },
+
+    async counts(): Promise<StoreCounts> {
+      const [pending, inFlight] = (await run(
+        Lua.COUNTS,
+        [key.collections, key.inflight],
+        [prefix],
+      )) as [number, number];
+      return { pending: Number(pending), inFlight: Number(inFlight) };
+    },
+
+    async close() {
+      if (!owned) return;
+      const client = owned;
+      owned = undefined;
+      if (typeof client.close === 'function') await client.close();
+      else if (typeof client.quit === 'function') await client.quit();
+    },
+
+    async clear() {
+      const client = await ready;
+      let cursor = '0';
+      do {
+        const [next, keys] = (await client.sendCommand([
+          'SCAN',
+          cursor,
+          'MATCH',
+          `${prefix}:*`,
+          'COUNT',
+          '1000',
+        ])) as [string, string[]];
+        cursor = String(next);
+        if (keys.length > 0) await client.sendCommand(['DEL', ...keys]);
+      } while (cursor !== '0');
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The Redis store's Lua scripts. Each multi-key step is one script, so it is atomic: no
+ * check-then-act across round trips. The budget uses Redis's own TIME, so pods' clocks don't
+ * matter. Token lists travel as JSON arrays of [tokenId, attempts, enqueuedMs] strings.
+ */
+
+/** KEYS: collections, pending, attempts. ARGV: collection, nowMs, then (tokenId, attempts, enqueuedMs|'')… */
+export const ENQUEUE = `
+redis.call('SADD', KEYS[1], ARGV[1])
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  local attempts = tonumber(ARGV[i + 1])
+  local at = ARGV[i + 2]
+  if at == '' then at = ARGV[2] end
+  redis.call('ZADD', KEYS[2], 'NX', at, id)
+  if attempts > 0 then
+    local current = tonumber(redis.call('HGET', KEYS[3], id) or '0')
+    if attempts > current then redis.call('HSET', KEYS[3], id, attempts) end
+  end
+end
+return 1
+`;
+
+/** KEYS: collections. ARGV: prefix. Returns [collection, count, oldestMs]… */
+export const PENDING_COLLECTIONS = `
+local out = {}
+for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[1] .. ':pending:' .. c
+  local n = redis.call('ZCARD', key)
+  if n == 0 then
+    redis.call('SREM', KEYS[1], c)
+  else
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    table.insert(out, c)
+    table.insert(out, n)
+    table.insert(out, oldest[2])
+  end
+end
+return out
+`;
+
+/** KEYS: pending, attempts, collections, leases, sequence, inflight. ARGV: max, leaseUntilMs, collection, prefix. */
+export const TAKE_BATCH = `
+local rows = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+if #rows == 0 then return false end
+local tokens = {}
+for i = 1, #rows, 2 do
+  local id = rows[i]
+  local attempts = redis.call('HGET', KEYS[2], id)
+  if attempts then redis.call('HDEL', KEYS[2], id) else attempts = '0' end
+  table.insert(tokens, { id, attempts, rows[i + 1] })
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #tokens - 1)
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
+local id = tostring(redis.call('INCR', KEYS[5]))
+local json = cjson.encode(tokens)
+redis.call('HSET', ARGV[4] .. ':batch:' .. id, 'collection', ARGV[3], 'tokens', json, 'count', #tokens, 'leaseUntil', ARGV[2], 'refreshId', '')
+redis.call('ZADD', KEYS[4], ARGV[2], id)
+redis.call('INCRBY', KEYS[6], #tokens)
+return { id, json }
+`;
+
+/** KEYS: batch, leases. ARGV: batchId, refreshId, leaseUntilMs. */
+export const MARK_SENT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'refreshId', ARGV[2], 'leaseUntil', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
+
+/** KEYS: leases. ARGV: prefix, leaseUntilMs, batchId… */
+export const RENEW_LEASES = `
+for i = 3, #ARGV do
+  local key = ARGV[1] .. ':batch:' .. ARGV[i]
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'leaseUntil', ARGV[2])
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+  end
+end
+return 1
+`;
+
+// Shared Lua: puts one batch's tokens back into pending and drops the batch.
+const RELEASE_FN = `
+local function release(prefix, collections, leases, inflight, id)
+  local key = prefix .. ':batch:' .. id
+  local fields = redis.call('HMGET', key, 'collection', 'tokens', 'count')
+  if not fields[1] then return 0 end
+  local c = fields[1]
+  local pending = prefix .. ':pending:' .. c
+  local attempts = prefix .. ':attempts:' .. c
+  for _, t in ipairs(cjson.decode(fields[2])) do
+    redis.call('ZADD', pending, 'NX', t[3], t[1])
+    if tonumber(t[2]) > 0 then
+      local current = tonumber(redis.call('HGET', attempts, t[1]) or '0')
+      if tonumber(t[2]) > current then redis.call('HSET', attempts, t[1], t[2]) end
+    end
+  end
+  redis.call('SADD', collections, c)
+  redis.call('DEL', key)
+  redis.call('ZREM', leases, id)
+  redis.call('DECRBY', inflight, fields[3])
+  return 1
+end
+`;
+
+/** KEYS: collections, leases, inflight. ARGV: prefix, batchId. */
+export const RELEASE_BATCH = `${RELEASE_FN}
+return release(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2])
+`;
+
+/** KEYS: leases, inflight. ARGV: prefix, batchId. */
+export const COMPLETE_BATCH = `
+local key = ARGV[1] .. ':batch:' .. ARGV[2]
+local count = redis.call('HGET', key, 'count')
+if not count then return 0 end
+redis.call('DEL', key)
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('DECRBY', KEYS[2], count)
+return 1
+`;
+
+/**
+ * KEYS: collections, leases, inflight. ARGV: prefix, nowMs, leaseUntilMs.
+ * Unsent expired batches go back to pending; sent ones are re-leased to the caller and returned
+ * as [batchId, collection, tokensJson, refreshId]….
+ */
+export const RECLAIM_EXPIRED = `${RELEASE_FN}
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, 100)) do
+  local key = ARGV[1] .. ':batch:' .. id
+  local fields = redis.call('HMGET', key, 'collection', 'tokens', 'refreshId')
+  if not fields[1] then
+    redis.call('ZREM', KEYS[2], id)
+  elseif fields[3] == '' then
+    release(ARGV[1], KEYS[1], KEYS[2], KEYS[3], id)
+  else
+    redis.call('HSET', key, 'leaseUntil', ARGV[3])
+    redis.call('ZADD', KEYS[2], ARGV[3], id)
+    table.insert(out, id)
+    table.insert(out, fields[1])
+    table.insert(out, fields[2])
+    table.insert(out, fields[3])
+  end
+end
+return out
+`;
+
+// Shared Lua: the current window by Redis's clock.
+const WINDOW_FN = `
+local function window(windowMs)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return math.floor(now / windowMs) * windowMs
+end
+`;
+
+/** KEYS: budget prefix. ARGV: max, windowMs. Returns [taken, used, windowEndsMs]. */
+export const TAKE_BUDGET_SLOT = `${WINDOW_FN}
+local windowMs = tonumber(ARGV[2])
+local start = window(windowMs)
+local key = KEYS[1] .. ':' .. string.format('%.0f', start)
+local used = tonumber(redis.call('GET', key) or '0')
+if used < tonumber(ARGV[1]) then
+  used = redis.call('INCR', key)
+  redis.call('PEXPIRE', key, windowMs * 2)
+  return { 1, used, string.format('%.0f', start + windowMs) }
+end
+return { 0, used, string.format('%.0f', start + windowMs) }
+`;
+
+/** KEYS: budget prefix. ARGV: used, windowEndsMs, windowMs. Returns [used, windowEndsMs]. */
+export const SYNC_BUDGET = `${WINDOW_FN}
+local windowMs = tonumber(ARGV[3])
+local start = window(windowMs)
+local key = KEYS[1] .. ':' .. string.format('%.0f', start)
+local used = tonumber(redis.call('GET', key) or '0')
+if tonumber(ARGV[2]) - windowMs == start and tonumber(ARGV[1]) > used then
+  used = tonumber(ARGV[1])
+  redis.call('SET', key, used, 'PX', windowMs * 2)
+end
+return { used, string.format('%.0f', start + windowMs) }
+`;
+
+/** KEYS: budget prefix. ARGV: windowMs. Returns [used, windowEndsMs]. */
+export const BUDGET = `${WINDOW_FN}
+local windowMs = tonumber(ARGV[1])
+local start = window(windowMs)
+local used = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%.0f', start)) or '0')
+return { used, string.format('%.0f', start + windowMs) }
+`;
+
+/** KEYS: collections, inflight. ARGV: prefix. Returns [pending, inFlight]. */
+export const COUNTS = `
+local pending = 0
+for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  pending = pending + redis.call('ZCARD', ARGV[1] .. ':pending:' .. c)
+end
+return { pending, tonumber(redis.call('GET', KEYS[2]) or '0') }
+`;

@@ -1,0 +1,112 @@
+/** Behaviour every SchedulerStore must have; run against the memory store and the Redis store. */
+import { describe, expect, it } from 'vitest';
+import type { SchedulerStore } from '../../src/index.js';
+
+const A = '0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d';
+const B = '0xabababababababababababababababababababab';
+const fresh = (ids: string[]) => ids.map((tokenId) => ({ tokenId, attempts: 0 }));
+
+export function storeContract(name: string, make: () => Promise<SchedulerStore>) {
+  describe(`${name} store contract`, () => {
+    it('deduplicates pending ids, keeps the first enqueue time, and hands out the oldest first', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, fresh(['3', '1']), now);
+      await store.enqueue(A, fresh(['1', '2']), now + 10);
+      await store.enqueue(B.toUpperCase().replace('0X', '0x'), fresh(['x']), now + 20);
+      const collections = (await store.pendingCollections()).sort(
+        (a, b) => a.oldestMs - b.oldestMs,
+      );
+      expect(collections).toEqual([
+        { collectionAddress: A, count: 3, oldestMs: now },
+        { collectionAddress: B, count: 1, oldestMs: now + 20 },
+      ]);
+      const batch = await store.takeBatch(A, 2, now + 1000, now);
+      expect(batch?.tokens.map((t) => t.tokenId).sort()).toEqual(['1', '3']);
+      expect(await store.counts()).toEqual({ pending: 2, inFlight: 2 });
+      const rest = await store.takeBatch(A, 1000, now + 1000, now);
+      expect(rest?.tokens.map((t) => t.tokenId)).toEqual(['2']);
+      expect(await store.takeBatch(A, 1000, now + 1000, now)).toBeUndefined();
+    });
+
+    it('releases a batch back untouched: same ids, attempts and enqueue time', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, [{ tokenId: 'r', attempts: 2 }, ...fresh(['s'])], now - 5000);
+      const batch = await store.takeBatch(A, 1000, now + 1000, now);
+      await store.releaseBatch(batch?.batchId as string, now);
+      expect(await store.counts()).toEqual({ pending: 2, inFlight: 0 });
+      expect((await store.pendingCollections())[0]?.oldestMs).toBe(now - 5000);
+      const again = await store.takeBatch(A, 1000, now + 1000, now);
+      expect(again?.tokens.find((t) => t.tokenId === 'r')?.attempts).toBe(2);
+    });
+
+    it('reclaims expired leases: unsent ids go back to pending, a sent batch is handed over', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, fresh(['u1', 'u2']), now);
+      const unsent = await store.takeBatch(A, 1000, now + 100, now);
+      await store.enqueue(A, fresh(['s1']), now);
+      const sent = await store.takeBatch(A, 1000, now + 100, now);
+      await store.markSent(sent?.batchId as string, 'refresh-1', now + 100);
+      await store.enqueue(A, fresh(['live']), now);
+      const live = await store.takeBatch(A, 1000, now + 60_000, now);
+      expect(await store.reclaimExpired(now + 50, now + 5000)).toEqual([]);
+      const adopted = await store.reclaimExpired(now + 200, now + 5000);
+      expect(adopted).toEqual([
+        expect.objectContaining({
+          batchId: sent?.batchId,
+          refreshId: 'refresh-1',
+          leaseUntilMs: now + 5000,
+        }),
+      ]);
+      expect(adopted[0]?.tokens.map((t) => t.tokenId)).toEqual(['s1']);
+      expect(await store.counts()).toEqual({ pending: 2, inFlight: 2 });
+      expect(unsent).toBeDefined();
+      await store.completeBatch(sent?.batchId as string);
+      await store.renewLeases([live?.batchId as string], now + 120_000);
+      expect(await store.reclaimExpired(now + 90_000, now + 200_000)).toEqual([]);
+      expect(await store.counts()).toEqual({ pending: 2, inFlight: 1 });
+      await store.completeBatch(live?.batchId as string);
+      expect(await store.counts()).toEqual({ pending: 2, inFlight: 0 });
+    });
+
+    it('hands every id to exactly one of many concurrent takers', async () => {
+      const store = await make();
+      const now = Date.now();
+      const ids = Array.from({ length: 2500 }, (_, i) => `t${i}`);
+      await store.enqueue(A, fresh(ids), now);
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, () => store.takeBatch(A, 400, now + 1000, now)),
+      );
+      const taken = batches.flatMap((b) => b?.tokens.map((t) => t.tokenId) ?? []);
+      expect(taken).toHaveLength(2500);
+      expect(new Set(taken).size).toBe(2500);
+    });
+
+    it('never grants more budget slots than the limit, even to 50 callers at once', async () => {
+      const store = await make();
+      const windowMs = 3_600_000;
+      const now = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.takeBudgetSlot(10, windowMs, now)),
+      );
+      expect(results.filter((r) => r.taken)).toHaveLength(10);
+      const view = await store.budget(windowMs, now);
+      expect(view.used).toBe(10);
+      expect(view.windowEndsMs % windowMs).toBe(0);
+    });
+
+    it('raises the window count from the server, never lowers it', async () => {
+      const store = await make();
+      const windowMs = 3_600_000;
+      const now = Date.now();
+      const { windowEndsMs } = await store.takeBudgetSlot(10, windowMs, now);
+      expect((await store.syncBudget(7, windowEndsMs, windowMs, now)).used).toBe(7);
+      expect((await store.syncBudget(3, windowEndsMs, windowMs, now)).used).toBe(7);
+      expect((await store.syncBudget(9, windowEndsMs + windowMs, windowMs, now)).used).toBe(7);
+      expect((await store.takeBudgetSlot(7, windowMs, now)).taken).toBe(false);
+      expect((await store.takeBudgetSlot(8, windowMs, now)).taken).toBe(true);
+    });
+  });
+}
