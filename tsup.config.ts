@@ -1,12 +1,13 @@
 import { defineConfig } from 'tsup';
 
-// One entry per public subpath; `./server` and `./msw` slot in here as they land.
+// One entry per public subpath (package.json exports), plus the bin.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     server: 'src/server/index.ts',
     cli: 'src/cli/bin.ts',
     msw: 'src/msw/index.ts',
+    redis: 'src/redis/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
