@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditDemo } from './audit-errors.js';
-import { deferred, levelUpDemo } from './level-up.js';
+import { levelUpDemo } from './level-up.js';
 import { reveal } from './reveal.js';
 
 const quiet = () => {};
@@ -15,11 +15,15 @@ describe('examples run against the reference server in-process', () => {
     ]);
   });
 
-  it('level-up.ts: ten refreshes go out, the eleventh level-up is deferred to the reset', async () => {
-    const results = await levelUpDemo(quiet);
-    expect(results.filter((r) => 'refreshId' in r)).toHaveLength(10);
-    expect(results[10]).toMatchObject({ deferredUntil: expect.any(Date) });
-    expect(deferred.has('7')).toBe(true);
+  it('level-up.ts: 300 level-ups of 40 heroes cost one refresh request, every hero refreshed', async () => {
+    const { events, stats } = await levelUpDemo(quiet);
+    const sent = events.filter((e) => e.type === 'batchSent');
+    expect(sent).toHaveLength(1);
+    const succeeded = new Set(
+      events.flatMap((e) => (e.type === 'tokenSucceeded' ? [e.tokenId] : [])),
+    );
+    expect(succeeded.size).toBe(40);
+    expect(stats.budget.used).toBe(1);
   });
 
   it('audit-errors.ts: groups every failed token by error code', async () => {

@@ -1,51 +1,45 @@
 /**
- * A game-server function that refreshes one token after a level-up, and what to do when the
- * project's 10 refresh requests this hour are spent: keep the token id and retry after the reset.
- * (For a stream of level-ups, use RefreshScheduler instead: it batches and paces for you.)
+ * Refreshing after every level-up without burning the budget: each level-up only enqueues the
+ * token id; RefreshScheduler deduplicates, sends full batches paced to the project's 10 requests
+ * an hour, follows each refresh, retries transient failures and reports every id's outcome.
  *
  * Run: npx tsx examples/level-up.ts
  */
-import { type MetadataRefreshClient, RateLimitError } from 'imx-metadata-refresh';
+import { RefreshScheduler, type SchedulerEvent } from 'imx-metadata-refresh';
 import { startLocalPlatform } from './support/local-platform.js';
-
-/** Token ids whose refresh must wait for the budget; a real server would persist these. */
-export const deferred = new Map<string, Date | undefined>();
-
-export async function onLevelUp(
-  client: MetadataRefreshClient,
-  collectionAddress: string,
-  tokenId: string,
-) {
-  try {
-    const { refreshId, rateLimit } = await client.requestRefresh({
-      collectionAddress,
-      tokenIds: [tokenId],
-    });
-    return { refreshId, remaining: rateLimit?.remaining };
-  } catch (error) {
-    if (!(error instanceof RateLimitError)) throw error;
-    deferred.set(tokenId, error.rateLimit?.resetAt);
-    return { deferredUntil: error.rateLimit?.resetAt };
-  }
-}
 
 export async function levelUpDemo(log: (line: string) => void = console.log) {
   const platform = await startLocalPlatform();
   const { client, collectionAddress, metadata } = platform;
+  const events: SchedulerEvent[] = [];
+  const scheduler = new RefreshScheduler({
+    client,
+    maxDelayMs: 500, // a short demo; the default is windowMs / limit (6 minutes)
+    pollIntervalMs: 100,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === 'batchSent')
+        log(`sent refresh ${event.refreshId} of ${event.tokenIds.length} tokens`);
+      if (event.type === 'tokenFailed') log(`token ${event.tokenId} failed: ${event.errorCode}`);
+      if (event.type === 'budgetWait') log(`budget spent until ${event.until.toISOString()}`);
+    },
+  });
+  scheduler.start();
   try {
-    const results = [];
-    for (let level = 2; level <= 12; level++) {
-      metadata.set('7', { name: 'Borin', level });
-      const result = await onLevelUp(client, collectionAddress, '7');
-      results.push(result);
-      log(
-        'refreshId' in result
-          ? `level ${level}: refresh ${result.refreshId} (${result.remaining} left this hour)`
-          : `level ${level}: budget spent, token 7 deferred until ${result.deferredUntil?.toISOString()}`,
-      );
+    // 300 level-ups of 40 heroes: each is one enqueue call, as a game server would make them.
+    for (let i = 0; i < 300; i++) {
+      const hero = String(1 + (i % 40));
+      metadata.set(hero, { name: `Hero ${hero}`, level: 1 + Math.floor(i / 40) });
+      await scheduler.enqueue(collectionAddress, [hero]);
     }
-    return results;
+    await scheduler.drained();
+    const succeeded = events.filter((e) => e.type === 'tokenSucceeded').length;
+    log(
+      `${succeeded} token refreshes succeeded using ${scheduler.stats().budget.used} of 10 requests this hour`,
+    );
+    return { events, stats: scheduler.stats() };
   } finally {
+    await scheduler.stop();
     await platform.close();
   }
 }
