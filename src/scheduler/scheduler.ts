@@ -333,11 +333,8 @@ export class RefreshScheduler {
       if (!ready) return Math.min(...collections.map((c) => c.oldestMs + this.#maxDelayMs));
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
-      const slot = await this.#store.takeBudgetSlot(this.#limit, this.#windowMs, now);
-      if (!slot.taken) {
-        this.#waitForBudget(slot.windowEndsMs);
-        return slot.windowEndsMs;
-      }
+      // Ids first, then a slot: another process may have taken the ids, and a slot spent on
+      // nothing would be a refresh request lost for the whole window.
       const batch = await this.#store.takeBatch(
         ready.collectionAddress,
         this.#maxBatchSize,
@@ -345,6 +342,12 @@ export class RefreshScheduler {
         now,
       );
       if (!batch) continue;
+      const slot = await this.#store.takeBudgetSlot(this.#limit, this.#windowMs, now);
+      if (!slot.taken) {
+        await this.#store.releaseBatch(batch.batchId, now);
+        this.#waitForBudget(slot.windowEndsMs);
+        return slot.windowEndsMs;
+      }
       await this.#send(batch);
     }
     return this.#clock.now();
