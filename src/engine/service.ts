@@ -238,6 +238,15 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     if (!collection) {
       return apiError(404, 'not_found', `Collection ${parsed.data.collection_address} not found`);
     }
+    // Everything that can fail is done before the budget is spent and the refresh stored.
+    const id = generateId();
+    const tasks: TokenTask[] = tokenIds.map((tokenId) => ({
+      refreshId: id,
+      collectionAddress: collection.address,
+      tokenId,
+      url: tokenUrl(collection.metadataApiUrl, tokenId),
+      exists: !collection.tokenIds || collection.tokenIds.has(tokenId),
+    }));
     // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
     // once can never get more than the budget.
     const now = clock.now();
@@ -246,8 +255,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     if (!taken.accepted) {
       return apiError(429, 'refresh_limit_exceeded', 'Refresh limit exceeded', headers);
     }
-    const record: RefreshRecord = {
-      id: generateId(),
+    store.add({
+      id,
       owner: caller,
       collectionAddress: collection.address,
       startedAtMs: now,
@@ -256,17 +265,9 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       succeeded: 0,
       failed: 0,
       errors: [],
-    };
-    store.add(record);
-    const tasks: TokenTask[] = tokenIds.map((tokenId) => ({
-      refreshId: record.id,
-      collectionAddress: collection.address,
-      tokenId,
-      url: tokenUrl(collection.metadataApiUrl, tokenId),
-      exists: !collection.tokenIds || collection.tokenIds.has(tokenId),
-    }));
+    });
     worker.enqueue(tasks);
-    const responseBody: CreateRefreshResponseWire = { refresh_id: record.id };
+    const responseBody: CreateRefreshResponseWire = { refresh_id: id };
     return json(202, responseBody, headers);
   }
 

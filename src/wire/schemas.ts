@@ -33,11 +33,16 @@ export const apiErrorBodySchema = z.object({
     .transform((v) => v ?? undefined),
 });
 
+/** A UTF-16 surrogate without its pair: not text, and not encodable into a URL. */
+export const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const tokenIdsShape = z
   .array(
     z
       .string({ error: 'token_ids must hold strings' })
-      .min(1, 'token_ids must not hold empty strings'),
+      .min(1, 'token_ids must not hold empty strings')
+      .refine((id) => !LONE_SURROGATE.test(id), 'token_ids must hold well-formed Unicode strings'),
     {
       error: 'token_ids is required and must be an array of strings',
     },

@@ -478,3 +478,12 @@ describe('options', () => {
     expect(recorded).toHaveLength(1);
   });
 });
+
+describe('ids that are not text', () => {
+  it('refuses a lone surrogate before sending', async () => {
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL });
+    await expect(
+      client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '\ud800'] }),
+    ).rejects.toThrow(/well-formed strings; invalid: \[1\]/);
+  });
+});

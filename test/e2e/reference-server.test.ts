@@ -965,3 +965,34 @@ describe('token limit', () => {
     }
   });
 });
+
+describe('ids that are not text', () => {
+  it('refuses a lone UTF-16 surrogate with 400, spending no budget and storing nothing', async () => {
+    const server = createReferenceServer({
+      owner: OWNER,
+      fetchMetadata: async () => ({ status: 200, body: '{}' }),
+    });
+    const { url } = await server.listen();
+    try {
+      const post = async (body: string) =>
+        fetch(`${url}/v1/metadata-refreshes`, {
+          method: 'POST',
+          headers: { ...(await imxAuthHeaders(PRIVATE_KEY)), 'content-type': 'application/json' },
+          body,
+        });
+      const bad = await post(`{"collection_address":"${COLLECTION}","token_ids":["1","\\ud800"]}`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({
+        code: 'bad_request',
+        message: 'token_ids must hold well-formed Unicode strings',
+      });
+      const good = await post(
+        JSON.stringify({ collection_address: COLLECTION, token_ids: ['1', '😀'] }),
+      );
+      expect(good.status).toBe(202);
+      expect(good.headers.get('x-imx-remaining-refreshes')).toBe('9');
+    } finally {
+      await server.close();
+    }
+  });
+});

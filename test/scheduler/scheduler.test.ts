@@ -54,7 +54,9 @@ describe('batching', () => {
     const h = harness();
     await expect(h.scheduler.enqueue('0x12', ['1'])).rejects.toBeInstanceOf(InvalidRequestError);
     await expect(h.scheduler.enqueue(COLLECTION, [])).rejects.toBeInstanceOf(InvalidRequestError);
-    await expect(h.scheduler.enqueue(COLLECTION, ['1', ''])).rejects.toThrow(/non-empty strings/);
+    await expect(h.scheduler.enqueue(COLLECTION, ['1', ''])).rejects.toThrow(
+      /non-empty, well-formed strings/,
+    );
     await expect(h.scheduler.enqueue(COLLECTION, [7 as unknown as string])).rejects.toBeInstanceOf(
       InvalidRequestError,
     );

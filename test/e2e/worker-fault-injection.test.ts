@@ -1,0 +1,339 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MetadataRefreshClient, type Refresh, type RefreshError } from '../../src/index.js';
+import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
+import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+
+const FETCH_TIMEOUT_MS = 500;
+const CONCURRENCY = 32;
+const DRIP_EVERY_MS = 30;
+const MIX_SIZE = 60;
+
+type Fault =
+  | 'ok'
+  | 'resetMidBody'
+  | 'partialThenClose'
+  | 'partialThenIdle'
+  | 'slowDrip'
+  | 'notJson'
+  | 'unavailable';
+
+const NOT_JSON = '{"name": "Hero';
+const UNAVAILABLE = 'metadata store unavailable';
+
+const metadataOf = (tokenId: string) => ({ name: `Hero ${tokenId}`, attributes: [{ level: 3 }] });
+
+interface MetadataApi {
+  url: string;
+  plan(tokenId: string, faults: Fault[]): void;
+  hits(tokenId: string): number;
+  close(): Promise<void>;
+}
+
+const timers = new Set<NodeJS.Timeout>();
+
+const live = (res: ServerResponse) => !res.destroyed && !res.writableEnded;
+
+function answer(fault: Fault, tokenId: string, req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(metadataOf(tokenId));
+  const length = String(Buffer.byteLength(body));
+  switch (fault) {
+    case 'ok':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
+      res.end(body);
+      return;
+    case 'resetMidBody':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
+      res.write(body.slice(0, body.length >> 1), () => req.socket.destroy());
+      return;
+    case 'partialThenClose':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.end(body, () => req.socket.destroy());
+      return;
+    case 'partialThenIdle':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.end(body);
+      return;
+    case 'slowDrip': {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"name":"');
+      const timer = setInterval(() => {
+        if (live(res)) res.write('a');
+      }, DRIP_EVERY_MS);
+      timers.add(timer);
+      res.on('close', () => {
+        clearInterval(timer);
+        timers.delete(timer);
+      });
+      return;
+    }
+    case 'notJson':
+      res.writeHead(200, { 'content-type': 'application/json' }).end(NOT_JSON);
+      return;
+    case 'unavailable':
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(UNAVAILABLE);
+      return;
+  }
+}
+
+async function startMetadataApi(): Promise<MetadataApi> {
+  const plans = new Map<string, Fault[]>();
+  const hits = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
+    const attempt = (hits.get(tokenId) ?? 0) + 1;
+    hits.set(tokenId, attempt);
+    const faults = plans.get(tokenId) ?? ['ok'];
+    answer(faults[Math.min(attempt, faults.length) - 1] ?? 'ok', tokenId, req, res);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/metadata`,
+    plan: (tokenId, faults) => {
+      plans.set(tokenId, faults);
+    },
+    hits: (tokenId) => hits.get(tokenId) ?? 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Env {
+  api: MetadataApi;
+  server: ReferenceServer;
+  client: MetadataRefreshClient;
+}
+
+let env: Env | undefined;
+
+async function start(): Promise<Env> {
+  const api = await startMetadataApi();
+  const server = createReferenceServer({
+    owner: OWNER,
+    collections: [{ address: COLLECTION, metadataApiUrl: api.url }],
+    fetchTimeoutMs: FETCH_TIMEOUT_MS,
+    concurrency: CONCURRENCY,
+    limits: { refreshesPerHour: 100 },
+  });
+  const { url } = await server.listen();
+  env = { api, server, client: new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url }) };
+  return env;
+}
+
+beforeAll(async () => {
+  const api = await startMetadataApi();
+  await (await fetch(`${api.url}/warm-up`)).text();
+  await api.close();
+});
+
+afterEach(async () => {
+  const current = env;
+  env = undefined;
+  for (const timer of timers) clearInterval(timer);
+  timers.clear();
+  if (!current) return;
+  await current.api.close();
+  await current.server.close();
+});
+
+interface Expected {
+  succeeded: boolean;
+  attempts: number;
+  error?: Pick<RefreshError, 'errorCode' | 'clientResponseStatusCode' | 'clientResponseBody'>;
+}
+
+const RETRIEVE_FAILED = {
+  errorCode: 'unable_to_retrieve_metadata',
+  clientResponseStatusCode: null,
+  clientResponseBody: null,
+};
+
+function expectedFor(faults: Fault[]): Expected {
+  const last = faults[faults.length - 1];
+  if (last === 'ok') return { succeeded: true, attempts: faults.length };
+  if (last === 'notJson') {
+    return {
+      succeeded: false,
+      attempts: 2,
+      error: {
+        errorCode: 'unable_to_decode_response',
+        clientResponseStatusCode: 200,
+        clientResponseBody: NOT_JSON,
+      },
+    };
+  }
+  if (last === 'unavailable') {
+    return {
+      succeeded: false,
+      attempts: 2,
+      error: {
+        errorCode: 'invalid_response_status_code',
+        clientResponseStatusCode: 503,
+        clientResponseBody: UNAVAILABLE,
+      },
+    };
+  }
+  return { succeeded: false, attempts: 2, error: RETRIEVE_FAILED };
+}
+
+async function errorsOf(client: MetadataRefreshClient, refreshId: string, pageSize?: number) {
+  const rows: RefreshError[] = [];
+  for await (const row of client.iterateRefreshErrors(refreshId, { pageSize })) rows.push(row);
+  return rows;
+}
+
+async function runRefresh(
+  e: Env,
+  plans: Map<string, Fault[]>,
+  pageSize?: number,
+): Promise<{ refresh: Refresh; errors: RefreshError[] }> {
+  for (const [tokenId, faults] of plans) e.api.plan(tokenId, faults);
+  const { refreshId } = await e.client.requestRefresh({
+    collectionAddress: COLLECTION,
+    tokenIds: [...plans.keys()],
+  });
+  await e.server.service.settled();
+  return {
+    refresh: await e.client.getRefresh(refreshId),
+    errors: await errorsOf(e.client, refreshId, pageSize),
+  };
+}
+
+function assertOutcomes(
+  e: Env,
+  plans: Map<string, Fault[]>,
+  { refresh, errors }: { refresh: Refresh; errors: RefreshError[] },
+): void {
+  const expected = new Map([...plans].map(([id, faults]) => [id, expectedFor(faults)]));
+  const succeeded = [...expected.values()].filter((x) => x.succeeded).length;
+  expect(refresh).toMatchObject({
+    status: 'completed',
+    summary: { succeeded, failed: plans.size - succeeded, pending: 0 },
+  });
+  expect(refresh.completedAt).toEqual(expect.any(String));
+
+  const rows = new Map(errors.map((row) => [row.tokenId, row]));
+  expect(rows.size).toBe(errors.length);
+  for (const [tokenId, outcome] of expected) {
+    expect({ tokenId, hits: e.api.hits(tokenId) }).toEqual({ tokenId, hits: outcome.attempts });
+    if (outcome.succeeded) {
+      expect(rows.has(tokenId)).toBe(false);
+      expect(e.server.service.getTokenMetadata(COLLECTION, tokenId)?.metadata).toEqual(
+        metadataOf(tokenId),
+      );
+    } else {
+      expect(rows.get(tokenId)).toEqual({
+        tokenId,
+        collectionAddress: COLLECTION,
+        clientTokenMetadataUrl: `${e.api.url}/${tokenId}`,
+        createdAt: expect.any(String),
+        ...outcome.error,
+      });
+      expect(e.server.service.getTokenMetadata(COLLECTION, tokenId)).toBeUndefined();
+    }
+  }
+}
+
+async function assertHealthy(e: Env, tokenIds: string[]): Promise<void> {
+  const { refresh, errors } = await runRefresh(
+    e,
+    new Map(tokenIds.map((id) => [id, ['ok' as Fault]])),
+  );
+  expect(refresh).toMatchObject({
+    status: 'completed',
+    summary: { succeeded: tokenIds.length, failed: 0, pending: 0 },
+  });
+  expect(errors).toEqual([]);
+  const listed = await e.client.listRefreshes({ collectionAddress: COLLECTION });
+  expect(listed.result.map((r) => r.refreshId)).toContain(refresh.refreshId);
+}
+
+const repeat = (prefix: string, count: number, faults: Fault[]) =>
+  new Map(Array.from({ length: count }, (_, i) => [`${prefix}-${i + 1}`, faults]));
+
+describe('one fault per refresh', () => {
+  it.each<[string, Fault]>([
+    ['a connection reset mid-body', 'resetMidBody'],
+    ['a body shorter than its content-length, then a close', 'partialThenClose'],
+    ['a body shorter than its content-length, then silence', 'partialThenIdle'],
+    ['a body dripped past the fetch timeout', 'slowDrip'],
+  ])('fails every token with unable_to_retrieve_metadata on %s', async (_name, fault) => {
+    const e = await start();
+    const plans = repeat(fault, 6, [fault, fault]);
+    assertOutcomes(e, plans, await runRefresh(e, plans));
+    await assertHealthy(e, ['after-1', 'after-2']);
+  });
+
+  it.each<[string, Fault]>([
+    ['a reset mid-body', 'resetMidBody'],
+    ['a partial body', 'partialThenClose'],
+    ['a slow drip', 'slowDrip'],
+  ])('succeeds on the retry after %s', async (_name, fault) => {
+    const e = await start();
+    const plans = repeat(fault, 4, [fault, 'ok']);
+    assertOutcomes(e, plans, await runRefresh(e, plans));
+  });
+});
+
+const MIX: Fault[][] = [
+  ['ok'],
+  ['resetMidBody', 'resetMidBody'],
+  ['partialThenClose', 'partialThenClose'],
+  ['slowDrip', 'slowDrip'],
+  ['resetMidBody', 'ok'],
+  ['partialThenIdle', 'ok'],
+  ['slowDrip', 'ok'],
+  ['resetMidBody', 'partialThenIdle'],
+  ['partialThenClose', 'slowDrip'],
+  ['slowDrip', 'resetMidBody'],
+  ['resetMidBody', 'notJson'],
+  ['slowDrip', 'unavailable'],
+];
+
+function mixedPlans(count: number): Map<string, Fault[]> {
+  return new Map(
+    Array.from({ length: count }, (_, i) => {
+      const tokenId = String(1000 + i * 7);
+      return [tokenId, MIX[(i * 5) % MIX.length] as Fault[]];
+    }),
+  );
+}
+
+describe(`a refresh of ${MIX_SIZE} tokens mixing every fault`, () => {
+  it('gives exact counts, the exact error of every token, and keeps serving', async () => {
+    const e = await start();
+    const plans = mixedPlans(MIX_SIZE);
+    const result = await runRefresh(e, plans, 7);
+    expect(result.refresh.summary).toEqual({ succeeded: 20, failed: 40, pending: 0 });
+    const byCode = new Map<string, number>();
+    for (const { errorCode } of result.errors) {
+      byCode.set(errorCode, (byCode.get(errorCode) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(byCode)).toEqual({
+      unable_to_retrieve_metadata: 30,
+      unable_to_decode_response: 5,
+      invalid_response_status_code: 5,
+    });
+    assertOutcomes(e, plans, result);
+    await assertHealthy(e, ['after-1', 'after-2', 'after-3']);
+  });
+
+  it('processes the same mix twice in a row with the same outcome', async () => {
+    const e = await start();
+    const first = mixedPlans(MIX_SIZE);
+    assertOutcomes(e, first, await runRefresh(e, first));
+    const second = new Map([...first].map(([id, faults]) => [`again-${id}`, faults]));
+    assertOutcomes(e, second, await runRefresh(e, second));
+    await assertHealthy(e, ['after']);
+  });
+});
