@@ -17,4 +17,6 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
+  // import.meta.url in the CJS build, for createRequire (lazy ethers).
+  shims: true,
 });

@@ -1,7 +1,5 @@
-import { SigningKey } from 'ethers/crypto';
-import { hashMessage } from 'ethers/hash';
-import { computeAddress } from 'ethers/transaction';
 import { InvalidRequestError } from '../errors.js';
+import { ethers } from './ethers.js';
 
 /** Anything with `getAddress()` and `signMessage(string)`: an ethers v6 or v5 `Signer`/`Wallet`. */
 export interface EthersLikeSigner {
@@ -52,6 +50,7 @@ export function toImxSignatureForm(signature: string): string {
 }
 
 function fromPrivateKey(key: string): NormalizedSigner {
+  const { SigningKey, computeAddress, hashMessage } = ethers();
   const signingKey = new SigningKey(key.startsWith('0x') ? key : `0x${key}`);
   const address = computeAddress(signingKey);
   return {

@@ -1,6 +1,4 @@
-import { Signature } from 'ethers/crypto';
-import { hashMessage } from 'ethers/hash';
-import { recoverAddress } from 'ethers/transaction';
+import { ethers } from './ethers.js';
 
 /** What {@link verifyImxSignature} checks. */
 export interface ImxSignatureInput {
@@ -22,6 +20,7 @@ export function verifyImxSignature(input: ImxSignatureInput): boolean {
     const { address, timestamp, signature } = input;
     if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
     if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+    const { recoverAddress, hashMessage, Signature } = ethers();
     const recovered = recoverAddress(hashMessage(timestamp), Signature.from(signature));
     return recovered.toLowerCase() === address.toLowerCase();
   } catch {

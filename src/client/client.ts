@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
@@ -172,7 +172,7 @@ export class MetadataRefreshClient {
       signer: normalizeSigner(options.signer),
       timeoutMs,
       maxRetries,
-      axios: options.axiosInstance ?? axios.create(),
+      axios: options.axiosInstance,
       clock: this.#clock,
       random: Math.random,
       onRateLimit: (rateLimit) => {

@@ -3,7 +3,7 @@
  * failure once into the error ladder, applies the retry policy, validates the body with zod and
  * reports the rate-limit headers. Every client method is a few lines on top of `send`.
  */
-import axios, { type AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import { type ImxAuthHeaders, signAuthHeaders, unixSeconds } from '../auth/headers.js';
 import type { NormalizedSigner } from '../auth/signer.js';
@@ -41,7 +41,8 @@ export interface TransportConfig {
   signer: NormalizedSigner;
   timeoutMs: number;
   maxRetries: number;
-  axios: AxiosInstance;
+  /** The caller's axios instance, or undefined to create one on the first request. */
+  axios: AxiosInstance | undefined;
   clock: Clock;
   random: () => number;
   onRateLimit: (rateLimit: RateLimit) => void;
@@ -132,7 +133,7 @@ export function errorFromResponse(
 }
 
 function errorFromAxios(error: AxiosError, timeoutMs: number, signal?: AbortSignal): Error {
-  if (axios.isCancel(error) || error.code === 'ERR_CANCELED' || signal?.aborted) {
+  if (error.code === 'ERR_CANCELED' || error.name === 'CanceledError' || signal?.aborted) {
     return new AbortError('The request was aborted', { cause: signal?.reason ?? error });
   }
   if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
@@ -151,10 +152,20 @@ function errorFromAxios(error: AxiosError, timeoutMs: number, signal?: AbortSign
 /** Sends API requests; see the module comment. */
 export class Transport {
   readonly #config: TransportConfig;
+  #axios: Promise<AxiosInstance> | undefined;
   #cachedAuth: { timestamp: string; headers: Promise<ImxAuthHeaders> } | undefined;
 
   constructor(config: TransportConfig) {
     this.#config = config;
+  }
+
+  /**
+   * axios is loaded on the first request rather than at import: it is the largest part of the
+   * package's import time, and a game server imports the SDK at start-up.
+   */
+  #defaultAxios(): Promise<AxiosInstance> {
+    this.#axios ??= import('axios').then((m) => m.default.create());
+    return this.#axios;
   }
 
   /**
@@ -206,7 +217,8 @@ export class Transport {
     const started = clock.now();
     let response: AxiosResponse;
     try {
-      response = await this.#config.axios.request({
+      const http = this.#config.axios ?? (await this.#defaultAxios());
+      response = await http.request({
         method: request.method,
         baseURL: this.#config.baseURL,
         url: path,
@@ -222,7 +234,9 @@ export class Transport {
         transitional: { clarifyTimeoutError: true, silentJSONParsing: true },
       });
     } catch (error) {
-      if (axios.isAxiosError(error)) throw errorFromAxios(error, timeoutMs, request.signal);
+      if ((error as AxiosError)?.isAxiosError === true) {
+        throw errorFromAxios(error as AxiosError, timeoutMs, request.signal);
+      }
       throw new ConnectionError('The request failed before a response arrived', {
         nothingSent: false,
         cause: error,
