@@ -1,0 +1,156 @@
+/**
+ * One game server of the fleet test (test/fleet/fleet.test.ts), run as a child process:
+ * `node --import tsx test/fleet/game-server.ts '<config json>'`.
+ *
+ * It runs a RefreshScheduler on the shared Redis store, enqueues its chunks of token ids over
+ * time and writes one JSON line to stdout for everything the parent checks:
+ * - `{ kind: 'ready' }` once connected to Redis; it then waits for a line on stdin to start;
+ * - `{ kind: 'enqueued', ids, at }` after each `enqueue` resolved (the ids are in Redis);
+ * - `{ kind: 'event', event, at }` for every scheduler event;
+ * - `{ kind: 'post', status, at, sentAt, resetMs, remaining }` for every POST response;
+ * - `{ kind: 'drained', at }` when `drained()` resolves after all its enqueues;
+ * - `{ kind: 'stopped', at }` after SIGTERM stopped the scheduler (then it exits 0).
+ * It keeps running after `drained` (so it can adopt the leases of a process that died) until
+ * the parent sends SIGTERM.
+ */
+import {
+  MetadataRefreshClient,
+  parseRateLimit,
+  RefreshScheduler,
+  type SchedulerEvent,
+} from '../../src/index.js';
+import { createRedisStore } from '../../src/redis/index.js';
+import { PRIVATE_KEY } from '../support/fixtures.js';
+
+/** What the parent passes as the one argument, as JSON. */
+export interface GameServerConfig {
+  /** Base URL of the reference server. */
+  serverUrl: string;
+  /** Redis URL of the shared store. */
+  redisUrl: string;
+  /** Key prefix of the shared store (the same for the whole fleet). */
+  prefix: string;
+  collectionAddress: string;
+  /** Ids to enqueue, one `enqueue` call per chunk. */
+  chunks: string[][];
+  /** Pause between chunks. */
+  chunkDelayMs: number;
+  budget: { limit: number; windowMs: number };
+  maxDelayMs: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  idlePollMs: number;
+}
+
+/** One line of the child's stdout. */
+export type FleetLine =
+  | { kind: 'ready'; at: number }
+  | { kind: 'enqueued'; ids: string[]; at: number }
+  | { kind: 'event'; event: SchedulerEvent; at: number }
+  | {
+      kind: 'post';
+      status: number;
+      /** When the response arrived. */
+      at: number;
+      /** When the request was sent (`at - durationMs`). */
+      sentAt: number;
+      /** The window end the server reported (x-imx-refresh-limit-reset), in ms. */
+      resetMs: number | undefined;
+      remaining: number | undefined;
+    }
+  | { kind: 'drained'; at: number }
+  | { kind: 'stopped'; at: number }
+  | { kind: 'fatal'; message: string };
+
+// Writes to a pipe are synchronous on Linux, so every line written before a SIGKILL reaches the
+// parent.
+function emit(line: FleetLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function serializable(event: SchedulerEvent): SchedulerEvent {
+  if (event.type !== 'error') return event;
+  const error = event.error;
+  return {
+    type: 'error',
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message }
+        : { message: String(error) },
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (!raw) throw new Error('usage: game-server.ts <config json>');
+  const config = JSON.parse(raw) as GameServerConfig;
+
+  const client = new MetadataRefreshClient({
+    signer: PRIVATE_KEY,
+    baseURL: config.serverUrl,
+    onResponse: (info) => {
+      if (info.method !== 'POST') return;
+      const at = Date.now();
+      const rateLimit = parseRateLimit(info.headers);
+      emit({
+        kind: 'post',
+        status: info.status,
+        at,
+        sentAt: at - info.durationMs,
+        resetMs: rateLimit?.resetAt.getTime(),
+        remaining: rateLimit?.remaining,
+      });
+    },
+  });
+  const store = createRedisStore({ url: config.redisUrl }, config.prefix);
+  const scheduler = new RefreshScheduler({
+    client,
+    store,
+    budget: config.budget,
+    maxBatchSize: 1000,
+    maxDelayMs: config.maxDelayMs,
+    leaseMs: config.leaseMs,
+    pollIntervalMs: config.pollIntervalMs,
+    idlePollMs: config.idlePollMs,
+    onEvent: (event) => emit({ kind: 'event', event: serializable(event), at: Date.now() }),
+  });
+
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      await scheduler.stop();
+      await store.close();
+      emit({ kind: 'stopped', at: Date.now() });
+      process.exit(0);
+    })().catch((error: unknown) => {
+      emit({ kind: 'fatal', message: String((error as Error)?.stack ?? error) });
+      process.exit(1);
+    });
+  });
+
+  // Warm up (load node-redis, connect), say so, and start when the parent says `go` on stdin, so
+  // the fleet's enqueues overlap in time however long each process took to start.
+  await store.counts();
+  const go = new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  emit({ kind: 'ready', at: Date.now() });
+  await go;
+  scheduler.start();
+  for (const [i, ids] of config.chunks.entries()) {
+    if (i > 0) await sleep(config.chunkDelayMs);
+    if (stopping) return;
+    await scheduler.enqueue(config.collectionAddress, ids);
+    emit({ kind: 'enqueued', ids, at: Date.now() });
+  }
+  await scheduler.drained();
+  emit({ kind: 'drained', at: Date.now() });
+  // Keep running: the scheduler adopts expired leases of others until SIGTERM.
+}
+
+main().catch((error: unknown) => {
+  emit({ kind: 'fatal', message: String((error as Error)?.stack ?? error) });
+  process.exit(1);
+});
