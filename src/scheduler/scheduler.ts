@@ -9,7 +9,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
 import type { RefreshSummary } from '../wire/mappers.js';
 import { LONE_SURROGATE } from '../wire/schemas.js';
-import { type LeasedBatch, MemoryStore, type SchedulerStore } from './store.js';
+import { type LeasedBatch, MemoryStore, type SchedulerStore, windowStart } from './store.js';
 
 /** Everything the scheduler reports, a union on `type`. */
 export type SchedulerEvent =
@@ -65,6 +65,13 @@ export interface RefreshSchedulerOptions {
   pollIntervalMs?: number;
   /** Longest wait between polls of one refresh. Default 60000. */
   maxPollIntervalMs?: number;
+  /**
+   * No request is started this close to the end of a window. A request that starts in one window
+   * and reaches the server in the next is counted there by the server but here by the store, and
+   * in a fleet that can make another process's request the next window's 11th. Default
+   * `min(windowMs / 100, 5000)`: 5 s an hour.
+   */
+  windowGuardMs?: number;
   /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
   idlePollMs?: number;
   /** Source of time. Default: the system clock. */
@@ -131,6 +138,7 @@ export class RefreshScheduler {
   readonly #pollIntervalMs: number;
   readonly #maxPollIntervalMs: number;
   readonly #idlePollMs: number | undefined;
+  readonly #windowGuardMs: number;
   readonly #followed = new Map<string, Followed>();
   #running = false;
   #loop: Promise<void> | undefined;
@@ -177,6 +185,14 @@ export class RefreshScheduler {
       this.#pollIntervalMs,
       positive(options.maxPollIntervalMs, 60_000, 'maxPollIntervalMs'),
     );
+    this.#windowGuardMs = options.windowGuardMs ?? Math.min(this.#windowMs / 100, 5_000);
+    if (
+      !Number.isFinite(this.#windowGuardMs) ||
+      this.#windowGuardMs < 0 ||
+      this.#windowGuardMs >= this.#windowMs
+    ) {
+      throw new InvalidRequestError('windowGuardMs must be a non-negative number below windowMs');
+    }
     this.#idlePollMs =
       options.store && !(options.store instanceof MemoryStore)
         ? positive(options.idlePollMs, 1_000, 'idlePollMs')
@@ -336,6 +352,8 @@ export class RefreshScheduler {
       if (!ready) return Math.min(...collections.map((c) => c.oldestMs + this.#maxDelayMs));
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
+      const windowEnds = windowStart(now, this.#windowMs) + this.#windowMs;
+      if (windowEnds - now < this.#windowGuardMs) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
       // nothing would be a refresh request lost for the whole window.
       const batch = await this.#store.takeBatch(

@@ -249,3 +249,18 @@ describe('stop and stats', () => {
     expect(stats.nextSendAt?.getTime()).toBe(h.clock.now() + HOUR);
   });
 });
+
+describe('window boundary', () => {
+  it('starts no request in the last windowGuardMs of a window', async () => {
+    const h = harness(
+      { maxDelayMs: 0, windowGuardMs: 5_000 },
+      {},
+      Date.parse('2030-01-01T10:59:57Z'),
+    );
+    await h.scheduler.enqueue(COLLECTION, ['1']);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(h.posts[0]?.at).toBe(Date.parse('2030-01-01T11:00:00Z'));
+  });
+});
