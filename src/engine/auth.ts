@@ -14,7 +14,12 @@ const HEADER_NAMES = ['x-imx-eth-address', 'x-imx-eth-signature', 'x-imx-eth-tim
  */
 export function authenticate(
   header: (name: string) => string | undefined,
-  options: { owner: string | undefined; nowMs: number; toleranceSeconds: number },
+  options: {
+    owner: string | undefined;
+    nowMs: number;
+    toleranceSeconds: number;
+    verify?: typeof verifyImxSignature;
+  },
 ): AuthResult {
   const fail = (status: number, code: string, message: string): AuthResult => ({
     ok: false,
@@ -37,7 +42,7 @@ export function authenticate(
       `x-imx-eth-timestamp is ${skew} s from the server's clock (tolerance ${options.toleranceSeconds} s)`,
     );
   }
-  if (!verifyImxSignature({ address, timestamp, signature })) {
+  if (!(options.verify ?? verifyImxSignature)({ address, timestamp, signature })) {
     return fail(
       401,
       'unauthorised_request',
@@ -48,4 +53,26 @@ export function authenticate(
     return fail(403, 'forbidden', 'Only the project owner may manage metadata refreshes');
   }
   return { ok: true, address: address.toLowerCase() };
+}
+
+/**
+ * `verifyImxSignature` with a memory of recent answers. Recovering a secp256k1 key costs
+ * milliseconds, and a client reuses one signature for every request within a second, so a busy
+ * server would otherwise spend most of its time recovering the same key. The answer for a given
+ * (address, timestamp, signature) never changes; freshness is still checked on every request.
+ */
+export function cachedVerifier(
+  size = 1024,
+  verify: typeof verifyImxSignature = verifyImxSignature,
+): typeof verifyImxSignature {
+  const answers = new Map<string, boolean>();
+  return (input) => {
+    const key = `${input.address}\n${input.timestamp}\n${input.signature}`;
+    const known = answers.get(key);
+    if (known !== undefined) return known;
+    const valid = verify(input);
+    if (answers.size >= size) answers.delete(answers.keys().next().value as string);
+    answers.set(key, valid);
+    return valid;
+  };
 }

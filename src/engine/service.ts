@@ -11,7 +11,7 @@ import {
   MAX_TOKENS_PER_REFRESH,
   refreshRequestShapeSchema,
 } from '../wire/schemas.js';
-import { authenticate } from './auth.js';
+import { authenticate, cachedVerifier } from './auth.js';
 import { type BudgetState, RefreshBudget } from './budget.js';
 import { MAX_BODY_BYTES, type ParsedRequest, parseRequest } from './request.js';
 import { apiError, json } from './responses.js';
@@ -133,6 +133,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       )
     : undefined;
   const store = new RefreshStore();
+  const verify = cachedVerifier();
 
   const worker = new Worker({
     concurrency: positiveInt(options.concurrency, 16, 'concurrency'),
@@ -302,7 +303,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     const allowed = id === undefined ? ['GET', 'POST'] : ['GET'];
     if (!allowed.includes(req.method)) return methodNotAllowed(allowed);
 
-    const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds });
+    const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds, verify });
     if (!auth.ok) return auth.response;
     const caller = auth.address;
 
