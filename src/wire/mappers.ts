@@ -3,10 +3,11 @@ import type { z } from 'zod';
 import type {
   RefreshErrorCode,
   RefreshStatus,
-  refreshErrorWireSchema,
+  refreshErrorRowSchema,
   refreshListItemWireSchema,
   refreshWireSchema,
 } from './schemas.js';
+import { normalizeStatusCode } from './schemas.js';
 
 /** Token counts of one refresh. `succeeded + failed + pending` is the number of distinct tokens. */
 export interface RefreshSummary {
@@ -83,13 +84,13 @@ export function toRefresh(w: z.output<typeof refreshWireSchema>): Refresh {
 }
 
 /** Maps a validated error row to {@link RefreshError}. */
-export function toRefreshError(w: z.output<typeof refreshErrorWireSchema>): RefreshError {
+export function toRefreshError(w: z.output<typeof refreshErrorRowSchema>): RefreshError {
   return {
     tokenId: w.token_id,
     collectionAddress: w.collection_address,
     clientTokenMetadataUrl: w.client_token_metadata_url,
-    clientResponseStatusCode: w.client_response_status_code,
-    clientResponseBody: w.client_response_body,
+    clientResponseStatusCode: normalizeStatusCode(w.client_response_status_code),
+    clientResponseBody: w.client_response_body ?? null,
     errorCode: w.error_code,
     createdAt: w.created_at,
   };

@@ -131,7 +131,7 @@ describe('cursor pages', () => {
     });
 
     expect(page.cursor).toBe('');
-    expect(page.result[0]?.client_response_status_code).toBe(404);
+    expect(page.result[0]?.client_response_status_code).toBe('404');
   });
 
   it('keeps a non-empty cursor', () => {
