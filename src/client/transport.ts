@@ -164,7 +164,9 @@ export class Transport {
    * package's import time, and a game server imports the SDK at start-up.
    */
   #defaultAxios(): Promise<AxiosInstance> {
-    this.#axios ??= import('axios').then((m) => m.default.create());
+    // No redirects: the API does not redirect, and axios's redirect wrapper costs time on every
+    // request. A caller who needs redirects or other defaults passes their own instance.
+    this.#axios ??= import('axios').then((m) => m.default.create({ maxRedirects: 0 }));
     return this.#axios;
   }
 

@@ -22,6 +22,14 @@ export interface ReferenceServer {
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Most requests are GETs without a body: answer them without waiting for the stream's end.
+  if (
+    req.headers['content-length'] === undefined &&
+    req.headers['transfer-encoding'] === undefined
+  ) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
