@@ -96,6 +96,8 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
     sequence: `${prefix}:batch-sequence`,
     inflight: `${prefix}:inflight`,
     budget: `${prefix}:budget`,
+    slots: `${prefix}:budget-slots`,
+    slotSequence: `${prefix}:budget-slot-sequence`,
     batch: (id: string) => `${prefix}:batch:${id}`,
   };
 
@@ -197,13 +199,22 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
       return out;
     },
 
-    async takeBudgetSlot(max, windowMs) {
-      const [taken, used, ends] = (await run(
+    async takeBudgetSlot(max, windowMs, _nowMs, ttlMs) {
+      const [taken, used, ends, slot] = (await run(
         Lua.TAKE_BUDGET_SLOT,
-        [key.budget],
-        [max, windowMs],
-      )) as [number, number, string];
-      return { taken: Number(taken) === 1, used: Number(used), windowEndsMs: Number(ends) };
+        [key.budget, key.slots, key.slotSequence],
+        [max, windowMs, Math.max(1, Math.round(ttlMs))],
+      )) as [number, number, string, string];
+      return {
+        taken: Number(taken) === 1,
+        slotId: slot ? String(slot) : undefined,
+        used: Number(used),
+        windowEndsMs: Number(ends),
+      };
+    },
+
+    async settleBudgetSlot(slotId) {
+      await run(Lua.SETTLE_BUDGET_SLOT, [key.slots], [slotId]);
     },
 
     async syncBudget(used, windowEndsMs, windowMs) {

@@ -155,18 +155,38 @@ local function window(windowMs)
 end
 `;
 
-/** KEYS: budget prefix. ARGV: max, windowMs. Returns [taken, used, windowEndsMs]. */
+/**
+ * KEYS: budget prefix, in-flight slots (ZSET "windowStart:n" scored by expiry), slot sequence.
+ * ARGV: max, windowMs, ttlMs. Returns [taken, used, windowEndsMs, slotId].
+ * Slots of earlier windows still in flight count against this one: the server may count them here.
+ */
 export const TAKE_BUDGET_SLOT = `${WINDOW_FN}
 local windowMs = tonumber(ARGV[2])
 local start = window(windowMs)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local earlier = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local slotWindow = tonumber(string.match(member, '^(%d+):'))
+  if slotWindow and slotWindow < start then earlier = earlier + 1 end
+end
 local key = KEYS[1] .. ':' .. string.format('%.0f', start)
 local used = tonumber(redis.call('GET', key) or '0')
-if used < tonumber(ARGV[1]) then
+if used + earlier < tonumber(ARGV[1]) then
   used = redis.call('INCR', key)
   redis.call('PEXPIRE', key, windowMs * 2)
-  return { 1, used, string.format('%.0f', start + windowMs) }
+  local slot = string.format('%.0f', start) .. ':' .. redis.call('INCR', KEYS[3])
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), slot)
+  return { 1, used, string.format('%.0f', start + windowMs), slot }
 end
-return { 0, used, string.format('%.0f', start + windowMs) }
+return { 0, used, string.format('%.0f', start + windowMs), '' }
+`;
+
+/** KEYS: in-flight slots. ARGV: slotId. */
+export const SETTLE_BUDGET_SLOT = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
 `;
 
 /** KEYS: budget prefix. ARGV: used, windowEndsMs, windowMs. Returns [used, windowEndsMs]. */

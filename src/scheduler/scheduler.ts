@@ -69,7 +69,7 @@ export interface RefreshSchedulerOptions {
    * No request is started this close to the end of a window. A request that starts in one window
    * and reaches the server in the next is counted there by the server but here by the store, and
    * in a fleet that can make another process's request the next window's 11th. Default
-   * `min(windowMs / 100, 5000)`: 5 s an hour.
+   * `min(windowMs / 100, 5000)`: 5 s an hour. It widens to twice the slowest of the last 20 requests.
    */
   windowGuardMs?: number;
   /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
@@ -139,6 +139,8 @@ export class RefreshScheduler {
   readonly #maxPollIntervalMs: number;
   readonly #idlePollMs: number | undefined;
   readonly #windowGuardMs: number;
+  /** How long recent refresh requests took to answer: the guard is at least twice the longest. */
+  #recentPostMs: number[] = [];
   readonly #followed = new Map<string, Followed>();
   #running = false;
   #loop: Promise<void> | undefined;
@@ -353,7 +355,7 @@ export class RefreshScheduler {
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
       const windowEnds = windowStart(now, this.#windowMs) + this.#windowMs;
-      if (windowEnds - now < this.#windowGuardMs) return windowEnds;
+      if (windowEnds - now < this.#guardMs()) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
       // nothing would be a refresh request lost for the whole window.
       const batch = await this.#store.takeBatch(
@@ -363,15 +365,32 @@ export class RefreshScheduler {
         now,
       );
       if (!batch) continue;
-      const slot = await this.#store.takeBudgetSlot(this.#limit, this.#windowMs, now);
+      const slot = await this.#store.takeBudgetSlot(
+        this.#limit,
+        this.#windowMs,
+        now,
+        this.#leaseMs,
+      );
       if (!slot.taken) {
         await this.#store.releaseBatch(batch.batchId, now);
-        this.#waitForBudget(slot.windowEndsMs);
-        return slot.windowEndsMs;
+        // Full, or waiting for answers to requests sent just before this window began.
+        const retryAt = slot.used < this.#limit ? now + 100 : slot.windowEndsMs;
+        if (retryAt === slot.windowEndsMs) this.#waitForBudget(slot.windowEndsMs);
+        return retryAt;
       }
-      await this.#send(batch);
+      try {
+        await this.#send(batch);
+      } finally {
+        if (slot.slotId !== undefined) await this.#store.settleBudgetSlot(slot.slotId);
+      }
     }
     return this.#clock.now();
+  }
+
+  /** The configured guard, widened to twice the slowest recent request (a loaded network). */
+  #guardMs(): number {
+    const slowest = this.#recentPostMs.length === 0 ? 0 : Math.max(...this.#recentPostMs);
+    return Math.min(Math.max(this.#windowGuardMs, 2 * slowest), this.#windowMs / 2);
   }
 
   #waitForBudget(untilMs: number): void {
@@ -384,11 +403,13 @@ export class RefreshScheduler {
   async #send(batch: LeasedBatch): Promise<void> {
     const tokenIds = batch.tokens.map((t) => t.tokenId);
     const now = () => this.#clock.now();
+    const started = now();
     try {
-      const { refreshId, rateLimit } = await this.#client.requestRefresh({
-        collectionAddress: batch.collectionAddress,
-        tokenIds,
-      });
+      const { refreshId, rateLimit } = await this.#client
+        .requestRefresh({ collectionAddress: batch.collectionAddress, tokenIds })
+        .finally(() => {
+          this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - started];
+        });
       await this.#store.markSent(batch.batchId, refreshId, now() + this.#leaseMs);
       this.#followed.set(batch.batchId, {
         batch: { ...batch, refreshId },

@@ -80,14 +80,20 @@ export interface SchedulerStore {
    */
   reclaimExpired(nowMs: number, leaseUntilMs: number): Promise<LeasedBatch[]>;
   /**
-   * Takes one request from the budget if `used < max` in the current window of `windowMs`
-   * (aligned to the epoch, like the API's hours).
+   * Takes one request from the budget if `used` plus the slots of earlier windows still in flight
+   * stays below `max` in the current window of `windowMs` (aligned to the epoch, like the API's
+   * hours). A slot stays in flight until {@link SchedulerStore.settleBudgetSlot} or `ttlMs`: a
+   * request sent just before a boundary may be counted by the server in the next window, so until
+   * its answer says where it counted, the next window reserves room for it.
    */
   takeBudgetSlot(
     max: number,
     windowMs: number,
     nowMs: number,
-  ): Promise<{ taken: boolean } & BudgetView>;
+    ttlMs: number,
+  ): Promise<{ taken: boolean; slotId: string | undefined } & BudgetView>;
+  /** The request of a slot was answered (or failed): it no longer needs room in a later window. */
+  settleBudgetSlot(slotId: string): Promise<void>;
   /** Raises the window's `used` to at least `used` (from the server's headers). */
   syncBudget(
     used: number,
@@ -120,7 +126,9 @@ export class MemoryStore implements SchedulerStore {
   readonly #pending = new Map<string, Map<string, PendingEntry>>();
   readonly #batches = new Map<string, LeasedBatch>();
   readonly #budget = new Map<number, number>();
+  readonly #slots = new Map<string, { windowStart: number; expiresMs: number }>();
   #nextBatch = 1;
+  #nextSlot = 1;
 
   async enqueue(collectionAddress: string, tokens: PendingToken[], nowMs: number): Promise<void> {
     const key = collectionAddress.toLowerCase();
@@ -211,13 +219,27 @@ export class MemoryStore implements SchedulerStore {
     return adopted;
   }
 
-  async takeBudgetSlot(max: number, windowMs: number, nowMs: number) {
+  async takeBudgetSlot(max: number, windowMs: number, nowMs: number, ttlMs: number) {
     const start = windowStart(nowMs, windowMs);
+    let earlier = 0;
+    for (const [id, slot] of this.#slots) {
+      if (slot.expiresMs <= nowMs) this.#slots.delete(id);
+      else if (slot.windowStart < start) earlier++;
+    }
     const used = this.#budget.get(start) ?? 0;
-    const taken = used < max;
-    if (taken) this.#budget.set(start, used + 1);
+    const taken = used + earlier < max;
+    let slotId: string | undefined;
+    if (taken) {
+      this.#budget.set(start, used + 1);
+      slotId = `s${this.#nextSlot++}`;
+      this.#slots.set(slotId, { windowStart: start, expiresMs: nowMs + ttlMs });
+    }
     for (const key of this.#budget.keys()) if (key < start) this.#budget.delete(key);
-    return { taken, used: taken ? used + 1 : used, windowEndsMs: start + windowMs };
+    return { taken, slotId, used: taken ? used + 1 : used, windowEndsMs: start + windowMs };
+  }
+
+  async settleBudgetSlot(slotId: string): Promise<void> {
+    this.#slots.delete(slotId);
   }
 
   async syncBudget(

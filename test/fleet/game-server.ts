@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
     idlePollMs: config.idlePollMs,
+    windowGuardMs: 150,
     onEvent: (event) => emit({ kind: 'event', event: serializable(event), at: Date.now() }),
   });
 

@@ -89,7 +89,7 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       const windowMs = 3_600_000;
       const now = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 50 }, () => store.takeBudgetSlot(10, windowMs, now)),
+        Array.from({ length: 50 }, () => store.takeBudgetSlot(10, windowMs, now, 60_000)),
       );
       expect(results.filter((r) => r.taken)).toHaveLength(10);
       const view = await store.budget(windowMs, now);
@@ -97,16 +97,35 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       expect(view.windowEndsMs % windowMs).toBe(0);
     });
 
+    it('keeps room in a new window for requests of the last one still in flight', async () => {
+      const store = await make();
+      // A window short enough to cross in real time (the Redis store counts in Redis's clock).
+      const windowMs = 400;
+      while (Date.now() % windowMs > 100) await new Promise((r) => setTimeout(r, 10));
+      const now = Date.now();
+      const first = await store.takeBudgetSlot(2, windowMs, now, 60_000);
+      const second = await store.takeBudgetSlot(2, windowMs, now, 60_000);
+      expect([first.taken, second.taken]).toEqual([true, true]);
+      await store.settleBudgetSlot(first.slotId as string);
+      await new Promise((r) => setTimeout(r, first.windowEndsMs - Date.now() + 20));
+      const next = Date.now();
+      // One request of the last window is unanswered: only one of the two slots is free.
+      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(true);
+      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(false);
+      await store.settleBudgetSlot(second.slotId as string);
+      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(true);
+    });
+
     it('raises the window count from the server, never lowers it', async () => {
       const store = await make();
       const windowMs = 3_600_000;
       const now = Date.now();
-      const { windowEndsMs } = await store.takeBudgetSlot(10, windowMs, now);
+      const { windowEndsMs } = await store.takeBudgetSlot(10, windowMs, now, 60_000);
       expect((await store.syncBudget(7, windowEndsMs, windowMs, now)).used).toBe(7);
       expect((await store.syncBudget(3, windowEndsMs, windowMs, now)).used).toBe(7);
       expect((await store.syncBudget(9, windowEndsMs + windowMs, windowMs, now)).used).toBe(7);
-      expect((await store.takeBudgetSlot(7, windowMs, now)).taken).toBe(false);
-      expect((await store.takeBudgetSlot(8, windowMs, now)).taken).toBe(true);
+      expect((await store.takeBudgetSlot(7, windowMs, now, 60_000)).taken).toBe(false);
+      expect((await store.takeBudgetSlot(8, windowMs, now, 60_000)).taken).toBe(true);
     });
   });
 }
