@@ -3,6 +3,8 @@
  * its load generator, or a measured client and its server, do not share one event loop.
  *
  *   reference <ownerAddress> <seedFailed>   the reference server with one seeded refresh
+ *   limited <ownerAddress> <limit> <windowMs> the reference server with a short budget window and
+ *                                            a Metadata API that answers 200 '{}' at once
  *   bare <jsonBody>                          node:http answering every request with jsonBody
  *   metadata <delayMs>                       a Metadata API answering each token after delayMs
  *   iterate <url> <id> <pageSize> <ours|bare> iterates every error of a refresh, reports rows/s, RSS
@@ -57,6 +59,18 @@ async function reference(owner: string, seedFailed: number): Promise<void> {
   const { url } = await server.listen(0, '127.0.0.1');
   exitWhenParentLeaves(() => server.close());
   reply({ url, id });
+}
+
+async function limited(owner: string, limit: number, windowMs: number): Promise<void> {
+  const { createReferenceServer } = await import('../src/server/index.js');
+  const server = createReferenceServer({
+    owner,
+    limits: { refreshesPerHour: limit, windowMs },
+    fetchMetadata: async () => ({ status: 200, body: '{}' }),
+  });
+  const { url } = await server.listen(0, '127.0.0.1');
+  exitWhenParentLeaves(() => server.close());
+  reply({ url });
 }
 
 async function bare(body: string): Promise<void> {
@@ -206,6 +220,8 @@ async function main(): Promise<void> {
   switch (mode) {
     case 'reference':
       return reference(a, Number(b));
+    case 'limited':
+      return limited(a, Number(b), Number(c));
     case 'bare':
       return bare(a);
     case 'metadata':
