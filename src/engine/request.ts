@@ -31,6 +31,27 @@ function lowerCaseHeaders(headers: ServiceRequest['headers']): Map<string, strin
   return out;
 }
 
+/**
+ * Reads headers case-insensitively. node:http already gives lower-case names, so a plain object
+ * is read directly and only copied into a lower-cased map when a name is missing.
+ */
+function headerReader(headers: ServiceRequest['headers']): (name: string) => string | undefined {
+  if (!headers || headers instanceof Headers) {
+    const map = lowerCaseHeaders(headers);
+    return (name) => map.get(name.toLowerCase());
+  }
+  const record = headers;
+  let map: Map<string, string> | undefined;
+  return (name) => {
+    const lower = name.toLowerCase();
+    const direct = record[lower];
+    if (direct !== undefined && direct !== null)
+      return Array.isArray(direct) ? String(direct[0]) : String(direct);
+    map ??= lowerCaseHeaders(record);
+    return map.get(lower);
+  };
+}
+
 /** Splits and decodes a path; undefined when a segment is not valid percent-encoding. */
 function segmentsOf(pathname: string): string[] | undefined {
   try {
@@ -58,7 +79,7 @@ export function parseRequest(request: ServiceRequest): ParsedRequest | undefined
   }
   const segments = segmentsOf(pathname);
   if (!segments) return undefined;
-  const headers = lowerCaseHeaders(request.headers);
+  const header = headerReader(request.headers);
   let bodyBytes = 0;
   let bodyText: string | undefined;
   if (typeof request.body === 'string') {
@@ -72,7 +93,7 @@ export function parseRequest(request: ServiceRequest): ParsedRequest | undefined
     method: String(request.method ?? 'GET').toUpperCase(),
     segments,
     query,
-    header: (name) => headers.get(name.toLowerCase()),
+    header,
     bodyBytes,
     bodyText: bodyText === '' ? undefined : bodyText,
   };

@@ -33,6 +33,8 @@ export interface RefreshRecord {
   owner: string | undefined;
   collectionAddress: string;
   startedAtMs: number;
+  /** `startedAtMs` as ISO 8601, made once (every status read needs it). */
+  startedAtIso?: string;
   completedAtMs: number | null;
   tokenIds: string[];
   succeeded: number;
@@ -70,7 +72,7 @@ export function refreshToWire(r: RefreshRecord): RefreshRecordWire {
     refresh_id: r.id,
     status: statusOf(r),
     collection_address: r.collectionAddress,
-    started_at: iso(r.startedAtMs),
+    started_at: (r.startedAtIso ??= iso(r.startedAtMs)),
     completed_at: r.completedAtMs === null ? null : iso(r.completedAtMs),
     summary: { succeeded: r.succeeded, failed: r.failed, pending: r.tokenIds.length - processed },
   };

@@ -72,8 +72,14 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
         headers: req.headers,
         body,
       });
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify(answer.body));
+      const payload = JSON.stringify(answer.body);
+      // A length rather than chunked encoding: one write per answer.
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        ...answer.headers,
+      });
+      res.end(payload);
     } catch {
       // The client went away mid-request; there is no one to answer.
       if (!res.headersSent && !res.destroyed) {
