@@ -12,9 +12,8 @@
  * Servers listen on 127.0.0.1 only, print `{ url, ... }` as their first stdout line and exit
  * when stdin closes (the bench ended or died) or after 5 minutes at most.
  */
-import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BENCH_COLLECTION, BENCH_PRIVATE_KEY } from './lib.js';
+import { Agent, createServer, type Server } from 'node:http';
+import { BENCH_COLLECTION, BENCH_PRIVATE_KEY, getJson, listenOnLoopback } from './lib.js';
 
 const HARD_LIMIT_MS = 5 * 60_000;
 
@@ -32,14 +31,8 @@ function exitWhenParentLeaves(close: () => Promise<void>): void {
   setTimeout(() => process.exit(3), HARD_LIMIT_MS).unref();
 }
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve(`http://127.0.0.1:${port}`);
-    });
-  });
+async function listen(server: Server): Promise<string> {
+  return `http://127.0.0.1:${await listenOnLoopback(server)}`;
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -111,20 +104,7 @@ function bareErrorsPage(
   path: string,
   headers: Record<string, string>,
 ): Promise<{ result: { token_id: string }[]; cursor: string; remaining: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-        else resolve(JSON.parse(text));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return getJson({ host: base.hostname, port: base.port, path, agent, headers });
 }
 
 /** Every error of a refresh through a bare loop: node:http, JSON.parse, follow the cursor. */

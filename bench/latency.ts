@@ -3,7 +3,7 @@
  * loopback: ours vs a bare node:http request with precomputed headers (the floor) vs the official
  * @imtbl/core-sdk client.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { imxAuthHeaders, MetadataRefreshClient } from '../src/index.js';
 import { verifyCostMs } from './diagnostics.js';
@@ -13,13 +13,13 @@ import {
   failedRow,
   fmt,
   fmtMs,
+  getJson,
   median,
   percentile,
   type Row,
   reasonOf,
   type SectionResult,
-  startChild,
-  withChildren,
+  withChild,
 } from './lib.js';
 
 const WARMUP = 200;
@@ -47,21 +47,7 @@ function bareGetter(url: string, headers: Record<string, string>): { call: Call;
     agent,
     headers: { ...headers, accept: 'application/json' },
   };
-  const call = () =>
-    new Promise<unknown>((resolve, reject) => {
-      const req = request(options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-          else resolve(JSON.parse(text));
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const call = () => getJson(options);
   return { call, close: () => agent.destroy() };
 }
 
@@ -125,9 +111,8 @@ export async function latency(): Promise<SectionResult> {
   const section = '1';
   const auth = await imxAuthHeaders(BENCH_PRIVATE_KEY);
   const owner = auth['x-imx-eth-address'];
-  return withChildren(async (track) => {
-    const server = track(await startChild<{ url: string; id: string }>(['reference', owner, '3']));
-    const { url, id } = server.info;
+  const server = ['reference', owner, '3'];
+  return withChild<{ url: string; id: string }, SectionResult>(server, async ({ url, id }) => {
     const ours = new MetadataRefreshClient({ signer: BENCH_PRIVATE_KEY, baseURL: url });
     const first = await ours.getRefresh(id);
     if (first.refreshId !== id) throw new Error('getRefresh returned another refresh');

@@ -1,8 +1,11 @@
 /**
  * Shared pieces of the benchmark suite: fixed test identities, statistics, the result row, the
- * table printer and a helper that runs a bench child process (bench/child.ts) and stops it again.
+ * table printer, a helper that runs a bench child process (bench/child.ts) and stops it again, and
+ * the bare loopback pieces (listening on a free port, a plain JSON GET).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type RequestOptions, request } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -197,6 +200,11 @@ export async function withChildren<R>(
   }
 }
 
+/** Runs `fn` with one child started with `args` (see startChild), always stopped afterwards. */
+export function withChild<T, R>(args: string[], fn: (info: T) => Promise<R>): Promise<R> {
+  return withChildren(async (track) => fn(track(await startChild<T>(args)).info));
+}
+
 /** Best-effort message of an unknown thrown value, on one line. */
 export function reasonOf(error: unknown): string {
   if (error instanceof Error) {
@@ -210,4 +218,33 @@ export function reasonOf(error: unknown): string {
       .slice(0, 160);
   }
   return String(error).slice(0, 160);
+}
+
+/** Listens on a free 127.0.0.1 port; resolves with the port. */
+export function listenOnLoopback(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * One bare node:http request that reads the whole body and parses it as JSON; rejects on any
+ * status but 200. With a keep-alive agent and precomputed headers: the floor for any client.
+ */
+export function getJson<T>(options: RequestOptions): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+        else resolve(JSON.parse(text));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

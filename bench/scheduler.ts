@@ -10,9 +10,6 @@
  *
  * Redis is a redis-server child on a free 127.0.0.1 port without persistence, stopped at the end.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import {
   imxAuthHeaders,
   MemoryStore,
@@ -33,9 +30,9 @@ import {
   type Row,
   reasonOf,
   type SectionResult,
-  startChild,
-  withChildren,
+  withChild,
 } from './lib.js';
+import { redisServerPath, startRedis } from './redis.js';
 
 const LIMIT = 5;
 const WINDOW_MS = 2000;
@@ -192,84 +189,6 @@ function saturationRows(s: Saturation): { rows: Row[]; notes: string[] } {
     notes.push(`scheduler saturation: error events: ${s.errors.join(' | ')}`);
   }
   return { rows, notes };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Redis server
-
-interface RunningRedis {
-  url: string;
-  stop(): Promise<void>;
-}
-
-function redisServerPath(): string | undefined {
-  try {
-    const path = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-    return path.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Starts redis-server on a free loopback port, without persistence. On Linux it runs under
- * `setpriv --pdeathsig SIGTERM`, so it also ends if the bench is killed before stopping it.
- */
-async function startRedis(bin: string): Promise<RunningRedis> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const setpriv = '/usr/bin/setpriv';
-  const child: ChildProcess = existsSync(setpriv)
-    ? spawn(setpriv, ['--pdeathsig', 'SIGTERM', bin, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = () => child.kill('SIGTERM');
-  process.once('exit', kill);
-  const stop = async () => {
-    process.off('exit', kill);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(
-        () => reject(new Error(`redis-server did not start: ${out}`)),
-        10_000,
-      );
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (out.length < 20_000) out += chunk.toString();
-        if (out.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}: ${out.slice(-2000)}`));
-      });
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,12 +355,8 @@ export async function scheduler(): Promise<SectionResult> {
   const rows: Row[] = [];
   const notes: string[] = [];
 
-  const sat = await withChildren(async (track) => {
-    const server = track(
-      await startChild<{ url: string }>(['limited', owner, String(LIMIT), String(WINDOW_MS)]),
-    );
-    return saturation(server.info.url);
-  });
+  const server = ['limited', owner, String(LIMIT), String(WINDOW_MS)];
+  const sat = await withChild<{ url: string }, Saturation>(server, ({ url }) => saturation(url));
   const satOut = saturationRows(sat);
   rows.push(...satOut.rows);
   notes.push(...satOut.notes);

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MetadataRefreshClient, type Refresh, type RefreshError } from '../../src/index.js';
-import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type { Refresh, RefreshError } from '../../src/index.js';
+import { COLLECTION } from '../support/fixtures.js';
+import type { Behaviour, Stack } from '../support/metadata-api.js';
+import { errorsOf, slowDrip, useStacks } from '../support/metadata-api.js';
 
 const FETCH_TIMEOUT_MS = 500;
 const CONCURRENCY = 32;
@@ -24,16 +24,7 @@ const UNAVAILABLE = 'metadata store unavailable';
 
 const metadataOf = (tokenId: string) => ({ name: `Hero ${tokenId}`, attributes: [{ level: 3 }] });
 
-interface MetadataApi {
-  url: string;
-  plan(tokenId: string, faults: Fault[]): void;
-  hits(tokenId: string): number;
-  close(): Promise<void>;
-}
-
-const timers = new Set<NodeJS.Timeout>();
-
-const live = (res: ServerResponse) => !res.destroyed && !res.writableEnded;
+const drip = slowDrip(DRIP_EVERY_MS);
 
 function answer(fault: Fault, tokenId: string, req: IncomingMessage, res: ServerResponse): void {
   const body = JSON.stringify(metadataOf(tokenId));
@@ -55,19 +46,9 @@ function answer(fault: Fault, tokenId: string, req: IncomingMessage, res: Server
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
       res.end(body);
       return;
-    case 'slowDrip': {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"name":"');
-      const timer = setInterval(() => {
-        if (live(res)) res.write('a');
-      }, DRIP_EVERY_MS);
-      timers.add(timer);
-      res.on('close', () => {
-        clearInterval(timer);
-        timers.delete(timer);
-      });
+    case 'slowDrip':
+      drip(req, res, 1);
       return;
-    }
     case 'notJson':
       res.writeHead(200, { 'content-type': 'application/json' }).end(NOT_JSON);
       return;
@@ -77,74 +58,24 @@ function answer(fault: Fault, tokenId: string, req: IncomingMessage, res: Server
   }
 }
 
-async function startMetadataApi(): Promise<MetadataApi> {
-  const plans = new Map<string, Fault[]>();
-  const hits = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
-    const attempt = (hits.get(tokenId) ?? 0) + 1;
-    hits.set(tokenId, attempt);
-    const faults = plans.get(tokenId) ?? ['ok'];
-    answer(faults[Math.min(attempt, faults.length) - 1] ?? 'ok', tokenId, req, res);
+/** Answers the token's n-th request with its n-th fault, and later ones with the last. */
+const faults =
+  (tokenId: string, plan: Fault[]): Behaviour =>
+  (req, res, attempt) =>
+    answer(plan[Math.min(attempt, plan.length) - 1] ?? 'ok', tokenId, req, res);
+
+const stacks = useStacks();
+
+const start = (): Promise<Stack> =>
+  stacks.start({
+    fallback: (tokenId) => faults(tokenId, ['ok']),
+    server: (api) => ({
+      collections: [{ address: COLLECTION, metadataApiUrl: api.url }],
+      fetchTimeoutMs: FETCH_TIMEOUT_MS,
+      concurrency: CONCURRENCY,
+      limits: { refreshesPerHour: 100 },
+    }),
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/metadata`,
-    plan: (tokenId, faults) => {
-      plans.set(tokenId, faults);
-    },
-    hits: (tokenId) => hits.get(tokenId) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-interface Env {
-  api: MetadataApi;
-  server: ReferenceServer;
-  client: MetadataRefreshClient;
-}
-
-let env: Env | undefined;
-
-async function start(): Promise<Env> {
-  const api = await startMetadataApi();
-  const server = createReferenceServer({
-    owner: OWNER,
-    collections: [{ address: COLLECTION, metadataApiUrl: api.url }],
-    fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    concurrency: CONCURRENCY,
-    limits: { refreshesPerHour: 100 },
-  });
-  const { url } = await server.listen();
-  env = { api, server, client: new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url }) };
-  return env;
-}
-
-beforeAll(async () => {
-  const api = await startMetadataApi();
-  await (await fetch(`${api.url}/warm-up`)).text();
-  await api.close();
-});
-
-afterEach(async () => {
-  const current = env;
-  env = undefined;
-  for (const timer of timers) clearInterval(timer);
-  timers.clear();
-  if (!current) return;
-  await current.api.close();
-  await current.server.close();
-});
 
 interface Expected {
   succeeded: boolean;
@@ -186,18 +117,12 @@ function expectedFor(faults: Fault[]): Expected {
   return { succeeded: false, attempts: 2, error: RETRIEVE_FAILED };
 }
 
-async function errorsOf(client: MetadataRefreshClient, refreshId: string, pageSize?: number) {
-  const rows: RefreshError[] = [];
-  for await (const row of client.iterateRefreshErrors(refreshId, { pageSize })) rows.push(row);
-  return rows;
-}
-
 async function runRefresh(
-  e: Env,
+  e: Stack,
   plans: Map<string, Fault[]>,
   pageSize?: number,
 ): Promise<{ refresh: Refresh; errors: RefreshError[] }> {
-  for (const [tokenId, faults] of plans) e.api.plan(tokenId, faults);
+  for (const [tokenId, plan] of plans) e.api.behave(tokenId, faults(tokenId, plan));
   const { refreshId } = await e.client.requestRefresh({
     collectionAddress: COLLECTION,
     tokenIds: [...plans.keys()],
@@ -210,7 +135,7 @@ async function runRefresh(
 }
 
 function assertOutcomes(
-  e: Env,
+  e: Stack,
   plans: Map<string, Fault[]>,
   { refresh, errors }: { refresh: Refresh; errors: RefreshError[] },
 ): void {
@@ -244,7 +169,7 @@ function assertOutcomes(
   }
 }
 
-async function assertHealthy(e: Env, tokenIds: string[]): Promise<void> {
+async function assertHealthy(e: Stack, tokenIds: string[]): Promise<void> {
   const { refresh, errors } = await runRefresh(
     e,
     new Map(tokenIds.map((id) => [id, ['ok' as Fault]])),

@@ -1,9 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MetadataRefreshClient, type Refresh, type RefreshError } from '../../src/index.js';
-import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { Refresh, RefreshError } from '../../src/index.js';
+import { COLLECTION } from '../support/fixtures.js';
+import type { Behaviour, MetadataApi, Stack } from '../support/metadata-api.js';
+import { errorsOf, json, later, respond, slowDrip, useStacks } from '../support/metadata-api.js';
 
 const FETCH_TIMEOUT_MS = 200;
 const MIXED_TIMEOUT_MS = 300;
@@ -11,43 +12,6 @@ const UNHURRIED_TIMEOUT_MS = 2000;
 const UNDER_TIMEOUT_MS = 100;
 const OVER_TIMEOUT_MS = 400;
 const REFUSING_COLLECTION = `0x${'ab'.repeat(20)}`;
-
-type Behaviour = (req: IncomingMessage, res: ServerResponse, attempt: number) => void;
-
-interface MetadataApi {
-  url: string;
-  behave(tokenId: string, behaviour: Behaviour): void;
-  hits(tokenId: string): number;
-  readonly totalHits: number;
-  readonly maxOpen: number;
-  close(): Promise<void>;
-}
-
-const timers = new Set<NodeJS.Timeout>();
-
-function later(ms: number, run: () => void): void {
-  const timer = setTimeout(() => {
-    timers.delete(timer);
-    run();
-  }, ms);
-  timers.add(timer);
-}
-
-function every(ms: number, run: () => void): NodeJS.Timeout {
-  const timer = setInterval(run, ms);
-  timers.add(timer);
-  return timer;
-}
-
-const live = (res: ServerResponse) => !res.destroyed && !res.writableEnded;
-
-const respond =
-  (status: number, body: string, contentType = 'text/plain'): Behaviour =>
-  (_req, res) => {
-    if (live(res)) res.writeHead(status, { 'content-type': contentType }).end(body);
-  };
-
-const json = (value: unknown): Behaviour => respond(200, JSON.stringify(value), 'application/json');
 
 const delayed =
   (ms: number, behaviour: Behaviour): Behaviour =>
@@ -58,68 +22,12 @@ const reset: Behaviour = (req) => {
   req.socket.destroy();
 };
 
-const slowDrip: Behaviour = (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.flushHeaders();
-  res.write('{"name":"');
-  const timer = every(40, () => {
-    if (live(res)) res.write('a');
-  });
-  res.on('close', () => {
-    clearInterval(timer);
-    timers.delete(timer);
-  });
-};
+const drip = slowDrip(40);
 
 const sequence =
   (...behaviours: Behaviour[]): Behaviour =>
   (req, res, attempt) =>
     (behaviours[Math.min(attempt, behaviours.length) - 1] as Behaviour)(req, res, attempt);
-
-async function startMetadataApi(): Promise<MetadataApi> {
-  const behaviours = new Map<string, Behaviour>();
-  const hits = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  let totalHits = 0;
-  let open = 0;
-  let maxOpen = 0;
-  const server: Server = createServer((req, res) => {
-    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
-    const attempt = (hits.get(tokenId) ?? 0) + 1;
-    hits.set(tokenId, attempt);
-    totalHits++;
-    open++;
-    maxOpen = Math.max(maxOpen, open);
-    res.on('close', () => {
-      open--;
-    });
-    (behaviours.get(tokenId) ?? json({ name: `Hero ${tokenId}` }))(req, res, attempt);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/metadata`,
-    behave: (tokenId, behaviour) => {
-      behaviours.set(tokenId, behaviour);
-    },
-    hits: (tokenId) => hits.get(tokenId) ?? 0,
-    get totalHits() {
-      return totalHits;
-    },
-    get maxOpen() {
-      return maxOpen;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function closedPortUrl(): Promise<string> {
   const server = createServer();
@@ -129,56 +37,30 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/metadata`;
 }
 
-interface Env {
-  api: MetadataApi;
-  server: ReferenceServer;
-  client: MetadataRefreshClient;
-  url: string;
+interface Env extends Stack {
   refusedUrl: string;
 }
 
-let env: Env | undefined;
+const stacks = useStacks();
 
 async function start(
   options: { concurrency?: number; tokenIds?: string[]; fetchTimeoutMs?: number } = {},
 ): Promise<Env> {
-  const api = await startMetadataApi();
-  const refusedUrl = await closedPortUrl();
-  const server = createReferenceServer({
-    owner: OWNER,
-    collections: [
-      { address: COLLECTION, metadataApiUrl: api.url, tokenIds: options.tokenIds },
-      { address: REFUSING_COLLECTION, metadataApiUrl: refusedUrl },
-    ],
-    fetchTimeoutMs: options.fetchTimeoutMs ?? UNHURRIED_TIMEOUT_MS,
-    concurrency: options.concurrency,
+  let refusedUrl = '';
+  const stack = await stacks.start({
+    server: async (api) => {
+      refusedUrl = await closedPortUrl();
+      return {
+        collections: [
+          { address: COLLECTION, metadataApiUrl: api.url, tokenIds: options.tokenIds },
+          { address: REFUSING_COLLECTION, metadataApiUrl: refusedUrl },
+        ],
+        fetchTimeoutMs: options.fetchTimeoutMs ?? UNHURRIED_TIMEOUT_MS,
+        concurrency: options.concurrency,
+      };
+    },
   });
-  const { url } = await server.listen();
-  const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url });
-  env = { api, server, client, url, refusedUrl };
-  return env;
-}
-
-beforeAll(async () => {
-  const api = await startMetadataApi();
-  await (await fetch(`${api.url}/warm-up`)).text();
-  await api.close();
-});
-
-afterEach(async () => {
-  const current = env;
-  env = undefined;
-  if (!current) return;
-  await current.server.close();
-  await current.api.close();
-  for (const timer of timers) clearTimeout(timer);
-  timers.clear();
-});
-
-async function errorsOf(client: MetadataRefreshClient, refreshId: string) {
-  const rows: RefreshError[] = [];
-  for await (const row of client.iterateRefreshErrors(refreshId)) rows.push(row);
-  return rows;
+  return { ...stack, refusedUrl };
 }
 
 async function refresh(
@@ -200,7 +82,7 @@ function errorRow(
   errorCode: string,
   statusCode: number | null,
   body: string | null,
-  url = `${env?.api.url}/${tokenId}`,
+  url = `${stacks.current()?.api.url}/${tokenId}`,
   collectionAddress = COLLECTION,
 ): RefreshError {
   return {
@@ -244,7 +126,7 @@ describe('timeouts', () => {
 
   it('treats a body dribbled past the timeout as no answer', async () => {
     const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
-    e.api.behave('1', slowDrip);
+    e.api.behave('1', drip);
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
@@ -428,7 +310,7 @@ function behaveMixed(api: MetadataApi): void {
   api.behave('under', delayed(UNDER_TIMEOUT_MS, json({ name: 'under' })));
   api.behave('flaky', sequence(respond(500, 'flaky'), json({ name: 'flaky' })));
   api.behave('over', delayed(OVER_TIMEOUT_MS, json({ name: 'over' })));
-  api.behave('drip', slowDrip);
+  api.behave('drip', drip);
   api.behave('500', respond(500, 'internal error'));
   api.behave('404', respond(404, '404 page not found\n'));
   api.behave('503', respond(503, LONG_BODY));
