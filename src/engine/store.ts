@@ -34,7 +34,7 @@ export interface RefreshRecord {
   collectionAddress: string;
   startedAtMs: number;
   /** `startedAtMs` as ISO 8601, made once (every status read needs it). */
-  startedAtIso?: string;
+  startedAtIso?: string | undefined;
   completedAtMs: number | null;
   tokenIds: string[];
   succeeded: number;
@@ -68,11 +68,12 @@ function statusOf(r: RefreshRecord): RefreshStatus {
 /** The wire form of a refresh. */
 export function refreshToWire(r: RefreshRecord): RefreshRecordWire {
   const processed = r.succeeded + r.failed;
+  r.startedAtIso ??= iso(r.startedAtMs);
   return {
     refresh_id: r.id,
     status: statusOf(r),
     collection_address: r.collectionAddress,
-    started_at: (r.startedAtIso ??= iso(r.startedAtMs)),
+    started_at: r.startedAtIso,
     completed_at: r.completedAtMs === null ? null : iso(r.completedAtMs),
     summary: { succeeded: r.succeeded, failed: r.failed, pending: r.tokenIds.length - processed },
   };
