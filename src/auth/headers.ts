@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../errors.js';
 import { type ImxSigner, type NormalizedSigner, normalizeSigner } from './signer.js';
 
 /** The three project-owner authentication headers (a plain object: spread it into any headers). */
@@ -46,5 +47,12 @@ export async function imxAuthHeaders(
   signer: ImxSigner,
   options: { timestamp?: number | string } = {},
 ): Promise<ImxAuthHeaders> {
-  return signAuthHeaders(normalizeSigner(signer), String(options.timestamp ?? unixSeconds()));
+  const timestamp = options.timestamp ?? unixSeconds();
+  // Whole unix seconds: a millisecond value (Date.now()) would be refused by the API as stale.
+  if (!/^\d{1,11}$/.test(String(timestamp))) {
+    throw new InvalidRequestError(
+      `timestamp must be whole unix seconds (e.g. Math.floor(Date.now() / 1000)), got ${String(timestamp)}`,
+    );
+  }
+  return signAuthHeaders(normalizeSigner(signer), String(timestamp));
 }

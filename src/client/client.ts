@@ -112,6 +112,8 @@ export interface IterateRefreshesParams extends IterateParams {
 
 const REFRESHES_PATH = '/v1/metadata-refreshes';
 
+const pathSegment = (id: string) => encodeURIComponent(id);
+
 function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.environment !== undefined && options.baseURL !== undefined) {
     throw new InvalidRequestError('Give either environment or baseURL, not both');
@@ -234,16 +236,25 @@ export class MetadataRefreshClient {
       send: (ids) => this.#post(collectionAddress, ids, params.signal),
       rateLimit: () => this.#rateLimit,
       now: () => this.#clock.now(),
+      signal: params.signal,
     });
   }
 
   /** The status and token counts of one refresh. @throws {NotFoundError} unknown id. */
   async getRefresh(refreshId: string, options: { signal?: AbortSignal } = {}): Promise<Refresh> {
-    const id = assertRefreshId(refreshId);
+    return this.#getRefresh(assertRefreshId(refreshId), options.signal, undefined);
+  }
+
+  async #getRefresh(
+    id: string,
+    signal: AbortSignal | undefined,
+    deadlineMs: number | undefined,
+  ): Promise<Refresh> {
     const { data } = await this.#transport.send({
       method: 'GET',
-      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}`,
-      signal: options.signal,
+      path: `${REFRESHES_PATH}/${pathSegment(id)}`,
+      signal,
+      deadlineMs,
       schema: refreshWireSchema,
     });
     return toRefresh(data);
@@ -257,7 +268,7 @@ export class MetadataRefreshClient {
     const id = assertRefreshId(refreshId);
     const { data } = await this.#transport.send({
       method: 'GET',
-      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}/errors`,
+      path: `${REFRESHES_PATH}/${pathSegment(id)}/errors`,
       query: { page_size: assertPageSize(params.pageSize), cursor: assertCursor(params.cursor) },
       signal: params.signal,
       schema: refreshErrorsPageWireSchema,
@@ -333,6 +344,14 @@ export class MetadataRefreshClient {
     assertDuration(options.pollIntervalMs, 'pollIntervalMs', { positive: true });
     assertDuration(options.maxPollIntervalMs, 'maxPollIntervalMs', { positive: true });
     assertDuration(options.timeoutMs, 'timeoutMs');
-    return pollUntilCompleted((signal) => this.getRefresh(id, { signal }), this.#clock, options);
+    // A poll still running at timeoutMs gets one more second, then the wait fails, whatever the
+    // per-attempt timeout and retries would allow.
+    const deadlineMs =
+      options.timeoutMs === undefined ? undefined : this.#clock.now() + options.timeoutMs + 1_000;
+    return pollUntilCompleted(
+      (signal) => this.#getRefresh(id, signal, deadlineMs),
+      this.#clock,
+      options,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import {
+  AbortError,
   type AcceptedRefresh,
   ApiError,
   ConnectionError,
@@ -29,6 +30,7 @@ export interface ChunkedSenderDeps {
   send: (tokenIds: string[]) => Promise<{ refreshId: string; rateLimit: RateLimit | undefined }>;
   rateLimit: () => RateLimit | undefined;
   now: () => number;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -47,6 +49,13 @@ export async function sendInChunks(
   let rateLimit: RateLimit | undefined;
   const rest = (from: number) => chunks.slice(from).flat();
   for (const [index, ids] of chunks.entries()) {
+    if (deps.signal?.aborted) {
+      // Aborted between requests: nothing of what is left was sent.
+      const error = new AbortError('The operation was aborted', { cause: deps.signal.reason });
+      error.accepted = refreshes;
+      error.notSent = rest(index);
+      throw error;
+    }
     const known = deps.rateLimit();
     if (known && known.remaining < 1 && known.resetAt.getTime() > deps.now()) {
       const error = new RateLimitError({

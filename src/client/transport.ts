@@ -55,6 +55,8 @@ export interface SendRequest<S extends z.ZodType> {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /** By the client's clock: no attempt or retry wait runs past it (`TimeoutError`). */
+  deadlineMs?: number | undefined;
   schema: S;
 }
 
@@ -190,14 +192,17 @@ export class Transport {
 
   async send<S extends z.ZodType>(request: SendRequest<S>): Promise<SendResult<z.output<S>>> {
     const { clock, maxRetries } = this.#config;
+    const deadline = request.deadlineMs ?? Number.POSITIVE_INFINITY;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(request.signal);
+      const left = deadline - clock.now();
+      if (left <= 0) throw new TimeoutError('The deadline passed before the request could be sent');
       try {
-        return await this.#attempt(request, attempt);
+        return await this.#attempt(request, attempt, Math.min(this.#config.timeoutMs, left));
       } catch (error) {
         if (attempt >= maxRetries || !isRetryable(request.method, error)) throw error;
         const delay = retryDelayMs(attempt, error, clock.now(), this.#config.random);
-        if (delay === undefined) throw error;
+        if (delay === undefined || clock.now() + delay >= deadline) throw error;
         await clock.sleep(delay, request.signal);
       }
     }
@@ -206,8 +211,9 @@ export class Transport {
   async #attempt<S extends z.ZodType>(
     request: SendRequest<S>,
     attempt: number,
+    timeoutMs: number,
   ): Promise<SendResult<z.output<S>>> {
-    const { clock, timeoutMs } = this.#config;
+    const { clock } = this.#config;
     let auth: ImxAuthHeaders;
     try {
       auth = await this.#authHeaders();
@@ -216,10 +222,21 @@ export class Transport {
       throw new MetadataRefreshError('The signer failed to sign the request', { cause });
     }
     const path = `${request.path}${buildQuery(request.query)}`;
+    // Loaded before the attempt's clock starts: the first request pays for the import.
+    const http = this.#config.axios ?? (await this.#defaultAxios());
     const started = clock.now();
+    // axios's own timeout is an idle timeout (a byte now and then keeps it alive); this timer
+    // bounds the whole attempt.
+    const attemptAbort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attemptAbort.abort();
+    }, timeoutMs);
+    const onCallerAbort = () => attemptAbort.abort(request.signal?.reason);
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     let response: AxiosResponse;
     try {
-      const http = this.#config.axios ?? (await this.#defaultAxios());
       response = await http.request({
         method: request.method,
         baseURL: this.#config.baseURL,
@@ -231,11 +248,13 @@ export class Transport {
           ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         timeout: timeoutMs,
-        signal: request.signal,
+        signal: attemptAbort.signal,
         validateStatus: () => true,
         transitional: { clarifyTimeoutError: true, silentJSONParsing: true },
       });
     } catch (error) {
+      if (timedOut)
+        throw new TimeoutError(`The request timed out after ${timeoutMs} ms`, { cause: error });
       if ((error as AxiosError)?.isAxiosError === true) {
         throw errorFromAxios(error as AxiosError, timeoutMs, request.signal);
       }
@@ -243,6 +262,9 @@ export class Transport {
         nothingSent: false,
         cause: error,
       });
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
     }
     const headers = toHeaderRecord(response.headers);
     const rateLimit = parseRateLimit(headers);

@@ -67,6 +67,10 @@ export function assertRefreshId(value: unknown): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
     throw new InvalidRequestError('refreshId must be a non-empty string');
   }
+  // URL parsers resolve these as path steps, even percent-encoded: the request would go elsewhere.
+  if (value === '.' || value === '..') {
+    throw new InvalidRequestError(`refreshId ${JSON.stringify(value)} is not a refresh id`);
+  }
   return value;
 }
 

@@ -9,8 +9,9 @@ export interface WaitForRefreshOptions {
   /** The wait grows by half each poll without progress, up to this. Default 60000. */
   maxPollIntervalMs?: number;
   /**
-   * Give up with `TimeoutError` after this many ms. Default: no limit (the service estimates a
-   * refresh may take up to 48 hours).
+   * Give up with `TimeoutError` after this many ms (a poll in flight then gets at most one more
+   * second, retries included). Default: no limit (the service estimates a refresh may take up to
+   * 48 hours).
    */
   timeoutMs?: number;
   /** Stop waiting (rejects with `AbortError`). */
