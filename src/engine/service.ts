@@ -303,20 +303,15 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     const allowed = id === undefined ? ['GET', 'POST'] : ['GET'];
     if (!allowed.includes(req.method)) return methodNotAllowed(allowed);
 
+    if (req.bodyBytes > MAX_BODY_BYTES) {
+      return apiError(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`);
+    }
     const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds, verify });
     if (!auth.ok) return auth.response;
-    const caller = auth.address;
+    // Without a configured owner, every correctly signed caller is the project owner.
+    const caller = owner ?? PROJECT;
 
-    if (id === undefined && req.method === 'POST') {
-      if (req.bodyBytes > MAX_BODY_BYTES) {
-        return apiError(
-          413,
-          'payload_too_large',
-          `The body must be at most ${MAX_BODY_BYTES} bytes`,
-        );
-      }
-      return requestRefresh(req, caller);
-    }
+    if (id === undefined && req.method === 'POST') return requestRefresh(req, caller);
     const page = pageQuery(req);
     if ('status' in page) return page;
     if (id === undefined) {

@@ -42,7 +42,9 @@ export interface MetadataFetchRequest {
 
 /**
  * How the worker reaches a Metadata API. The server passes an HTTP implementation; the msw mock
- * passes one built from `resolveMetadata`. Throwing counts as no response.
+ * passes one built from `resolveMetadata`. Throwing counts as no response. It must give up after
+ * `timeoutMs` (and on `signal`): the worker relies on it, and a fetch that never ends keeps its
+ * token pending and `settled()` waiting.
  */
 export type FetchMetadata = (request: MetadataFetchRequest) => Promise<MetadataFetchResult>;
 

@@ -213,6 +213,16 @@ export function createMetadataRefreshMock(
     sleep: async (ms: number, signal?: AbortSignal) => {
       if (signal?.aborted)
         throw new AbortError('The operation was aborted', { cause: signal.reason });
+      // Virtual time must not run ahead of real work: let the worker finish (or `ms` of real
+      // time pass) before the clock jumps, so a slow resolveMetadata cannot look like hours.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        service.settled(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, ms));
+        }),
+      ]);
+      clearTimeout(timer);
       offsetMs += Math.max(0, ms);
     },
   };
