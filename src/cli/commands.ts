@@ -257,8 +257,8 @@ export async function watchCommand(
     onProgress: (r) => {
       const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
       const done = r.summary.succeeded + r.summary.failed;
-      if (options.json) write(io.out, JSON.stringify(r));
-      else if (bar) {
+      if (options.json) return; // one document at the end
+      if (bar) {
         if (!started) bar.start(total, done, { status: r.status, ...r.summary });
         else bar.update(done, { status: r.status, ...r.summary });
       } else {
@@ -271,7 +271,8 @@ export async function watchCommand(
     },
   });
   bar?.stop();
-  if (!options.json) {
+  if (options.json) write(io.out, JSON.stringify(refresh));
+  else {
     write(io.out, `Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);
     if (refresh.summary.failed > 0)
       write(io.out, `Run: imx-metadata-refresh errors ${refresh.refreshId}`);

@@ -213,8 +213,9 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
       };
     },
 
-    async settleBudgetSlot(slotId) {
-      await run(Lua.SETTLE_BUDGET_SLOT, [key.slots], [slotId]);
+    async settleBudgetSlot(slotId, countedWindowEndsMs, windowMs) {
+      const counted = countedWindowEndsMs === undefined ? '' : countedWindowEndsMs - windowMs;
+      await run(Lua.SETTLE_BUDGET_SLOT, [key.slots, key.budget], [slotId, counted, windowMs]);
     },
 
     async syncBudget(used, windowEndsMs, windowMs) {

@@ -183,9 +183,21 @@ end
 return { 0, used, string.format('%.0f', start + windowMs), '' }
 `;
 
-/** KEYS: in-flight slots. ARGV: slotId. */
+/**
+ * KEYS: in-flight slots, budget prefix. ARGV: slotId, countedWindowStart ('' when unknown), windowMs.
+ * A slot the server counted in a later window than its own moves its count there.
+ */
 export const SETTLE_BUDGET_SLOT = `
-redis.call('ZREM', KEYS[1], ARGV[1])
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 1 and ARGV[2] ~= '' then
+  local slotWindow = tonumber(string.match(ARGV[1], '^(%d+):'))
+  local counted = tonumber(ARGV[2])
+  if slotWindow and counted > slotWindow then
+    local key = KEYS[2] .. ':' .. string.format('%.0f', counted)
+    redis.call('INCR', key)
+    redis.call('PEXPIRE', key, tonumber(ARGV[3]) * 2)
+  end
+end
 return 1
 `;
 

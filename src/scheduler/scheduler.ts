@@ -99,6 +99,8 @@ interface Followed {
   refreshId: string;
   nextPollMs: number;
   intervalMs: number;
+  /** Polls in a row that answered 404. */
+  notFound: number;
 }
 
 const TRANSIENT = (code: string, status: number | null) =>
@@ -143,6 +145,7 @@ export class RefreshScheduler {
   #recentPostMs: number[] = [];
   readonly #followed = new Map<string, Followed>();
   #running = false;
+  #generation = 0;
   #loop: Promise<void> | undefined;
   #wake: AbortController | undefined;
   #woken = false;
@@ -242,7 +245,9 @@ export class RefreshScheduler {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#loop = this.#run();
+    const generation = ++this.#generation;
+    // A loop that is still finishing a stop() ends first; only one loop ever runs.
+    this.#loop = (this.#loop ?? Promise.resolve()).then(() => this.#run(generation));
   }
 
   /**
@@ -253,8 +258,9 @@ export class RefreshScheduler {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    const loop = this.#loop;
     this.#poke();
-    await this.#loop;
+    await loop;
     const ids = [...this.#followed.keys()];
     this.#followed.clear();
     if (ids.length > 0) await this.#store.renewLeases(ids, this.#clock.now());
@@ -281,8 +287,8 @@ export class RefreshScheduler {
     this.#wake?.abort();
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
+  async #run(generation: number): Promise<void> {
+    while (this.#running && generation === this.#generation) {
       this.#woken = false;
       let delay: number | undefined;
       try {
@@ -320,6 +326,7 @@ export class RefreshScheduler {
           refreshId: batch.refreshId,
           nextPollMs: now,
           intervalMs: this.#pollIntervalMs,
+          notFound: 0,
         });
       }
     }
@@ -348,9 +355,10 @@ export class RefreshScheduler {
         (a, b) => a.oldestMs - b.oldestMs,
       );
       if (collections.length === 0) return undefined;
-      const ready =
-        collections.find((c) => c.count >= this.#maxBatchSize) ??
-        collections.find((c) => now - c.oldestMs >= this.#maxDelayMs);
+      // Sorted oldest first: of the collections that are full or overdue, the oldest goes first.
+      const ready = collections.find(
+        (c) => c.count >= this.#maxBatchSize || now - c.oldestMs >= this.#maxDelayMs,
+      );
       if (!ready) return Math.min(...collections.map((c) => c.oldestMs + this.#maxDelayMs));
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
@@ -378,11 +386,15 @@ export class RefreshScheduler {
         if (retryAt === slot.windowEndsMs) this.#waitForBudget(slot.windowEndsMs);
         return retryAt;
       }
+      let countedWindowEndsMs: number | undefined;
       try {
-        await this.#send(batch);
+        countedWindowEndsMs = await this.#send(batch);
       } finally {
-        if (slot.slotId !== undefined) await this.#store.settleBudgetSlot(slot.slotId);
+        if (slot.slotId !== undefined) {
+          await this.#store.settleBudgetSlot(slot.slotId, countedWindowEndsMs, this.#windowMs);
+        }
       }
+      if (!this.#running) return this.#clock.now();
     }
     return this.#clock.now();
   }
@@ -400,7 +412,8 @@ export class RefreshScheduler {
     }
   }
 
-  async #send(batch: LeasedBatch): Promise<void> {
+  /** Sends one batch; returns the end of the window the server counted it in, when accepted. */
+  async #send(batch: LeasedBatch): Promise<number | undefined> {
     const tokenIds = batch.tokens.map((t) => t.tokenId);
     const now = () => this.#clock.now();
     const started = now();
@@ -416,6 +429,7 @@ export class RefreshScheduler {
         refreshId,
         nextPollMs: now() + this.#pollIntervalMs,
         intervalMs: this.#pollIntervalMs,
+        notFound: 0,
       });
       this.#onEvent({
         type: 'batchSent',
@@ -431,6 +445,7 @@ export class RefreshScheduler {
           now(),
         );
       }
+      return rateLimit?.resetAt.getTime();
     } catch (error) {
       if (error instanceof RateLimitError) {
         // Someone else spent the budget: the batch goes back untouched until the reset.
@@ -441,8 +456,9 @@ export class RefreshScheduler {
         this.#waitForBudget(until);
         return;
       }
-      if (error instanceof ApiError && (error.status === 400 || error.status === 404)) {
-        // The API refuses this batch for good (e.g. an unknown collection): report each id.
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+        // The API refuses this batch for good (unknown collection, bad key, body too large):
+        // resending would spend a budget slot each time and never succeed. Report each id.
         await this.#store.completeBatch(batch.batchId);
         for (const t of batch.tokens) {
           this.#onEvent({
@@ -451,7 +467,7 @@ export class RefreshScheduler {
             tokenId: t.tokenId,
             refreshId: undefined,
             errorCode: error.code,
-            attempts: t.attempts,
+            attempts: t.attempts + 1,
           });
         }
         this.#onEvent({ type: 'error', error });
@@ -474,6 +490,7 @@ export class RefreshScheduler {
   async #poll(followed: Followed): Promise<void> {
     try {
       const refresh = await this.#client.getRefresh(followed.refreshId);
+      followed.notFound = 0;
       if (refresh.status !== 'completed') {
         followed.intervalMs = Math.min(this.#maxPollIntervalMs, followed.intervalMs * 1.5);
         followed.nextPollMs = this.#clock.now() + followed.intervalMs;
@@ -483,6 +500,11 @@ export class RefreshScheduler {
     } catch (error) {
       followed.nextPollMs = this.#clock.now() + followed.intervalMs;
       this.#onEvent({ type: 'error', error });
+      if (error instanceof ApiError && error.status === 404 && ++followed.notFound >= 5) {
+        // The API no longer knows this refresh: send its ids again rather than wait forever.
+        this.#followed.delete(followed.batch.batchId);
+        await this.#store.releaseBatch(followed.batch.batchId, this.#clock.now());
+      }
     }
   }
 
@@ -569,10 +591,13 @@ export class RefreshScheduler {
   }
 
   async #resolveDrained(): Promise<void> {
-    if (this.#drainWaiters.length === 0) return;
-    if (this.#stats.pending > 0 || this.#stats.inFlight > 0 || this.#followed.size > 0) return;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (this.#drainWaiters.length === 0 || this.#followed.size > 0) return;
+    // Counts read now, for the waiters registered before the read: an id enqueued during this
+    // step must not be missed.
+    const waiters = [...this.#drainWaiters];
+    const counts = await this.#store.counts();
+    if (counts.pending > 0 || counts.inFlight > 0 || this.#followed.size > 0) return;
+    this.#drainWaiters = this.#drainWaiters.filter((w) => !waiters.includes(w));
     for (const resolve of waiters) resolve();
   }
 }

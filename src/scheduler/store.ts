@@ -92,8 +92,16 @@ export interface SchedulerStore {
     nowMs: number,
     ttlMs: number,
   ): Promise<{ taken: boolean; slotId: string | undefined } & BudgetView>;
-  /** The request of a slot was answered (or failed): it no longer needs room in a later window. */
-  settleBudgetSlot(slotId: string): Promise<void>;
+  /**
+   * The request of a slot was answered (or failed): it no longer needs room in a later window.
+   * When the server counted it in a later window than the slot's (`countedWindowEndsMs`, from
+   * the answer's reset header), that window's count is raised by one, atomically.
+   */
+  settleBudgetSlot(
+    slotId: string,
+    countedWindowEndsMs: number | undefined,
+    windowMs: number,
+  ): Promise<void>;
   /** Raises the window's `used` to at least `used` (from the server's headers). */
   syncBudget(
     used: number,
@@ -238,8 +246,16 @@ export class MemoryStore implements SchedulerStore {
     return { taken, slotId, used: taken ? used + 1 : used, windowEndsMs: start + windowMs };
   }
 
-  async settleBudgetSlot(slotId: string): Promise<void> {
+  async settleBudgetSlot(
+    slotId: string,
+    countedWindowEndsMs: number | undefined,
+    windowMs: number,
+  ): Promise<void> {
+    const slot = this.#slots.get(slotId);
     this.#slots.delete(slotId);
+    if (!slot || countedWindowEndsMs === undefined) return;
+    const counted = countedWindowEndsMs - windowMs;
+    if (counted > slot.windowStart) this.#budget.set(counted, (this.#budget.get(counted) ?? 0) + 1);
   }
 
   async syncBudget(

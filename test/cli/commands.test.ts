@@ -104,6 +104,8 @@ describe('the imx-metadata-refresh bin', () => {
     const id = JSON.parse(clean.stdout).refreshes[0].refreshId;
     await server.service.settled();
     expect((await run(['watch', id, '-i', '10', ...api()])).code).toBe(0);
+    const json = await run(['watch', id, '--json', ...api()]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ refreshId: id, status: 'completed' });
   });
 
   it('request --from-file: any count, split into requests of 1000', async () => {

@@ -264,3 +264,54 @@ describe('window boundary', () => {
     expect(h.posts[0]?.at).toBe(Date.parse('2030-01-01T11:00:00Z'));
   });
 });
+
+describe('review fixes', () => {
+  it('sends the oldest overdue collection before a fuller, newer one', async () => {
+    const h = harness({ maxDelayMs: 1_000, budget: { limit: 2 } });
+    const older = `0x${'cd'.repeat(20)}`;
+    await h.scheduler.enqueue(older, ['b1']);
+    h.clock.set(h.clock.now() + 2_000);
+    await h.scheduler.enqueue(COLLECTION, ids(3000));
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    const first = h.events.find((e) => e.type === 'batchSent');
+    expect(first?.type === 'batchSent' && first.collectionAddress).toBe(older);
+  });
+
+  it('fails a batch the API refuses for good (403) once, without spending more requests', async () => {
+    const h = harness({ maxDelayMs: 0 }, { owner: `0x${'ab'.repeat(20)}` });
+    await h.scheduler.enqueue(COLLECTION, ['1', '2']);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(h.posts.map((p) => p.status)).toEqual([403]);
+    expect([...h.finals().values()].map((f) => f[0])).toEqual([
+      expect.objectContaining({
+        type: 'tokenFailed',
+        tokenId: '1',
+        errorCode: 'forbidden',
+        attempts: 1,
+      }),
+      expect.objectContaining({
+        type: 'tokenFailed',
+        tokenId: '2',
+        errorCode: 'forbidden',
+        attempts: 1,
+      }),
+    ]);
+  });
+
+  it('stop() returns after the request in progress, and start() after stop() runs one loop', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    await h.scheduler.enqueue(COLLECTION, ids(8000));
+    h.scheduler.start();
+    const stopped = h.scheduler.stop();
+    h.scheduler.start();
+    await stopped;
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(h.posts.every((p) => p.status === 202)).toBe(true);
+    expect(h.finals().size).toBe(8000);
+  });
+});

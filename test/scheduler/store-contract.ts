@@ -106,14 +106,20 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       const first = await store.takeBudgetSlot(2, windowMs, now, 60_000);
       const second = await store.takeBudgetSlot(2, windowMs, now, 60_000);
       expect([first.taken, second.taken]).toEqual([true, true]);
-      await store.settleBudgetSlot(first.slotId as string);
+      await store.settleBudgetSlot(first.slotId as string, first.windowEndsMs, windowMs);
       await new Promise((r) => setTimeout(r, first.windowEndsMs - Date.now() + 20));
       const next = Date.now();
       // One request of the last window is unanswered: only one of the two slots is free.
       expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(true);
       expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(false);
-      await store.settleBudgetSlot(second.slotId as string);
-      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(true);
+      // The server counted it in the new window: the count moves there, so no slot is left.
+      await store.settleBudgetSlot(
+        second.slotId as string,
+        second.windowEndsMs + windowMs,
+        windowMs,
+      );
+      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(false);
+      expect((await store.budget(windowMs, next)).used).toBe(2);
     });
 
     it('raises the window count from the server, never lowers it', async () => {
