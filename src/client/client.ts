@@ -112,7 +112,6 @@ export interface IterateRefreshesParams extends IterateParams {
 
 const REFRESHES_PATH = '/v1/metadata-refreshes';
 
-const pathSegment = (id: string) => encodeURIComponent(id);
 
 function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.environment !== undefined && options.baseURL !== undefined) {
@@ -252,7 +251,7 @@ export class MetadataRefreshClient {
   ): Promise<Refresh> {
     const { data } = await this.#transport.send({
       method: 'GET',
-      path: `${REFRESHES_PATH}/${pathSegment(id)}`,
+      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}`,
       signal,
       deadlineMs,
       schema: refreshWireSchema,
@@ -268,7 +267,7 @@ export class MetadataRefreshClient {
     const id = assertRefreshId(refreshId);
     const { data } = await this.#transport.send({
       method: 'GET',
-      path: `${REFRESHES_PATH}/${pathSegment(id)}/errors`,
+      path: `${REFRESHES_PATH}/${encodeURIComponent(id)}/errors`,
       query: { page_size: assertPageSize(params.pageSize), cursor: assertCursor(params.cursor) },
       signal: params.signal,
       schema: refreshErrorsPageWireSchema,
