@@ -112,7 +112,6 @@ export interface IterateRefreshesParams extends IterateParams {
 
 const REFRESHES_PATH = '/v1/metadata-refreshes';
 
-
 function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.environment !== undefined && options.baseURL !== undefined) {
     throw new InvalidRequestError('Give either environment or baseURL, not both');
