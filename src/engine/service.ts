@@ -205,7 +205,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     }
   }
 
-  function requestRefresh(req: ParsedRequest, caller: string): ServiceResponse {
+  function requestRefresh(req: ParsedRequest): ServiceResponse {
     if (req.bodyText === undefined) {
       return apiError(
         400,
@@ -258,7 +258,6 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     }
     store.add({
       id,
-      owner: caller,
       collectionAddress: collection.address,
       startedAtMs: now,
       completedAtMs: null,
@@ -270,11 +269,6 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     worker.enqueue(tasks);
     const responseBody: CreateRefreshResponseWire = { refresh_id: id };
     return json(202, responseBody, headers);
-  }
-
-  function ownRefresh(id: string, caller: string): RefreshRecord | undefined {
-    const record = store.get(id);
-    return record && (record.owner === undefined || record.owner === caller) ? record : undefined;
   }
 
   function route(req: ParsedRequest): ServiceResponse {
@@ -307,11 +301,11 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       return apiError(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`);
     }
     const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds, verify });
+    // Past this point the caller is the project owner (without a configured owner, every
+    // correctly signed caller is): one service is one project, and every refresh is theirs.
     if (!auth.ok) return auth.response;
-    // Without a configured owner, every correctly signed caller is the project owner.
-    const caller = owner ?? PROJECT;
 
-    if (id === undefined && req.method === 'POST') return requestRefresh(req, caller);
+    if (id === undefined && req.method === 'POST') return requestRefresh(req);
     const page = pageQuery(req);
     if ('status' in page) return page;
     if (id === undefined) {
@@ -323,9 +317,9 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
           'collection_address must be 0x followed by 40 hex characters',
         );
       }
-      return paged(() => json(200, store.refreshesPage(caller, filter || undefined, page)));
+      return paged(() => json(200, store.refreshesPage(filter || undefined, page)));
     }
-    const record = ownRefresh(id, caller);
+    const record = store.get(id);
     if (!record) return apiError(404, 'not_found', `Refresh ${id} not found`);
     if (sub === 'errors') return paged(() => json(200, store.errorsPage(record, page)));
     return json(200, refreshToWire(record));
@@ -388,7 +382,6 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       const startedAtMs = seed.startedAt?.getTime() ?? clock.now();
       const record: RefreshRecord = {
         id: seed.refreshId ?? generateId(),
-        owner: seed.owner?.toLowerCase() ?? owner,
         collectionAddress,
         startedAtMs,
         completedAtMs: pending.length === 0 ? startedAtMs : null,

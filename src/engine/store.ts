@@ -29,8 +29,6 @@ export interface ErrorRow {
 /** One refresh and its progress. */
 export interface RefreshRecord {
   id: string;
-  /** Lower-case address of the signer that requested it; undefined: visible to every caller (seeded). */
-  owner: string | undefined;
   collectionAddress: string;
   startedAtMs: number;
   /** `startedAtMs` as ISO 8601, made once (every status read needs it). */
@@ -192,16 +190,14 @@ export class RefreshStore {
 
   /** A page of a project's refreshes, newest first. @throws {InvalidCursorError} */
   refreshesPage(
-    owner: string,
     collectionAddress: string | undefined,
     query: PageQuery,
   ): CursorPageWire<RefreshListItemWire> {
     const collection = collectionAddress?.toLowerCase();
-    const rows = this.#newestFirst.filter(
-      (r) =>
-        (r.owner === undefined || r.owner === owner) &&
-        (collection === undefined || r.collectionAddress.toLowerCase() === collection),
-    );
+    const rows =
+      collection === undefined
+        ? this.#newestFirst
+        : this.#newestFirst.filter((r) => r.collectionAddress.toLowerCase() === collection);
     let start = 0;
     if (query.cursor !== undefined) {
       const key = decodeCursor(query.cursor, ['started_at', 'refresh_id'] as const);

@@ -78,8 +78,7 @@ export interface ServiceLimits {
 export interface RefreshServiceOptions {
   /**
    * The project owner's address: only its signed requests are served (others get 403).
-   * Omitted: any correctly signed request counts as the owner, and each signer sees only its own
-   * refreshes.
+   * Omitted: any correctly signed request counts as the owner.
    */
   owner?: string;
   /** The collections that exist. Omitted: every collection exists, with a placeholder Metadata API URL. */
@@ -132,8 +131,6 @@ export interface RefreshSeed {
   pending?: string[] | number;
   /** Default: the service's clock. */
   startedAt?: Date;
-  /** Who may read it. Default: the service's owner, or every caller when it has none. */
-  owner?: string;
   /** Default: a generated id. */
   refreshId?: string;
 }
