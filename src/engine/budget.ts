@@ -1,4 +1,4 @@
-/** The per-project refresh budget: a fixed number of accepted requests per window. */
+/** The project's refresh budget: a fixed number of accepted requests per window. */
 
 /** The budget as reported in the rate-limit headers. */
 export interface BudgetState {
@@ -9,50 +9,54 @@ export interface BudgetState {
 }
 
 /**
- * Counts accepted refresh requests per project in fixed windows aligned to the epoch (clock
- * hours by default). `take` checks and spends in one synchronous step, so concurrent requests
- * can never overspend it.
+ * Counts accepted refresh requests in fixed windows aligned to the epoch (clock hours by
+ * default). `take` checks and spends in one synchronous step, so concurrent requests can never
+ * overspend it. One service is one project, so there is one budget.
  */
 export class RefreshBudget {
-  readonly #used = new Map<string, { window: number; used: number }>();
+  #window = Number.NaN;
+  #used = 0;
 
   constructor(
     readonly limit: number,
     readonly windowMs: number,
   ) {}
 
-  #usedIn(project: string, window: number): number {
-    const entry = this.#used.get(project);
-    return entry?.window === window ? entry.used : 0;
+  #usedNow(nowMs: number): number {
+    const window = Math.floor(nowMs / this.windowMs);
+    if (window !== this.#window) {
+      this.#window = window;
+      this.#used = 0;
+    }
+    return this.#used;
   }
 
   /** The budget without spending it. */
-  peek(project: string, nowMs: number): BudgetState {
-    const window = Math.floor(nowMs / this.windowMs);
+  peek(nowMs: number): BudgetState {
+    const used = this.#usedNow(nowMs);
     return {
       limit: this.limit,
-      remaining: Math.max(0, this.limit - this.#usedIn(project, window)),
-      resetSeconds: Math.round(((window + 1) * this.windowMs) / 1000),
+      remaining: Math.max(0, this.limit - used),
+      resetSeconds: Math.round(((this.#window + 1) * this.windowMs) / 1000),
     };
   }
 
   /** Spends one request if any is left; returns whether it did, and the state after. */
-  take(project: string, nowMs: number): { accepted: boolean; state: BudgetState } {
-    const before = this.peek(project, nowMs);
-    if (before.remaining < 1) return { accepted: false, state: before };
-    const window = Math.floor(nowMs / this.windowMs);
-    this.#used.set(project, { window, used: this.#usedIn(project, window) + 1 });
-    return { accepted: true, state: this.peek(project, nowMs) };
+  take(nowMs: number): { accepted: boolean; state: BudgetState } {
+    if (this.peek(nowMs).remaining < 1) return { accepted: false, state: this.peek(nowMs) };
+    this.#used += 1;
+    return { accepted: true, state: this.peek(nowMs) };
   }
 
   /** Sets what is left in the current window (a test control); above `limit` is allowed. */
-  setRemaining(project: string, remaining: number, nowMs: number): void {
-    const window = Math.floor(nowMs / this.windowMs);
-    this.#used.set(project, { window, used: this.limit - remaining });
+  setRemaining(remaining: number, nowMs: number): void {
+    this.#usedNow(nowMs);
+    this.#used = this.limit - remaining;
   }
 
   /** Forgets all spending. */
   reset(): void {
-    this.#used.clear();
+    this.#window = Number.NaN;
+    this.#used = 0;
   }
 }

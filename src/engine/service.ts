@@ -33,9 +33,6 @@ import type {
 } from './types.js';
 import { type TokenTask, Worker } from './worker.js';
 
-// One service is one project: a single budget, whoever of its signers spends it.
-const PROJECT = 'project';
-
 /** Rows per page when `page_size` is not given. */
 export const DEFAULT_PAGE_SIZE = 100;
 /** Largest `page_size` accepted; larger is a 400. */
@@ -251,7 +248,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
     // once can never get more than the budget.
     const now = clock.now();
-    const taken = budget.take(PROJECT, now);
+    const taken = budget.take(now);
     const headers = rateLimitHeaders(taken.state);
     if (!taken.accepted) {
       return apiError(429, 'refresh_limit_exceeded', 'Refresh limit exceeded', headers);
@@ -427,9 +424,9 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       if (!Number.isSafeInteger(remaining) || remaining < 0) {
         throw new TypeError('remaining must be a non-negative integer');
       }
-      budget.setRemaining(PROJECT, remaining, clock.now());
+      budget.setRemaining(remaining, clock.now());
     },
-    rateLimitHeaders: () => rateLimitHeaders(budget.peek(PROJECT, clock.now())),
+    rateLimitHeaders: () => rateLimitHeaders(budget.peek(clock.now())),
     reset() {
       worker.clear();
       store.clear();
