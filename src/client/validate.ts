@@ -1,10 +1,7 @@
 /** Input checks run before anything is sent. Each throws `InvalidRequestError` naming the problem. */
 import { InvalidRequestError } from '../errors.js';
-import {
-  COLLECTION_ADDRESS_PATTERN,
-  LONE_SURROGATE,
-  MAX_TOKENS_PER_REFRESH,
-} from '../wire/schemas.js';
+import { COLLECTION_ADDRESS_PATTERN, MAX_TOKENS_PER_REFRESH } from '../wire/schemas.js';
+import { isValidTokenId } from '../wire/token-id.js';
 
 function listSome(items: readonly unknown[], max = 10): string {
   const shown = items.slice(0, max).map((i) => JSON.stringify(i));
@@ -46,14 +43,13 @@ export function assertTokenIds(value: unknown, max: number = MAX_TOKENS_PER_REFR
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   value.forEach((id, index) => {
-    if (typeof id !== 'string' || id.length === 0 || LONE_SURROGATE.test(id))
-      invalid.push(`[${index}] ${JSON.stringify(id) ?? String(id)}`);
+    if (!isValidTokenId(id)) invalid.push(`[${index}] ${JSON.stringify(id) ?? String(id)}`);
     else if (seen.has(id)) duplicates.add(id);
     else seen.add(id);
   });
   if (invalid.length > 0) {
     throw new InvalidRequestError(
-      `tokenIds must be non-empty, well-formed strings; invalid: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` and ${invalid.length - 10} more` : ''}`,
+      `tokenIds must be non-empty, well-formed strings other than "." and ".."; invalid: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` and ${invalid.length - 10} more` : ''}`,
     );
   }
   if (duplicates.size > 0) {

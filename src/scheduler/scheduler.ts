@@ -8,7 +8,7 @@ import { assertCollectionAddress } from '../client/validate.js';
 import { type Clock, systemClock } from '../clock.js';
 import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
 import type { RefreshSummary } from '../wire/mappers.js';
-import { LONE_SURROGATE } from '../wire/schemas.js';
+import { isValidTokenId } from '../wire/token-id.js';
 import { type LeasedBatch, MemoryStore, type SchedulerStore, windowStart } from './store.js';
 
 /** Everything the scheduler reports, a union on `type`. */
@@ -221,12 +221,10 @@ export class RefreshScheduler {
     if (!Array.isArray(tokenIds) || tokenIds.length === 0) {
       throw new InvalidRequestError('tokenIds must be a non-empty array of strings');
     }
-    const invalid = tokenIds.filter(
-      (id) => typeof id !== 'string' || id.length === 0 || LONE_SURROGATE.test(id),
-    );
+    const invalid = tokenIds.filter((id) => !isValidTokenId(id));
     if (invalid.length > 0) {
       throw new InvalidRequestError(
-        `tokenIds must be non-empty, well-formed strings; invalid: ${invalid
+        `tokenIds must be non-empty, well-formed strings other than "." and ".."; invalid: ${invalid
           .slice(0, 10)
           .map((i) => JSON.stringify(i) ?? String(i))
           .join(', ')}`,

@@ -5,6 +5,7 @@
  * the schemas accept both and normalise to the service description's form.
  */
 import { z } from 'zod';
+import { LONE_SURROGATE } from './token-id.js';
 
 /** Most tokens one refresh request may name. */
 export const MAX_TOKENS_PER_REFRESH = 1000;
@@ -33,16 +34,13 @@ export const apiErrorBodySchema = z.object({
     .transform((v) => v ?? undefined),
 });
 
-/** A UTF-16 surrogate without its pair: not text, and not encodable into a URL. */
-export const LONE_SURROGATE =
-  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 const tokenIdsShape = z
   .array(
     z
       .string({ error: 'token_ids must hold strings' })
       .min(1, 'token_ids must not hold empty strings')
-      .refine((id) => !LONE_SURROGATE.test(id), 'token_ids must hold well-formed Unicode strings'),
+      .refine((id) => !LONE_SURROGATE.test(id), 'token_ids must hold well-formed Unicode strings')
+      .refine((id) => id !== '.' && id !== '..', 'token_ids must not hold "." or ".."'),
     {
       error: 'token_ids is required and must be an array of strings',
     },

@@ -484,6 +484,15 @@ describe('ids that are not text', () => {
     const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL });
     await expect(
       client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '\ud800'] }),
-    ).rejects.toThrow(/well-formed strings; invalid: \[1\]/);
+    ).rejects.toThrow(/well-formed strings other than "." and ".."; invalid: \[1\]/);
+  });
+
+  it('refuses "." and ".." before sending: as a URL segment they name another path', async () => {
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL });
+    for (const id of ['.', '..']) {
+      await expect(
+        client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', id] }),
+      ).rejects.toThrow(/invalid: \[1\] "\.\.?"/);
+    }
   });
 });

@@ -57,6 +57,11 @@ describe('batching', () => {
     await expect(h.scheduler.enqueue(COLLECTION, ['1', ''])).rejects.toThrow(
       /non-empty, well-formed strings/,
     );
+    for (const id of ['.', '..']) {
+      await expect(h.scheduler.enqueue(COLLECTION, ['1', id])).rejects.toThrow(
+        /other than "." and ".."; invalid: "\.\.?"/,
+      );
+    }
     await expect(h.scheduler.enqueue(COLLECTION, [7 as unknown as string])).rejects.toBeInstanceOf(
       InvalidRequestError,
     );
