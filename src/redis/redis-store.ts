@@ -4,13 +4,14 @@
  * `sendCommand(args)`. Needs one Redis (not a cluster): scripts touch keys by prefix.
  */
 import { createHash } from 'node:crypto';
-import type {
-  BudgetView,
-  LeasedBatch,
-  PendingCollection,
-  PendingToken,
-  SchedulerStore,
-  StoreCounts,
+import {
+  type BudgetView,
+  KNOWN_REFRESH_IDS,
+  type LeasedBatch,
+  type PendingCollection,
+  type PendingToken,
+  type SchedulerStore,
+  type StoreCounts,
 } from '../scheduler/store.js';
 import * as Lua from './scripts.js';
 
@@ -99,6 +100,7 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
     slots: `${prefix}:budget-slots`,
     slotSequence: `${prefix}:budget-slot-sequence`,
     batch: (id: string) => `${prefix}:batch:${id}`,
+    knownRefreshes: `${prefix}:known-refreshes`,
   };
 
   async function run(script: string, keys: string[], args: (string | number)[]): Promise<Reply> {
@@ -160,10 +162,19 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
     },
 
     async markSent(batchId, refreshId, leaseUntilMs) {
-      await run(
+      const marked = await run(
         Lua.MARK_SENT,
+        [key.batch(batchId), key.leases, key.knownRefreshes],
+        [batchId, refreshId, leaseUntilMs, KNOWN_REFRESH_IDS],
+      );
+      return Number(marked) === 1;
+    },
+
+    async markUncertain(batchId, sentAtMs, leaseUntilMs) {
+      await run(
+        Lua.MARK_UNCERTAIN,
         [key.batch(batchId), key.leases],
-        [batchId, refreshId, leaseUntilMs],
+        [batchId, sentAtMs, leaseUntilMs],
       );
     },
 
@@ -187,12 +198,15 @@ export function createRedisStore(connection: RedisConnection, prefix = 'imx-refr
         [prefix, nowMs, leaseUntilMs],
       )) as string[];
       const out: LeasedBatch[] = [];
-      for (let i = 0; i < reply.length; i += 4) {
+      for (let i = 0; i < reply.length; i += 5) {
+        const refreshId = String(reply[i + 3]);
+        const uncertainSince = String(reply[i + 4]);
         out.push({
           batchId: String(reply[i]),
           collectionAddress: String(reply[i + 1]),
           tokens: toTokens(String(reply[i + 2])),
-          refreshId: String(reply[i + 3]),
+          refreshId: refreshId === '' ? undefined : refreshId,
+          uncertainSinceMs: uncertainSince === '' ? undefined : Number(uncertainSince),
           leaseUntilMs,
         });
       }

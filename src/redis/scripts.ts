@@ -60,10 +60,27 @@ redis.call('INCRBY', KEYS[6], #tokens)
 return { id, json }
 `;
 
-/** KEYS: batch, leases. ARGV: batchId, refreshId, leaseUntilMs. */
+/**
+ * KEYS: batch, leases, known refresh ids (ZSET scored by Redis TIME). ARGV: batchId, refreshId,
+ * leaseUntilMs, how many known ids to keep. Returns 0, changing nothing, for a refresh id the
+ * store already knows: that is how reconciliation claims a refresh for one batch only.
+ */
 export const MARK_SENT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'refreshId', ARGV[2], 'leaseUntil', ARGV[3])
+if redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 0 end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[4]) - 1)
+redis.call('HSET', KEYS[1], 'refreshId', ARGV[2], 'uncertainSince', '', 'leaseUntil', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`;
+
+/** KEYS: batch, leases. ARGV: batchId, sentAtMs, leaseUntilMs. */
+export const MARK_UNCERTAIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if (redis.call('HGET', KEYS[1], 'refreshId') or '') ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'uncertainSince', ARGV[2], 'leaseUntil', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `;
@@ -122,17 +139,18 @@ return 1
 
 /**
  * KEYS: collections, leases, inflight. ARGV: prefix, nowMs, leaseUntilMs.
- * Unsent expired batches go back to pending; sent ones are re-leased to the caller and returned
- * as [batchId, collection, tokensJson, refreshId]….
+ * Unsent expired batches go back to pending; sent and uncertain ones are re-leased to the caller
+ * and returned as [batchId, collection, tokensJson, refreshId, uncertainSince]….
  */
 export const RECLAIM_EXPIRED = `${RELEASE_FN}
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, 100)) do
   local key = ARGV[1] .. ':batch:' .. id
-  local fields = redis.call('HMGET', key, 'collection', 'tokens', 'refreshId')
+  local fields = redis.call('HMGET', key, 'collection', 'tokens', 'refreshId', 'uncertainSince')
+  local uncertain = fields[4] or ''
   if not fields[1] then
     redis.call('ZREM', KEYS[2], id)
-  elseif fields[3] == '' then
+  elseif fields[3] == '' and uncertain == '' then
     release(ARGV[1], KEYS[1], KEYS[2], KEYS[3], id)
   else
     redis.call('HSET', key, 'leaseUntil', ARGV[3])
@@ -141,6 +159,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT
     table.insert(out, fields[1])
     table.insert(out, fields[2])
     table.insert(out, fields[3])
+    table.insert(out, uncertain)
   end
 end
 return out

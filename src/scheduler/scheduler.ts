@@ -9,6 +9,8 @@ import { type Clock, systemClock } from '../clock.js';
 import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
 import type { RefreshSummary } from '../wire/mappers.js';
 import { isValidTokenId } from '../wire/token-id.js';
+import { findUncertainRefresh } from './reconcile.js';
+import { classifySendFailure } from './send-failure.js';
 import { type LeasedBatch, MemoryStore, type SchedulerStore, windowStart } from './store.js';
 
 /** Everything the scheduler reports, a union on `type`. */
@@ -33,13 +35,35 @@ export type SchedulerEvent =
       errorCode: string;
       attempts: number;
     }
+  | {
+      /**
+       * A send may have been accepted without the answer saying so (a timeout, a broken
+       * connection, 5xx, 408, a 202 without a readable id). The batch stays leased, its budget
+       * slot counts as used, and it is reconciled before anything is resent.
+       */
+      type: 'batchUncertain';
+      collectionAddress: string;
+      tokenIds: string[];
+      error: unknown;
+    }
+  | {
+      /**
+       * Reconciliation ended: `refreshId` is the refresh the uncertain send created (now followed
+       * like any other), or `undefined` when the API shows none and the ids go back to be sent
+       * again.
+       */
+      type: 'batchReconciled';
+      collectionAddress: string;
+      tokenIds: string[];
+      refreshId: string | undefined;
+    }
   | { type: 'budgetWait'; until: Date }
   | { type: 'error'; error: unknown };
 
 /** What the scheduler needs of a client (a `MetadataRefreshClient`, or a fake in tests). */
 export type SchedulerClient = Pick<
   MetadataRefreshClient,
-  'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors'
+  'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors' | 'iterateRefreshes'
 >;
 
 /** Options of {@link RefreshScheduler}. */
@@ -72,6 +96,14 @@ export interface RefreshSchedulerOptions {
    * `min(windowMs / 100, 5000)`: 5 s an hour. It widens to twice the slowest of the last 20 requests.
    */
   windowGuardMs?: number;
+  /**
+   * How an uncertain send (see the `batchUncertain` event) is reconciled: the collection's newest
+   * refreshes are read `checkAfterMs` after the failure (default 2, 5 and 15 s); a refresh the
+   * store does not know, started at most `clockSkewMs` (default 5000) before the send began, whose
+   * summary counts the batch's ids, is adopted. When the last check shows none, the ids are sent
+   * again (on a new budget slot).
+   */
+  reconcile?: { checkAfterMs?: number[]; clockSkewMs?: number };
   /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
   idlePollMs?: number;
   /** Source of time. Default: the system clock. */
@@ -92,6 +124,16 @@ export interface SchedulerStats {
   budget: { limit: number; used: number; remaining: number; windowEndsAt: Date };
   /** When the next batch is due, if any is waiting. */
   nextSendAt: Date | undefined;
+}
+
+interface Reconciling {
+  batch: LeasedBatch;
+  sentAtMs: number;
+  /** Checks that read the listing (failed reads do not count). */
+  checks: number;
+  nextCheckMs: number;
+  /** When the failure was seen; `checkAfterMs` counts from here. */
+  sinceMs: number;
 }
 
 interface Followed {
@@ -144,6 +186,11 @@ export class RefreshScheduler {
   /** How long recent refresh requests took to answer: the guard is at least twice the longest. */
   #recentPostMs: number[] = [];
   readonly #followed = new Map<string, Followed>();
+  readonly #reconciling = new Map<string, Reconciling>();
+  readonly #checkAfterMs: number[];
+  readonly #clockSkewMs: number;
+  /** Aborts this run's reads (polls, error pages, reconciliation) when `stop()` is called. */
+  #reads = new AbortController();
   #running = false;
   #generation = 0;
   #loop: Promise<void> | undefined;
@@ -198,6 +245,23 @@ export class RefreshScheduler {
     ) {
       throw new InvalidRequestError('windowGuardMs must be a non-negative number below windowMs');
     }
+    const checkAfterMs = options.reconcile?.checkAfterMs ?? [2_000, 5_000, 15_000];
+    if (
+      !Array.isArray(checkAfterMs) ||
+      checkAfterMs.length === 0 ||
+      checkAfterMs.some(
+        (ms, i) => !Number.isFinite(ms) || ms < 0 || ms < (checkAfterMs[i - 1] ?? 0),
+      )
+    ) {
+      throw new InvalidRequestError(
+        'reconcile.checkAfterMs must be a non-empty, ascending list of non-negative numbers',
+      );
+    }
+    this.#checkAfterMs = [...checkAfterMs];
+    this.#clockSkewMs = options.reconcile?.clockSkewMs ?? 5_000;
+    if (!Number.isFinite(this.#clockSkewMs) || this.#clockSkewMs < 0) {
+      throw new InvalidRequestError('reconcile.clockSkewMs must be a non-negative number');
+    }
     this.#idlePollMs =
       options.store && !(options.store instanceof MemoryStore)
         ? positive(options.idlePollMs, 1_000, 'idlePollMs')
@@ -243,24 +307,29 @@ export class RefreshScheduler {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#reads = new AbortController();
     const generation = ++this.#generation;
     // A loop that is still finishing a stop() ends first; only one loop ever runs.
     this.#loop = (this.#loop ?? Promise.resolve()).then(() => this.#run(generation));
   }
 
   /**
-   * Stops after the step in progress (a request being sent finishes and is recorded). Pending ids
-   * stay in the store; refreshes being followed are handed back (their leases expire now), so
-   * another process, or this one after `start()`, follows them.
+   * Stops promptly: reads in flight (polls, error pages, reconciliation) are abandoned, and a
+   * refresh request being sent finishes and is recorded (it is bounded by the client's
+   * `timeoutMs`; abandoning it would make its outcome uncertain). Pending ids stay in the store;
+   * refreshes being followed or reconciled are handed back (their leases expire now), so another
+   * process, or this one after `start()`, takes them up.
    */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     const loop = this.#loop;
+    this.#reads.abort();
     this.#poke();
     await loop;
-    const ids = [...this.#followed.keys()];
+    const ids = [...this.#followed.keys(), ...this.#reconciling.keys()];
     this.#followed.clear();
+    this.#reconciling.clear();
     if (ids.length > 0) await this.#store.renewLeases(ids, this.#clock.now());
   }
 
@@ -318,6 +387,20 @@ export class RefreshScheduler {
   async #step(): Promise<number | undefined> {
     const now = this.#clock.now();
     for (const batch of await this.#store.reclaimExpired(now, now + this.#leaseMs)) {
+      if (
+        batch.refreshId === undefined &&
+        batch.uncertainSinceMs !== undefined &&
+        !this.#reconciling.has(batch.batchId)
+      ) {
+        // A process died while finding out whether its send was accepted: finish the job.
+        this.#reconciling.set(batch.batchId, {
+          batch,
+          sentAtMs: batch.uncertainSinceMs,
+          checks: 0,
+          nextCheckMs: now,
+          sinceMs: now - (this.#checkAfterMs.at(-1) ?? 0),
+        });
+      }
       if (batch.refreshId !== undefined && !this.#followed.has(batch.batchId)) {
         this.#followed.set(batch.batchId, {
           batch,
@@ -330,15 +413,19 @@ export class RefreshScheduler {
     }
     // Poll first: a completed refresh may re-enqueue ids that the send below can include.
     await this.#pollDue();
+    await this.#reconcileDue();
     const nextSend = await this.#sendDue();
     await this.#renewLeases();
-    const polls = [...this.#followed.values()].map((f) => f.nextPollMs);
+    const polls = [
+      ...[...this.#followed.values()].map((f) => f.nextPollMs),
+      ...[...this.#reconciling.values()].map((r) => r.nextCheckMs),
+    ];
     const nextPoll = polls.length === 0 ? undefined : Math.min(...polls);
     await this.#updateStats(nextSend);
     await this.#resolveDrained();
     const times = [nextSend, nextPoll];
     // Leases: renew ours, and look again for others' batches whose lease may run out.
-    if (this.#followed.size > 0 || this.#stats.inFlight > 0)
+    if (this.#followed.size > 0 || this.#reconciling.size > 0 || this.#stats.inFlight > 0)
       times.push(this.#clock.now() + this.#leaseMs / 3);
     if (this.#idlePollMs !== undefined) times.push(this.#clock.now() + this.#idlePollMs);
     const due = times.filter((t): t is number => t !== undefined);
@@ -445,7 +532,8 @@ export class RefreshScheduler {
       }
       return rateLimit?.resetAt.getTime();
     } catch (error) {
-      if (error instanceof RateLimitError) {
+      const failure = classifySendFailure(error);
+      if (failure === 'rateLimited' && error instanceof RateLimitError) {
         // Someone else spent the budget: the batch goes back untouched until the reset.
         await this.#store.releaseBatch(batch.batchId, now());
         const until =
@@ -454,28 +542,117 @@ export class RefreshScheduler {
         this.#waitForBudget(until);
         return;
       }
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+      if (failure === 'refused') {
         // The API refuses this batch for good (unknown collection, bad key, body too large):
         // resending would spend a budget slot each time and never succeed. Report each id.
         await this.#store.completeBatch(batch.batchId);
+        const errorCode =
+          error instanceof ApiError ? error.code : ((error as Error)?.name ?? 'unknown_error');
         for (const t of batch.tokens) {
           this.#onEvent({
             type: 'tokenFailed',
             collectionAddress: batch.collectionAddress,
             tokenId: t.tokenId,
             refreshId: undefined,
-            errorCode: error.code,
+            errorCode,
             attempts: t.attempts + 1,
           });
         }
         this.#onEvent({ type: 'error', error });
         return;
       }
-      // Anything else may or may not have reached the server: send again later (at least once).
+      if (failure === 'uncertain') {
+        // It may have been accepted: keep the ids leased and the slot spent, and find out.
+        await this.#store.markUncertain(batch.batchId, started, now() + this.#leaseMs);
+        const sinceMs = now();
+        this.#reconciling.set(batch.batchId, {
+          batch: { ...batch, uncertainSinceMs: started, leaseUntilMs: sinceMs + this.#leaseMs },
+          sentAtMs: started,
+          checks: 0,
+          nextCheckMs: sinceMs + (this.#checkAfterMs[0] ?? 0),
+          sinceMs,
+        });
+        this.#onEvent({
+          type: 'batchUncertain',
+          collectionAddress: batch.collectionAddress,
+          tokenIds,
+          error,
+        });
+        this.#onEvent({ type: 'error', error });
+        return;
+      }
+      // Provably never sent: send again later.
       await this.#store.releaseBatch(batch.batchId, now());
       this.#errorBackoffUntil = now() + 5_000;
       this.#onEvent({ type: 'error', error });
     }
+  }
+
+  /** Runs every reconciliation check whose time has come. */
+  async #reconcileDue(): Promise<void> {
+    const now = this.#clock.now();
+    const due = [...this.#reconciling.values()].filter((r) => r.nextCheckMs <= now);
+    for (const r of due) {
+      if (!this.#running) return;
+      await this.#reconcile(r);
+    }
+  }
+
+  async #reconcile(r: Reconciling): Promise<void> {
+    const { batch } = r;
+    const tokenIds = batch.tokens.map((t) => t.tokenId);
+    let refresh: Awaited<ReturnType<typeof findUncertainRefresh>>;
+    try {
+      refresh = await findUncertainRefresh({
+        client: this.#client,
+        collectionAddress: batch.collectionAddress,
+        tokenCount: batch.tokens.length,
+        sentAtMs: r.sentAtMs,
+        clockSkewMs: this.#clockSkewMs,
+        claim: (refreshId) =>
+          this.#store.markSent(batch.batchId, refreshId, this.#clock.now() + this.#leaseMs),
+        signal: this.#reads.signal,
+      });
+    } catch (error) {
+      if (!this.#running && error instanceof AbortError) return;
+      // Reading failed: that proves nothing. Try again; the batch stays leased meanwhile.
+      r.nextCheckMs = this.#clock.now() + Math.min(this.#maxPollIntervalMs, this.#pollIntervalMs);
+      this.#onEvent({ type: 'error', error });
+      return;
+    }
+    const now = this.#clock.now();
+    if (refresh) {
+      this.#reconciling.delete(batch.batchId);
+      this.#followed.set(batch.batchId, {
+        batch: { ...batch, refreshId: refresh.refreshId, uncertainSinceMs: undefined },
+        refreshId: refresh.refreshId,
+        nextPollMs: now,
+        intervalMs: this.#pollIntervalMs,
+        notFound: 0,
+      });
+      this.#onEvent({
+        type: 'batchReconciled',
+        collectionAddress: batch.collectionAddress,
+        tokenIds,
+        refreshId: refresh.refreshId,
+      });
+      return;
+    }
+    r.checks++;
+    const next = this.#checkAfterMs[r.checks];
+    if (next !== undefined) {
+      r.nextCheckMs = Math.max(now, r.sinceMs + next);
+      return;
+    }
+    // Every check came back empty: the send was not accepted. Its slot stays spent.
+    this.#reconciling.delete(batch.batchId);
+    await this.#store.releaseBatch(batch.batchId, now);
+    this.#onEvent({
+      type: 'batchReconciled',
+      collectionAddress: batch.collectionAddress,
+      tokenIds,
+      refreshId: undefined,
+    });
   }
 
   /** Polls every followed refresh whose time has come. */
@@ -487,7 +664,9 @@ export class RefreshScheduler {
 
   async #poll(followed: Followed): Promise<void> {
     try {
-      const refresh = await this.#client.getRefresh(followed.refreshId);
+      const refresh = await this.#client.getRefresh(followed.refreshId, {
+        signal: this.#reads.signal,
+      });
       followed.notFound = 0;
       if (refresh.status !== 'completed') {
         followed.intervalMs = Math.min(this.#maxPollIntervalMs, followed.intervalMs * 1.5);
@@ -496,6 +675,7 @@ export class RefreshScheduler {
       }
       await this.#settle(followed, refresh.summary);
     } catch (error) {
+      if (!this.#running && error instanceof AbortError) return;
       followed.nextPollMs = this.#clock.now() + followed.intervalMs;
       this.#onEvent({ type: 'error', error });
       if (error instanceof ApiError && error.status === 404 && ++followed.notFound >= 5) {
@@ -510,8 +690,16 @@ export class RefreshScheduler {
   async #settle(followed: Followed, summary: RefreshSummary): Promise<void> {
     const { batch, refreshId } = followed;
     const failures = new Map<string, { errorCode: string; status: number | null }>();
-    for await (const e of this.#client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
-      failures.set(e.tokenId, { errorCode: e.errorCode, status: e.clientResponseStatusCode });
+    const ours = new Set(batch.tokens.map((t) => t.tokenId));
+    let rows = 0;
+    for await (const e of this.#client.iterateRefreshErrors(refreshId, {
+      pageSize: 1000,
+      signal: this.#reads.signal,
+    })) {
+      if (ours.has(e.tokenId))
+        failures.set(e.tokenId, { errorCode: e.errorCode, status: e.clientResponseStatusCode });
+      // A refresh has at most one error row per token: a listing that goes on is broken.
+      if (++rows >= ours.size || failures.size === ours.size) break;
     }
     const retry = [];
     const events: SchedulerEvent[] = [];
@@ -557,7 +745,7 @@ export class RefreshScheduler {
 
   async #renewLeases(): Promise<void> {
     const now = this.#clock.now();
-    const stale = [...this.#followed.values()].filter(
+    const stale = [...this.#followed.values(), ...this.#reconciling.values()].filter(
       (f) => f.batch.leaseUntilMs - now < (this.#leaseMs * 2) / 3,
     );
     if (stale.length === 0) return;
@@ -589,12 +777,19 @@ export class RefreshScheduler {
   }
 
   async #resolveDrained(): Promise<void> {
-    if (this.#drainWaiters.length === 0 || this.#followed.size > 0) return;
+    if (this.#drainWaiters.length === 0 || this.#followed.size > 0 || this.#reconciling.size > 0)
+      return;
     // Counts read now, for the waiters registered before the read: an id enqueued during this
     // step must not be missed.
     const waiters = [...this.#drainWaiters];
     const counts = await this.#store.counts();
-    if (counts.pending > 0 || counts.inFlight > 0 || this.#followed.size > 0) return;
+    if (
+      counts.pending > 0 ||
+      counts.inFlight > 0 ||
+      this.#followed.size > 0 ||
+      this.#reconciling.size > 0
+    )
+      return;
     this.#drainWaiters = this.#drainWaiters.filter((w) => !waiters.includes(w));
     for (const resolve of waiters) resolve();
   }

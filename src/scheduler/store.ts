@@ -30,6 +30,12 @@ export interface LeasedBatch {
   tokens: PendingToken[];
   /** Set once the refresh request was accepted. */
   refreshId: string | undefined;
+  /**
+   * Set when a send may have been accepted without the answer saying so (a timeout, a 5xx, a 202
+   * without a readable id): when that send began (ms). Such a batch is reconciled, never resent
+   * blindly.
+   */
+  uncertainSinceMs?: number | undefined;
   /** The lease runs out at this time (ms); then another process may take the batch over. */
   leaseUntilMs: number;
 }
@@ -66,8 +72,17 @@ export interface SchedulerStore {
     leaseUntilMs: number,
     nowMs: number,
   ): Promise<LeasedBatch | undefined>;
-  /** Records the accepted refresh on a batch and extends its lease. */
-  markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<void>;
+  /**
+   * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
+   * nothing, when the store already knows that refresh id (another batch holds it, or held it
+   * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
+   */
+  markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<boolean>;
+  /**
+   * Marks a batch whose send may have been accepted (see {@link LeasedBatch.uncertainSinceMs}),
+   * keeping it leased until `leaseUntilMs`: its ids stay out of pending until reconciled.
+   */
+  markUncertain(batchId: string, sentAtMs: number, leaseUntilMs: number): Promise<void>;
   /** Extends the leases of batches this process still follows. */
   renewLeases(batchIds: string[], leaseUntilMs: number): Promise<void>;
   /** Puts a batch's ids back into pending, untouched, and drops the batch. */
@@ -75,8 +90,9 @@ export interface SchedulerStore {
   /** Drops a batch whose refresh completed. */
   completeBatch(batchId: string): Promise<void>;
   /**
-   * Handles expired leases: an unsent batch goes back to pending; a sent one is leased to the
-   * caller until `leaseUntilMs` and returned, so it is followed to completion by someone.
+   * Handles expired leases: an unsent batch goes back to pending; a sent or uncertain one is
+   * leased to the caller until `leaseUntilMs` and returned, so someone follows it to completion
+   * (or reconciles it).
    */
   reclaimExpired(nowMs: number, leaseUntilMs: number): Promise<LeasedBatch[]>;
   /**
@@ -115,6 +131,9 @@ export interface SchedulerStore {
   counts(): Promise<StoreCounts>;
 }
 
+/** How many recent refresh ids a store remembers after their batches completed. */
+export const KNOWN_REFRESH_IDS = 10_000;
+
 /** Start of the window of `windowMs` holding `nowMs`, aligned to the epoch. */
 export function windowStart(nowMs: number, windowMs: number): number {
   return Math.floor(nowMs / windowMs) * windowMs;
@@ -135,6 +154,8 @@ export class MemoryStore implements SchedulerStore {
   readonly #batches = new Map<string, LeasedBatch>();
   readonly #budget = new Map<number, number>();
   readonly #slots = new Map<string, { windowStart: number; expiresMs: number }>();
+  // Insertion-ordered, trimmed to the newest KNOWN_REFRESH_IDS.
+  readonly #knownRefreshIds = new Set<string>();
   #nextBatch = 1;
   #nextSlot = 1;
 
@@ -187,10 +208,24 @@ export class MemoryStore implements SchedulerStore {
     return { ...batch, tokens: [...tokens] };
   }
 
-  async markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<void> {
+  async markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<boolean> {
     const batch = this.#batches.get(batchId);
-    if (batch) {
-      batch.refreshId = refreshId;
+    if (!batch || this.#knownRefreshIds.has(refreshId)) return false;
+    batch.refreshId = refreshId;
+    batch.uncertainSinceMs = undefined;
+    batch.leaseUntilMs = leaseUntilMs;
+    this.#knownRefreshIds.add(refreshId);
+    if (this.#knownRefreshIds.size > KNOWN_REFRESH_IDS) {
+      const oldest = this.#knownRefreshIds.values().next().value;
+      if (oldest !== undefined) this.#knownRefreshIds.delete(oldest);
+    }
+    return true;
+  }
+
+  async markUncertain(batchId: string, sentAtMs: number, leaseUntilMs: number): Promise<void> {
+    const batch = this.#batches.get(batchId);
+    if (batch && batch.refreshId === undefined) {
+      batch.uncertainSinceMs = sentAtMs;
       batch.leaseUntilMs = leaseUntilMs;
     }
   }
@@ -217,7 +252,7 @@ export class MemoryStore implements SchedulerStore {
     const adopted: LeasedBatch[] = [];
     for (const batch of [...this.#batches.values()]) {
       if (batch.leaseUntilMs > nowMs) continue;
-      if (batch.refreshId === undefined) {
+      if (batch.refreshId === undefined && batch.uncertainSinceMs === undefined) {
         await this.releaseBatch(batch.batchId, nowMs);
       } else {
         batch.leaseUntilMs = leaseUntilMs;

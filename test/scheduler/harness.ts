@@ -4,6 +4,7 @@ import {
   MetadataRefreshClient,
   RefreshScheduler,
   type RefreshSchedulerOptions,
+  type SchedulerClient,
   type SchedulerEvent,
 } from '../../src/index.js';
 import { createMetadataRefreshMock, type MetadataRefreshMockOptions } from '../../src/msw/index.js';
@@ -13,6 +14,7 @@ export const server = setupServer();
 
 export interface Harness {
   scheduler: RefreshScheduler;
+  client: MetadataRefreshClient;
   mock: ReturnType<typeof createMetadataRefreshMock>;
   clock: ReturnType<typeof createTestClock>;
   events: (SchedulerEvent & { at: number })[];
@@ -26,6 +28,8 @@ export function harness(
   options: Partial<RefreshSchedulerOptions> = {},
   mockOptions: MetadataRefreshMockOptions = {},
   start = Date.parse('2030-01-01T10:00:00Z'),
+  /** Wraps the real client, e.g. to make an accepted POST look like a timeout. */
+  wrapClient: (client: MetadataRefreshClient) => SchedulerClient = (client) => client,
 ): Harness {
   const clock = createTestClock(start);
   const mock = createMetadataRefreshMock({
@@ -45,7 +49,7 @@ export function harness(
   });
   const events: Harness['events'] = [];
   const scheduler = new RefreshScheduler({
-    client,
+    client: wrapClient(client),
     clock,
     pollIntervalMs: 1_000,
     onEvent: (e) => events.push({ ...e, at: clock.now() }),
@@ -53,6 +57,7 @@ export function harness(
   });
   return {
     scheduler,
+    client,
     mock,
     clock,
     events,

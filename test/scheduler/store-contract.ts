@@ -71,6 +71,47 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 0 });
     });
 
+    it('keeps an uncertain batch leased and hands it over for reconciliation when its lease runs out', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, fresh(['q1', 'q2']), now);
+      const batch = await store.takeBatch(A, 1000, now + 100, now);
+      await store.markUncertain(batch?.batchId as string, now - 7, now + 100);
+      expect(await store.counts()).toEqual({ pending: 0, inFlight: 2 });
+      const handed = await store.reclaimExpired(now + 200, now + 5000);
+      expect(handed).toEqual([
+        expect.objectContaining({
+          batchId: batch?.batchId,
+          refreshId: undefined,
+          uncertainSinceMs: now - 7,
+          leaseUntilMs: now + 5000,
+        }),
+      ]);
+      expect(await store.counts()).toEqual({ pending: 0, inFlight: 2 });
+      // Claimed by reconciliation: an ordinary sent batch from then on.
+      expect(await store.markSent(batch?.batchId as string, 'refresh-q', now + 5000)).toBe(true);
+      const again = await store.reclaimExpired(now + 6000, now + 9000);
+      expect(again[0]).toMatchObject({ refreshId: 'refresh-q', uncertainSinceMs: undefined });
+    });
+
+    it('lets one batch only claim a refresh id, also after that batch completed', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, fresh(['c1']), now);
+      const first = await store.takeBatch(A, 1000, now + 1000, now);
+      await store.enqueue(A, fresh(['c2']), now);
+      const second = await store.takeBatch(A, 1000, now + 1000, now);
+      const [a, b] = await Promise.all([
+        store.markSent(first?.batchId as string, 'refresh-c', now + 1000),
+        store.markSent(second?.batchId as string, 'refresh-c', now + 1000),
+      ]);
+      expect([a, b].sort()).toEqual([false, true]);
+      await store.completeBatch((a ? first : second)?.batchId as string);
+      expect(await store.markSent((a ? second : first)?.batchId as string, 'refresh-c', now)).toBe(
+        false,
+      );
+    });
+
     it('hands every id to exactly one of many concurrent takers', async () => {
       const store = await make();
       const now = Date.now();
