@@ -692,14 +692,19 @@ export class RefreshScheduler {
     const failures = new Map<string, { errorCode: string; status: number | null }>();
     const ours = new Set(batch.tokens.map((t) => t.tokenId));
     let rows = 0;
-    for await (const e of this.#client.iterateRefreshErrors(refreshId, {
-      pageSize: 1000,
-      signal: this.#reads.signal,
-    })) {
+    // No failures, no error pages to read (and no GETs spent on them).
+    const errors =
+      summary.failed > 0
+        ? this.#client.iterateRefreshErrors(refreshId, {
+            pageSize: 1000,
+            signal: this.#reads.signal,
+          })
+        : [];
+    for await (const e of errors) {
       if (ours.has(e.tokenId))
         failures.set(e.tokenId, { errorCode: e.errorCode, status: e.clientResponseStatusCode });
       // A refresh has at most one error row per token: a listing that goes on is broken.
-      if (++rows >= ours.size || failures.size === ours.size) break;
+      if (++rows >= Math.min(ours.size, summary.failed) || failures.size === ours.size) break;
     }
     const retry = [];
     const events: SchedulerEvent[] = [];

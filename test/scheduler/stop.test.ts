@@ -1,0 +1,87 @@
+/** stop() resolves promptly whatever the API does, and a broken listing never spins. */
+import { delay, HttpResponse, http } from 'msw';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { metadataAnswer } from '../../src/msw/index.js';
+import { BASE_URL, COLLECTION } from '../support/fixtures.js';
+import { harness, server } from './harness.js';
+
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const REFRESHES = `${BASE_URL}/v1/metadata-refreshes`;
+
+/** Resolves 'stopped' when `stop` does, 'hung' if it takes longer than a generous bound. */
+function stoppedOrHung(stop: Promise<void>): Promise<'stopped' | 'hung'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), 5_000);
+  });
+  return Promise.race([stop.then(() => 'stopped' as const), hung]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+describe('stop()', () => {
+  it('resolves while a poll of a sent refresh hangs, and hands the refresh back', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    let pollsStarted = 0;
+    let resolvePoll: () => void = () => {};
+    const pollStarted = new Promise<void>((resolve) => {
+      resolvePoll = resolve;
+    });
+    server.use(
+      http.get(`${REFRESHES}/:id`, async () => {
+        pollsStarted++;
+        resolvePoll();
+        await delay('infinite');
+        return HttpResponse.json({});
+      }),
+    );
+    await h.scheduler.enqueue(COLLECTION, ['1']);
+    h.scheduler.start();
+    await pollStarted;
+    expect(await stoppedOrHung(h.scheduler.stop())).toBe('stopped');
+    expect(pollsStarted).toBe(1);
+    // Stopping is not an error to report.
+    expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(h.scheduler.stats()).toMatchObject({ pending: 0, inFlight: 1 });
+  });
+
+  it('ends the error follow-up of a listing whose cursor goes round in circles', async () => {
+    const h = harness(
+      { maxDelayMs: 0 },
+      { resolveMetadata: (_c, id) => (id === '1' ? metadataAnswer(404, 'not found') : { id }) },
+    );
+    let pages = 0;
+    server.use(
+      http.get(`${REFRESHES}/:id/errors`, ({ request }) => {
+        pages++;
+        const cursor = new URL(request.url).searchParams.get('cursor');
+        return HttpResponse.json({
+          result: [
+            {
+              token_id: '1',
+              collection_address: COLLECTION,
+              client_token_metadata_url: 'https://game.example/1',
+              client_response_status_code: 404,
+              client_response_body: 'not found',
+              error_code: 'invalid_response_status_code',
+              created_at: '2030-01-01T10:00:01Z',
+            },
+          ],
+          cursor: cursor === 'A' ? 'B' : 'A',
+          remaining: 1,
+        });
+      }),
+    );
+    await h.scheduler.enqueue(COLLECTION, ['1', '2', '3']);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    expect(await stoppedOrHung(h.scheduler.stop())).toBe('stopped');
+    expect(pages).toBeLessThanOrEqual(3);
+    expect(h.finals().get('1')).toEqual([
+      expect.objectContaining({ type: 'tokenFailed', errorCode: 'invalid_response_status_code' }),
+    ]);
+  });
+});
