@@ -180,3 +180,19 @@ export function apiErrorClassFor(status: number): typeof ApiError {
   if (status >= 500) return InternalServerError;
   return ApiError;
 }
+
+/**
+ * The scheduler's shared store (Redis) could not be reached, or did not answer within its
+ * `commandTimeoutMs`. Nothing is known to have changed: an `enqueue` that rejects with this may
+ * or may not have stored its ids, and enqueueing them again is harmless (ids deduplicate).
+ */
+export class StoreUnavailableError extends MetadataRefreshError {
+  override name = 'StoreUnavailableError';
+  /** The store operation that failed, e.g. `enqueue`. */
+  readonly operation: string;
+
+  constructor(message: string, options: { operation: string; cause?: unknown }) {
+    super(message, options);
+    this.operation = options.operation;
+  }
+}

@@ -48,6 +48,7 @@ export {
   RateLimitError,
   type ResponseHeaders,
   ResponseValidationError,
+  StoreUnavailableError,
   TimeoutError,
 } from './errors.js';
 export {

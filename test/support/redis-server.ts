@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 export interface RunningRedis {
   url: string;
   port: number;
+  /** The redis-server process id (for SIGSTOP/SIGCONT). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -44,10 +46,10 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RunningRedis> {
+export async function startRedis(onPort?: number): Promise<RunningRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed');
-  const port = await freePort();
+  const port = onPort ?? (await freePort());
   const child: ChildProcess = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -71,6 +73,7 @@ export async function startRedis(): Promise<RunningRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid as number,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
