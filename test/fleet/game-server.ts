@@ -114,7 +114,8 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
     idlePollMs: config.idlePollMs,
-    windowGuardMs: 150,
+    // A sixth of the window: under a loaded 2-core machine a POST can take a few hundred ms.
+    windowGuardMs: 500,
     onEvent: (event) => emit({ kind: 'event', event: serializable(event), at: Date.now() }),
   });
 
