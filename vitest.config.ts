@@ -3,6 +3,18 @@ import { defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
+// Suites that run on the wall clock: real servers and child processes, timeouts and kills. They
+// run one file at a time after the rest, so a loaded 2-core machine cannot squeeze their margins.
+// Everything else runs on an injected clock and in parallel.
+const REAL_TIME = [
+  'test/fleet/**/*.test.ts',
+  'test/e2e/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/redis/**/*.test.ts',
+  'test/client/deadlines.test.ts',
+  'examples/**/*.test.ts',
+];
+
 export default defineConfig({
   // Examples import the package by name, as a consumer would; point the names at the source.
   resolve: {
@@ -13,9 +25,29 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     environment: 'node',
     testTimeout: 10_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'virtual-clock',
+          include: ['test/**/*.test.ts'],
+          exclude: REAL_TIME,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'real-time',
+          include: REAL_TIME,
+          fileParallelism: false,
+          testTimeout: 30_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
