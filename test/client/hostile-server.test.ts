@@ -11,6 +11,7 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import axios, { type AxiosInstance } from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -341,6 +342,18 @@ describe('response bodies are capped', () => {
     expect(error).toMatchObject({ maxResponseBytes: 64 * 1024, uncertain: ['1', '2'] });
     expect(server.requests).toHaveLength(1);
     expect(state.written).toBeLessThan(64 * 1024 + 32 * 1024 * 1024);
+  });
+
+  it('the cap counts bytes after decompression: a gzip bomb is stopped too', async () => {
+    const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x20));
+    const server = await hostile((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const { client: c } = client(server.url, { maxResponseBytes: 1024 * 1024 });
+    const error = await rejection(c.getRefresh(REFRESH_ID));
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
   });
 
   it('a body just under the cap is read normally', async () => {
