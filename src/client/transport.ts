@@ -185,6 +185,15 @@ function systemCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+function redirectErrorIn(error: unknown): RedirectError | undefined {
+  let current = error as { cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (current instanceof RedirectError) return current;
+    current = current.cause as typeof current;
+  }
+  return undefined;
+}
+
 interface AttemptContext {
   method: HttpMethod;
   path: string;
@@ -205,8 +214,18 @@ function errorFromFailure(error: unknown, context: AttemptContext): MetadataRefr
   if (error instanceof MetadataRefreshError) return error;
   const cause = scrubCause(error);
   const axiosError = error as Partial<AxiosError> | undefined;
-  // Thrown by refuseRedirect inside a transport that follows redirects.
-  if (axiosError?.cause instanceof RedirectError) return axiosError.cause;
+  // Thrown by refuseRedirect inside a transport that follows redirects (follow-redirects wraps it).
+  const refused = redirectErrorIn(error);
+  if (refused) {
+    return new RedirectError({
+      status: refused.status,
+      code: refused.code,
+      message: refused.apiMessage,
+      headers: refused.headers,
+      locationHost: refused.locationHost,
+      ...target,
+    });
+  }
   if (axiosError?.isAxiosError !== true) {
     return new MetadataRefreshError(
       `${where} failed inside the HTTP stack (an interceptor or adapter threw ${cause?.name ?? 'a value'}: ${cause?.message ?? ''}); this is not a network error`,
@@ -248,14 +267,16 @@ function errorFromFailure(error: unknown, context: AttemptContext): MetadataRefr
 
 /** Refuses every redirect, should the caller's transport follow them despite `maxRedirects: 0`. */
 function refuseRedirect(
-  _options: unknown,
+  next: { host?: unknown } | undefined,
   response: { headers?: Record<string, unknown>; statusCode?: number },
 ): never {
   const headers: ResponseHeaders = {};
   for (const [name, value] of Object.entries(response?.headers ?? {})) {
     if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
-  const locationHost = hostOf(headers.location, undefined);
+  // `next` is the request follow-redirects is about to send: its host is where Location points.
+  const locationHost =
+    hostOf(headers.location, undefined) ?? (typeof next?.host === 'string' ? next.host : undefined);
   throw new RedirectError({
     status: response?.statusCode ?? 302,
     code: 'unknown_error',

@@ -247,6 +247,19 @@ describe('redirects are never followed, whatever axios instance the caller passe
     ['the default instance', undefined],
     ['axios.create() (follows 21 redirects by default)', () => axios.create()],
     ['an instance set to follow redirects', () => axios.create({ maxRedirects: 10 })],
+    [
+      // Interceptors see the merged config: this one undoes maxRedirects: 0, and only the
+      // throwing beforeRedirect is left to stop the redirect.
+      'an interceptor that turns redirects back on',
+      () => {
+        const instance = axios.create();
+        instance.interceptors.request.use((config) => {
+          config.maxRedirects = 5;
+          return config;
+        });
+        return instance;
+      },
+    ],
   ])('%s: a 307 on the POST throws RedirectError; the other host gets nothing', async (_, make) => {
     const { api, elsewhere } = await trap();
     const { client: c } = client(api.url, { axiosInstance: make?.(), maxRetries: 3 });
