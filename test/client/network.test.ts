@@ -310,7 +310,8 @@ describe('timeouts', () => {
     const server = await startServer((_req, res, _seen, index) => {
       if (index > 0) json(res, 200, refreshWire('service'));
     });
-    const { client, clock } = makeClient(server.port, { maxRetries: 2, timeoutMs: 50 });
+    // Long enough for the answering attempt on a loaded machine; the hanging one waits it out.
+    const { client, clock } = makeClient(server.port, { maxRetries: 2, timeoutMs: 1_000 });
     await expect(client.getRefresh(REFRESH_ID)).resolves.toEqual({
       refreshId: REFRESH_ID,
       status: 'completed',
