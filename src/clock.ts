@@ -16,7 +16,17 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError('The operation was aborted', { cause: signal.reason });
 }
 
-/** The real clock: `Date.now()` and `setTimeout`. */
+/**
+ * The longest delay `setTimeout` takes (2^31-1 ms, about 24.8 days). A longer one fires after
+ * 1 ms with a `TimeoutOverflowWarning`: every wait longer than this is split into shorter timers.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The real clock: `Date.now()` and `setTimeout`. `sleep` waits any length, split into timers of
+ * at most {@link MAX_TIMER_MS}; a NaN or negative wait is no wait, `Infinity` lasts until the
+ * signal aborts.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -25,17 +35,28 @@ export const systemClock: Clock = {
         reject(new AbortError('The operation was aborted', { cause: signal.reason }));
         return;
       }
+      // Counted down by the timers themselves, not by reading a clock: works the same under fake
+      // timers, and a wall-clock step neither stretches nor cuts the wait.
+      let left = Number.isNaN(ms) ? 0 : Math.max(ms, 0);
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
         clearTimeout(timer);
         reject(new AbortError('The operation was aborted', { cause: signal?.reason }));
       };
-      const timer = setTimeout(
-        () => {
+      const wait = () => {
+        const step = Math.min(left, MAX_TIMER_MS);
+        left -= step;
+        // At least one timer, even for 0 ms: a sleep always yields to the event loop.
+        timer = setTimeout(() => {
+          if (left > 0) {
+            wait();
+            return;
+          }
           signal?.removeEventListener('abort', onAbort);
           resolve();
-        },
-        Math.max(0, ms),
-      );
+        }, step);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
+      wait();
     }),
 };

@@ -12,9 +12,55 @@ export interface AcceptedRefresh {
 }
 
 /**
+ * What is kept of an underlying error from the HTTP stack: its name, message and system code, and
+ * the same of its own cause. Never its request (headers, signature, body) or its config.
+ */
+export interface ErrorCause {
+  /** The underlying error's name, e.g. `AxiosError`, `TypeError`. */
+  name: string;
+  /** The underlying error's message. */
+  message: string;
+  /** Its code, e.g. `ECONNRESET` or axios's `ERR_BAD_RESPONSE`, when it had one. */
+  code?: string;
+  /** The same summary of its own cause, when it had one. */
+  cause?: ErrorCause;
+}
+
+/**
+ * Reduces any thrown value to an {@link ErrorCause}: name, message and code only, down a few levels
+ * of causes. An axios error holds the request's config and socket, and with them the signing
+ * headers (or an API key); an error a user logs must never print those.
+ */
+export function scrubCause(error: unknown, depth = 3): ErrorCause | undefined {
+  if (error === undefined || error === null || depth <= 0) return undefined;
+  if (typeof error !== 'object' && typeof error !== 'function') {
+    return { name: typeof error, message: String(error) };
+  }
+  const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+  const out: ErrorCause = {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : '',
+  };
+  if (typeof e.code === 'string') out.code = e.code;
+  const cause = scrubCause(e.cause, depth - 1);
+  if (cause) out.cause = cause;
+  return out;
+}
+
+/** Where a failed request went; set on the errors raised while sending one. */
+export interface RequestTarget {
+  /** The HTTP method, e.g. `GET`. */
+  method?: string | undefined;
+  /** Path and query, e.g. `/v1/metadata-refreshes?page_size=10` (never headers or body). */
+  path?: string | undefined;
+}
+
+/**
  * Base class of every error this SDK throws. Catch this to catch them all.
  *
- * The underlying error (an axios or zod error, an abort reason) is kept in `cause`.
+ * `cause` holds the underlying error when it is safe to log (a zod error, an abort reason, or an
+ * {@link ErrorCause} summary of an HTTP-stack error); never an axios error, whose config holds the
+ * request's signing headers.
  */
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
@@ -52,21 +98,71 @@ export class ConnectionError extends MetadataRefreshError {
   readonly code: string | undefined;
   /** True when the failure proves the request never left this process (refused, DNS). */
   readonly nothingSent: boolean;
+  /** The request's method. */
+  readonly method: string | undefined;
+  /** The request's path and query. */
+  readonly path: string | undefined;
 
   constructor(
     message: string,
-    options: { code?: string | undefined; nothingSent: boolean; cause?: unknown },
+    options: RequestTarget & { code?: string | undefined; nothingSent: boolean; cause?: unknown },
   ) {
     super(message, options);
     this.code = options.code;
     this.nothingSent = options.nothingSent;
+    this.method = options.method;
+    this.path = options.path;
   }
 }
 
-/** A request attempt took longer than `timeoutMs`, or `waitForRefresh` ran out of time. */
+/**
+ * A request attempt took longer than `timeoutMs` (`method` and `path` name it), or
+ * `waitForRefresh` ran out of time.
+ */
 export class TimeoutError extends MetadataRefreshError {
   override name = 'TimeoutError';
+  /** The timed-out request's method; undefined when no single request timed out. */
+  readonly method: string | undefined;
+  /** The timed-out request's path and query; undefined when no single request timed out. */
+  readonly path: string | undefined;
+
+  constructor(message: string, options: RequestTarget & { cause?: unknown } = {}) {
+    super(message, options);
+    this.method = options.method;
+    this.path = options.path;
+  }
 }
+
+/**
+ * A response body grew past `maxResponseBytes` (default {@link DEFAULT_MAX_RESPONSE_BYTES}); the
+ * client stopped reading it and closed the connection. Not retried: the same request would get the
+ * same body. On a POST the refresh may have been created.
+ */
+export class ResponseTooLargeError extends MetadataRefreshError {
+  override name = 'ResponseTooLargeError';
+  /** The cap that was exceeded, in bytes (after decompression). */
+  readonly maxResponseBytes: number;
+  /** The request's method. */
+  readonly method: string | undefined;
+  /** The request's path and query. */
+  readonly path: string | undefined;
+
+  constructor(
+    message: string,
+    options: RequestTarget & { maxResponseBytes: number; cause?: unknown },
+  ) {
+    super(message, options);
+    this.maxResponseBytes = options.maxResponseBytes;
+    this.method = options.method;
+    this.path = options.path;
+  }
+}
+
+/**
+ * The default cap on a response body: 4 MiB. The API's largest legitimate response, a page of
+ * 1000 refresh errors, stays far below it.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** The caller's `AbortSignal` fired. The signal's reason is in `cause`. */
 export class AbortError extends MetadataRefreshError {
@@ -88,21 +184,44 @@ export class ResponseValidationError extends MetadataRefreshError {
   }
 }
 
+/**
+ * The API handed back a cursor already seen in the same iteration (A, B, A, ...): following it
+ * would loop forever, so the `iterate*` method stops. `cursor` is the repeated cursor.
+ */
+export class PaginationCycleError extends ResponseValidationError {
+  override name = 'PaginationCycleError';
+  /** The cursor that came back a second time. */
+  readonly cursor: string;
+
+  constructor(message: string, options: { body: unknown; cursor: string }) {
+    super(message, { body: options.body });
+    this.cursor = options.cursor;
+  }
+}
+
 /** Options common to every {@link ApiError}. */
-export interface ApiErrorInit {
+export interface ApiErrorInit extends RequestTarget {
+  /** HTTP status code. */
   status: number;
+  /** The API's error code, or `unknown_error`. */
   code: string;
+  /** The API's message. */
   message: string;
+  /** The API's `details`. */
   details?: string | undefined;
+  /** Response headers (lower-case names). */
   headers: ResponseHeaders;
+  /** The raw response body. */
   body?: unknown;
+  /** The underlying error, if any. */
   cause?: unknown;
 }
 
 /**
- * The API answered with an error status. Subclasses name the status: {@link BadRequestError},
- * {@link AuthenticationError}, {@link PermissionDeniedError}, {@link NotFoundError},
- * {@link RateLimitError}, {@link InternalServerError}.
+ * The API answered with an error status. Subclasses name the status: {@link RedirectError},
+ * {@link BadRequestError}, {@link AuthenticationError}, {@link PermissionDeniedError},
+ * {@link NotFoundError}, {@link RateLimitError}, {@link InternalServerError}. Other statuses
+ * (e.g. a proxy's 408) are a plain `ApiError`.
  */
 export class ApiError extends MetadataRefreshError {
   override name = 'ApiError';
@@ -116,6 +235,10 @@ export class ApiError extends MetadataRefreshError {
   readonly headers: ResponseHeaders;
   /** The raw response body. */
   readonly body: unknown;
+  /** The request's method, when the error came from a request this client sent. */
+  readonly method: string | undefined;
+  /** The request's path and query, when the error came from a request this client sent. */
+  readonly path: string | undefined;
 
   constructor(init: ApiErrorInit) {
     super(`${init.status} ${init.code}: ${init.message}`, { cause: init.cause });
@@ -124,12 +247,31 @@ export class ApiError extends MetadataRefreshError {
     this.details = init.details;
     this.headers = init.headers;
     this.body = init.body;
+    this.method = init.method;
+    this.path = init.path;
   }
 
   /** The API's own message, without the status and code prefix. */
   get apiMessage(): string {
     const prefix = `${this.status} ${this.code}: `;
     return this.message.startsWith(prefix) ? this.message.slice(prefix.length) : this.message;
+  }
+}
+
+/**
+ * 3xx: the server (or something in between) answered with a redirect. The client never follows
+ * one, whatever axios instance it was given: the signed headers and the body would go to another
+ * host, and that host's answer would be taken as the API's. On a POST the refresh may or may not
+ * have been created (a 303 means it was).
+ */
+export class RedirectError extends ApiError {
+  override name = 'RedirectError';
+  /** The host (and port) the `Location` header pointed to, or undefined when it named none. */
+  readonly locationHost: string | undefined;
+
+  constructor(init: ApiErrorInit & { locationHost?: string | undefined }) {
+    super(init);
+    this.locationHost = init.locationHost;
   }
 }
 
@@ -173,6 +315,7 @@ export class RateLimitError extends ApiError {
 
 /** Picks the {@link ApiError} subclass for an HTTP status. */
 export function apiErrorClassFor(status: number): typeof ApiError {
+  if (status >= 300 && status < 400) return RedirectError;
   if (status === 400) return BadRequestError;
   if (status === 401) return AuthenticationError;
   if (status === 403) return PermissionDeniedError;

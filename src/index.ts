@@ -28,10 +28,10 @@ export {
   type RequestRefreshResult,
 } from './client/client.js';
 export type { RequestRefreshesResult } from './client/request-refreshes.js';
-export { type HttpMethod, MAX_RETRY_DELAY_MS } from './client/retry.js';
+export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
-export { type Clock, systemClock } from './clock.js';
+export { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 export {
   AbortError,
   type AcceptedRefresh,
@@ -40,13 +40,19 @@ export {
   AuthenticationError,
   BadRequestError,
   ConnectionError,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type ErrorCause,
   InternalServerError,
   InvalidRequestError,
   MetadataRefreshError,
   NotFoundError,
+  PaginationCycleError,
   PermissionDeniedError,
   RateLimitError,
+  RedirectError,
+  type RequestTarget,
   type ResponseHeaders,
+  ResponseTooLargeError,
   ResponseValidationError,
   StoreUnavailableError,
   TimeoutError,
@@ -77,6 +83,7 @@ export type {
 } from './wire/mappers.js';
 export {
   type HeadersLike,
+  MAX_RESET_AHEAD_MS,
   parseRateLimit,
   parseResetTime,
   RATE_LIMIT_HEADERS,

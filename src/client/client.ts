@@ -1,7 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
-import { type Clock, systemClock } from '../clock.js';
-import { InvalidRequestError } from '../errors.js';
+import { type Clock, MAX_TIMER_MS, systemClock } from '../clock.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
 import {
   type CursorPage,
   type Refresh,
@@ -54,7 +54,17 @@ export interface MetadataRefreshClientOptions {
   timeoutMs?: number;
   /** Retries for safe calls (GETs, and a POST that provably was not sent). Default 2. */
   maxRetries?: number;
-  /** Bring your own axios instance (interceptors, proxies). Its base URL is ignored. */
+  /**
+   * Cap on a response body in bytes, after decompression. A longer body is not read further and
+   * the call throws `ResponseTooLargeError`. Default {@link DEFAULT_MAX_RESPONSE_BYTES} (4 MiB).
+   */
+  maxResponseBytes?: number;
+  /**
+   * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
+   * on every request the client sets `maxRedirects: 0` and `maxContentLength`: redirects are
+   * never followed (a 3xx throws `RedirectError`) and bodies are capped, whatever the instance's
+   * defaults.
+   */
   axiosInstance?: AxiosInstance;
   /** Source of time for retries and waiting; inject one in tests. Default: the system clock. */
   clock?: Clock;
@@ -117,16 +127,22 @@ function resolveBaseURL(options: MetadataRefreshClientOptions): string {
     throw new InvalidRequestError('Give either environment or baseURL, not both');
   }
   if (options.environment !== undefined) {
-    const url = IMX_BASE_URLS[options.environment];
-    if (!url) {
+    // Own keys only: 'toString' or 'constructor' would otherwise be found up the prototype chain.
+    if (
+      typeof options.environment !== 'string' ||
+      !Object.hasOwn(IMX_BASE_URLS, options.environment)
+    ) {
       throw new InvalidRequestError(
-        `environment must be 'production' or 'sandbox', got ${JSON.stringify(options.environment)}`,
+        `environment must be 'production' or 'sandbox', got ${JSON.stringify(options.environment) ?? String(options.environment)}`,
       );
     }
-    return url;
+    return IMX_BASE_URLS[options.environment];
   }
   if (options.baseURL === undefined) {
     throw new InvalidRequestError('Give environment (production or sandbox) or baseURL');
+  }
+  if (typeof options.baseURL !== 'string') {
+    throw new InvalidRequestError(`baseURL must be a string, got ${typeof options.baseURL}`);
   }
   let url: URL;
   try {
@@ -138,6 +154,23 @@ function resolveBaseURL(options: MetadataRefreshClientOptions): string {
     throw new InvalidRequestError(`baseURL must be http or https, got ${url.protocol}`);
   }
   return options.baseURL.replace(/\/+$/, '');
+}
+
+// Checked here so that a wrong value fails at construction, not as a confusing error later.
+function assertClientHooks(options: MetadataRefreshClientOptions): void {
+  const { clock, axiosInstance, onResponse } = options;
+  if (
+    clock !== undefined &&
+    (typeof clock?.now !== 'function' || typeof clock?.sleep !== 'function')
+  ) {
+    throw new InvalidRequestError('clock must have now() and sleep(ms, signal) functions');
+  }
+  if (axiosInstance !== undefined && typeof axiosInstance?.request !== 'function') {
+    throw new InvalidRequestError('axiosInstance must be an axios instance (from axios.create())');
+  }
+  if (onResponse !== undefined && typeof onResponse !== 'function') {
+    throw new InvalidRequestError('onResponse must be a function');
+  }
 }
 
 /**
@@ -162,16 +195,28 @@ export class MetadataRefreshClient {
     assertObject(options, 'MetadataRefreshClient');
     this.baseURL = resolveBaseURL(options);
     const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
+    // A longer timer fires at once (TimeoutOverflowWarning): every attempt would time out.
+    if (timeoutMs > MAX_TIMER_MS) {
+      throw new InvalidRequestError(`timeoutMs must be at most ${MAX_TIMER_MS} ms`);
+    }
     const maxRetries = options.maxRetries ?? 2;
     if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
       throw new InvalidRequestError('maxRetries must be a non-negative integer');
     }
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+      throw new InvalidRequestError(
+        `maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`,
+      );
+    }
+    assertClientHooks(options);
     this.#clock = options.clock ?? systemClock;
     this.#transport = new Transport({
       baseURL: this.baseURL,
       signer: normalizeSigner(options.signer),
       timeoutMs,
       maxRetries,
+      maxResponseBytes,
       axios: options.axiosInstance,
       clock: this.#clock,
       random: Math.random,

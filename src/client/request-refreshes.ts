@@ -77,9 +77,13 @@ export async function sendInChunks(
     } catch (error) {
       if (!(error instanceof MetadataRefreshError)) throw error;
       error.accepted = refreshes;
-      // A refused request (4xx) certainly created nothing; anything else may have.
+      // A refused request (4xx) certainly created nothing; anything else may have: a 5xx, a
+      // timeout, a proxy's 408 (the API may have got the request), a redirect (a 303 says it did).
       const refused =
-        (error instanceof ApiError && error.status < 500) ||
+        (error instanceof ApiError &&
+          error.status >= 400 &&
+          error.status < 500 &&
+          error.status !== 408) ||
         error instanceof InvalidRequestError ||
         (error instanceof ConnectionError && error.nothingSent);
       error.notSent = refused ? rest(index) : rest(index + 1);

@@ -11,14 +11,24 @@ const BASE_DELAY_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
 /**
+ * Statuses that say "not now" rather than "no": 5xx, 429, and 408 (a proxy that gave up waiting).
+ * The `RedirectError` of a 3xx is not among them: a redirect is refused, not retried.
+ */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
  * Whether a failed attempt may be sent again. GETs are safe to repeat: they retry on connection
- * errors, timeouts, 429 and 5xx. The POST creates a refresh and spends budget, and the API has no
- * idempotency key, so it is retried only when the failure proves nothing was sent.
+ * errors, timeouts and transient statuses ({@link isTransientStatus}). The POST creates a refresh
+ * and spends budget, and the API has no idempotency key, so it is retried only when the failure
+ * proves nothing was sent. A `ResponseTooLargeError` is never retried: the same request would get
+ * the same body.
  */
 export function isRetryable(method: HttpMethod, error: unknown): boolean {
   if (method === 'POST') return error instanceof ConnectionError && error.nothingSent;
   if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
-  return error instanceof ApiError && (error.status === 429 || error.status >= 500);
+  return error instanceof ApiError && isTransientStatus(error.status);
 }
 
 /**
@@ -30,12 +40,17 @@ export function serverRetryDelayMs(
   nowMs: number,
 ): number | undefined {
   const ms = readHeader(headers, 'retry-after-ms');
-  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Number(ms);
+  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return finiteOrUndefined(Number(ms));
   const after = readHeader(headers, 'retry-after');
   if (after === undefined) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return Number(after) * 1000;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return finiteOrUndefined(Number(after) * 1000);
   const date = Date.parse(after);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  return finiteOrUndefined(Math.max(0, date - nowMs));
+}
+
+// A 400-digit header is Infinity and a bad date NaN: neither is a wait anyone can keep.
+function finiteOrUndefined(ms: number): number | undefined {
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /**
@@ -52,7 +67,11 @@ export function retryDelayMs(
   let requested: number | undefined;
   if (error instanceof RateLimitError) requested = error.retryAfterMs;
   else if (error instanceof ApiError) requested = serverRetryDelayMs(error.headers, nowMs);
+  if (requested !== undefined && !(requested >= 0)) requested = undefined;
   if (requested !== undefined) return requested <= MAX_RETRY_DELAY_MS ? requested : undefined;
-  const backoff = Math.min(BASE_DELAY_MS * 2 ** retry, MAX_BACKOFF_MS);
-  return backoff * (1 - 0.25 * random());
+  const backoff = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, retry), MAX_BACKOFF_MS);
+  const jitter = Math.min(1, Math.max(0, random()));
+  // NaN from a broken random source (or retry) falls back to the full backoff.
+  const delay = backoff * (1 - 0.25 * jitter);
+  return Number.isFinite(delay) ? delay : MAX_BACKOFF_MS;
 }

@@ -15,8 +15,12 @@ import {
   ConnectionError,
   MetadataRefreshError,
   RateLimitError,
+  RedirectError,
+  type RequestTarget,
   type ResponseHeaders,
+  ResponseTooLargeError,
   ResponseValidationError,
+  scrubCause,
   TimeoutError,
 } from '../errors.js';
 import { parseRateLimit, type RateLimit } from '../wire/rate-limit.js';
@@ -41,6 +45,8 @@ export interface TransportConfig {
   signer: NormalizedSigner;
   timeoutMs: number;
   maxRetries: number;
+  /** Cap on a response body in bytes, after decompression. */
+  maxResponseBytes: number;
   /** The caller's axios instance, or undefined to create one on the first request. */
   axios: AxiosInstance | undefined;
   clock: Clock;
@@ -107,6 +113,7 @@ export function errorFromResponse(
   body: unknown,
   headers: ResponseHeaders,
   nowMs: number,
+  target: RequestTarget & { url?: string } = {},
 ): ApiError {
   const parsed = apiErrorBodySchema.safeParse(body);
   const code = parsed.success ? parsed.data.code : 'unknown_error';
@@ -122,32 +129,160 @@ export function errorFromResponse(
     details: parsed.success ? parsed.data.details : undefined,
     headers,
     body,
+    method: target.method,
+    path: target.path,
   };
   if (status === 429) {
-    const rateLimit = parseRateLimit(headers);
+    const rateLimit = parseRateLimit(headers, nowMs);
     const retryAfterMs =
       serverRetryDelayMs(headers, nowMs) ??
       (rateLimit ? Math.max(0, rateLimit.resetAt.getTime() - nowMs) : undefined);
     return new RateLimitError({ ...init, rateLimit, retryAfterMs });
   }
   const ErrorClass = apiErrorClassFor(status);
+  if (ErrorClass === RedirectError) {
+    const locationHost = hostOf(headers.location, target.url);
+    return new RedirectError({ ...init, message: redirectMessage(locationHost), locationHost });
+  }
   return new ErrorClass(init);
 }
 
-function errorFromAxios(error: AxiosError, timeoutMs: number, signal?: AbortSignal): Error {
-  if (error.code === 'ERR_CANCELED' || error.name === 'CanceledError' || signal?.aborted) {
-    return new AbortError('The request was aborted', { cause: signal?.reason ?? error });
+function redirectMessage(locationHost: string | undefined): string {
+  return `redirect to ${locationHost ?? 'an unnamed location'} refused: the client never follows redirects`;
+}
+
+function hostOf(location: string | undefined, base: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    return new URL(location, base).host || undefined;
+  } catch {
+    return undefined;
   }
-  if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
-    return new TimeoutError(`The request timed out after ${timeoutMs} ms`, { cause: error });
+}
+
+// axios's codes for a request it refused to make (bad option, URL or protocol) or a redirect
+// loop: the network never saw it, and sending it again would fail the same way.
+const HTTP_CLIENT_CODES = new Set([
+  'ERR_BAD_OPTION_VALUE',
+  'ERR_BAD_OPTION',
+  'ERR_INVALID_URL',
+  'ERR_NOT_SUPPORT',
+  'ERR_DEPRECATED',
+  'ERR_BAD_REQUEST',
+  'ERR_FR_TOO_MANY_REDIRECTS',
+]);
+
+// System error codes are E-words (ECONNRESET); axios's own codes start with ERR_.
+const SYSTEM_CODE = /^E(?!RR_)[A-Z0-9_]+$/;
+
+/** The first system error code down the cause chain, e.g. `ECONNRESET`. */
+function systemCodeOf(error: unknown): string | undefined {
+  let current = error as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (typeof current.code === 'string' && SYSTEM_CODE.test(current.code)) return current.code;
+    current = current.cause as typeof current;
   }
-  const systemCode =
-    (error.cause as { code?: string } | undefined)?.code ??
-    (typeof error.code === 'string' ? error.code : undefined);
-  return new ConnectionError(`Could not reach the API: ${systemCode ?? error.message}`, {
-    code: systemCode,
-    nothingSent: systemCode !== undefined && NOTHING_SENT_CODES.has(systemCode),
-    cause: error,
+  return undefined;
+}
+
+function redirectErrorIn(error: unknown): RedirectError | undefined {
+  let current = error as { cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (current instanceof RedirectError) return current;
+    current = current.cause as typeof current;
+  }
+  return undefined;
+}
+
+interface AttemptContext {
+  method: HttpMethod;
+  path: string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Classifies an attempt that ended without a response, once. Only the failure's name, message and
+ * code are kept (`scrubCause`): the axios error itself holds the config with the signed headers.
+ * A failure that is not the network's (a caller's interceptor throwing, a bad option) is a plain
+ * `MetadataRefreshError`, never a `ConnectionError` that would be retried as one.
+ */
+function errorFromFailure(error: unknown, context: AttemptContext): MetadataRefreshError {
+  const target = { method: context.method, path: context.path };
+  const where = `${context.method} ${context.path}`;
+  if (error instanceof MetadataRefreshError) return error;
+  const cause = scrubCause(error);
+  const axiosError = error as Partial<AxiosError> | undefined;
+  // Thrown by refuseRedirect inside a transport that follows redirects (follow-redirects wraps it).
+  const refused = redirectErrorIn(error);
+  if (refused) {
+    return new RedirectError({
+      status: refused.status,
+      code: refused.code,
+      message: refused.apiMessage,
+      headers: refused.headers,
+      locationHost: refused.locationHost,
+      ...target,
+    });
+  }
+  if (axiosError?.isAxiosError !== true) {
+    return new MetadataRefreshError(
+      `${where} failed inside the HTTP stack (an interceptor or adapter threw ${cause?.name ?? 'a value'}: ${cause?.message ?? ''}); this is not a network error`,
+      { cause },
+    );
+  }
+  if (axiosError.code === 'ERR_CANCELED' || context.signal?.aborted) {
+    return new AbortError('The request was aborted', { cause: context.signal?.reason ?? cause });
+  }
+  if (axiosError.code === 'ECONNABORTED' || axiosError.code === 'ETIMEDOUT') {
+    return new TimeoutError(`${where} timed out after ${context.timeoutMs} ms`, {
+      ...target,
+      cause,
+    });
+  }
+  if (axiosError.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(axiosError.message ?? '')) {
+    return new ResponseTooLargeError(
+      `${where}: the response body exceeded maxResponseBytes (${context.maxResponseBytes} bytes); stopped reading it`,
+      { ...target, maxResponseBytes: context.maxResponseBytes, cause },
+    );
+  }
+  if (axiosError.code !== undefined && HTTP_CLIENT_CODES.has(axiosError.code)) {
+    return new MetadataRefreshError(
+      `${where} was refused by the HTTP client (${axiosError.code}: ${axiosError.message}); this is not a network error`,
+      { cause },
+    );
+  }
+  const systemCode = systemCodeOf(error);
+  return new ConnectionError(
+    `Could not reach the API (${where}): ${systemCode ?? axiosError.message}`,
+    {
+      ...target,
+      code: systemCode,
+      nothingSent: systemCode !== undefined && NOTHING_SENT_CODES.has(systemCode),
+      cause,
+    },
+  );
+}
+
+/** Refuses every redirect, should the caller's transport follow them despite `maxRedirects: 0`. */
+function refuseRedirect(
+  next: { host?: unknown } | undefined,
+  response: { headers?: Record<string, unknown>; statusCode?: number },
+): never {
+  const headers: ResponseHeaders = {};
+  for (const [name, value] of Object.entries(response?.headers ?? {})) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  // `next` is the request follow-redirects is about to send: its host is where Location points.
+  const locationHost =
+    hostOf(headers.location, undefined) ?? (typeof next?.host === 'string' ? next.host : undefined);
+  throw new RedirectError({
+    status: response?.statusCode ?? 302,
+    code: 'unknown_error',
+    message: redirectMessage(locationHost),
+    headers,
+    locationHost,
   });
 }
 
@@ -219,9 +354,12 @@ export class Transport {
       auth = await this.#authHeaders();
     } catch (cause) {
       if (cause instanceof MetadataRefreshError) throw cause;
-      throw new MetadataRefreshError('The signer failed to sign the request', { cause });
+      throw new MetadataRefreshError('The signer failed to sign the request', {
+        cause: scrubCause(cause),
+      });
     }
     const path = `${request.path}${buildQuery(request.query)}`;
+    const { maxResponseBytes } = this.#config;
     // Loaded before the attempt's clock starts: the first request pays for the import.
     const http = this.#config.axios ?? (await this.#defaultAxios());
     const started = clock.now();
@@ -249,25 +387,37 @@ export class Transport {
         },
         timeout: timeoutMs,
         signal: attemptAbort.signal,
+        // Set on every request, whatever the caller's instance says: a followed redirect would
+        // carry the signed headers and the body to another host and pass its answer off as the
+        // API's; an unbounded body would be buffered whole.
+        maxRedirects: 0,
+        beforeRedirect: refuseRedirect,
+        maxContentLength: maxResponseBytes,
+        responseType: 'json',
         validateStatus: () => true,
         transitional: { clarifyTimeoutError: true, silentJSONParsing: true },
       });
     } catch (error) {
-      if (timedOut)
-        throw new TimeoutError(`The request timed out after ${timeoutMs} ms`, { cause: error });
-      if ((error as AxiosError)?.isAxiosError === true) {
-        throw errorFromAxios(error as AxiosError, timeoutMs, request.signal);
+      if (timedOut) {
+        throw new TimeoutError(`${request.method} ${path} timed out after ${timeoutMs} ms`, {
+          method: request.method,
+          path,
+          cause: scrubCause(error),
+        });
       }
-      throw new ConnectionError('The request failed before a response arrived', {
-        nothingSent: false,
-        cause: error,
+      throw errorFromFailure(error, {
+        method: request.method,
+        path,
+        timeoutMs,
+        maxResponseBytes,
+        signal: request.signal,
       });
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
     const headers = toHeaderRecord(response.headers);
-    const rateLimit = parseRateLimit(headers);
+    const rateLimit = parseRateLimit(headers, clock.now());
     if (rateLimit) this.#config.onRateLimit(rateLimit);
     this.#config.onResponse?.({
       method: request.method,
@@ -278,7 +428,11 @@ export class Transport {
       durationMs: clock.now() - started,
     });
     if (response.status < 200 || response.status >= 300) {
-      throw errorFromResponse(response.status, response.data, headers, clock.now());
+      throw errorFromResponse(response.status, response.data, headers, clock.now(), {
+        method: request.method,
+        path,
+        url: `${this.#config.baseURL}${path}`,
+      });
     }
     const parsed = request.schema.safeParse(response.data);
     if (!parsed.success) {

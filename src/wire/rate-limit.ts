@@ -66,23 +66,38 @@ export function parseResetTime(value: string): Date | undefined {
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     const n = Number(trimmed);
     // 1e12 ms is 2001; seconds will not reach it for another 30,000 years.
-    return new Date(n >= 1e12 ? n : n * 1000);
+    return validDate(n >= 1e12 ? n : n * 1000);
   }
   const go = GO_TIME.exec(trimmed);
   const text = go ? `${go[1]}T${go[2]}${go[3]}${go[4]}:${go[5]}` : trimmed;
   if (!go && !ISO_DATE.test(text) && !HTTP_DATE.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  return validDate(Date.parse(text));
 }
+
+// Beyond ±8.64e15 ms a Date is `Invalid Date`, whose comparisons are all false.
+function validDate(ms: number): Date | undefined {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * How far ahead a reset may lie and still be believed: the IMX budget window is one hour, plus
+ * an hour for clock skew. A later reset (year 9999) would stall a sender for ever.
+ */
+export const MAX_RESET_AHEAD_MS = 2 * 60 * 60 * 1000;
 
 function parseCount(value: string | undefined): number | undefined {
   if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
-  return Number(value);
+  const n = Number(value);
+  // Twenty digits parse, but no longer exactly; a count that large is not a budget.
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /**
  * Reads the refresh budget from response headers. Returns undefined unless all three headers are
- * present and valid (the service sends them on every refresh request and on 429).
+ * present and valid (the service sends them on every refresh request and on 429), and the reset
+ * is at most {@link MAX_RESET_AHEAD_MS} after `nowMs` (default `Date.now()`). Without a believable
+ * reset nothing is returned: a `remaining` without the time it holds until cannot be acted on.
  *
  * @example
  * ```ts
@@ -91,11 +106,15 @@ function parseCount(value: string | undefined): number | undefined {
  * // { limit: 10, remaining: 7, resetAt: 2022-09-06T03:00:00.000Z }
  * ```
  */
-export function parseRateLimit(headers: HeadersLike): RateLimit | undefined {
+export function parseRateLimit(
+  headers: HeadersLike,
+  nowMs: number = Date.now(),
+): RateLimit | undefined {
   const limit = parseCount(readHeader(headers, RATE_LIMIT_HEADERS.limit));
   const remaining = parseCount(readHeader(headers, RATE_LIMIT_HEADERS.remaining));
   const resetRaw = readHeader(headers, RATE_LIMIT_HEADERS.reset);
   const resetAt = resetRaw === undefined ? undefined : parseResetTime(resetRaw);
   if (limit === undefined || remaining === undefined || resetAt === undefined) return undefined;
+  if (resetAt.getTime() - nowMs > MAX_RESET_AHEAD_MS) return undefined;
   return { limit, remaining, resetAt };
 }

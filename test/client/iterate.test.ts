@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortError,
   MetadataRefreshClient,
+  PaginationCycleError,
   type RefreshError,
   ResponseValidationError,
 } from '../../src/index.js';
@@ -13,6 +14,7 @@ import {
   PRIVATE_KEY,
   REFRESH_ID,
   refreshErrorWire,
+  refreshListItemWire,
 } from '../support/fixtures.js';
 import { useMock } from '../support/mock.js';
 import { recorded, server } from '../support/msw.js';
@@ -201,4 +203,45 @@ describe('upstream variants (hand-written fixtures)', () => {
     await expect(loop()).rejects.toBeInstanceOf(ResponseValidationError);
     expect(recorded).toHaveLength(2);
   });
+
+  // A, B, A, B ...: each cursor differs from the one before, so only a memory of every cursor
+  // of the iteration ends it.
+  it.each([
+    [
+      'iterateRefreshErrors',
+      `${REFRESHES}/:id/errors`,
+      () => refreshErrorWire('service', '1'),
+      (c: MetadataRefreshClient) => c.iterateRefreshErrors(REFRESH_ID),
+    ],
+    [
+      'iterateRefreshes',
+      REFRESHES,
+      () => refreshListItemWire('r1'),
+      (c: MetadataRefreshClient) => c.iterateRefreshes(),
+    ],
+  ] as const)(
+    '%s stops with PaginationCycleError on a cursor cycle',
+    async (_, url, row, iterate) => {
+      const next: Record<string, string> = { '': 'A', A: 'B', B: 'A' };
+      server.use(
+        http.get(url, ({ request }) =>
+          HttpResponse.json({
+            result: [row()],
+            cursor: next[new URL(request.url).searchParams.get('cursor') ?? ''],
+            remaining: 1,
+          }),
+        ),
+      );
+      let rows = 0;
+      const loop = async () => {
+        for await (const _ of iterate(client())) rows++;
+      };
+      const error = await loop().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PaginationCycleError);
+      expect(error).toBeInstanceOf(ResponseValidationError);
+      expect(error).toMatchObject({ cursor: 'A' });
+      expect(recorded.map((r) => r.url.searchParams.get('cursor'))).toEqual([null, 'A', 'B']);
+      expect(rows).toBe(3);
+    },
+  );
 });

@@ -99,13 +99,18 @@ function json(res: ServerResponse, status: number, body: unknown, headers = {}) 
   res.end(JSON.stringify(body));
 }
 
-function makeClient(port: number, options: { maxRetries?: number; clock?: TestClock } = {}) {
+function makeClient(
+  port: number,
+  options: { maxRetries?: number; clock?: TestClock; timeoutMs?: number } = {},
+) {
   const clock = options.clock ?? createTestClock();
   const client = new MetadataRefreshClient({
     signer: PRIVATE_KEY,
     baseURL: `http://127.0.0.1:${port}`,
     clock,
-    timeoutMs: 50,
+    // Generous, so a loaded machine never turns a refusal or reset into a timeout; the timeout
+    // tests pass 50 against servers that never answer.
+    timeoutMs: options.timeoutMs ?? 10_000,
     maxRetries: options.maxRetries ?? 2,
   });
   return { client, clock };
@@ -283,7 +288,7 @@ describe('timeouts', () => {
 
   it('POST times out once and is not retried', async () => {
     const server = await startServer(hang);
-    const { client, clock } = makeClient(server.port, { maxRetries: 3 });
+    const { client, clock } = makeClient(server.port, { maxRetries: 3, timeoutMs: 50 });
     const error = await rejection(post(client));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toMatch(/50 ms/);
@@ -293,7 +298,7 @@ describe('timeouts', () => {
 
   it('GET times out on every attempt, then throws TimeoutError', async () => {
     const server = await startServer(hang);
-    const { client, clock } = makeClient(server.port, { maxRetries: 3 });
+    const { client, clock } = makeClient(server.port, { maxRetries: 3, timeoutMs: 50 });
     const error = await rejection(client.getRefresh(REFRESH_ID));
     expect(error).toBeInstanceOf(TimeoutError);
     expect(server.requests).toHaveLength(4);
@@ -305,7 +310,8 @@ describe('timeouts', () => {
     const server = await startServer((_req, res, _seen, index) => {
       if (index > 0) json(res, 200, refreshWire('service'));
     });
-    const { client, clock } = makeClient(server.port, { maxRetries: 2 });
+    // Long enough for the answering attempt on a loaded machine; the hanging one waits it out.
+    const { client, clock } = makeClient(server.port, { maxRetries: 2, timeoutMs: 1_000 });
     await expect(client.getRefresh(REFRESH_ID)).resolves.toEqual({
       refreshId: REFRESH_ID,
       status: 'completed',

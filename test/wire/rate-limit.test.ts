@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseRateLimit, parseResetTime, RATE_LIMIT_HEADERS } from '../../src/index.js';
+import {
+  MAX_RESET_AHEAD_MS,
+  parseRateLimit,
+  parseResetTime,
+  RATE_LIMIT_HEADERS,
+} from '../../src/index.js';
 import { rateLimitHeaders } from '../support/fixtures.js';
 
 const RESET = new Date('2022-09-06T03:00:00Z');
@@ -111,5 +116,45 @@ describe('parseResetTime refuses what only looks like a date to Date.parse', () 
     expect(parseResetTime('2022-09-06 03:00:00.123 +0000 UTC m=+1.000000001')).toEqual(
       new Date('2022-09-06T03:00:00.123Z'),
     );
+  });
+});
+
+describe('a reset is a valid date, at most one window and a margin ahead', () => {
+  const NOW = Date.parse('2022-09-06T02:30:00Z');
+
+  it.each([
+    ['year 9999 as unix seconds', '253402300799'],
+    ['year 9999 as an ISO date', '9999-12-31T23:59:59Z'],
+    ['a day ahead', String(NOW / 1000 + 86_400)],
+    ['just past the margin', String((NOW + MAX_RESET_AHEAD_MS) / 1000 + 1)],
+    ['beyond the range of Date', '99999999999999999999'],
+    ['400 digits (Infinity)', '9'.repeat(400)],
+  ])('%s: no rate limit at all, not an Invalid Date', (_, reset) => {
+    expect(parseRateLimit(headersWithReset(reset), NOW)).toBeUndefined();
+  });
+
+  it('a limit or remaining too large to be exact is refused', () => {
+    const headers = {
+      ...headersWithReset('1662433200'),
+      [RATE_LIMIT_HEADERS.limit]: '9'.repeat(20),
+    };
+    expect(parseRateLimit(headers, NOW)).toBeUndefined();
+  });
+
+  it('accepts a reset up to the margin ahead, and any reset already past', () => {
+    const edge = new Date(NOW + MAX_RESET_AHEAD_MS);
+    expect(parseRateLimit(headersWithReset(String(edge.getTime() / 1000)), NOW)?.resetAt).toEqual(
+      edge,
+    );
+    expect(parseRateLimit(headersWithReset('1662433200'), NOW)?.resetAt).toEqual(RESET);
+    expect(parseRateLimit(headersWithReset('1000000000'), NOW)?.resetAt).toEqual(new Date(1e12));
+  });
+
+  it('parseResetTime returns only valid dates', () => {
+    for (const value of ['99999999999999999999', '+275760-09-13T00:00:00.001Z', '9'.repeat(400)]) {
+      const date = parseResetTime(value);
+      expect(date === undefined || !Number.isNaN(date.getTime())).toBe(true);
+    }
+    expect(parseResetTime('99999999999999999999')).toBeUndefined();
   });
 });
