@@ -19,8 +19,11 @@ export type SendFailure = 'rateLimited' | 'refused' | 'notSent' | 'uncertain';
 export function classifySendFailure(error: unknown): SendFailure {
   if (error instanceof RateLimitError) return 'rateLimited';
   if (error instanceof ApiError) {
-    // A proxy's 408 or a 5xx may come after the API accepted the request.
-    if (error.status === 408 || error.status >= 500) return 'uncertain';
+    // A proxy's 408 or a 5xx may come after the API accepted the request, and a 303 says
+    // "created, see there".
+    if (error.status === 408 || error.status === 303 || error.status >= 500) return 'uncertain';
+    // Any other redirect is never followed (it would carry the signed request elsewhere), and a
+    // misconfigured proxy answers the same every time: resending would spend budget forever.
     if (error.status >= 300) return 'refused';
     return 'uncertain';
   }

@@ -2,6 +2,7 @@
  * A send that may have been accepted is reconciled, never resent blindly: each blind resend
  * would spend another unit of the hourly budget on the same ids.
  */
+import { HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
@@ -11,7 +12,7 @@ import {
   type SchedulerClient,
   TimeoutError,
 } from '../../src/index.js';
-import { COLLECTION } from '../support/fixtures.js';
+import { BASE_URL, COLLECTION } from '../support/fixtures.js';
 import { harness, server } from './harness.js';
 
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -134,6 +135,30 @@ describe('an uncertain send', () => {
     await h.scheduler.stop();
     expect(h.posts.map((p) => p.status)).toEqual([408, 202]);
     expect(h.finals().get('1')).toEqual([expect.objectContaining({ type: 'tokenSucceeded' })]);
+  });
+
+  it('fails the ids of a POST redirected elsewhere once, without following or resending it', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    server.use(
+      http.post(
+        `${BASE_URL}/v1/metadata-refreshes`,
+        () =>
+          new HttpResponse(null, {
+            status: 307,
+            headers: { location: 'https://elsewhere.example/v1/metadata-refreshes' },
+          }),
+        { once: true },
+      ),
+    );
+    await h.scheduler.enqueue(COLLECTION, ['1', '2']);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(h.posts.map((p) => p.status)).toEqual([307]);
+    expect([...h.finals().values()].map((f) => f.map((e) => e.type))).toEqual([
+      ['tokenFailed'],
+      ['tokenFailed'],
+    ]);
   });
 
   it('never adopts a refresh of another size, or one the store already knows', async () => {
