@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import {
-  CONTRACT_ADDRESS_PATTERN,
   MAX_ITEM_BYTES,
   MAX_LIST_BYTES,
   MAX_NFTS_PER_REFRESH,
@@ -42,8 +41,12 @@ export const ZKEVM_ERROR_CODES = [
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A missing key and a wrong type get different messages: null is the way to say "none". */
+const requiredError = (key: string, expected: string) => (issue: { input: unknown }) =>
+  issue.input === undefined ? `${key} is required (null for none)` : `${key} must be ${expected}`;
+
 const nullableText = (key: string) =>
-  z.string({ error: `${key} must be a string or null` }).nullable();
+  z.string({ error: requiredError(key, 'a string or null') }).nullable();
 
 /** One attribute of an NFT's metadata, as a refresh sends it. */
 export const attributeRequestSchema = z.strictObject({
@@ -65,7 +68,7 @@ const metadataFieldsShape = {
   animation_url: nullableText('animation_url'),
   youtube_url: nullableText('youtube_url'),
   attributes: z
-    .array(attributeRequestSchema, { error: 'attributes must be an array or null' })
+    .array(attributeRequestSchema, { error: requiredError('attributes', 'an array or null') })
     .nullable(),
 };
 
