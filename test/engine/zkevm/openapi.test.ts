@@ -11,6 +11,7 @@ describe('the OpenAPI check itself', () => {
       /nfts\/\{token_id\}$/,
     );
     expect(operationOf({ method: 'DELETE', path: paths.nft('7') })?.operation).toBeUndefined();
+    expect(operationOf({ method: '__proto__', path: paths.nft('7') })?.operation).toBeUndefined();
   });
 
   it('refuses answers the file contradicts', async () => {

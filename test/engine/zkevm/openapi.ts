@@ -88,7 +88,9 @@ export function operationOf(
         parts.length === segments.length &&
         parts.every((p, i) => p.startsWith('{') || p === segments[i]);
       const literals = parts.filter((p) => !p.startsWith('{')).length;
-      return { template, operation: methods[method], matches, literals };
+      // Own keys only: a method named `__proto__` must not find the prototype.
+      const operation = Object.hasOwn(methods, method) ? methods[method] : undefined;
+      return { template, operation, matches, literals };
     })
     .filter((c) => c.matches)
     .sort((a, b) => Number(!!b.operation) - Number(!!a.operation) || b.literals - a.literals);
