@@ -2,6 +2,25 @@
  * The Immutable zkEVM reference service: the metadata refresh API and the NFT reads behind one
  * `handle(request) -> response`, over the state in `state.ts`, the routes in `router.ts` and the
  * test controls in `controls.ts`. Knows no HTTP library; adapters are thin.
+ *
+ * Where the platform documents nothing, this engine decides, and says so:
+ * - Auth: no or blank `x-immutable-api-key` is 401 `UNAUTHORISED_REQUEST`; a key present but not
+ *   accepted is 403 `AUTHENTICATION_ERROR`. Only the refresh POSTs need a key, checked before
+ *   the chain, the path and the body; the NFT reads are public.
+ * - Order of checks on a refresh: key, chain (other names 404), contract address (400),
+ *   collection (404), body (400 naming the field), duplicates (400 by default), existence of
+ *   every token / metadata id (404 listing them), then the budget (429). Only a 202 spends.
+ * - Budget: {@link DEFAULT_REFRESHES_PER_HOUR} per {@link DEFAULT_WINDOW_MS} unless configured
+ *   (the platform publishes no numbers; these are assumptions). A window opens with the first
+ *   accepted request. `retry-after` is 0 while requests remain, else the seconds to the reset.
+ * - Sync: a push takes effect {@link DEFAULT_SYNC_DELAY_MS} ms after its 202 by the clock;
+ *   `metadata_synced_at` and `updated_at` become that time. Null clears a field by default.
+ * - Stacks: NFTs with identical metadata share a metadata id. A refresh by token id moves the
+ *   NFT to the stack of its new metadata; a refresh by metadata id rewrites the whole stack.
+ * - Without `collections`, every collection exists and every token id is minted; a push to a
+ *   token never seen creates it. With `collections`, a push to a token not minted is a 404.
+ * - Not served (404 `RESOURCE_NOT_FOUND`, as for any unknown route or method): the collection
+ *   refresh, the metadata reads and the collection read of the OpenAPI file.
  */
 import { systemClock } from '../../clock.js';
 import {
@@ -56,8 +75,14 @@ function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undef
 }
 
 /**
- * Creates the reference service. Defaults of everything the platform does not document are on
- * {@link ZkEvmServiceOptions}; the README of the engine is `docs` on these types.
+ * Creates the zkEVM reference service. Every default is on {@link ZkEvmServiceOptions}; the
+ * decisions on what the platform leaves undocumented are listed at the top of this module.
+ *
+ * @example
+ * ```ts
+ * const service = createZkEvmService({ apiKey: (key) => key.length > 0, syncDelayMs: 0 });
+ * const response = await service.handle({ method: 'GET', path: '/v1/chains/imtbl-zkevm-testnet/collections/0x…/nfts/1' });
+ * ```
  */
 export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
   const clock = options.clock ?? systemClock;
