@@ -116,7 +116,16 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
     duplicates: options.duplicates ?? 'reject',
     checkKey: apiKeyCheck(options.apiKey),
   };
-  const traceId = () => generateId().replaceAll('-', '');
+  let traces = 0;
+  // A trace id must not be the thing that fails: an id generator that throws gets a counter.
+  const traceId = () => {
+    try {
+      return generateId().replaceAll('-', '');
+    } catch {
+      traces += 1;
+      return `trace-${traces}`;
+    }
+  };
   const answer = (result: RouteResult): ServiceResponse =>
     'error' in result ? errorResponse(result.error, traceId()) : result;
 

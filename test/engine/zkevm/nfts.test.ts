@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../../src/engine/cursor.js';
 import { MAX_UINT256 } from '../../../src/wire/zkevm/limits.js';
-import { COLLECTION, errorOf, item, OTHER_COLLECTION, paths, START, setup } from './harness.js';
+import {
+  COLLECTION,
+  errorOf,
+  item,
+  manualClock,
+  OTHER_COLLECTION,
+  paths,
+  START,
+  setup,
+} from './harness.js';
 
 type Page = {
   result: Array<{ token_id: string }>;
@@ -158,5 +167,29 @@ describe('routes', () => {
     const b = (await get('/nope')).body as { trace_id: string };
     expect(a.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(a.trace_id).not.toBe(b.trace_id);
+  });
+});
+
+describe('a failure inside the engine', () => {
+  it('answers 500 INTERNAL_SERVER_ERROR in the platform shape instead of throwing', async () => {
+    let broken = false;
+    const clock = manualClock();
+    const { call } = setup({
+      clock: {
+        ...clock,
+        now: () => {
+          if (broken) throw new Error('the clock broke');
+          return clock.now();
+        },
+      },
+      generateId: () => {
+        throw new Error('no ids today');
+      },
+    });
+    broken = true;
+    const res = await call({ method: 'GET', path: paths.nft('1') });
+    expect(res.status).toBe(500);
+    expect(errorOf(res)).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', details: null });
+    expect((res.body as { trace_id: string }).trace_id).toBe('trace-1');
   });
 });
