@@ -1,0 +1,101 @@
+/** The two refresh POSTs: validate, check existence, spend the budget, queue the push. */
+import {
+  refreshNftMetadataRequestSchema,
+  refreshStackedMetadataRequestSchema,
+} from '../../wire/zkevm/schemas.js';
+import type { ParsedRequest } from '../request.js';
+import { firstDuplicate, readBody } from './body.js';
+import type { RouteContext } from './context.js';
+import { rateLimitHeaders, rateLimitResult } from './rate-limit-answer.js';
+import { fail, notFound, type RouteResult } from './responses.js';
+import type { CollectionState, Push } from './state.js';
+
+/** Most missing ids a 404 lists in its details. */
+const MAX_LISTED_MISSING = 20;
+
+/**
+ * Spends one request and queues the push, or answers 429. Everything that can refuse the
+ * request has run before this, so a refused request never costs budget. Synchronous from the
+ * check to the queue: concurrent requests cannot overspend.
+ */
+function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
+  const now = ctx.clock.now();
+  const taken = ctx.budget.take(now);
+  const headers = rateLimitHeaders(taken.budget);
+  if (!taken.accepted) {
+    return {
+      error: {
+        code: 'TOO_MANY_REQUESTS_ERROR',
+        message: 'Too many metadata refreshes: wait for the window to reset',
+        details: { retry_after_seconds: Number(headers['retry-after']) },
+        headers,
+      },
+    };
+  }
+  ctx.state.enqueue(push(now));
+  return { status: 202, headers, body: rateLimitResult(taken.budget) };
+}
+
+function duplicateError(ids: string[], list: string, key: string): RouteResult | undefined {
+  const at = firstDuplicate(ids);
+  if (at === -1) return undefined;
+  const field = `${list}[${at}].${key}`;
+  return fail('VALIDATION_ERROR', `${field}: ${ids[at]} appears more than once`, { field });
+}
+
+/** `POST …/nfts/refresh-metadata`. */
+export function refreshNfts(
+  ctx: RouteContext,
+  req: ParsedRequest,
+  collection: CollectionState,
+): RouteResult {
+  const body = readBody(req, refreshNftMetadataRequestSchema, '{ "nft_metadata": [...] }');
+  if (!('data' in body)) return body;
+  const items = body.data.nft_metadata;
+  const ids = items.map((item) => item.token_id);
+  if (ctx.duplicates === 'reject') {
+    const duplicate = duplicateError(ids, 'nft_metadata', 'token_id');
+    if (duplicate) return duplicate;
+  }
+  const missing = ids.filter((id) => !ctx.state.isMinted(collection, id));
+  if (missing.length > 0) {
+    return notFound(`NFT ${missing[0]} of collection ${collection.address}`, {
+      token_ids: [...new Set(missing)].slice(0, MAX_LISTED_MISSING),
+    });
+  }
+  return accept(ctx, (now) => ({
+    kind: 'tokens',
+    address: collection.address,
+    dueMs: now + ctx.syncDelayMs,
+    items: items.map(({ token_id, ...fields }) => ({ tokenId: token_id, fields })),
+  }));
+}
+
+/** `POST …/metadata/refresh-metadata`. */
+export function refreshStacks(
+  ctx: RouteContext,
+  req: ParsedRequest,
+  collection: CollectionState,
+): RouteResult {
+  const body = readBody(req, refreshStackedMetadataRequestSchema, '{ "metadata": [...] }');
+  if (!('data' in body)) return body;
+  const items = body.data.metadata;
+  // UUIDs compare case-insensitively.
+  const ids = items.map((item) => item.metadata_id.toLowerCase());
+  if (ctx.duplicates === 'reject') {
+    const duplicate = duplicateError(ids, 'metadata', 'metadata_id');
+    if (duplicate) return duplicate;
+  }
+  const missing = ids.filter((id) => !ctx.state.hasStack(collection, id));
+  if (missing.length > 0) {
+    return notFound(`Metadata ${missing[0]} of collection ${collection.address}`, {
+      metadata_ids: [...new Set(missing)].slice(0, MAX_LISTED_MISSING),
+    });
+  }
+  return accept(ctx, (now) => ({
+    kind: 'stacks',
+    address: collection.address,
+    dueMs: now + ctx.syncDelayMs,
+    items: items.map(({ metadata_id, ...fields }) => ({ metadataId: metadata_id, fields })),
+  }));
+}

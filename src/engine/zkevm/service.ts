@@ -1,0 +1,160 @@
+/**
+ * The Immutable zkEVM reference service: the metadata refresh API and the NFT reads behind one
+ * `handle(request) -> response`, over the state in `state.ts`, the routes in `router.ts` and the
+ * test controls in `controls.ts`. Knows no HTTP library; adapters are thin.
+ *
+ * Where the platform documents nothing, this engine decides, and says so:
+ * - Auth: no or blank `x-immutable-api-key` is 401 `UNAUTHORISED_REQUEST`; a key present but not
+ *   accepted is 403 `AUTHENTICATION_ERROR`. Only the refresh POSTs need a key, checked before
+ *   the chain, the path and the body; the NFT reads are public.
+ * - Order of checks on a refresh: key, chain (other names 404), contract address (400),
+ *   collection (404), body (400 naming the field), duplicates (400 by default), existence of
+ *   every token / metadata id (404 listing them), then the budget (429). Only a 202 spends.
+ * - Budget: {@link DEFAULT_REFRESHES_PER_HOUR} per {@link DEFAULT_WINDOW_MS} unless configured
+ *   (the platform publishes no numbers; these are assumptions). A window opens with the first
+ *   accepted request. `retry-after` is 0 while requests remain, else the seconds to the reset.
+ * - Sync: a push takes effect {@link DEFAULT_SYNC_DELAY_MS} ms after its 202 by the clock;
+ *   `metadata_synced_at` and `updated_at` become that time. Null clears a field by default.
+ * - Stacks: NFTs with identical metadata share a metadata id. A refresh by token id moves the
+ *   NFT to the stack of its new metadata; a refresh by metadata id rewrites the whole stack.
+ * - Without `collections`, every collection exists and every token id is minted; a push to a
+ *   token never seen creates it. With `collections`, a push to a token not minted is a 404.
+ * - Not served (404 `RESOURCE_NOT_FOUND`, as for any unknown route or method): the collection
+ *   refresh, the metadata reads and the collection read of the OpenAPI file.
+ */
+import { systemClock } from '../../clock.js';
+import {
+  CONTRACT_ADDRESS_PATTERN,
+  uint256Problem,
+  ZKEVM_ENVIRONMENTS,
+} from '../../wire/zkevm/limits.js';
+import { parseRequest } from '../request.js';
+import type { ServiceResponse } from '../types.js';
+import { apiKeyCheck } from './auth.js';
+import { RollingBudget } from './budget.js';
+import type { RouteContext } from './context.js';
+import { createControls } from './controls.js';
+import { errorResponse, fail, type RouteResult } from './responses.js';
+import { route } from './router.js';
+import { type CollectionSeed, ZkEvmState } from './state.js';
+import type { ZkEvmService, ZkEvmServiceOptions } from './types.js';
+
+/** Refresh requests per window when `limits.refreshesPerHour` is not given (an assumption). */
+export const DEFAULT_REFRESHES_PER_HOUR = 100;
+/** Window length when `limits.windowMs` is not given: the platform's one hour. */
+export const DEFAULT_WINDOW_MS = 3_600_000;
+/** How long a push takes to show when `syncDelayMs` is not given. */
+export const DEFAULT_SYNC_DELAY_MS = 500;
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
+  return v;
+}
+
+function chainIdOf(name: string, given: string | undefined): string {
+  if (given !== undefined) return given;
+  const known = Object.values(ZKEVM_ENVIRONMENTS).find((env) => env.chainName === name);
+  if (!known) throw new TypeError(`chainId is required for the unknown chain ${name}`);
+  return known.chainId;
+}
+
+function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undefined {
+  return options.collections?.map((c) => {
+    if (!CONTRACT_ADDRESS_PATTERN.test(c?.address ?? '')) {
+      throw new TypeError(
+        `collection address ${c?.address} must be 0x followed by 40 hex characters`,
+      );
+    }
+    for (const id of c.tokenIds ?? []) {
+      const problem = uint256Problem(id);
+      if (problem) throw new TypeError(`collection ${c.address}: token id ${id} ${problem}`);
+    }
+    return { address: c.address, contractType: c.contractType ?? 'ERC721', tokenIds: c.tokenIds };
+  });
+}
+
+/**
+ * Creates the zkEVM reference service. Every default is on {@link ZkEvmServiceOptions}; the
+ * decisions on what the platform leaves undocumented are listed at the top of this module.
+ *
+ * @example
+ * ```ts
+ * const service = createZkEvmService({ apiKey: (key) => key.length > 0, syncDelayMs: 0 });
+ * const response = await service.handle({ method: 'GET', path: '/v1/chains/imtbl-zkevm-testnet/collections/0x…/nfts/1' });
+ * ```
+ */
+export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
+  const clock = options.clock ?? systemClock;
+  const generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
+  const chainName = options.chainName ?? ZKEVM_ENVIRONMENTS.sandbox.chainName;
+  const chain = { id: chainIdOf(chainName, options.chainId), name: chainName };
+  const syncDelayMs = options.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS;
+  if (!Number.isSafeInteger(syncDelayMs) || syncDelayMs < 0) {
+    throw new TypeError('syncDelayMs must be a non-negative integer');
+  }
+  const budget = new RollingBudget(
+    positiveInt(
+      options.limits?.refreshesPerHour,
+      DEFAULT_REFRESHES_PER_HOUR,
+      'limits.refreshesPerHour',
+    ),
+    positiveInt(options.limits?.windowMs, DEFAULT_WINDOW_MS, 'limits.windowMs'),
+  );
+  const state = new ZkEvmState({
+    collections: collectionSeeds(options),
+    nullFields: options.nullFields ?? 'clear',
+    generateId,
+  });
+  state.reset(clock.now());
+  const ctx: RouteContext = {
+    state,
+    budget,
+    clock,
+    chain,
+    syncDelayMs,
+    duplicates: options.duplicates ?? 'reject',
+    checkKey: apiKeyCheck(options.apiKey),
+  };
+  let traces = 0;
+  // A trace id must not be the thing that fails: an id generator that throws gets a counter.
+  const traceId = () => {
+    try {
+      return generateId().replaceAll('-', '');
+    } catch {
+      traces += 1;
+      return `trace-${traces}`;
+    }
+  };
+  const answer = (result: RouteResult): ServiceResponse =>
+    'error' in result ? errorResponse(result.error, traceId()) : result;
+
+  return {
+    async handle(request) {
+      try {
+        state.applyDue(clock.now());
+        const req = parseRequest(request);
+        if (!req) {
+          return answer(
+            fail('VALIDATION_ERROR', 'path is not valid percent-encoding', { field: 'path' }),
+          );
+        }
+        return answer(route(ctx, req));
+      } catch {
+        // A bug, not an input: answer like the platform rather than crash the adapter.
+        return answer(fail('INTERNAL_SERVER_ERROR', 'Internal server error'));
+      }
+    },
+    async settled() {
+      for (;;) {
+        state.applyDue(clock.now());
+        const due = state.nextDueMs();
+        if (due === undefined) return;
+        await clock.sleep(Math.max(0, due - clock.now()));
+        // The wait is over once the clock's sleep says so, even if its time did not move.
+        state.applyDue(due);
+      }
+    },
+    ...createControls({ state, budget, clock, chain }),
+  };
+}

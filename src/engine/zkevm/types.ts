@@ -1,0 +1,101 @@
+/** Options and the public shape of the zkEVM reference service. */
+import type { Clock } from '../../clock.js';
+import type { Nft, NftMetadata } from '../../wire/zkevm/mappers.js';
+import type { ServiceRequest, ServiceResponse } from '../types.js';
+
+/** Which API keys the service accepts: one key, or a predicate (a mock may accept any key). */
+export type ApiKeyRule = string | ((key: string) => boolean);
+
+/** A collection the service knows. */
+export interface ZkEvmCollectionConfig {
+  /** The contract address (`0x` and 40 hex characters, any case). */
+  address: string;
+  /**
+   * The token ids minted so far. Omitted: every token id is minted (an NFT with no metadata
+   * until something is pushed for it).
+   */
+  tokenIds?: string[];
+  /** Reported as the NFTs' `contract_type`. Default `ERC721`. */
+  contractType?: 'ERC721' | 'ERC1155';
+}
+
+/** The refresh budget. The platform publishes no numbers; these are this engine's. */
+export interface ZkEvmLimits {
+  /** Refresh requests accepted per window. Default 100 (an assumption, not the platform's). */
+  refreshesPerHour?: number;
+  /** Window length in ms; a window starts with the first refresh after the last one ended. Default 3600000. */
+  windowMs?: number;
+}
+
+/** Options of `createZkEvmService`. */
+export interface ZkEvmServiceOptions {
+  /** The accepted API key, or a predicate over the `x-immutable-api-key` header. Required. */
+  apiKey: ApiKeyRule;
+  /** The chain served; other `chain_name`s answer 404. Default `imtbl-zkevm-testnet`. */
+  chainName?: string;
+  /** The chain's CAIP-2 id for `chain.id`. Default: the platform's id for a known chain name. */
+  chainId?: string;
+  /** The collections that exist. Omitted: every collection exists and every token id is minted. */
+  collections?: ZkEvmCollectionConfig[];
+  /** The refresh budget. */
+  limits?: ZkEvmLimits;
+  /**
+   * How long after a 202 a push shows on the NFT (`metadata_synced_at` is set then). Default 500:
+   * short for tests, long enough that "accepted" and "applied" can be told apart. The platform
+   * documents about 8 s for marketplaces.
+   */
+  syncDelayMs?: number;
+  /** What a null metadata field in a push does. Default `clear`: the push is the whole metadata. */
+  nullFields?: 'clear' | 'keep';
+  /** What one request naming a token id (or metadata id) twice gets. Default `reject` (400). */
+  duplicates?: 'reject' | 'last-wins';
+  /** The source of time; `settled()` waits through its `sleep`. Default: the system clock. */
+  clock?: Clock;
+  /** Makes metadata ids and trace ids; must return UUIDs. Default: `crypto.randomUUID`. */
+  generateId?: () => string;
+}
+
+/** An NFT to mint through the test control: its token id, and metadata fields if any. */
+export interface MintedNft extends Partial<NftMetadata> {
+  /** The token id: a uint256 in decimal. */
+  tokenId: string;
+}
+
+/** The budget as a refresh request would see it now, before spending. */
+export interface ZkEvmBudgetSnapshot {
+  /** Requests allowed per window. */
+  limit: number;
+  /** Requests left. */
+  remaining: number;
+  /** When the current (or next) window ends, ms since the epoch. */
+  resetAtMs: number;
+  /** How long until a refresh request may be made, in ms (0: now). */
+  retryAfterMs: number;
+}
+
+/** The test controls: state set-up and read-back, never reachable through `handle`. */
+export interface ZkEvmControls {
+  /** Sets how many refresh requests are left in the current window (starting one if none). */
+  setRemainingRefreshes(remaining: number): void;
+  /** The budget now. */
+  budget(): ZkEvmBudgetSnapshot;
+  /**
+   * Mints NFTs (indexed now, metadata synced now). NFTs given identical metadata share one
+   * metadata id; NFTs minted without metadata have none. Minting an existing id replaces it.
+   */
+  mint(address: string, nfts: MintedNft[]): void;
+  /** An NFT as `GetNFT` would answer it now, in camelCase; undefined when not minted. */
+  nft(address: string, tokenId: string): Nft | undefined;
+  /** How many accepted pushes have not taken effect yet. */
+  pendingPushes(): number;
+  /** Back to the configured state: NFTs, stacks, pushes and spending forgotten. */
+  reset(): void;
+}
+
+/** The zkEVM reference service. */
+export interface ZkEvmService extends ZkEvmControls {
+  /** Answers one API request. Never throws: every failure is an error body. */
+  handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /** Resolves when every accepted push has taken effect, waiting through the clock's `sleep`. */
+  settled(): Promise<void>;
+}

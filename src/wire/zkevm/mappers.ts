@@ -1,0 +1,216 @@
+/**
+ * camelCase forms of the zkEVM wire shapes and pure mappers both ways: a client takes camelCase
+ * input and sends snake_case; it reads snake_case NFTs and answers camelCase.
+ */
+import type {
+  AttributeWire,
+  MetadataFieldsWire,
+  NftMetadataItemWire,
+  NftWire,
+  RateLimitResultWire,
+  StackedMetadataItemWire,
+  ZkEvmErrorBodyWire,
+} from './schemas.js';
+
+/** An attribute display type the platform knows. */
+export type DisplayType = 'number' | 'boost_percentage' | 'boost_number' | 'date';
+
+/** One attribute of an NFT's metadata. */
+export interface NftAttribute {
+  /** The trait's name, e.g. `Level`. */
+  traitType: string;
+  /** The trait's value. */
+  value: string | number | boolean;
+  /** How marketplaces show a numeric trait; absent or null for plain text. */
+  displayType?: DisplayType | null;
+}
+
+/** The seven metadata fields; all are required and null means "none". */
+export interface NftMetadata {
+  /** The NFT's name. */
+  name: string | null;
+  /** Its description. */
+  description: string | null;
+  /** URL of its image. */
+  image: string | null;
+  /** URL of a page about it. */
+  externalUrl: string | null;
+  /** URL of an animation. */
+  animationUrl: string | null;
+  /** URL of a YouTube video. */
+  youtubeUrl: string | null;
+  /** Its traits, or null for none. */
+  attributes: NftAttribute[] | null;
+}
+
+/** One NFT's new metadata, for the refresh by token id. */
+export interface NftMetadataRefresh extends NftMetadata {
+  /** The token id: a uint256 in decimal. */
+  tokenId: string;
+}
+
+/** New metadata for every NFT of one stack, for the refresh by metadata id. */
+export interface StackedMetadataRefresh extends NftMetadata {
+  /** The stack's metadata id (a UUID, read from one of its NFTs). */
+  metadataId: string;
+}
+
+/** An NFT as the API reports it. */
+export interface Nft {
+  /** The chain's CAIP-2 id and name. */
+  chain: { id: string; name: string };
+  /** The token id. */
+  tokenId: string;
+  /** The collection's contract address. */
+  contractAddress: string;
+  /** `ERC721` or `ERC1155`. */
+  contractType: string;
+  /** When the platform first indexed it (ISO 8601). */
+  indexedAt: string;
+  /** When it was last updated (ISO 8601). */
+  updatedAt: string;
+  /** When its metadata was last synced: a refresh has taken effect once this moves. */
+  metadataSyncedAt: string | null;
+  /** The id of its (possibly stacked) metadata. */
+  metadataId: string | null;
+  /** The NFT's name. */
+  name: string | null;
+  /** Its description. */
+  description: string | null;
+  /** URL of its image. */
+  image: string | null;
+  /** URL of a page about it. */
+  externalUrl: string | null;
+  /** URL of an animation. */
+  animationUrl: string | null;
+  /** URL of a YouTube video. */
+  youtubeUrl: string | null;
+  /** Its traits. */
+  attributes: NftAttribute[];
+  /** Total supply (ERC1155), or null. */
+  totalSupply: string | null;
+}
+
+/** The 202 body of a refresh in camelCase: the budget as the platform's strings. */
+export interface RateLimitResult {
+  /** `imx_refreshes_limit`. */
+  refreshesLimit: string;
+  /** `imx_refresh_limit_reset`. */
+  refreshLimitReset: string;
+  /** `imx_remaining_refreshes`. */
+  remainingRefreshes: string;
+  /** `retry_after`. */
+  retryAfter: string;
+}
+
+/** An error body in camelCase. */
+export interface ZkEvmApiError {
+  /** The platform's code, e.g. `VALIDATION_ERROR`. */
+  code: string;
+  /** What went wrong. */
+  message: string;
+  /** A documentation link. */
+  link: string;
+  /** The platform's trace id: quote it to support. */
+  traceId: string;
+  /** More about the error, or null. */
+  details: Record<string, unknown> | null;
+}
+
+/** Maps one attribute to its wire form; a missing display type stays missing. */
+export function attributeToWire(a: NftAttribute): AttributeWire {
+  const wire: AttributeWire = { trait_type: a.traitType, value: a.value };
+  if (a.displayType !== undefined) wire.display_type = a.displayType;
+  return wire;
+}
+
+/** Maps one wire attribute to camelCase. */
+export function attributeFromWire(a: {
+  trait_type: string;
+  value: string | number | boolean;
+  display_type?: string | null | undefined;
+}): NftAttribute {
+  const attribute: NftAttribute = { traitType: a.trait_type, value: a.value };
+  if (a.display_type !== undefined) attribute.displayType = a.display_type as DisplayType | null;
+  return attribute;
+}
+
+/** Maps the seven metadata fields to their wire form. */
+export function metadataToWire(m: NftMetadata): MetadataFieldsWire {
+  return {
+    name: m.name,
+    description: m.description,
+    image: m.image,
+    external_url: m.externalUrl,
+    animation_url: m.animationUrl,
+    youtube_url: m.youtubeUrl,
+    attributes: m.attributes === null ? null : m.attributes.map(attributeToWire),
+  };
+}
+
+/** Maps the seven wire metadata fields to camelCase. */
+export function metadataFromWire(m: MetadataFieldsWire): NftMetadata {
+  return {
+    name: m.name,
+    description: m.description,
+    image: m.image,
+    externalUrl: m.external_url,
+    animationUrl: m.animation_url,
+    youtubeUrl: m.youtube_url,
+    attributes: m.attributes === null ? null : m.attributes.map(attributeFromWire),
+  };
+}
+
+/** Maps a refresh by token id to its `nft_metadata` item. */
+export function nftMetadataRefreshToWire(r: NftMetadataRefresh): NftMetadataItemWire {
+  return { token_id: r.tokenId, ...metadataToWire(r) };
+}
+
+/** Maps a stacked refresh to its `metadata` item. */
+export function stackedMetadataRefreshToWire(r: StackedMetadataRefresh): StackedMetadataItemWire {
+  return { metadata_id: r.metadataId, ...metadataToWire(r) };
+}
+
+/** Maps an NFT as read to camelCase; absent optional fields become null. */
+export function nftFromWire(w: NftWire): Nft {
+  return {
+    chain: { id: w.chain.id, name: w.chain.name },
+    tokenId: w.token_id,
+    contractAddress: w.contract_address,
+    contractType: w.contract_type,
+    indexedAt: w.indexed_at,
+    updatedAt: w.updated_at,
+    metadataSyncedAt: w.metadata_synced_at ?? null,
+    metadataId: w.metadata_id ?? null,
+    name: w.name ?? null,
+    description: w.description ?? null,
+    image: w.image ?? null,
+    // external_link is the deprecated name of external_url; read either.
+    externalUrl: w.external_url ?? w.external_link ?? null,
+    animationUrl: w.animation_url ?? null,
+    youtubeUrl: w.youtube_url ?? null,
+    attributes: (w.attributes ?? []).map(attributeFromWire),
+    totalSupply: w.total_supply ?? null,
+  };
+}
+
+/** Maps a 202 body to camelCase. */
+export function rateLimitResultFromWire(w: RateLimitResultWire): RateLimitResult {
+  return {
+    refreshesLimit: w.imx_refreshes_limit,
+    refreshLimitReset: w.imx_refresh_limit_reset,
+    remainingRefreshes: w.imx_remaining_refreshes,
+    retryAfter: w.retry_after,
+  };
+}
+
+/** Maps an error body to camelCase. */
+export function zkEvmErrorFromWire(w: ZkEvmErrorBodyWire): ZkEvmApiError {
+  return {
+    code: w.code,
+    message: w.message,
+    link: w.link,
+    traceId: w.trace_id,
+    details: w.details ?? null,
+  };
+}

@@ -1,0 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ENGINE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/engine/zkevm');
+const files = readdirSync(ENGINE).filter((f) => f.endsWith('.ts'));
+const sources = files.map((f) => ({ file: f, text: readFileSync(resolve(ENGINE, f), 'utf8') }));
+
+describe('the zkEVM engine', () => {
+  it('imports no HTTP library, adapter, client or CLI', () => {
+    const imports = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(/from '([^']+)'/g)].map((m) => `${file}: ${m[1]}`),
+    );
+    expect(
+      imports.filter((i) => /'?(node:)?https?$|axios|msw|\/(server|msw|cli|client)\//.test(i)),
+    ).toEqual([]);
+  });
+
+  it('takes time and randomness only through the injected clock and id generator', () => {
+    const offenders = sources.filter(({ text }) =>
+      /Date\.now\(|setTimeout\(|setInterval\(|Math\.random\(|new Date\(\)/.test(text),
+    );
+    expect(offenders.map((s) => s.file)).toEqual([]);
+  });
+});

@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chunkRefreshItems } from '../../src/wire/zkevm/chunk.js';
+import {
+  MAX_ITEM_BYTES,
+  MAX_LIST_BYTES,
+  MAX_NFTS_PER_REFRESH,
+  MAX_STACKED_METADATA_PER_REFRESH,
+  wireByteLength,
+} from '../../src/wire/zkevm/limits.js';
+import { refreshNftMetadataRequestSchema } from '../../src/wire/zkevm/schemas.js';
+
+const item = (tokenId: string, description = '') => ({
+  token_id: tokenId,
+  name: null,
+  description,
+  image: null,
+  external_url: null,
+  animation_url: null,
+  youtube_url: null,
+  attributes: null,
+});
+
+describe('chunkRefreshItems', () => {
+  it('splits by count: 251 items are 250 and 1', () => {
+    const items = Array.from({ length: 251 }, (_, i) => item(String(i)));
+    const { chunks } = chunkRefreshItems(items, MAX_NFTS_PER_REFRESH);
+    expect(chunks.map((c) => c.length)).toEqual([250, 1]);
+    expect(
+      chunkRefreshItems(items.slice(0, 21), MAX_STACKED_METADATA_PER_REFRESH).chunks.map(
+        (c) => c.length,
+      ),
+    ).toEqual([10, 10, 1]);
+  });
+
+  it('splits by bytes, filling a list to exactly 228 KiB', () => {
+    const big = (id: string) => item(id, 'd'.repeat(MAX_ITEM_BYTES - wireByteLength(item(id))));
+    const full = Array.from({ length: 14 }, (_, i) => big(String(i)));
+    const rest = MAX_LIST_BYTES - wireByteLength(full) - 1;
+    const last = item('99', 'd'.repeat(rest - wireByteLength(item('99'))));
+    const { chunks } = chunkRefreshItems([...full, last, item('100')], MAX_NFTS_PER_REFRESH);
+    expect(chunks.map((c) => c.length)).toEqual([15, 1]);
+    expect(wireByteLength(chunks[0])).toBe(MAX_LIST_BYTES);
+  });
+
+  it('sets aside items no list can carry, keeping the others in order', () => {
+    const huge = item('2', 'd'.repeat(MAX_ITEM_BYTES));
+    const { chunks, oversized } = chunkRefreshItems([item('1'), huge, item('3')], 250);
+    expect(chunks).toEqual([[item('1'), item('3')]]);
+    expect(oversized).toEqual([huge]);
+    expect(() => chunkRefreshItems([], 0)).toThrow(TypeError);
+  });
+
+  it('only makes lists the engine accepts, and loses nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 20_000 }), { maxLength: 60 }),
+        fc.constantFrom(MAX_NFTS_PER_REFRESH, 7),
+        (sizes, maxItems) => {
+          const items = sizes.map((n, i) => item(String(i), 'x'.repeat(n)));
+          const { chunks, oversized } = chunkRefreshItems(items, maxItems);
+          expect([...chunks.flat(), ...oversized].length).toBe(items.length);
+          expect(chunks.flat().map((i) => Number(i.token_id))).toEqual(
+            [...chunks.flat()].map((i) => Number(i.token_id)).sort((a, b) => a - b),
+          );
+          for (const chunk of chunks) {
+            expect(chunk.length).toBeLessThanOrEqual(maxItems);
+            expect(refreshNftMetadataRequestSchema.safeParse({ nft_metadata: chunk }).success).toBe(
+              true,
+            );
+          }
+          for (const o of oversized) expect(wireByteLength(o)).toBeGreaterThan(MAX_ITEM_BYTES);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
