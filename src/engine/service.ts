@@ -11,8 +11,10 @@ import {
   MAX_TOKENS_PER_REFRESH,
   refreshRequestShapeSchema,
 } from '../wire/schemas.js';
+import { tokenIdProblem } from '../wire/token-id.js';
 import { authenticate, cachedVerifier } from './auth.js';
 import { type BudgetState, RefreshBudget } from './budget.js';
+import { checkMetadataApiUrl, metadataUrl } from './metadata-url.js';
 import { MAX_BODY_BYTES, type ParsedRequest, parseRequest } from './request.js';
 import { apiError, json } from './responses.js';
 import {
@@ -77,8 +79,14 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return v;
 }
 
-function tokenUrl(base: string, tokenId: string): string {
-  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(tokenId)}`;
+/** Throws a TypeError naming `label` when any of `ids` is not a usable token id. */
+function checkTokenIds(ids: readonly unknown[], label: string): void {
+  for (const id of ids) {
+    const problem = tokenIdProblem(id);
+    if (problem !== undefined) {
+      throw new TypeError(`${label}: token id ${JSON.stringify(id)} ${problem}`);
+    }
+  }
 }
 
 function rateLimitHeaders(state: BudgetState): Record<string, string> {
@@ -118,6 +126,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
               `collection address ${c.address} must be 0x followed by 40 hex characters`,
             );
           }
+          checkMetadataApiUrl(c.metadataApiUrl, `collection ${c.address}`);
+          if (c.tokenIds) checkTokenIds(c.tokenIds, `collection ${c.address}`);
           return [
             c.address.toLowerCase(),
             {
@@ -242,7 +252,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       refreshId: id,
       collectionAddress: collection.address,
       tokenId,
-      url: tokenUrl(collection.metadataApiUrl, tokenId),
+      url: metadataUrl(collection.metadataApiUrl, tokenId),
       exists: !collection.tokenIds || collection.tokenIds.has(tokenId),
     }));
     // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
@@ -278,6 +288,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       rest.length === 0
     ) {
       if (req.method !== 'GET') return methodNotAllowed(['GET']);
+      const problem = tokenIdProblem(sub);
+      if (problem !== undefined) return apiError(400, 'bad_request', `The token id ${problem}`);
       const found = store.getMetadata(id, sub);
       if (!found) return apiError(404, 'not_found', `Asset ${id}/${sub} has no refreshed metadata`);
       return json(200, {
@@ -353,6 +365,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     addTokens(collectionAddress, tokenIds) {
       const collection = collections?.get(collectionAddress.toLowerCase());
       if (!collection) throw new TypeError(`Collection ${collectionAddress} is not configured`);
+      if (!Array.isArray(tokenIds)) throw new TypeError('addTokens: tokenIds must be an array');
+      checkTokenIds(tokenIds, 'addTokens');
       if (!collection.tokenIds) return;
       for (const id of tokenIds) collection.tokenIds.add(id);
     },
@@ -387,6 +401,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         failed: failed.length,
         errors: [],
       };
+      checkTokenIds(record.tokenIds, 'seedRefresh');
       if (record.tokenIds.length === 0) throw new TypeError('seedRefresh: give at least one token');
       if (new Set(record.tokenIds).size !== record.tokenIds.length) {
         throw new TypeError('seedRefresh: a token id appears twice');
@@ -409,7 +424,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
           return {
             token_id: f.tokenId,
             collection_address: collectionAddress,
-            client_token_metadata_url: tokenUrl(base, f.tokenId),
+            client_token_metadata_url: metadataUrl(base, f.tokenId),
             client_response_status_code: statusCode,
             client_response_body:
               f.body !== undefined ? f.body : statusCode === 404 ? '404 page not found\n' : null,
