@@ -3,9 +3,16 @@ import type { FetchMetadata } from '../engine/types.js';
 /**
  * Fetches a token's metadata over HTTP with the global `fetch`: one GET, abandoned after
  * `timeoutMs` (headers and body together, so a slow-drip body counts as a timeout) or when the
- * service stops. Any failure to get a whole answer is `{ status: null }`.
+ * service stops or resets. The body is streamed and the request aborted one byte past
+ * `maxBytes`, so an endless body costs at most `maxBytes` of memory and fails at once (with
+ * `truncated: true`) rather than at the timeout. Any failure to get an answer is `{ status: null }`.
  */
-export const fetchMetadataOverHttp: FetchMetadata = async ({ url, timeoutMs, signal }) => {
+export const fetchMetadataOverHttp: FetchMetadata = async ({
+  url,
+  timeoutMs,
+  maxBytes,
+  signal,
+}) => {
   // A plain timer rather than AbortSignal.any/timeout: on Node 20 a composed signal can be
   // garbage-collected before it fires, and the timeout silently never happens.
   const controller = new AbortController();
@@ -22,7 +29,30 @@ export const fetchMetadataOverHttp: FetchMetadata = async ({ url, timeoutMs, sig
       signal: controller.signal,
       headers: { accept: 'application/json' },
     });
-    return { status: response.status, body: await response.text() };
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let truncated = false;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+        if (size > maxBytes) {
+          truncated = true;
+          // Stop the download itself, not just the reading: the rest is never transferred.
+          controller.abort();
+          void reader.cancel().catch(() => undefined);
+          break;
+        }
+      }
+    }
+    const bytes = Buffer.concat(chunks, Math.min(size, maxBytes));
+    const body = new TextDecoder().decode(bytes);
+    return truncated
+      ? { status: response.status, body, truncated }
+      : { status: response.status, body };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     return {
