@@ -24,11 +24,6 @@ export interface ReferenceServer {
 /** The client closed or reset the connection before its body was whole. */
 class ClientGoneError extends Error {}
 
-/**
- * The body as a {@link ReadBody}, or undefined when the request has none. Nothing is read until
- * the engine asks (after auth), and reading stops one byte past `maxBytes`: the engine answers
- * 413 and the rest is never read (the connection is closed instead).
- */
 /** The path of a request URL without its query string. */
 function pathOf(url: string | undefined): string {
   const path = url ?? '/';
@@ -36,6 +31,11 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? path : path.slice(0, q);
 }
 
+/**
+ * The body as a {@link ReadBody}, or undefined when the request has none. Nothing is read until
+ * the engine asks (after auth), and reading stops one byte past `maxBytes`: the engine answers
+ * 413 and the rest is never read (the connection is closed instead).
+ */
 function bodyReader(req: IncomingMessage): ReadBody | undefined {
   if (
     req.headers['content-length'] === undefined &&
@@ -109,7 +109,7 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
         body: bodyReader(req),
       });
       // The client went away (its body cut short, or it closed while we worked): no one to answer.
-      if (res.destroyed || req.socket.destroyed) return;
+      if (res.destroyed || req.socket?.destroyed !== false) return;
       const payload = JSON.stringify(answer.body);
       res.writeHead(answer.status, {
         'content-type': 'application/json',
