@@ -36,7 +36,8 @@ export interface ServiceResponse {
 export type MetadataFetchResult =
   /**
    * An HTTP answer: its status and body text. `truncated: true` says the body was longer than
-   * the request's `maxBytes` and the fetcher stopped reading: `body` holds the start of it.
+   * the request's `maxBytes` and the fetcher stopped reading: `body` holds the start of it (at
+   * least the 1000 characters an error row keeps, when the body had them).
    */
   | { status: number; body: string; truncated?: boolean }
   /** No answer (timeout, refused, reset); `reason` says which, for logs. */

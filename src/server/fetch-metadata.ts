@@ -1,4 +1,11 @@
+import { MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
 import type { FetchMetadata } from '../engine/types.js';
+
+/**
+ * Bytes of a truncated body worth decoding: enough for the characters an error row keeps (a
+ * UTF-16 unit is at most 3 UTF-8 bytes, a pair 4), so a refused body is not copied whole.
+ */
+const TRUNCATED_PREFIX_BYTES = MAX_ERROR_BODY_LENGTH * 3 + 4;
 
 /**
  * Fetches a token's metadata over HTTP with the global `fetch`: one GET, abandoned after
@@ -48,7 +55,10 @@ export const fetchMetadataOverHttp: FetchMetadata = async ({
         }
       }
     }
-    const bytes = Buffer.concat(chunks, Math.min(size, maxBytes));
+    const bytes = Buffer.concat(
+      chunks,
+      truncated ? Math.min(maxBytes, TRUNCATED_PREFIX_BYTES) : size,
+    );
     const body = new TextDecoder().decode(bytes);
     return truncated
       ? { status: response.status, body, truncated }
