@@ -5,6 +5,13 @@ import type { MetadataFetchResult } from './types.js';
 /** Response bodies kept on an error row are cut to this many characters. */
 export const MAX_ERROR_BODY_LENGTH = 1000;
 
+/**
+ * Default of `maxMetadataBytes`: the longest Metadata API body the worker reads, 1 MiB. A token's
+ * metadata JSON is a few KiB; the service keeps at most {@link MAX_ERROR_BODY_LENGTH} characters of
+ * a failed answer, so reading more only lets a hostile Metadata API fill the worker's memory.
+ */
+export const DEFAULT_MAX_METADATA_BYTES = 1024 * 1024;
+
 /** The outcome of fetching one token. */
 export type FetchOutcome =
   | { ok: true; metadata: Record<string, unknown> }
@@ -17,10 +24,13 @@ export type FetchOutcome =
 
 /**
  * Classifies one attempt: no answer → `unable_to_retrieve_metadata`; not 200 →
- * `invalid_response_status_code` (with status and body, cut); 200 whose body is not a JSON object
- * → `unable_to_decode_response`; 200 with a JSON object → success.
+ * `invalid_response_status_code` (with status and body, cut); 200 whose body is longer than
+ * `maxBytes` (the fetcher stopped reading, or returned more) or is not a JSON object →
+ * `unable_to_decode_response`; 200 with a JSON object → success. An over-long body is a decoding
+ * failure, not a missing answer: the Metadata API did answer, with something the service refuses
+ * to decode.
  */
-export function classifyFetch(result: MetadataFetchResult): FetchOutcome {
+export function classifyFetch(result: MetadataFetchResult, maxBytes: number): FetchOutcome {
   // A fetcher that returns something malformed counts as no answer, never as a crash.
   if (
     typeof result?.status !== 'number' ||
@@ -36,9 +46,13 @@ export function classifyFetch(result: MetadataFetchResult): FetchOutcome {
       body: result.body.slice(0, MAX_ERROR_BODY_LENGTH),
     };
   }
+  const overLong =
+    (result as { truncated?: unknown }).truncated === true ||
+    // Cheap bound first: a string of n UTF-16 units holds at most 3n UTF-8 bytes.
+    (result.body.length * 3 > maxBytes && Buffer.byteLength(result.body, 'utf8') > maxBytes);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(result.body);
+    parsed = overLong ? undefined : JSON.parse(result.body);
   } catch {
     parsed = undefined;
   }

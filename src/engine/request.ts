@@ -8,11 +8,48 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface ParsedRequest {
   method: string;
   segments: string[];
+  /** The path without its query string, as sent (for error reports). */
+  pathname: string;
   query: URLSearchParams;
   header(name: string): string | undefined;
-  /** The body's byte length, and its text (undefined when there is none). */
-  bodyBytes: number;
-  bodyText: string | undefined;
+  /** The body as the adapter gave it: read it with {@link readBody}, after authenticating. */
+  body: ServiceRequest['body'];
+}
+
+/** The body's text (undefined when there is none), or why it cannot be had. */
+export type BodyResult = { text: string | undefined } | { tooLarge: true } | { unreadable: true };
+
+/** The declared `content-length`, when it is a plain decimal number. */
+export function declaredLength(req: ParsedRequest): number | undefined {
+  const value = req.header('content-length');
+  return value !== undefined && /^\d{1,16}$/.test(value.trim()) ? Number(value) : undefined;
+}
+
+/**
+ * Reads the body, calling the adapter's reader if it gave one (at most {@link MAX_BODY_BYTES} + 1
+ * bytes); `tooLarge` past {@link MAX_BODY_BYTES}, `unreadable` when the reader failed (the client
+ * went away).
+ */
+export async function readBody(req: ParsedRequest): Promise<BodyResult> {
+  let body: string | Uint8Array | undefined;
+  if (typeof req.body === 'function') {
+    try {
+      body = await req.body(MAX_BODY_BYTES);
+    } catch {
+      return { unreadable: true };
+    }
+  } else {
+    body = req.body;
+  }
+  let text: string | undefined;
+  if (typeof body === 'string') {
+    if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) return { tooLarge: true };
+    text = body;
+  } else if (body instanceof Uint8Array) {
+    if (body.byteLength > MAX_BODY_BYTES) return { tooLarge: true };
+    text = new TextDecoder().decode(body);
+  }
+  return { text: text === '' ? undefined : text };
 }
 
 function lowerCaseHeaders(headers: ServiceRequest['headers']): Map<string, string> {
@@ -80,21 +117,12 @@ export function parseRequest(request: ServiceRequest): ParsedRequest | undefined
   const segments = segmentsOf(pathname);
   if (!segments) return undefined;
   const header = headerReader(request.headers);
-  let bodyBytes = 0;
-  let bodyText: string | undefined;
-  if (typeof request.body === 'string') {
-    bodyText = request.body;
-    bodyBytes = Buffer.byteLength(request.body, 'utf8');
-  } else if (request.body instanceof Uint8Array) {
-    bodyBytes = request.body.byteLength;
-    bodyText = bodyBytes > MAX_BODY_BYTES ? undefined : new TextDecoder().decode(request.body);
-  }
   return {
     method: String(request.method ?? 'GET').toUpperCase(),
     segments,
+    pathname,
     query,
     header,
-    bodyBytes,
-    bodyText: bodyText === '' ? undefined : bodyText,
+    body: request.body,
   };
 }

@@ -11,9 +11,19 @@ import {
   MAX_TOKENS_PER_REFRESH,
   refreshRequestShapeSchema,
 } from '../wire/schemas.js';
+import { tokenIdProblem } from '../wire/token-id.js';
 import { authenticate, cachedVerifier } from './auth.js';
 import { type BudgetState, RefreshBudget } from './budget.js';
-import { MAX_BODY_BYTES, type ParsedRequest, parseRequest } from './request.js';
+import { DEFAULT_MAX_METADATA_BYTES } from './fetch-outcome.js';
+import { logServiceError } from './log-error.js';
+import { checkMetadataApiUrl, metadataUrl } from './metadata-url.js';
+import {
+  declaredLength,
+  MAX_BODY_BYTES,
+  type ParsedRequest,
+  parseRequest,
+  readBody,
+} from './request.js';
 import { apiError, json } from './responses.js';
 import {
   InvalidCursorError,
@@ -28,6 +38,7 @@ import type {
   RefreshSeed,
   RefreshServiceOptions,
   SeedError,
+  ServiceErrorContext,
   ServiceRequest,
   ServiceResponse,
 } from './types.js';
@@ -59,7 +70,11 @@ export interface RefreshService {
   setRemainingRefreshes(remaining: number): void;
   /** The rate-limit headers as the next refresh request would see them before spending. */
   rateLimitHeaders(): Record<string, string>;
-  /** Forgets every refresh, metadata and spending, and drops queued tokens. */
+  /**
+   * Back to the state after construction: forgets every refresh, metadata, spending and token
+   * added with `addTokens`; drops queued tokens and abandons those in flight (their fetches are
+   * aborted and their outcomes never recorded), so `settled()` resolves at once.
+   */
   reset(): void;
   /** Stops the worker: fetches in flight are aborted, queued tokens stay pending. */
   stop(): Promise<void>;
@@ -69,6 +84,8 @@ interface KnownCollection {
   address: string;
   metadataApiUrl: string;
   tokenIds: Set<string> | undefined;
+  /** The tokens configured, which `reset()` goes back to (forgetting `addTokens`). */
+  configuredTokenIds: readonly string[] | undefined;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -77,8 +94,14 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return v;
 }
 
-function tokenUrl(base: string, tokenId: string): string {
-  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(tokenId)}`;
+/** Throws a TypeError naming `label` when any of `ids` is not a usable token id. */
+function checkTokenIds(ids: readonly unknown[], label: string): void {
+  for (const id of ids) {
+    const problem = tokenIdProblem(id);
+    if (problem !== undefined) {
+      throw new TypeError(`${label}: token id ${JSON.stringify(id)} ${problem}`);
+    }
+  }
 }
 
 function rateLimitHeaders(state: BudgetState): Record<string, string> {
@@ -118,12 +141,15 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
               `collection address ${c.address} must be 0x followed by 40 hex characters`,
             );
           }
+          checkMetadataApiUrl(c.metadataApiUrl, `collection ${c.address}`);
+          if (c.tokenIds) checkTokenIds(c.tokenIds, `collection ${c.address}`);
           return [
             c.address.toLowerCase(),
             {
               address: c.address,
               metadataApiUrl: c.metadataApiUrl,
               tokenIds: c.tokenIds ? new Set(c.tokenIds) : undefined,
+              configuredTokenIds: c.tokenIds ? [...c.tokenIds] : undefined,
             },
           ];
         }),
@@ -131,12 +157,22 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     : undefined;
   const store = new RefreshStore();
   const verify = cachedVerifier();
+  const onError = options.onError ?? logServiceError;
+  const report = (error: unknown, context: ServiceErrorContext) => {
+    try {
+      onError(error, context);
+    } catch {
+      // A throwing onError must not turn a 500 into a crash.
+    }
+  };
 
   const worker = new Worker({
     concurrency: positiveInt(options.concurrency, 16, 'concurrency'),
     attempts: positiveInt(options.fetchAttempts, 2, 'fetchAttempts'),
     timeoutMs: positiveInt(options.fetchTimeoutMs, 3000, 'fetchTimeoutMs'),
+    maxBytes: positiveInt(options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES, 'maxMetadataBytes'),
     fetchMetadata: options.fetchMetadata,
+    onError: (error) => report(error, { source: 'worker' }),
     onOutcome: (task, outcome) => {
       const record = store.get(task.refreshId);
       if (!record) return;
@@ -170,6 +206,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         address,
         metadataApiUrl: `https://metadata.invalid/${address}`,
         tokenIds: undefined,
+        configuredTokenIds: undefined,
       };
     }
     return collections.get(address.toLowerCase());
@@ -202,8 +239,14 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     }
   }
 
-  function requestRefresh(req: ParsedRequest): ServiceResponse {
-    if (req.bodyText === undefined) {
+  async function requestRefresh(req: ParsedRequest): Promise<ServiceResponse> {
+    const read = await readBody(req);
+    if ('tooLarge' in read) return payloadTooLarge();
+    if ('unreadable' in read) {
+      return apiError(400, 'bad_request', 'The request body could not be read');
+    }
+    const bodyText = read.text;
+    if (bodyText === undefined) {
       return apiError(
         400,
         'bad_request',
@@ -212,7 +255,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     }
     let body: unknown;
     try {
-      body = JSON.parse(req.bodyText);
+      body = JSON.parse(bodyText);
     } catch {
       return apiError(400, 'bad_request', 'The body is not valid JSON');
     }
@@ -242,7 +285,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       refreshId: id,
       collectionAddress: collection.address,
       tokenId,
-      url: tokenUrl(collection.metadataApiUrl, tokenId),
+      url: metadataUrl(collection.metadataApiUrl, tokenId),
       exists: !collection.tokenIds || collection.tokenIds.has(tokenId),
     }));
     // Check-and-spend is synchronous: no await between here and the store, so 50 requests at
@@ -268,7 +311,16 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     return json(202, responseBody, headers);
   }
 
-  function route(req: ParsedRequest): ServiceResponse {
+  function payloadTooLarge(): ServiceResponse {
+    return apiError(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+
+  /**
+   * Routes a request. Auth is decided from headers alone, before any body is read: a caller that
+   * cannot be served costs the adapter no buffered body. Then a declared length over the limit is
+   * refused without reading; only an authenticated POST reads its body.
+   */
+  async function route(req: ParsedRequest): Promise<ServiceResponse> {
     const [v1, resource, id, sub, ...rest] = req.segments;
     if (
       v1 === 'v1' &&
@@ -278,6 +330,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
       rest.length === 0
     ) {
       if (req.method !== 'GET') return methodNotAllowed(['GET']);
+      const problem = tokenIdProblem(sub);
+      if (problem !== undefined) return apiError(400, 'bad_request', `The token id ${problem}`);
       const found = store.getMetadata(id, sub);
       if (!found) return apiError(404, 'not_found', `Asset ${id}/${sub} has no refreshed metadata`);
       return json(200, {
@@ -294,13 +348,11 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     const allowed = id === undefined ? ['GET', 'POST'] : ['GET'];
     if (!allowed.includes(req.method)) return methodNotAllowed(allowed);
 
-    if (req.bodyBytes > MAX_BODY_BYTES) {
-      return apiError(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`);
-    }
     const auth = authenticate(req.header, { owner, nowMs: clock.now(), toleranceSeconds, verify });
     // Past this point the caller is the project owner (without a configured owner, every
     // correctly signed caller is): one service is one project, and every refresh is theirs.
     if (!auth.ok) return auth.response;
+    if ((declaredLength(req) ?? 0) > MAX_BODY_BYTES) return payloadTooLarge();
 
     if (id === undefined && req.method === 'POST') return requestRefresh(req);
     const page = pageQuery(req);
@@ -330,12 +382,15 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
 
   return {
     async handle(request) {
+      let req: ParsedRequest | undefined;
       try {
-        const req = parseRequest(request);
+        req = parseRequest(request);
         if (!req) return apiError(400, 'bad_request', 'The path is not valid percent-encoding');
-        return route(req);
-      } catch {
-        // A bug, not an input: answer like the platform would rather than crash the process.
+        return await route(req);
+      } catch (error) {
+        // A bug, not an input: tell onError, and answer like the platform would rather than
+        // crash the process.
+        report(error, { source: 'request', method: req?.method, path: req?.pathname });
         return apiError(500, 'internal_server_error', 'Internal server error');
       }
     },
@@ -353,6 +408,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     addTokens(collectionAddress, tokenIds) {
       const collection = collections?.get(collectionAddress.toLowerCase());
       if (!collection) throw new TypeError(`Collection ${collectionAddress} is not configured`);
+      if (!Array.isArray(tokenIds)) throw new TypeError('addTokens: tokenIds must be an array');
+      checkTokenIds(tokenIds, 'addTokens');
       if (!collection.tokenIds) return;
       for (const id of tokenIds) collection.tokenIds.add(id);
     },
@@ -387,6 +444,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
         failed: failed.length,
         errors: [],
       };
+      checkTokenIds(record.tokenIds, 'seedRefresh');
       if (record.tokenIds.length === 0) throw new TypeError('seedRefresh: give at least one token');
       if (new Set(record.tokenIds).size !== record.tokenIds.length) {
         throw new TypeError('seedRefresh: a token id appears twice');
@@ -409,7 +467,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
           return {
             token_id: f.tokenId,
             collection_address: collectionAddress,
-            client_token_metadata_url: tokenUrl(base, f.tokenId),
+            client_token_metadata_url: metadataUrl(base, f.tokenId),
             client_response_status_code: statusCode,
             client_response_body:
               f.body !== undefined ? f.body : statusCode === 404 ? '404 page not found\n' : null,
@@ -428,9 +486,13 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     },
     rateLimitHeaders: () => rateLimitHeaders(budget.peek(clock.now())),
     reset() {
-      worker.clear();
+      worker.abandon();
       store.clear();
       budget.reset();
+      for (const collection of collections?.values() ?? []) {
+        collection.tokenIds =
+          collection.configuredTokenIds && new Set(collection.configuredTokenIds);
+      }
     },
     stop: () => worker.stop(),
   };

@@ -10,9 +10,20 @@ export interface ServiceRequest {
   query?: Record<string, string | string[] | undefined> | URLSearchParams;
   /** Request headers, any case. */
   headers?: Record<string, string | string[] | undefined> | Headers;
-  /** The raw body: text or bytes (an adapter should stop reading past the 1 MiB limit). */
-  body?: string | Uint8Array | undefined;
+  /**
+   * The raw body: text, bytes, or a {@link ReadBody} the engine calls only once the request is
+   * authenticated and its declared length is within the limit, so an adapter holds no body for
+   * a caller that cannot be served. An adapter with a socket should pass a reader.
+   */
+  body?: string | Uint8Array | ReadBody | undefined;
 }
+
+/**
+ * Reads a request's body on demand: resolves with it, or with its first `maxBytes + 1` bytes
+ * when it is longer (the engine then answers 413, so reading on is waste). Rejecting means the
+ * body could not be read, e.g. the client went away: the engine answers 400 and reports nothing.
+ */
+export type ReadBody = (maxBytes: number) => Promise<string | Uint8Array | undefined>;
 
 /** What the adapter writes back. `body` is a JSON value; adapters serialise it. */
 export interface ServiceResponse {
@@ -23,8 +34,12 @@ export interface ServiceResponse {
 
 /** What the worker gets back from a Metadata API for one token. */
 export type MetadataFetchResult =
-  /** An HTTP answer: its status and body text. */
-  | { status: number; body: string }
+  /**
+   * An HTTP answer: its status and body text. `truncated: true` says the body was longer than
+   * the request's `maxBytes` and the fetcher stopped reading: `body` holds the start of it (at
+   * least the 1000 characters an error row keeps, when the body had them).
+   */
+  | { status: number; body: string; truncated?: boolean }
   /** No answer (timeout, refused, reset); `reason` says which, for logs. */
   | { status: null; reason: string };
 
@@ -36,15 +51,21 @@ export interface MetadataFetchRequest {
   tokenId: string;
   /** Give up (and resolve `{ status: null }` or throw) after this long. */
   timeoutMs: number;
-  /** Aborted when the service stops. */
+  /**
+   * Read at most this many body bytes: past them, stop reading (abort the request) and resolve
+   * the start of the body with `truncated: true`. The service's `maxMetadataBytes`.
+   */
+  maxBytes: number;
+  /** Aborted when the service stops or resets: give up at once, the outcome is not recorded. */
   signal: AbortSignal;
 }
 
 /**
  * How the worker reaches a Metadata API. The server passes an HTTP implementation; the msw mock
  * passes one built from `resolveMetadata`. Throwing counts as no response. It must give up after
- * `timeoutMs` (and on `signal`): the worker relies on it, and a fetch that never ends keeps its
- * token pending and `settled()` waiting.
+ * `timeoutMs` (and on `signal`), and stop reading past `maxBytes`: the worker relies on it, and a
+ * fetch that never ends keeps its token pending and `settled()` waiting. (A body over `maxBytes`
+ * returned anyway still fails the token, but has already cost the memory.)
  */
 export type FetchMetadata = (request: MetadataFetchRequest) => Promise<MetadataFetchResult>;
 
@@ -89,6 +110,13 @@ export interface RefreshServiceOptions {
   /** Attempts per token before it fails. Default 2 (the platform's: one retry). */
   fetchAttempts?: number;
   /**
+   * Longest Metadata API body the worker reads, in bytes. Default 1 MiB
+   * (`DEFAULT_MAX_METADATA_BYTES`). Past it the fetcher stops reading, and the attempt fails with
+   * `unable_to_decode_response` (status 200) or, for another status, `invalid_response_status_code`;
+   * the error row keeps the first 1000 characters either way.
+   */
+  maxMetadataBytes?: number;
+  /**
    * Tokens fetched at once, across all refreshes. Default 16: enough to finish a full
    * 1000-token refresh against a 20 ms Metadata API in about 1.3 s, without flooding a studio's
    * development Metadata API.
@@ -102,6 +130,22 @@ export interface RefreshServiceOptions {
   generateId?: () => string;
   /** How the worker fetches metadata: the server passes an HTTP one, the msw mock its resolver. */
   fetchMetadata: FetchMetadata;
+  /**
+   * Told of a bug: `handle` threw (the caller gets a 500) or a worker slot failed. Not told of
+   * bad input, a client going away or a Metadata API's failure, which are answers and outcomes.
+   * Default: a line on stderr with the method and path (never headers, so never a credential).
+   */
+  onError?: (error: unknown, context: ServiceErrorContext) => void;
+}
+
+/** Where a bug reported to `onError` happened. */
+export interface ServiceErrorContext {
+  /** `request`: while answering a request; `worker`: while processing a token. */
+  source: 'request' | 'worker';
+  /** The request's method, for `request`. */
+  method?: string;
+  /** The request's path without its query string, for `request`. */
+  path?: string;
 }
 
 /** A failed token to seed, in camelCase. */

@@ -22,7 +22,11 @@ export interface WorkerOptions {
   concurrency: number;
   attempts: number;
   timeoutMs: number;
+  /** Longest Metadata API body read, in bytes; longer fails the attempt. */
+  maxBytes: number;
   fetchMetadata: FetchMetadata;
+  /** Told of a bug in a worker slot (never of a Metadata API's failure: that is an outcome). */
+  onError: (error: unknown) => void;
   /** Records a token's outcome. */
   onOutcome: (
     task: TokenTask,
@@ -30,19 +34,34 @@ export interface WorkerOptions {
   ) => void;
 }
 
+/**
+ * The work started since the last {@link Worker.abandon}: its signal aborts its fetches, and its
+ * count of tokens in flight is what `idle()` waits for.
+ */
+interface Generation {
+  abort: AbortController;
+  inFlight: number;
+}
+
+function newGeneration(): Generation {
+  const abort = new AbortController();
+  // Every fetch in flight listens to this one signal; more than 10 is expected, not a leak.
+  setMaxListeners(0, abort.signal);
+  return { abort, inFlight: 0 };
+}
+
 export class Worker {
   readonly #options: WorkerOptions;
   #queue: TokenTask[] = [];
   #head = 0;
-  #inFlight = 0;
+  #generation = newGeneration();
+  /** Every slot running, abandoned or not, so `stop()` can wait for all of them. */
+  readonly #running = new Set<Promise<void>>();
   #stopped = false;
-  #abort = new AbortController();
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: WorkerOptions) {
     this.#options = options;
-    // Every fetch in flight listens to this one signal; more than 10 is expected, not a leak.
-    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Tokens queued and not started. */
@@ -50,9 +69,9 @@ export class Worker {
     return this.#queue.length - this.#head;
   }
 
-  /** Tokens being fetched now. */
+  /** Tokens being fetched now (not counting abandoned ones). */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#generation.inFlight;
   }
 
   enqueue(tasks: TokenTask[]): void {
@@ -66,22 +85,29 @@ export class Worker {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops taking tokens, aborts fetches in flight and resolves when they have ended. */
+  /** Stops taking tokens, aborts fetches in flight and resolves when every one has ended. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#abort.abort();
+    this.#generation.abort.abort();
+    await Promise.all(this.#running);
     await this.idle();
   }
 
-  /** Drops every queued token (a reset); fetches in flight finish but are not restarted. */
-  clear(): void {
+  /**
+   * Abandons all work (a reset): drops queued tokens and aborts fetches in flight, whose outcomes
+   * are then never recorded. The worker is idle at once, even if a fetcher ignores the signal and
+   * never ends; new tokens get fresh slots.
+   */
+  abandon(): void {
+    this.#generation.abort.abort();
+    this.#generation = newGeneration();
     this.#queue = [];
     this.#head = 0;
     this.#settleIfIdle();
   }
 
   #isIdle(): boolean {
-    return this.#inFlight === 0 && (this.#stopped || this.queued === 0);
+    return this.#generation.inFlight === 0 && (this.#stopped || this.queued === 0);
   }
 
   #settleIfIdle(): void {
@@ -92,37 +118,46 @@ export class Worker {
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#inFlight < this.#options.concurrency && this.queued > 0) {
+    const generation = this.#generation;
+    while (!this.#stopped && generation.inFlight < this.#options.concurrency && this.queued > 0) {
       const task = this.#queue[this.#head++] as TokenTask;
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }
-      this.#inFlight++;
-      void this.#run(task);
+      generation.inFlight++;
+      const run = this.#run(task, generation);
+      this.#running.add(run);
+      void run.then(() => this.#running.delete(run));
     }
   }
 
-  async #run(task: TokenTask): Promise<void> {
+  async #run(task: TokenTask, generation: Generation): Promise<void> {
+    const signal = generation.abort.signal;
     try {
-      const outcome = await this.#process(task);
-      if (!this.#abort.signal.aborted) this.#options.onOutcome(task, outcome);
-    } catch {
-      // #process never throws and onOutcome only updates memory; nothing must escape a worker slot.
+      const outcome = await this.#process(task, signal);
+      if (!signal.aborted) this.#options.onOutcome(task, outcome);
+    } catch (error) {
+      // #process never throws; onOutcome only updates memory, so this is a bug: report it, and
+      // never let it escape a worker slot.
+      this.#options.onError(error);
     } finally {
-      this.#inFlight--;
-      this.#pump();
-      this.#settleIfIdle();
+      generation.inFlight--;
+      if (generation === this.#generation) {
+        this.#pump();
+        this.#settleIfIdle();
+      }
     }
   }
 
   async #process(
     task: TokenTask,
+    signal: AbortSignal,
   ): Promise<FetchOutcome | { ok: false; errorCode: 'token_not_found' }> {
     if (!task.exists) return { ok: false, errorCode: 'token_not_found' };
     let outcome: FetchOutcome | undefined;
     for (let attempt = 0; attempt < this.#options.attempts; attempt++) {
-      if (this.#abort.signal.aborted) break;
+      if (signal.aborted) break;
       let result: Awaited<ReturnType<FetchMetadata>>;
       try {
         result = await this.#options.fetchMetadata({
@@ -130,12 +165,13 @@ export class Worker {
           collectionAddress: task.collectionAddress,
           tokenId: task.tokenId,
           timeoutMs: this.#options.timeoutMs,
-          signal: this.#abort.signal,
+          maxBytes: this.#options.maxBytes,
+          signal,
         });
       } catch (error) {
         result = { status: null, reason: error instanceof Error ? error.message : String(error) };
       }
-      outcome = classifyFetch(result);
+      outcome = classifyFetch(result, this.#options.maxBytes);
       if (outcome.ok) break;
     }
     return (

@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 export type { Clock } from '../clock.js';
-export type { RefreshSeed, SeedError, ServiceClock, ServiceLimits } from '../engine/types.js';
+export type {
+  RefreshSeed,
+  SeedError,
+  ServiceClock,
+  ServiceErrorContext,
+  ServiceLimits,
+} from '../engine/types.js';
 export {
   createMetadataRefreshMock,
   type InjectedFailure,

@@ -35,10 +35,15 @@ export function metadataAnswer(status: number, body?: unknown): MetadataAnswer {
 }
 
 /**
- * Produces a token's metadata in the mock: return the metadata object (success), a
+ * Produces a token's metadata in the mock: return (or resolve) the metadata object (success), a
  * `{ status, body }` answer (e.g. a 404), or throw (no answer: `unable_to_retrieve_metadata`).
+ * `signal` aborts when the attempt times out or the mock is reset: the answer is then ignored.
  */
-export type ResolveMetadata = (collectionAddress: string, tokenId: string) => unknown;
+export type ResolveMetadata = (
+  collectionAddress: string,
+  tokenId: string,
+  context: { signal: AbortSignal },
+) => unknown;
 
 /** A collection in the mock; the Metadata API URL is only used to label error rows. */
 export interface MockCollection {
@@ -121,7 +126,12 @@ export interface MetadataRefreshMock {
   advanceTime(ms: number): void;
   /** Puts a refresh straight into the store (no worker) and returns its id. */
   seedRefresh(seed: RefreshSeed): string;
-  /** Forgets refreshes, budget spending, injected failures, recorded requests and advanced time. */
+  /**
+   * Back to a fresh mock: forgets refreshes, budget spending, tokens added with
+   * `service.addTokens`, injected failures, recorded requests and advanced time, and abandons
+   * Metadata API work in flight (its `resolveMetadata` signal aborts; `service.settled()`
+   * resolves at once, whatever a previous test left unanswered).
+   */
   reset(): void;
 }
 
@@ -143,17 +153,27 @@ function defaultMetadata(collectionAddress: string, tokenId: string) {
   };
 }
 
-/** Adapts `resolveMetadata` to the engine's fetcher, with the engine's per-attempt timeout. */
+/**
+ * Adapts `resolveMetadata` to the engine's fetcher, with the engine's per-attempt timeout, and
+ * giving up at once when the engine aborts (a reset), even if `resolveMetadata` never settles.
+ */
 function fetcherFrom(resolve: ResolveMetadata): FetchMetadata {
-  return async ({ collectionAddress, tokenId, timeoutMs }) => {
+  return async ({ collectionAddress, tokenId, timeoutMs, signal }) => {
+    const attempt = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+    const onAbort = () => attempt.abort(new Error('aborted'));
+    const gaveUp = new Promise<never>((_, reject) => {
+      attempt.signal.addEventListener('abort', () => reject(attempt.signal.reason), { once: true });
+      timer = setTimeout(() => attempt.abort(new Error('timeout')), timeoutMs);
     });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     try {
       const value = await Promise.race([
-        Promise.resolve().then(() => resolve(collectionAddress, tokenId)),
-        timeout,
+        Promise.resolve().then(() =>
+          resolve(collectionAddress, tokenId, { signal: attempt.signal }),
+        ),
+        gaveUp,
       ]);
       if (isAnswer(value)) {
         const body =
@@ -169,6 +189,7 @@ function fetcherFrom(resolve: ResolveMetadata): FetchMetadata {
       return { status: null, reason: error instanceof Error ? error.message : String(error) };
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   };
 }

@@ -1,11 +1,25 @@
+import { MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
 import type { FetchMetadata } from '../engine/types.js';
+
+/**
+ * Bytes of a truncated body worth decoding: enough for the characters an error row keeps (a
+ * UTF-16 unit is at most 3 UTF-8 bytes, a pair 4), so a refused body is not copied whole.
+ */
+const TRUNCATED_PREFIX_BYTES = MAX_ERROR_BODY_LENGTH * 3 + 4;
 
 /**
  * Fetches a token's metadata over HTTP with the global `fetch`: one GET, abandoned after
  * `timeoutMs` (headers and body together, so a slow-drip body counts as a timeout) or when the
- * service stops. Any failure to get a whole answer is `{ status: null }`.
+ * service stops or resets. The body is streamed and the request aborted one byte past
+ * `maxBytes`, so an endless body costs at most `maxBytes` of memory and fails at once (with
+ * `truncated: true`) rather than at the timeout. Any failure to get an answer is `{ status: null }`.
  */
-export const fetchMetadataOverHttp: FetchMetadata = async ({ url, timeoutMs, signal }) => {
+export const fetchMetadataOverHttp: FetchMetadata = async ({
+  url,
+  timeoutMs,
+  maxBytes,
+  signal,
+}) => {
   // A plain timer rather than AbortSignal.any/timeout: on Node 20 a composed signal can be
   // garbage-collected before it fires, and the timeout silently never happens.
   const controller = new AbortController();
@@ -22,7 +36,33 @@ export const fetchMetadataOverHttp: FetchMetadata = async ({ url, timeoutMs, sig
       signal: controller.signal,
       headers: { accept: 'application/json' },
     });
-    return { status: response.status, body: await response.text() };
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let truncated = false;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.byteLength;
+        if (size > maxBytes) {
+          truncated = true;
+          // Stop the download itself, not just the reading: the rest is never transferred.
+          controller.abort();
+          void reader.cancel().catch(() => undefined);
+          break;
+        }
+      }
+    }
+    const bytes = Buffer.concat(
+      chunks,
+      truncated ? Math.min(maxBytes, TRUNCATED_PREFIX_BYTES) : size,
+    );
+    const body = new TextDecoder().decode(bytes);
+    return truncated
+      ? { status: response.status, body, truncated }
+      : { status: response.status, body };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     return {

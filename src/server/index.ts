@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 
-export { MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
+export { DEFAULT_MAX_METADATA_BYTES, MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
+export { logServiceError } from '../engine/log-error.js';
 export { MAX_BODY_BYTES } from '../engine/request.js';
 export {
   createRefreshService,
@@ -19,8 +20,10 @@ export type {
   FetchMetadata,
   MetadataFetchRequest,
   MetadataFetchResult,
+  ReadBody,
   RefreshServiceOptions,
   ServiceClock,
+  ServiceErrorContext,
   ServiceLimits,
   ServiceRequest,
   ServiceResponse,

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES } from '../engine/request.js';
+import { logServiceError } from '../engine/log-error.js';
 import { createRefreshService, type RefreshService } from '../engine/service.js';
-import type { FetchMetadata, RefreshServiceOptions } from '../engine/types.js';
+import type { FetchMetadata, ReadBody, RefreshServiceOptions } from '../engine/types.js';
 import { fetchMetadataOverHttp } from './fetch-metadata.js';
 
 /** Options of {@link createReferenceServer}: the service's, with an HTTP `fetchMetadata` by default. */
@@ -21,28 +21,63 @@ export interface ReferenceServer {
   readonly service: RefreshService;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  // Most requests are GETs without a body: answer them without waiting for the stream's end.
+/** The client closed or reset the connection before its body was whole. */
+class ClientGoneError extends Error {}
+
+/** The path of a request URL without its query string. */
+function pathOf(url: string | undefined): string {
+  const path = url ?? '/';
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+}
+
+/**
+ * The body as a {@link ReadBody}, or undefined when the request has none. Nothing is read until
+ * the engine asks (after auth), and reading stops one byte past `maxBytes`: the engine answers
+ * 413 and the rest is never read (the connection is closed instead).
+ */
+function bodyReader(req: IncomingMessage): ReadBody | undefined {
   if (
     req.headers['content-length'] === undefined &&
     req.headers['transfer-encoding'] === undefined
   ) {
-    req.resume();
-    return Promise.resolve(undefined);
+    return undefined;
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      // Keep one byte past the limit so the engine can answer 413; drain the rest unread.
-      if (size > MAX_BODY_BYTES) return;
-      const room = MAX_BODY_BYTES + 1 - size;
-      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      size += Math.min(chunk.length, room);
+  return (maxBytes) =>
+    new Promise((resolve, reject) => {
+      if (req.readableEnded) return resolve(undefined);
+      if (req.destroyed) return reject(new ClientGoneError('The client went away'));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onGone);
+        req.off('close', onGone);
+      };
+      const onData = (chunk: Buffer) => {
+        const room = maxBytes + 1 - size;
+        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        size += Math.min(chunk.length, room);
+        if (size > maxBytes) {
+          done();
+          req.pause();
+          resolve(Buffer.concat(chunks));
+        }
+      };
+      const onEnd = () => {
+        done();
+        resolve(size === 0 ? undefined : Buffer.concat(chunks));
+      };
+      const onGone = () => {
+        done();
+        reject(new ClientGoneError('The client went away before its body was whole'));
+      };
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('error', onGone);
+      req.on('close', onGone);
     });
-    req.on('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /**
@@ -63,28 +98,44 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
     fetchMetadata: options.fetchMetadata ?? fetchMetadataOverHttp,
   });
 
+  const onError = options.onError ?? logServiceError;
+
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const body = await readBody(req);
       const answer = await service.handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers: req.headers,
-        body,
+        body: bodyReader(req),
       });
+      // The client went away (its body cut short, or it closed while we worked): no one to answer.
+      if (res.destroyed || req.socket?.destroyed !== false) return;
       const payload = JSON.stringify(answer.body);
-      // A length rather than chunked encoding: one write per answer.
       res.writeHead(answer.status, {
         'content-type': 'application/json',
+        // A length rather than chunked encoding: one write per answer.
         'content-length': Buffer.byteLength(payload),
+        // A body left unread (refused before or while reading it) is not drained to keep the
+        // connection: node closes it once the answer is written.
+        ...(req.complete ? {} : { connection: 'close' }),
         ...answer.headers,
       });
       res.end(payload);
-    } catch {
-      // The client went away mid-request; there is no one to answer.
+    } catch (error) {
+      // Not the client's doing: handle never throws, so this is a bug here (e.g. a header value
+      // node refuses). Report it and answer 500 if the answer has not started.
+      try {
+        onError(error, { source: 'request', method: req.method, path: pathOf(req.url) });
+      } catch {
+        // A throwing onError must not leave the request unanswered.
+      }
       if (!res.headersSent && !res.destroyed) {
-        res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ code: 'bad_request', message: 'The request could not be read' }));
+        res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+        res.end(
+          JSON.stringify({ code: 'internal_server_error', message: 'Internal server error' }),
+        );
+      } else {
+        res.destroy();
       }
     }
   };
