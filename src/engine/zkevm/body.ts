@@ -1,6 +1,11 @@
 /** Reading and validating a refresh body: JSON first, then the wire schema, naming the field. */
 import type { z } from 'zod';
-import { MAX_BODY_BYTES, type ParsedRequest } from '../request.js';
+import {
+  declaredLength,
+  MAX_BODY_BYTES,
+  type ParsedRequest,
+  readBody as readRawBody,
+} from '../request.js';
 import { fail, type RouteResult } from './responses.js';
 
 /** A zod issue path as a field name: `nft_metadata[3].token_id`. */
@@ -18,22 +23,26 @@ export function fieldName(path: ReadonlyArray<PropertyKey>): string {
  * starts with the field and whose `details.field` names it. Bodies over 1 MiB are refused
  * before parsing (the list limit is 228 KiB; the rest is room for whitespace).
  */
-export function readBody<T extends z.ZodType>(
+export async function readBody<T extends z.ZodType>(
   req: ParsedRequest,
   schema: T,
   shape: string,
-): { data: z.output<T> } | RouteResult {
-  if (req.bodyBytes > MAX_BODY_BYTES) {
-    return fail('VALIDATION_ERROR', `body must be at most ${MAX_BODY_BYTES} bytes`, {
-      field: 'body',
-    });
+): Promise<{ data: z.output<T> } | RouteResult> {
+  const tooLarge = () =>
+    fail('VALIDATION_ERROR', `body must be at most ${MAX_BODY_BYTES} bytes`, { field: 'body' });
+  // Declared too large: refused without reading a byte of it.
+  if ((declaredLength(req) ?? 0) > MAX_BODY_BYTES) return tooLarge();
+  const read = await readRawBody(req);
+  if ('tooLarge' in read) return tooLarge();
+  if ('unreadable' in read) {
+    return fail('VALIDATION_ERROR', 'body could not be read', { field: 'body' });
   }
-  if (req.bodyText === undefined) {
+  if (read.text === undefined) {
     return fail('VALIDATION_ERROR', `body is required: JSON ${shape}`, { field: 'body' });
   }
   let value: unknown;
   try {
-    value = JSON.parse(req.bodyText);
+    value = JSON.parse(read.text);
   } catch {
     return fail('VALIDATION_ERROR', 'body is not valid JSON', { field: 'body' });
   }

@@ -44,12 +44,12 @@ function duplicateError(ids: string[], list: string, key: string): RouteResult |
 }
 
 /** `POST …/nfts/refresh-metadata`. */
-export function refreshNfts(
+export async function refreshNfts(
   ctx: RouteContext,
   req: ParsedRequest,
   collection: CollectionState,
-): RouteResult {
-  const body = readBody(req, refreshNftMetadataRequestSchema, '{ "nft_metadata": [...] }');
+): Promise<RouteResult> {
+  const body = await readBody(req, refreshNftMetadataRequestSchema, '{ "nft_metadata": [...] }');
   if (!('data' in body)) return body;
   const items = body.data.nft_metadata;
   const ids = items.map((item) => item.token_id);
@@ -72,12 +72,12 @@ export function refreshNfts(
 }
 
 /** `POST …/metadata/refresh-metadata`. */
-export function refreshStacks(
+export async function refreshStacks(
   ctx: RouteContext,
   req: ParsedRequest,
   collection: CollectionState,
-): RouteResult {
-  const body = readBody(req, refreshStackedMetadataRequestSchema, '{ "metadata": [...] }');
+): Promise<RouteResult> {
+  const body = await readBody(req, refreshStackedMetadataRequestSchema, '{ "metadata": [...] }');
   if (!('data' in body)) return body;
   const items = body.data.metadata;
   // UUIDs compare case-insensitively.

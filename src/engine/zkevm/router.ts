@@ -14,7 +14,11 @@ import type { CollectionState } from './state.js';
 interface Route {
   /** Needs the API key. */
   secured: boolean;
-  run(ctx: RouteContext, req: ParsedRequest, collection: CollectionState): RouteResult;
+  run(
+    ctx: RouteContext,
+    req: ParsedRequest,
+    collection: CollectionState,
+  ): RouteResult | Promise<RouteResult>;
 }
 
 /** The route for a method and the path segments after `/v1/chains/{chain}/collections/{address}`. */
@@ -40,7 +44,7 @@ const noRoute = () =>
  * known path with another method and the OpenAPI file's other operations (collection refresh,
  * metadata reads): the OpenAPI file lists 404 for every operation and no 405.
  */
-export function route(ctx: RouteContext, req: ParsedRequest): RouteResult {
+export function route(ctx: RouteContext, req: ParsedRequest): RouteResult | Promise<RouteResult> {
   const [v1, chains, chainName, collections, address, ...rest] = req.segments;
   if (v1 !== 'v1' || chains !== 'chains' || collections !== 'collections') return noRoute();
   if (chainName === undefined || address === undefined) return noRoute();

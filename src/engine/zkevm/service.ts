@@ -139,7 +139,7 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
             fail('VALIDATION_ERROR', 'path is not valid percent-encoding', { field: 'path' }),
           );
         }
-        return answer(route(ctx, req));
+        return answer(await route(ctx, req));
       } catch {
         // A bug, not an input: answer like the platform rather than crash the adapter.
         return answer(fail('INTERNAL_SERVER_ERROR', 'Internal server error'));
