@@ -66,6 +66,7 @@ export {
 } from './scheduler/scheduler.js';
 export {
   type BudgetView,
+  KNOWN_REFRESH_IDS,
   type LeasedBatch,
   MemoryStore,
   type PendingCollection,

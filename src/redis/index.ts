@@ -7,7 +7,9 @@
  */
 export {
   createRedisStore,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   type RedisCommandClient,
   type RedisConnection,
   type RedisStore,
+  type RedisStoreOptions,
 } from './redis-store.js';

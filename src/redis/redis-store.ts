@@ -34,7 +34,7 @@ interface OwnedClient extends RedisCommandClient {
 /** How to reach Redis: a URL (the store connects and owns the client) or your connected client. */
 export type RedisConnection = { url: string } | { client: RedisCommandClient };
 
-/** Default of {@link RedisStoreOptions.commandTimeoutMs}. */
+/** Default of `commandTimeoutMs` in {@link RedisStoreOptions}. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /** Options of {@link createRedisStore}: a connection, plus where the keys live and how long to wait. */
