@@ -90,4 +90,11 @@ export {
   RATE_LIMIT_HEADERS,
   type RateLimit,
 } from './wire/rate-limit.js';
+export {
+  MAX_PAGE_SIZE,
+  MAX_TOKENS_PER_REFRESH,
+  REFRESH_POLL,
+  REFRESH_WINDOW_MS,
+  REFRESHES_PER_WINDOW,
+} from './wire/limits.js';
 export * from './wire/schemas.js';

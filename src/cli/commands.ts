@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
 import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
 import type { RateLimit } from '../wire/rate-limit.js';
 import { localTime, table } from './format.js';
@@ -180,13 +181,13 @@ export async function errorsCommand(
   io: Io,
 ): Promise<number> {
   if (options.json) {
-    for await (const error of client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
+    for await (const error of client.iterateRefreshErrors(refreshId, { pageSize: MAX_PAGE_SIZE })) {
       write(io.out, JSON.stringify(error));
     }
     return EXIT.ok;
   }
   const rows: (string | number | null)[][] = [];
-  for await (const e of client.iterateRefreshErrors(refreshId, { pageSize: 1000 })) {
+  for await (const e of client.iterateRefreshErrors(refreshId, { pageSize: MAX_PAGE_SIZE })) {
     const body =
       e.clientResponseBody === null ? null : JSON.stringify(e.clientResponseBody.slice(0, 60));
     rows.push([e.tokenId, e.errorCode, e.clientResponseStatusCode, body]);
@@ -207,7 +208,7 @@ export async function listCommand(
   const items = [];
   for await (const item of client.iterateRefreshes({
     collectionAddress: options.collection,
-    pageSize: Math.min(options.limit, 1000),
+    pageSize: Math.min(options.limit, MAX_PAGE_SIZE),
   })) {
     items.push(item);
     if (items.length >= options.limit) break;

@@ -7,8 +7,8 @@ import {
   MetadataRefreshError,
   RateLimitError,
 } from '../errors.js';
+import { MAX_TOKENS_PER_REFRESH } from '../wire/limits.js';
 import type { RateLimit } from '../wire/rate-limit.js';
-import { MAX_TOKENS_PER_REFRESH } from '../wire/schemas.js';
 
 /** Result of `requestRefreshes`. */
 export interface RequestRefreshesResult {

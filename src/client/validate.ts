@@ -1,6 +1,7 @@
 /** Input checks run before anything is sent. Each throws `InvalidRequestError` naming the problem. */
 import { InvalidRequestError } from '../errors.js';
-import { COLLECTION_ADDRESS_PATTERN, MAX_TOKENS_PER_REFRESH } from '../wire/schemas.js';
+import { MAX_TOKENS_PER_REFRESH } from '../wire/limits.js';
+import { COLLECTION_ADDRESS_PATTERN } from '../wire/schemas.js';
 import { isValidTokenId } from '../wire/token-id.js';
 
 function listSome(items: readonly unknown[], max = 10): string {

@@ -1,5 +1,6 @@
 import { type Clock, throwIfAborted } from '../clock.js';
 import { TimeoutError } from '../errors.js';
+import { REFRESH_POLL } from '../wire/limits.js';
 import type { Refresh, RefreshSummary } from '../wire/mappers.js';
 
 /** Options of `waitForRefresh`. */
@@ -41,8 +42,8 @@ export async function pollUntilCompleted(
   clock: Clock,
   options: WaitForRefreshOptions = {},
 ): Promise<Refresh> {
-  const initial = options.pollIntervalMs ?? 5_000;
-  const max = Math.max(initial, options.maxPollIntervalMs ?? 60_000);
+  const initial = options.pollIntervalMs ?? REFRESH_POLL.initialMs;
+  const max = Math.max(initial, options.maxPollIntervalMs ?? REFRESH_POLL.maxMs);
   const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
   const { signal, onProgress } = options;
   let interval = initial;
@@ -54,7 +55,7 @@ export async function pollUntilCompleted(
       onProgress?.(refresh);
       interval = last ? initial : interval;
     } else {
-      interval = Math.min(max, interval * 1.5);
+      interval = Math.min(max, interval * REFRESH_POLL.factor);
     }
     last = refresh;
     if (refresh.status === 'completed') return refresh;

@@ -4,11 +4,17 @@
  * libraries: the node:http server and the msw mock are thin adapters over it.
  */
 import { systemClock } from '../clock.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  MAX_TOKENS_PER_REFRESH,
+  REFRESH_WINDOW_MS,
+  REFRESHES_PER_WINDOW,
+} from '../wire/limits.js';
 import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
 import {
   COLLECTION_ADDRESS_PATTERN,
   type CreateRefreshResponseWire,
-  MAX_TOKENS_PER_REFRESH,
   refreshRequestShapeSchema,
 } from '../wire/schemas.js';
 import { tokenIdProblem } from '../wire/token-id.js';
@@ -44,10 +50,7 @@ import type {
 } from './types.js';
 import { type TokenTask, Worker } from './worker.js';
 
-/** Rows per page when `page_size` is not given. */
-export const DEFAULT_PAGE_SIZE = 100;
-/** Largest `page_size` accepted; larger is a 400. */
-export const MAX_PAGE_SIZE = 1000;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 /** The reference service returned by {@link createRefreshService}. */
 export interface RefreshService {
@@ -129,8 +132,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     'limits.tokensPerRefresh',
   );
   const budget = new RefreshBudget(
-    positiveInt(options.limits?.refreshesPerHour, 10, 'limits.refreshesPerHour'),
-    positiveInt(options.limits?.windowMs, 3_600_000, 'limits.windowMs'),
+    positiveInt(options.limits?.refreshesPerHour, REFRESHES_PER_WINDOW, 'limits.refreshesPerHour'),
+    positiveInt(options.limits?.windowMs, REFRESH_WINDOW_MS, 'limits.windowMs'),
   );
   const toleranceSeconds = options.timestampToleranceSeconds ?? 300;
   const collections = options.collections

@@ -7,6 +7,13 @@ import type { MetadataRefreshClient } from '../client/client.js';
 import { assertCollectionAddress } from '../client/validate.js';
 import { type Clock, systemClock } from '../clock.js';
 import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
+import {
+  MAX_PAGE_SIZE,
+  MAX_TOKENS_PER_REFRESH,
+  REFRESH_POLL,
+  REFRESH_WINDOW_MS,
+  REFRESHES_PER_WINDOW,
+} from '../wire/limits.js';
 import type { RefreshSummary } from '../wire/mappers.js';
 import { isValidTokenId } from '../wire/token-id.js';
 import { findUncertainRefresh } from './reconcile.js';
@@ -215,16 +222,18 @@ export class RefreshScheduler {
         if (event.type !== 'error') this.#onEvent({ type: 'error', error });
       }
     };
-    const limit = positive(options.budget?.limit, 10, 'budget.limit');
+    const limit = positive(options.budget?.limit, REFRESHES_PER_WINDOW, 'budget.limit');
     const reserve = options.budget?.reserve ?? 0;
     if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve >= limit) {
       throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
     }
     this.#limit = limit - reserve;
-    this.#windowMs = positive(options.budget?.windowMs, 3_600_000, 'budget.windowMs');
-    this.#maxBatchSize = positive(options.maxBatchSize, 1000, 'maxBatchSize');
-    if (!Number.isSafeInteger(this.#maxBatchSize) || this.#maxBatchSize > 1000) {
-      throw new InvalidRequestError('maxBatchSize must be an integer from 1 to 1000');
+    this.#windowMs = positive(options.budget?.windowMs, REFRESH_WINDOW_MS, 'budget.windowMs');
+    this.#maxBatchSize = positive(options.maxBatchSize, MAX_TOKENS_PER_REFRESH, 'maxBatchSize');
+    if (!Number.isSafeInteger(this.#maxBatchSize) || this.#maxBatchSize > MAX_TOKENS_PER_REFRESH) {
+      throw new InvalidRequestError(
+        `maxBatchSize must be an integer from 1 to ${MAX_TOKENS_PER_REFRESH}`,
+      );
     }
     this.#maxDelayMs = options.maxDelayMs ?? this.#windowMs / limit;
     if (!Number.isFinite(this.#maxDelayMs) || this.#maxDelayMs < 0) {
@@ -232,10 +241,14 @@ export class RefreshScheduler {
     }
     this.#attempts = positive(options.retry?.attempts, 3, 'retry.attempts');
     this.#leaseMs = positive(options.leaseMs, 300_000, 'leaseMs');
-    this.#pollIntervalMs = positive(options.pollIntervalMs, 5_000, 'pollIntervalMs');
+    this.#pollIntervalMs = positive(
+      options.pollIntervalMs,
+      REFRESH_POLL.initialMs,
+      'pollIntervalMs',
+    );
     this.#maxPollIntervalMs = Math.max(
       this.#pollIntervalMs,
-      positive(options.maxPollIntervalMs, 60_000, 'maxPollIntervalMs'),
+      positive(options.maxPollIntervalMs, REFRESH_POLL.maxMs, 'maxPollIntervalMs'),
     );
     this.#windowGuardMs = options.windowGuardMs ?? Math.min(this.#windowMs / 100, 5_000);
     if (
@@ -669,7 +682,10 @@ export class RefreshScheduler {
       });
       followed.notFound = 0;
       if (refresh.status !== 'completed') {
-        followed.intervalMs = Math.min(this.#maxPollIntervalMs, followed.intervalMs * 1.5);
+        followed.intervalMs = Math.min(
+          this.#maxPollIntervalMs,
+          followed.intervalMs * REFRESH_POLL.factor,
+        );
         followed.nextPollMs = this.#clock.now() + followed.intervalMs;
         return;
       }
@@ -696,7 +712,7 @@ export class RefreshScheduler {
     const errors =
       summary.failed > 0
         ? this.#client.iterateRefreshErrors(refreshId, {
-            pageSize: 1000,
+            pageSize: MAX_PAGE_SIZE,
             signal: this.#reads.signal,
           })
         : [];

@@ -5,10 +5,8 @@
  * the schemas accept both and normalise to the service description's form.
  */
 import { z } from 'zod';
+import { MAX_TOKENS_PER_REFRESH } from './limits.js';
 import { LONE_SURROGATE } from './token-id.js';
-
-/** Most tokens one refresh request may name. */
-export const MAX_TOKENS_PER_REFRESH = 1000;
 
 /** `0x` followed by 40 hex characters, in any case. */
 export const COLLECTION_ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
