@@ -549,8 +549,12 @@ export class RefreshScheduler {
       if (failure === 'rateLimited' && error instanceof RateLimitError) {
         // Someone else spent the budget: the batch goes back untouched until the reset.
         await this.#store.releaseBatch(batch.batchId, now());
-        const until =
-          error.rateLimit?.resetAt.getTime() ?? now() + (error.retryAfterMs ?? this.#windowMs);
+        // A budget comes back within one window: a wait asked for beyond that is not believed
+        // (a broken proxy's Retry-After must not park the queue for days).
+        const until = Math.min(
+          error.rateLimit?.resetAt.getTime() ?? now() + (error.retryAfterMs ?? this.#windowMs),
+          now() + this.#windowMs,
+        );
         await this.#store.syncBudget(this.#limit, until, this.#windowMs, now());
         this.#waitForBudget(until);
         return;

@@ -84,4 +84,22 @@ describe('stop()', () => {
       expect.objectContaining({ type: 'tokenFailed', errorCode: 'invalid_response_status_code' }),
     ]);
   });
+
+  it('does not believe a 429 that asks to wait for years: it waits one window at most', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    h.mock.failNext({
+      status: 429,
+      method: 'POST',
+      headers: { 'retry-after': '999999999', 'x-imx-refresh-limit-reset': '253402300799' },
+    });
+    await h.scheduler.enqueue(COLLECTION, ['1']);
+    const t0 = h.clock.now();
+    h.scheduler.start();
+    await h.scheduler.drained();
+    expect(await stoppedOrHung(h.scheduler.stop())).toBe('stopped');
+    expect(h.posts.map((p) => p.status)).toEqual([429, 202]);
+    expect(h.posts[1]?.at).toBeLessThanOrEqual(t0 + 3_600_000);
+    const wait = h.events.find((e) => e.type === 'budgetWait');
+    expect(wait?.type === 'budgetWait' && wait.until.getTime()).toBeLessThanOrEqual(t0 + 3_600_000);
+  });
 });
