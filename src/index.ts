@@ -31,6 +31,7 @@ export type { RequestRefreshesResult } from './client/request-refreshes.js';
 export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
+// systemClock stays public: a Clock of your own (logging, scaled time) can delegate to it.
 export { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 export {
   AbortError,
@@ -73,8 +74,14 @@ export {
   type PendingToken,
   type SchedulerStore,
   type StoreCounts,
-  windowStart,
 } from './scheduler/store.js';
+export {
+  MAX_PAGE_SIZE,
+  MAX_TOKENS_PER_REFRESH,
+  REFRESH_POLL,
+  REFRESH_WINDOW_MS,
+  REFRESHES_PER_WINDOW,
+} from './wire/limits.js';
 export type {
   CursorPage,
   Refresh,
@@ -90,11 +97,27 @@ export {
   RATE_LIMIT_HEADERS,
   type RateLimit,
 } from './wire/rate-limit.js';
+// The wire shapes a user may validate against or type a fixture with; the engine's and the
+// client's helpers stay internal.
 export {
-  MAX_PAGE_SIZE,
-  MAX_TOKENS_PER_REFRESH,
-  REFRESH_POLL,
-  REFRESH_WINDOW_MS,
-  REFRESHES_PER_WINDOW,
-} from './wire/limits.js';
-export * from './wire/schemas.js';
+  type ApiErrorBodyWire,
+  apiErrorBodySchema,
+  COLLECTION_ADDRESS_PATTERN,
+  type CreateRefreshRequestWire,
+  type CreateRefreshResponseWire,
+  type CursorPageWire,
+  createRefreshRequestSchema,
+  createRefreshResponseSchema,
+  REFRESH_ERROR_CODES,
+  REFRESH_STATUSES,
+  type RefreshErrorCode,
+  type RefreshErrorWire,
+  type RefreshListItemWire,
+  type RefreshStatus,
+  type RefreshWire,
+  refreshErrorsPageWireSchema,
+  refreshErrorWireSchema,
+  refreshListItemWireSchema,
+  refreshListPageWireSchema,
+  refreshWireSchema,
+} from './wire/schemas.js';

@@ -155,7 +155,7 @@ export type CreateRefreshRequestWire = z.input<typeof createRefreshRequestSchema
 /** 202 body of `POST /v1/metadata-refreshes`. */
 export type CreateRefreshResponseWire = z.input<typeof createRefreshResponseSchema>;
 /** A refresh status: `queued`, `in_progress` or `completed`. */
-export type RefreshStatus = z.output<typeof refreshStatusSchema>;
+export type RefreshStatus = (typeof REFRESH_STATUSES)[number];
 /** A documented token error code. The API may add codes; the client passes them through. */
 export type RefreshErrorCode = (typeof REFRESH_ERROR_CODES)[number];
 /** A refresh as any server may send it (either upstream variant). */

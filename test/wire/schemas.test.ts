@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   createRefreshRequestSchema,
-  cursorPageSchema,
   refreshErrorsPageWireSchema,
   refreshErrorWireSchema,
   refreshWireSchema,
 } from '../../src/index.js';
+import { cursorPageSchema } from '../../src/wire/schemas.js';
 import { COLLECTION, refreshErrorWire, refreshWire } from '../support/fixtures.js';
 
 const SUMMARY = { succeeded: 2, failed: 1, pending: 3 };
