@@ -3,7 +3,7 @@ import { apiError } from './responses.js';
 import type { ServiceResponse } from './types.js';
 
 /** The authenticated caller, or the 401/403 to answer. */
-export type AuthResult = { ok: true; address: string } | { ok: false; response: ServiceResponse };
+export type AuthResult = { ok: true } | { ok: false; response: ServiceResponse };
 
 const HEADER_NAMES = ['x-imx-eth-address', 'x-imx-eth-signature', 'x-imx-eth-timestamp'] as const;
 
@@ -52,7 +52,7 @@ export function authenticate(
   if (options.owner !== undefined && address.toLowerCase() !== options.owner.toLowerCase()) {
     return fail(403, 'forbidden', 'Only the project owner may manage metadata refreshes');
   }
-  return { ok: true, address: address.toLowerCase() };
+  return { ok: true };
 }
 
 /**

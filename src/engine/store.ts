@@ -143,10 +143,6 @@ export class RefreshStore {
     return this.#refreshes.get(id);
   }
 
-  all(): IterableIterator<RefreshRecord> {
-    return this.#refreshes.values();
-  }
-
   /** Records a failed token, keeping the errors in (created_at, token_id) order. */
   addError(record: RefreshRecord, row: ErrorRow): void {
     const at = firstWhere(record.errors, (r) => compareErrors(r, row) > 0);

@@ -69,11 +69,6 @@ export class Worker {
     return this.#queue.length - this.#head;
   }
 
-  /** Tokens being fetched now (not counting abandoned ones). */
-  get inFlight(): number {
-    return this.#generation.inFlight;
-  }
-
   enqueue(tasks: TokenTask[]): void {
     for (const task of tasks) this.#queue.push(task);
     this.#pump();
