@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors.js';
+import { SIGNATURE_PATTERN } from '../wire/limits.js';
 import { ethers } from './ethers.js';
 
 /** Anything with `getAddress()` and `signMessage(string)`: an ethers v6 or v5 `Signer`/`Wallet`. */
@@ -31,14 +32,13 @@ export interface NormalizedSigner {
 }
 
 const PRIVATE_KEY = /^(0x)?[0-9a-fA-F]{64}$/;
-const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 
 /**
  * Rewrites a 65-byte signature's v byte from 27/28 (`1b`/`1c`) to 0/1 (`00`/`01`), the form the
  * platform's own clients send. A signature already in that form is returned unchanged.
  */
 export function toImxSignatureForm(signature: string): string {
-  if (!SIGNATURE.test(signature)) {
+  if (!SIGNATURE_PATTERN.test(signature)) {
     throw new InvalidRequestError('The signer returned a signature that is not 65 bytes of hex');
   }
   const v = Number.parseInt(signature.slice(130), 16);

@@ -1,3 +1,4 @@
+import { SIGNATURE_PATTERN } from '../wire/limits.js';
 import { ethers } from './ethers.js';
 
 /** What {@link verifyImxSignature} checks. */
@@ -19,7 +20,7 @@ export function verifyImxSignature(input: ImxSignatureInput): boolean {
   try {
     const { address, timestamp, signature } = input;
     if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
-    if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+    if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
     const { recoverAddress, hashMessage, Signature } = ethers();
     const recovered = recoverAddress(hashMessage(timestamp), Signature.from(signature));
     return recovered.toLowerCase() === address.toLowerCase();

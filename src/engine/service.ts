@@ -8,6 +8,7 @@ import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   MAX_TOKENS_PER_REFRESH,
+  REFRESH_LIMIT_EXCEEDED,
   REFRESH_WINDOW_MS,
   REFRESHES_PER_WINDOW,
 } from '../wire/limits.js';
@@ -297,7 +298,7 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
     const taken = budget.take(now);
     const headers = rateLimitHeaders(taken.state);
     if (!taken.accepted) {
-      return apiError(429, 'refresh_limit_exceeded', 'Refresh limit exceeded', headers);
+      return apiError(429, REFRESH_LIMIT_EXCEEDED.code, REFRESH_LIMIT_EXCEEDED.message, headers);
     }
     store.add({
       id,

@@ -23,3 +23,12 @@ export const MAX_PAGE_SIZE = 1000;
  * longest wait. A 48-hour refresh polled at 60 s costs a few thousand GETs, not a budget unit.
  */
 export const REFRESH_POLL = { initialMs: 5_000, factor: 1.5, maxMs: 60_000 } as const;
+
+/** An `x-imx-eth-signature`: `0x` and 65 bytes (r, s, v) in hex. */
+export const SIGNATURE_PATTERN = /^0x[0-9a-fA-F]{130}$/;
+
+/** The 429 body the service documents when the hourly budget is spent. */
+export const REFRESH_LIMIT_EXCEEDED = {
+  code: 'refresh_limit_exceeded',
+  message: 'Refresh limit exceeded',
+} as const;
