@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyFields } from '../../src/engine/zkevm/metadata.js';
 import { MAX_ITEM_BYTES, MAX_LIST_BYTES, wireByteLength } from '../../src/wire/zkevm/limits.js';
 import {
   type NftMetadataRefresh,
@@ -15,15 +16,7 @@ import {
   zkEvmErrorBodySchema,
 } from '../../src/wire/zkevm/schemas.js';
 
-const EMPTY = {
-  name: null,
-  description: null,
-  image: null,
-  external_url: null,
-  animation_url: null,
-  youtube_url: null,
-  attributes: null,
-};
+const EMPTY = emptyFields();
 const item = (tokenId: string, extra: Record<string, unknown> = {}) => ({
   token_id: tokenId,
   ...EMPTY,

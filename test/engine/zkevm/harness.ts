@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import type { Clock } from '../../../src/clock.js';
 import type { ServiceRequest, ServiceResponse } from '../../../src/engine/types.js';
+import { emptyFields } from '../../../src/engine/zkevm/metadata.js';
 import { createZkEvmService } from '../../../src/engine/zkevm/service.js';
 import type { ZkEvmService, ZkEvmServiceOptions } from '../../../src/engine/zkevm/types.js';
 import { openApiProblems } from './openapi.js';
@@ -40,15 +41,7 @@ export function sequentialIds(): () => string {
   return () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 }
 
-export const EMPTY_FIELDS = {
-  name: null,
-  description: null,
-  image: null,
-  external_url: null,
-  animation_url: null,
-  youtube_url: null,
-  attributes: null,
-};
+export const EMPTY_FIELDS = emptyFields();
 
 /** One `nft_metadata` item: every field null unless given. */
 export function item(tokenId: string, fields: Record<string, unknown> = {}) {
