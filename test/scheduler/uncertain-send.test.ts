@@ -2,6 +2,7 @@
  * A send that may have been accepted is reconciled, never resent blindly: each blind resend
  * would spend another unit of the hourly budget on the same ids.
  */
+import { inspect } from 'node:util';
 import { HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -202,5 +203,31 @@ describe('an uncertain send', () => {
     // Ours went out again; the known batch was adopted when its lease ran out, as before.
     const finals = h.finals();
     expect([...finals.keys()].sort()).toEqual(['k0', 'k1', 'k2', 'mine-0', 'mine-1', 'mine-2']);
+  });
+
+  it('passes no credential to onEvent: its errors never hold the signing headers', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    h.mock.failNext({ network: true, method: 'POST' });
+    h.mock.failNext({ status: 503, method: 'POST' });
+    await h.scheduler.enqueue(COLLECTION, ['1']);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    const errors = h.events.filter((e) => e.type === 'error' || e.type === 'batchUncertain');
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    const signature = h.mock.requests.find((r) => r.method === 'POST')?.headers[
+      'x-imx-eth-signature'
+    ];
+    expect(signature).toMatch(/^0x[0-9a-f]{130}$/i);
+    for (const event of errors) {
+      const error = 'error' in event ? event.error : undefined;
+      const printed = [
+        inspect(error, { showHidden: true, depth: 20 }),
+        JSON.stringify(error),
+        (error as Error).stack ?? '',
+      ].join('\n');
+      expect(printed).not.toContain('x-imx-eth-signature');
+      expect(printed).not.toContain(String(signature).slice(2, 40));
+    }
   });
 });
