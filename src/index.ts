@@ -35,6 +35,7 @@ export { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 export {
   AbortError,
   type AcceptedRefresh,
+  type AcceptedRequest,
   ApiError,
   type ApiErrorInit,
   AuthenticationError,

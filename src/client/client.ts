@@ -19,9 +19,10 @@ import {
   refreshListPageWireSchema,
   refreshWireSchema,
 } from '../wire/schemas.js';
+import { imxAuthProvider } from './imx-auth.js';
 import { paginate } from './paginate.js';
 import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
-import { type ResponseInfo, Transport } from './transport.js';
+import { imxDialect, type ResponseInfo, Transport } from './transport.js';
 import {
   assertCollectionAddress,
   assertCursor,
@@ -213,7 +214,8 @@ export class MetadataRefreshClient {
     this.#clock = options.clock ?? systemClock;
     this.#transport = new Transport({
       baseURL: this.baseURL,
-      signer: normalizeSigner(options.signer),
+      authHeaders: imxAuthProvider(normalizeSigner(options.signer), this.#clock),
+      dialect: imxDialect,
       timeoutMs,
       maxRetries,
       maxResponseBytes,
