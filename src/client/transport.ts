@@ -84,6 +84,29 @@ export interface TransportConfig<R extends RateLimit = RateLimit> {
   random: () => number;
   onRateLimit: (rateLimit: R) => void;
   onResponse: ((info: ResponseInfo) => void) | undefined;
+  /**
+   * Credentials that must never reach an error or `onResponse` even when a server echoes them
+   * (an API key): replaced by `[redacted]` in response headers, and in the body of any response
+   * that becomes an error.
+   */
+  secrets?: readonly string[] | undefined;
+}
+
+/** Replaces every secret inside strings of `value` (deeply, in arrays and plain objects). */
+export function redactSecrets<T>(value: T, secrets: readonly string[], depth = 0): T {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') {
+    let text: string = value;
+    for (const secret of secrets) if (secret !== '') text = text.replaceAll(secret, '[redacted]');
+    return text as T;
+  }
+  if (typeof value !== 'object' || value === null || depth > 32) return value;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secrets, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[redactSecrets(key, secrets)] = redactSecrets(v, secrets, depth + 1);
+  }
+  return out as T;
 }
 
 export interface SendRequest<S extends z.ZodType> {
@@ -449,7 +472,8 @@ export class Transport<R extends RateLimit = RateLimit> {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
-    const headers = toHeaderRecord(response.headers);
+    const secrets = this.#config.secrets ?? [];
+    const headers = redactSecrets(toHeaderRecord(response.headers), secrets);
     const rateLimit = dialect.readRateLimit(headers, response.data, clock.now());
     if (rateLimit) this.#config.onRateLimit(rateLimit);
     this.#config.onResponse?.({
@@ -463,7 +487,7 @@ export class Transport<R extends RateLimit = RateLimit> {
     if (response.status < 200 || response.status >= 300) {
       throw errorFromResponse(
         response.status,
-        response.data,
+        redactSecrets(response.data, secrets),
         headers,
         clock.now(),
         { method: request.method, path, url: `${this.#config.baseURL}${path}` },
@@ -477,7 +501,13 @@ export class Transport<R extends RateLimit = RateLimit> {
           .slice(0, 3)
           .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
           .join('; ')}`,
-        { body: response.data, status: response.status, cause: parsed.error },
+        {
+          body: redactSecrets(response.data, secrets),
+          status: response.status,
+          // A zod error quotes nothing of the input, but its issues may carry the path of an
+          // echoed key: with secrets, only redacted issues are kept.
+          cause: secrets.length === 0 ? parsed.error : redactSecrets(parsed.error.issues, secrets),
+        },
       );
     }
     return { data: parsed.data, status: response.status, headers, rateLimit };
