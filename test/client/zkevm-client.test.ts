@@ -280,6 +280,22 @@ describe('refreshNftsMetadata', () => {
     });
   });
 
+  it('aborted between requests: AbortError with what was pushed and what was not', async () => {
+    const controller = new AbortController();
+    const zk = api.client({ onResponse: () => controller.abort(new Error('shutdown')) });
+    const error = await rejection(
+      zk.refreshNftsMetadata({
+        contractAddress: CONTRACT,
+        nfts: nfts(600),
+        signal: controller.signal,
+      }),
+    );
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as AbortError).accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
+    expect((error as AbortError).notSent).toEqual(ids(350, 251));
+    expect(posted()).toHaveLength(1);
+  });
+
   it('a 5xx part-way marks that request uncertain and the rest not sent', async () => {
     let calls = 0;
     server.use(
