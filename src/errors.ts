@@ -3,12 +3,21 @@ import type { RateLimit } from './wire/rate-limit.js';
 /** Response headers as a plain object with lower-case names. */
 export type ResponseHeaders = Record<string, string>;
 
-/** A refresh that the API accepted during a multi-request call such as `requestRefreshes`. */
-export interface AcceptedRefresh {
+/**
+ * One request that the API accepted during a multi-request call (`requestRefreshes`,
+ * `refreshNftsMetadata`): the token ids it covered, and the receipt when the API gives one.
+ */
+export interface AcceptedRequest {
+  /** The receipt returned by the API: an Immutable X refresh id; undefined for a zkEVM push, which has none. */
+  refreshId?: string | undefined;
+  /** The token ids that this request covers. */
+  tokenIds: string[];
+}
+
+/** A refresh that the Immutable X API accepted during `requestRefreshes`. */
+export interface AcceptedRefresh extends AcceptedRequest {
   /** The receipt returned by the API. */
   refreshId: string;
-  /** The token ids that this refresh covers. */
-  tokenIds: string[];
 }
 
 /**
@@ -65,19 +74,19 @@ export interface RequestTarget {
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
   /**
-   * Set by `requestRefreshes` when it stops part-way: the refreshes created before the failure.
-   * Empty otherwise.
+   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: the requests
+   * accepted before the failure (an Immutable X refresh carries its `refreshId`). Empty otherwise.
    */
-  accepted: AcceptedRefresh[] = [];
+  accepted: AcceptedRequest[] = [];
   /**
-   * Set by `requestRefreshes` when it stops part-way: token ids that were certainly not sent.
-   * Request them again later; nothing else holds them.
+   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: token ids that
+   * were certainly not sent. Send them again later; nothing else holds them.
    */
   notSent: string[] = [];
   /**
-   * Set by `requestRefreshes` when the failing request may have reached the server (a timeout or
-   * a 5xx after sending): these ids may or may not have been accepted. Check `listRefreshes`
-   * before resending them.
+   * Set by `requestRefreshes` and `refreshNftsMetadata` when the failing request may have reached
+   * the server (a timeout or a 5xx after sending): these ids may or may not have been accepted.
+   * Check `listRefreshes` (Immutable X) or the NFTs' `metadataSyncedAt` (zkEVM) before resending.
    */
   uncertain: string[] = [];
 
@@ -209,6 +218,10 @@ export interface ApiErrorInit extends RequestTarget {
   message: string;
   /** The API's `details`. */
   details?: string | undefined;
+  /** The API's trace id (zkEVM's `trace_id`), when the body carried one. */
+  traceId?: string | undefined;
+  /** The documentation link the body carried (zkEVM's `link`), if any. */
+  link?: string | undefined;
   /** Response headers (lower-case names). */
   headers: ResponseHeaders;
   /** The raw response body. */
@@ -227,10 +240,17 @@ export class ApiError extends MetadataRefreshError {
   override name = 'ApiError';
   /** HTTP status code. */
   readonly status: number;
-  /** The API's error code, e.g. `refresh_limit_exceeded`; `unknown_error` when the body had none. */
+  /** The API's error code, e.g. `refresh_limit_exceeded` (Immutable X) or `VALIDATION_ERROR` (zkEVM); `unknown_error` when the body had none. */
   readonly code: string;
-  /** The API's `details`, when it sent one. */
+  /**
+   * The API's `details`, when it sent them as text (Immutable X). zkEVM sends an object (e.g.
+   * `{ field }` on a 400, `{ token_ids }` on a 404): read it from `body.details`.
+   */
   readonly details: string | undefined;
+  /** The platform's trace id (zkEVM's `trace_id`): quote it to the platform's support. */
+  readonly traceId: string | undefined;
+  /** The documentation link of the error body (zkEVM's `link`), when it sent one. */
+  readonly link: string | undefined;
   /** Response headers (lower-case names). */
   readonly headers: ResponseHeaders;
   /** The raw response body. */
@@ -245,6 +265,8 @@ export class ApiError extends MetadataRefreshError {
     this.status = init.status;
     this.code = init.code;
     this.details = init.details;
+    this.traceId = init.traceId;
+    this.link = init.link;
     this.headers = init.headers;
     this.body = init.body;
     this.method = init.method;
@@ -279,15 +301,21 @@ export class RedirectError extends ApiError {
 export class BadRequestError extends ApiError {
   override name = 'BadRequestError';
 }
-/** 401: the signature headers were missing, invalid or stale. */
+/**
+ * 401: the credentials were missing, invalid or stale (Immutable X's signature headers; zkEVM's
+ * `UNAUTHORISED_REQUEST`: no or an unknown API key).
+ */
 export class AuthenticationError extends ApiError {
   override name = 'AuthenticationError';
 }
-/** 403: the signer is not the project owner. */
+/**
+ * 403: the credentials are valid but not allowed (Immutable X: the signer is not the project
+ * owner; zkEVM's `AUTHENTICATION_ERROR`: the key lacks the scope or is another project's).
+ */
 export class PermissionDeniedError extends ApiError {
   override name = 'PermissionDeniedError';
 }
-/** 404: unknown refresh id, collection or route. */
+/** 404: unknown refresh id, collection, NFT, metadata id or route. */
 export class NotFoundError extends ApiError {
   override name = 'NotFoundError';
 }

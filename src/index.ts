@@ -1,5 +1,7 @@
 /**
- * imx-metadata-refresh: a typed client of the Immutable X metadata refresh API.
+ * imx-metadata-refresh: typed clients of the Immutable X metadata refresh API
+ * (`MetadataRefreshClient`) and of its live successor, the Immutable zkEVM metadata push
+ * (`ZkEvmMetadataClient`).
  * This entry loads only the client (axios, zod, ethers); the reference server and the msw mock
  * live behind their own entries.
  *
@@ -31,11 +33,31 @@ export type { RequestRefreshesResult } from './client/request-refreshes.js';
 export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
+export {
+  type AcceptedPush,
+  type GetNftParams,
+  type ListNftsParams,
+  type NftListFilter,
+  type NftPage,
+  type RefreshNftMetadataParams,
+  type RefreshNftsMetadataResult,
+  type RefreshStackedMetadataParams,
+  type WaitForNftMetadataParams,
+  ZkEvmMetadataClient,
+  type ZkEvmMetadataClientOptions,
+  type ZkEvmRefreshResult,
+} from './client/zkevm-client.js';
+export type {
+  MetadataPushFields,
+  NftMetadataPush,
+  StackedMetadataPush,
+} from './client/zkevm-validate.js';
 // systemClock stays public: a Clock of your own (logging, scaled time) can delegate to it.
 export { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 export {
   AbortError,
   type AcceptedRefresh,
+  type AcceptedRequest,
   ApiError,
   type ApiErrorInit,
   AuthenticationError,
@@ -121,3 +143,15 @@ export {
   refreshListPageWireSchema,
   refreshWireSchema,
 } from './wire/schemas.js';
+export {
+  ZKEVM_ENVIRONMENTS,
+  type ZkEvmEnvironment,
+  type ZkEvmEnvironmentName,
+} from './wire/zkevm/limits.js';
+export type {
+  DisplayType,
+  Nft,
+  NftAttribute,
+  NftMetadata,
+} from './wire/zkevm/mappers.js';
+export type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
-import { type Clock, MAX_TIMER_MS, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
 import {
   type CursorPage,
@@ -19,9 +19,11 @@ import {
   refreshListPageWireSchema,
   refreshWireSchema,
 } from '../wire/schemas.js';
+import { imxAuthProvider } from './imx-auth.js';
+import { assertBaseURL, sharedSettings } from './options.js';
 import { paginate } from './paginate.js';
 import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
-import { type ResponseInfo, Transport } from './transport.js';
+import { imxDialect, type ResponseInfo, Transport } from './transport.js';
 import {
   assertCollectionAddress,
   assertCursor,
@@ -141,36 +143,7 @@ function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.baseURL === undefined) {
     throw new InvalidRequestError('Give environment (production or sandbox) or baseURL');
   }
-  if (typeof options.baseURL !== 'string') {
-    throw new InvalidRequestError(`baseURL must be a string, got ${typeof options.baseURL}`);
-  }
-  let url: URL;
-  try {
-    url = new URL(options.baseURL);
-  } catch (cause) {
-    throw new InvalidRequestError(`baseURL is not a valid URL: ${options.baseURL}`, { cause });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidRequestError(`baseURL must be http or https, got ${url.protocol}`);
-  }
-  return options.baseURL.replace(/\/+$/, '');
-}
-
-// Checked here so that a wrong value fails at construction, not as a confusing error later.
-function assertClientHooks(options: MetadataRefreshClientOptions): void {
-  const { clock, axiosInstance, onResponse } = options;
-  if (
-    clock !== undefined &&
-    (typeof clock?.now !== 'function' || typeof clock?.sleep !== 'function')
-  ) {
-    throw new InvalidRequestError('clock must have now() and sleep(ms, signal) functions');
-  }
-  if (axiosInstance !== undefined && typeof axiosInstance?.request !== 'function') {
-    throw new InvalidRequestError('axiosInstance must be an axios instance (from axios.create())');
-  }
-  if (onResponse !== undefined && typeof onResponse !== 'function') {
-    throw new InvalidRequestError('onResponse must be a function');
-  }
+  return assertBaseURL(options.baseURL);
 }
 
 /**
@@ -194,36 +167,17 @@ export class MetadataRefreshClient {
   constructor(options: MetadataRefreshClientOptions) {
     assertObject(options, 'MetadataRefreshClient');
     this.baseURL = resolveBaseURL(options);
-    const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
-    // A longer timer fires at once (TimeoutOverflowWarning): every attempt would time out.
-    if (timeoutMs > MAX_TIMER_MS) {
-      throw new InvalidRequestError(`timeoutMs must be at most ${MAX_TIMER_MS} ms`);
-    }
-    const maxRetries = options.maxRetries ?? 2;
-    if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
-      throw new InvalidRequestError('maxRetries must be a non-negative integer');
-    }
-    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-      throw new InvalidRequestError(
-        `maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`,
-      );
-    }
-    assertClientHooks(options);
-    this.#clock = options.clock ?? systemClock;
+    const settings = sharedSettings(options);
+    this.#clock = settings.clock;
     this.#transport = new Transport({
+      ...settings,
       baseURL: this.baseURL,
-      signer: normalizeSigner(options.signer),
-      timeoutMs,
-      maxRetries,
-      maxResponseBytes,
-      axios: options.axiosInstance,
-      clock: this.#clock,
+      authHeaders: imxAuthProvider(normalizeSigner(options.signer), this.#clock),
+      dialect: imxDialect,
       random: Math.random,
       onRateLimit: (rateLimit) => {
         this.#rateLimit = rateLimit;
       },
-      onResponse: options.onResponse,
     });
   }
 

@@ -1,6 +1,7 @@
 import {
   AbortError,
   type AcceptedRefresh,
+  type AcceptedRequest,
   ApiError,
   ConnectionError,
   InvalidRequestError,
@@ -33,26 +34,39 @@ export interface ChunkedSenderDeps {
   signal?: AbortSignal | undefined;
 }
 
+/** What {@link sendChunks} needs: how to send one request and what it covers, and the budget. */
+export interface RequestSequenceDeps<C, A extends AcceptedRequest, R extends RateLimit> {
+  /** Sends one request; resolves with what to record as accepted and the budget after it. */
+  send: (chunk: C) => Promise<{ accepted: A; rateLimit: R | undefined }>;
+  /** The token (or metadata) ids one request covers, for `accepted`, `notSent` and `uncertain`. */
+  idsOf: (chunk: C) => string[];
+  /** The last budget the client saw. */
+  rateLimit: () => RateLimit | undefined;
+  now: () => number;
+  /** The API's code for a spent budget, used on the error raised before sending. */
+  limitCode: string;
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * Sends `tokenIds` (already validated) in requests of at most 1000. Before each request it checks
- * the last known budget; when the budget is spent (known locally, or the server answers 429) it
- * throws `RateLimitError` with `accepted` and `notSent` filled in. Any other failure part-way is
- * rethrown with the same fields, and with `uncertain` holding the ids of a request that may have
- * reached the server, so no id is lost without the caller knowing.
+ * Sends prepared requests one after another, the machinery of every multi-request call. Before
+ * each request it checks the last known budget; when the budget is spent (known locally, or the
+ * server answers 429) it throws `RateLimitError` with `accepted` and `notSent` filled in. Any other
+ * failure part-way is rethrown with the same fields, and with `uncertain` holding the ids of a
+ * request that may have reached the server, so no id is lost without the caller knowing.
  */
-export async function sendInChunks(
-  tokenIds: readonly string[],
-  deps: ChunkedSenderDeps,
-): Promise<RequestRefreshesResult> {
-  const chunks = chunk(tokenIds, MAX_TOKENS_PER_REFRESH);
-  const refreshes: AcceptedRefresh[] = [];
-  let rateLimit: RateLimit | undefined;
-  const rest = (from: number) => chunks.slice(from).flat();
-  for (const [index, ids] of chunks.entries()) {
+export async function sendChunks<C, A extends AcceptedRequest, R extends RateLimit>(
+  chunks: readonly C[],
+  deps: RequestSequenceDeps<C, A, R>,
+): Promise<{ accepted: A[]; rateLimit: R | undefined }> {
+  const accepted: A[] = [];
+  let rateLimit: R | undefined;
+  const rest = (from: number) => chunks.slice(from).flatMap(deps.idsOf);
+  for (const [index, current] of chunks.entries()) {
     if (deps.signal?.aborted) {
       // Aborted between requests: nothing of what is left was sent.
       const error = new AbortError('The operation was aborted', { cause: deps.signal.reason });
-      error.accepted = refreshes;
+      error.accepted = accepted;
       error.notSent = rest(index);
       throw error;
     }
@@ -60,23 +74,23 @@ export async function sendInChunks(
     if (known && known.remaining < 1 && known.resetAt.getTime() > deps.now()) {
       const error = new RateLimitError({
         status: 429,
-        code: 'refresh_limit_exceeded',
+        code: deps.limitCode,
         message: `Refresh budget spent until ${known.resetAt.toISOString()}; ${rest(index).length} token ids not sent`,
         headers: {},
         rateLimit: known,
         retryAfterMs: known.resetAt.getTime() - deps.now(),
       });
-      error.accepted = refreshes;
+      error.accepted = accepted;
       error.notSent = rest(index);
       throw error;
     }
     try {
-      const result = await deps.send(ids);
-      refreshes.push({ refreshId: result.refreshId, tokenIds: ids });
+      const result = await deps.send(current);
+      accepted.push(result.accepted);
       rateLimit = result.rateLimit ?? rateLimit;
     } catch (error) {
       if (!(error instanceof MetadataRefreshError)) throw error;
-      error.accepted = refreshes;
+      error.accepted = accepted;
       // A refused request (4xx) certainly created nothing; anything else may have: a 5xx, a
       // timeout, a proxy's 408 (the API may have got the request), a redirect (a 303 says it did).
       const refused =
@@ -87,9 +101,34 @@ export async function sendInChunks(
         error instanceof InvalidRequestError ||
         (error instanceof ConnectionError && error.nothingSent);
       error.notSent = refused ? rest(index) : rest(index + 1);
-      error.uncertain = refused ? [] : ids;
+      error.uncertain = refused ? [] : deps.idsOf(current);
       throw error;
     }
   }
-  return { refreshes, rateLimit };
+  return { accepted, rateLimit };
+}
+
+/**
+ * Sends `tokenIds` (already validated) in Immutable X refresh requests of at most 1000, through
+ * {@link sendChunks}.
+ */
+export async function sendInChunks(
+  tokenIds: readonly string[],
+  deps: ChunkedSenderDeps,
+): Promise<RequestRefreshesResult> {
+  const { accepted, rateLimit } = await sendChunks(chunk(tokenIds, MAX_TOKENS_PER_REFRESH), {
+    send: async (ids) => {
+      const result = await deps.send(ids);
+      return {
+        accepted: { refreshId: result.refreshId, tokenIds: ids },
+        rateLimit: result.rateLimit,
+      };
+    },
+    idsOf: (ids) => ids,
+    rateLimit: deps.rateLimit,
+    now: deps.now,
+    limitCode: 'refresh_limit_exceeded',
+    signal: deps.signal,
+  });
+  return { refreshes: accepted, rateLimit };
 }

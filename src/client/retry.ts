@@ -75,3 +75,25 @@ export function retryDelayMs(
   const delay = backoff * (1 - 0.25 * jitter);
   return Number.isFinite(delay) ? delay : MAX_BACKOFF_MS;
 }
+
+/**
+ * The retry rule of a zkEVM push, made fresh for each call. A push spends budget on every
+ * attempt the platform receives and has no idempotency key, but sending the same metadata twice
+ * leaves the same result. So it is retried whenever the failure proves nothing was sent
+ * (`ConnectionError.nothingSent`), and at most once after a failure that may have reached the
+ * platform (a timeout, a broken connection, a 5xx): that one retry may spend a second request of
+ * the budget. Never after a 4xx (refused: the same request gets the same answer) or a redirect.
+ */
+export function pushRetryRule(): (error: unknown) => boolean {
+  let uncertainRetried = false;
+  return (error) => {
+    if (error instanceof ConnectionError && error.nothingSent) return true;
+    const uncertain =
+      error instanceof ConnectionError ||
+      error instanceof TimeoutError ||
+      (error instanceof ApiError && error.status >= 500);
+    if (!uncertain || uncertainRetried) return false;
+    uncertainRetried = true;
+    return true;
+  };
+}

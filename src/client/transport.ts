@@ -1,12 +1,13 @@
 /**
- * The one place the client talks HTTP: signs each attempt, sends it with axios, classifies a
- * failure once into the error ladder, applies the retry policy, validates the body with zod and
- * reports the rate-limit headers. Every client method is a few lines on top of `send`.
+ * The one place the clients talk HTTP: gets each attempt's auth headers, sends it with axios,
+ * classifies a failure once into the error ladder, applies the retry policy, validates the body
+ * with zod and reports the rate-limit headers. Every client method is a few lines on top of
+ * `send`. What differs between the two APIs is injected per client, not forked: the auth-headers
+ * provider (Immutable X signs, zkEVM sends an API key), the error-body reader and the
+ * rate-limit reader.
  */
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import type { z } from 'zod';
-import { type ImxAuthHeaders, signAuthHeaders, unixSeconds } from '../auth/headers.js';
-import type { NormalizedSigner } from '../auth/signer.js';
 import { type Clock, throwIfAborted } from '../clock.js';
 import {
   AbortError,
@@ -40,9 +41,39 @@ export interface ResponseInfo {
   durationMs: number;
 }
 
-export interface TransportConfig {
+/** What an error-body reader finds in an API's error body. */
+export interface ErrorBodyFields {
+  /** The API's error code. */
+  code: string;
+  /** The API's message. */
+  message: string;
+  /** Textual details. */
+  details?: string | undefined;
+  /** The platform's trace id. */
+  traceId?: string | undefined;
+  /** A documentation link. */
+  link?: string | undefined;
+}
+
+/** How one API speaks, injected per client: the parts of a response the transport reads. */
+export interface ApiDialect<R extends RateLimit = RateLimit> {
+  /** The API's fields of an error body, or undefined when the body is not in its shape. */
+  readErrorBody: (body: unknown) => ErrorBodyFields | undefined;
+  /** The refresh budget a response reports (headers, or the body's copy), if any. */
+  readRateLimit: (headers: ResponseHeaders, body: unknown, nowMs: number) => R | undefined;
+  /** How long a 429's server asked to wait, in ms; undefined when it did not say. */
+  readRetryAfterMs: (headers: ResponseHeaders, nowMs: number) => number | undefined;
+}
+
+export interface TransportConfig<R extends RateLimit = RateLimit> {
   baseURL: string;
-  signer: NormalizedSigner;
+  /**
+   * The auth headers of one attempt, called before each. It must throw a `MetadataRefreshError`
+   * that names no credential; anything else it throws is reported without its message's
+   * context, as the auth provider's failure.
+   */
+  authHeaders: () => Promise<Record<string, string>>;
+  dialect: ApiDialect<R>;
   timeoutMs: number;
   maxRetries: number;
   /** Cap on a response body in bytes, after decompression. */
@@ -51,8 +82,31 @@ export interface TransportConfig {
   axios: AxiosInstance | undefined;
   clock: Clock;
   random: () => number;
-  onRateLimit: (rateLimit: RateLimit) => void;
+  onRateLimit: (rateLimit: R) => void;
   onResponse: ((info: ResponseInfo) => void) | undefined;
+  /**
+   * Credentials that must never reach an error or `onResponse` even when a server echoes them
+   * (an API key): replaced by `[redacted]` in response headers, and in the body of any response
+   * that becomes an error.
+   */
+  secrets?: readonly string[] | undefined;
+}
+
+/** Replaces every secret inside strings of `value` (deeply, in arrays and plain objects). */
+export function redactSecrets<T>(value: T, secrets: readonly string[], depth = 0): T {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') {
+    let text: string = value;
+    for (const secret of secrets) if (secret !== '') text = text.replaceAll(secret, '[redacted]');
+    return text as T;
+  }
+  if (typeof value !== 'object' || value === null || depth > 32) return value;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secrets, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[redactSecrets(key, secrets)] = redactSecrets(v, secrets, depth + 1);
+  }
+  return out as T;
 }
 
 export interface SendRequest<S extends z.ZodType> {
@@ -63,14 +117,19 @@ export interface SendRequest<S extends z.ZodType> {
   signal?: AbortSignal | undefined;
   /** By the client's clock: no attempt or retry wait runs past it (`TimeoutError`). */
   deadlineMs?: number | undefined;
+  /**
+   * Whether a failed attempt may be sent again (called once per failure, in order, while retries
+   * are left). Default {@link isRetryable} for the method.
+   */
+  retryable?: ((error: unknown) => boolean) | undefined;
   schema: S;
 }
 
-export interface SendResult<T> {
+export interface SendResult<T, R extends RateLimit = RateLimit> {
   data: T;
   status: number;
   headers: ResponseHeaders;
-  rateLimit: RateLimit | undefined;
+  rateLimit: R | undefined;
 }
 
 // Failures that happen before a byte of the request leaves this process.
@@ -107,35 +166,39 @@ function buildQuery(query: SendRequest<z.ZodType>['query']): string {
   return text ? `?${text}` : '';
 }
 
-/** Builds the typed error for a non-2xx response. */
+/**
+ * Builds the typed error for a non-2xx response, through the one status→class ladder of
+ * `errors.ts`; `dialect` reads the API's body and budget (default: Immutable X's).
+ */
 export function errorFromResponse(
   status: number,
   body: unknown,
   headers: ResponseHeaders,
   nowMs: number,
   target: RequestTarget & { url?: string } = {},
+  dialect: ApiDialect = imxDialect,
 ): ApiError {
-  const parsed = apiErrorBodySchema.safeParse(body);
-  const code = parsed.success ? parsed.data.code : 'unknown_error';
-  const message = parsed.success
-    ? parsed.data.message
-    : typeof body === 'string' && body.trim() !== ''
-      ? body.trim().slice(0, 500)
-      : `HTTP ${status}`;
+  const parsed = dialect.readErrorBody(body);
+  const code = parsed?.code ?? 'unknown_error';
+  const message =
+    parsed?.message ??
+    (typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : `HTTP ${status}`);
   const init = {
     status,
     code,
     message,
-    details: parsed.success ? parsed.data.details : undefined,
+    details: parsed?.details,
+    traceId: parsed?.traceId,
+    link: parsed?.link,
     headers,
     body,
     method: target.method,
     path: target.path,
   };
   if (status === 429) {
-    const rateLimit = parseRateLimit(headers, nowMs);
+    const rateLimit = dialect.readRateLimit(headers, body, nowMs);
     const retryAfterMs =
-      serverRetryDelayMs(headers, nowMs) ??
+      dialect.readRetryAfterMs(headers, nowMs) ??
       (rateLimit ? Math.max(0, rateLimit.resetAt.getTime() - nowMs) : undefined);
     return new RateLimitError({ ...init, rateLimit, retryAfterMs });
   }
@@ -146,6 +209,16 @@ export function errorFromResponse(
   }
   return new ErrorClass(init);
 }
+
+/** Immutable X: `{ code, message, details? }` bodies and the `x-imx-…` budget headers. */
+export const imxDialect: ApiDialect = {
+  readErrorBody: (body) => {
+    const parsed = apiErrorBodySchema.safeParse(body);
+    return parsed.success ? parsed.data : undefined;
+  },
+  readRateLimit: (headers, _body, nowMs) => parseRateLimit(headers, nowMs),
+  readRetryAfterMs: serverRetryDelayMs,
+};
 
 function redirectMessage(locationHost: string | undefined): string {
   return `redirect to ${locationHost ?? 'an unnamed location'} refused: the client never follows redirects`;
@@ -204,7 +277,7 @@ interface AttemptContext {
 
 /**
  * Classifies an attempt that ended without a response, once. Only the failure's name, message and
- * code are kept (`scrubCause`): the axios error itself holds the config with the signed headers.
+ * code are kept (`scrubCause`): the axios error itself holds the config with the auth headers.
  * A failure that is not the network's (a caller's interceptor throwing, a bad option) is a plain
  * `MetadataRefreshError`, never a `ConnectionError` that would be retried as one.
  */
@@ -287,12 +360,11 @@ function refuseRedirect(
 }
 
 /** Sends API requests; see the module comment. */
-export class Transport {
-  readonly #config: TransportConfig;
+export class Transport<R extends RateLimit = RateLimit> {
+  readonly #config: TransportConfig<R>;
   #axios: Promise<AxiosInstance> | undefined;
-  #cachedAuth: { timestamp: string; headers: Promise<ImxAuthHeaders> } | undefined;
 
-  constructor(config: TransportConfig) {
+  constructor(config: TransportConfig<R>) {
     this.#config = config;
   }
 
@@ -307,25 +379,7 @@ export class Transport {
     return this.#axios;
   }
 
-  /**
-   * The auth headers for the current second. ECDSA (RFC 6979) signatures are deterministic, so
-   * one signature serves every request within the same second; each attempt still carries the
-   * current timestamp.
-   */
-  #authHeaders(): Promise<ImxAuthHeaders> {
-    const timestamp = String(unixSeconds(this.#config.clock.now()));
-    if (this.#cachedAuth?.timestamp !== timestamp) {
-      const headers = signAuthHeaders(this.#config.signer, timestamp);
-      this.#cachedAuth = { timestamp, headers };
-      // A failed signature must not be cached for the rest of the second.
-      headers.catch(() => {
-        if (this.#cachedAuth?.headers === headers) this.#cachedAuth = undefined;
-      });
-    }
-    return this.#cachedAuth.headers;
-  }
-
-  async send<S extends z.ZodType>(request: SendRequest<S>): Promise<SendResult<z.output<S>>> {
+  async send<S extends z.ZodType>(request: SendRequest<S>): Promise<SendResult<z.output<S>, R>> {
     const { clock, maxRetries } = this.#config;
     const deadline = request.deadlineMs ?? Number.POSITIVE_INFINITY;
     for (let attempt = 0; ; attempt++) {
@@ -335,7 +389,9 @@ export class Transport {
       try {
         return await this.#attempt(request, attempt, Math.min(this.#config.timeoutMs, left));
       } catch (error) {
-        if (attempt >= maxRetries || !isRetryable(request.method, error)) throw error;
+        if (attempt >= maxRetries) throw error;
+        const retryable = request.retryable ?? ((e: unknown) => isRetryable(request.method, e));
+        if (!retryable(error)) throw error;
         const delay = retryDelayMs(attempt, error, clock.now(), this.#config.random);
         if (delay === undefined || clock.now() + delay >= deadline) throw error;
         await clock.sleep(delay, request.signal);
@@ -347,14 +403,14 @@ export class Transport {
     request: SendRequest<S>,
     attempt: number,
     timeoutMs: number,
-  ): Promise<SendResult<z.output<S>>> {
-    const { clock } = this.#config;
-    let auth: ImxAuthHeaders;
+  ): Promise<SendResult<z.output<S>, R>> {
+    const { clock, dialect } = this.#config;
+    let auth: Record<string, string>;
     try {
-      auth = await this.#authHeaders();
+      auth = await this.#config.authHeaders();
     } catch (cause) {
       if (cause instanceof MetadataRefreshError) throw cause;
-      throw new MetadataRefreshError('The signer failed to sign the request', {
+      throw new MetadataRefreshError('The auth headers of the request could not be made', {
         cause: scrubCause(cause),
       });
     }
@@ -388,8 +444,8 @@ export class Transport {
         timeout: timeoutMs,
         signal: attemptAbort.signal,
         // Set on every request, whatever the caller's instance says: a followed redirect would
-        // carry the signed headers and the body to another host and pass its answer off as the
-        // API's; an unbounded body would be buffered whole.
+        // carry the auth headers (a signature or an API key) and the body to another host and
+        // pass its answer off as the API's; an unbounded body would be buffered whole.
         maxRedirects: 0,
         beforeRedirect: refuseRedirect,
         maxContentLength: maxResponseBytes,
@@ -416,8 +472,9 @@ export class Transport {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
-    const headers = toHeaderRecord(response.headers);
-    const rateLimit = parseRateLimit(headers, clock.now());
+    const secrets = this.#config.secrets ?? [];
+    const headers = redactSecrets(toHeaderRecord(response.headers), secrets);
+    const rateLimit = dialect.readRateLimit(headers, response.data, clock.now());
     if (rateLimit) this.#config.onRateLimit(rateLimit);
     this.#config.onResponse?.({
       method: request.method,
@@ -428,11 +485,14 @@ export class Transport {
       durationMs: clock.now() - started,
     });
     if (response.status < 200 || response.status >= 300) {
-      throw errorFromResponse(response.status, response.data, headers, clock.now(), {
-        method: request.method,
-        path,
-        url: `${this.#config.baseURL}${path}`,
-      });
+      throw errorFromResponse(
+        response.status,
+        redactSecrets(response.data, secrets),
+        headers,
+        clock.now(),
+        { method: request.method, path, url: `${this.#config.baseURL}${path}` },
+        dialect,
+      );
     }
     const parsed = request.schema.safeParse(response.data);
     if (!parsed.success) {
@@ -441,7 +501,13 @@ export class Transport {
           .slice(0, 3)
           .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
           .join('; ')}`,
-        { body: response.data, status: response.status, cause: parsed.error },
+        {
+          body: redactSecrets(response.data, secrets),
+          status: response.status,
+          // A zod error quotes nothing of the input, but its issues may carry the path of an
+          // echoed key: with secrets, only redacted issues are kept.
+          cause: secrets.length === 0 ? parsed.error : redactSecrets(parsed.error.issues, secrets),
+        },
       );
     }
     return { data: parsed.data, status: response.status, headers, rateLimit };

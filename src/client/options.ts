@@ -1,0 +1,88 @@
+/** The options both clients share, checked once: base URL, timeouts, retries, caps and hooks. */
+import type { AxiosInstance } from 'axios';
+import { type Clock, MAX_TIMER_MS, systemClock } from '../clock.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
+import type { ResponseInfo } from './transport.js';
+import { assertDuration } from './validate.js';
+
+/** The transport options every client takes. */
+export interface SharedClientOptions {
+  timeoutMs?: number | undefined;
+  maxRetries?: number | undefined;
+  maxResponseBytes?: number | undefined;
+  axiosInstance?: AxiosInstance | undefined;
+  clock?: Clock | undefined;
+  onResponse?: ((info: ResponseInfo) => void) | undefined;
+}
+
+/** The shared options checked, defaults applied. */
+export interface SharedSettings {
+  timeoutMs: number;
+  maxRetries: number;
+  maxResponseBytes: number;
+  axios: AxiosInstance | undefined;
+  clock: Clock;
+  onResponse: ((info: ResponseInfo) => void) | undefined;
+}
+
+/** An http(s) URL, returned without trailing slashes. */
+export function assertBaseURL(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new InvalidRequestError(`baseURL must be a string, got ${typeof value}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (cause) {
+    throw new InvalidRequestError(`baseURL is not a valid URL: ${value}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidRequestError(`baseURL must be http or https, got ${url.protocol}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+// Checked here so that a wrong value fails at construction, not as a confusing error later.
+function assertClientHooks(options: SharedClientOptions): void {
+  const { clock, axiosInstance, onResponse } = options;
+  if (
+    clock !== undefined &&
+    (typeof clock?.now !== 'function' || typeof clock?.sleep !== 'function')
+  ) {
+    throw new InvalidRequestError('clock must have now() and sleep(ms, signal) functions');
+  }
+  if (axiosInstance !== undefined && typeof axiosInstance?.request !== 'function') {
+    throw new InvalidRequestError('axiosInstance must be an axios instance (from axios.create())');
+  }
+  if (onResponse !== undefined && typeof onResponse !== 'function') {
+    throw new InvalidRequestError('onResponse must be a function');
+  }
+}
+
+/** Checks the shared options and applies the defaults (30 s, 2 retries, 4 MiB, system clock). */
+export function sharedSettings(options: SharedClientOptions): SharedSettings {
+  const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
+  // A longer timer fires at once (TimeoutOverflowWarning): every attempt would time out.
+  if (timeoutMs > MAX_TIMER_MS) {
+    throw new InvalidRequestError(`timeoutMs must be at most ${MAX_TIMER_MS} ms`);
+  }
+  const maxRetries = options.maxRetries ?? 2;
+  if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
+    throw new InvalidRequestError('maxRetries must be a non-negative integer');
+  }
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+    throw new InvalidRequestError(
+      `maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`,
+    );
+  }
+  assertClientHooks(options);
+  return {
+    timeoutMs,
+    maxRetries,
+    maxResponseBytes,
+    axios: options.axiosInstance,
+    clock: options.clock ?? systemClock,
+    onResponse: options.onResponse,
+  };
+}

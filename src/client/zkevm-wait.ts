@@ -1,0 +1,92 @@
+/** Waiting for pushed metadata to take effect: polling NFTs until `metadataSyncedAt` moves. */
+import { type Clock, throwIfAborted } from '../clock.js';
+import { TimeoutError } from '../errors.js';
+import type { Nft } from '../wire/zkevm/mappers.js';
+
+/** Options of `waitForNftMetadata`'s polling. */
+export interface NftSyncWaitOptions {
+  /** The time the push was made (or earlier): an NFT counts once `metadataSyncedAt >= since`. */
+  since: Date;
+  /** First wait between polls, in ms. Default 2000 (the platform applies a push in about 8 s). */
+  pollIntervalMs?: number | undefined;
+  /** The wait grows by half after each round with no NFT newly synced, up to this. Default 30000. */
+  maxPollIntervalMs?: number | undefined;
+  /** Give up with `TimeoutError` after this many ms. Default: no limit. */
+  timeoutMs?: number | undefined;
+  /** How many NFTs are read at once in a round. Default 4. */
+  concurrency?: number | undefined;
+  /** Stop waiting (rejects with `AbortError`). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Whether an NFT's metadata was synced at or after `sinceMs`. */
+export function syncedSince(nft: Nft, sinceMs: number): boolean {
+  if (nft.metadataSyncedAt === null) return false;
+  const at = Date.parse(nft.metadataSyncedAt);
+  return Number.isFinite(at) && at >= sinceMs;
+}
+
+/** Runs `task` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Polls `getNft` for every token not yet synced, in rounds of bounded concurrency, until each
+ * shows `metadataSyncedAt >= since`; returns the NFTs in `tokenIds` order. The wait between
+ * rounds starts at `pollIntervalMs`, grows by half after a round in which no NFT newly synced
+ * (capped at `maxPollIntervalMs`) and drops back when one did. Errors of a read (a 404 for a
+ * token that does not exist) end the wait.
+ */
+export async function pollUntilSynced(
+  tokenIds: readonly string[],
+  getNft: (tokenId: string) => Promise<Nft>,
+  clock: Clock,
+  options: NftSyncWaitOptions,
+): Promise<Nft[]> {
+  const initial = options.pollIntervalMs ?? 2_000;
+  const max = Math.max(initial, options.maxPollIntervalMs ?? 30_000);
+  const concurrency = options.concurrency ?? 4;
+  const sinceMs = options.since.getTime();
+  const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
+  const synced = new Map<string, Nft>();
+  let interval = initial;
+  for (let round = 0; ; round++) {
+    throwIfAborted(options.signal);
+    const pending = tokenIds.filter((id) => !synced.has(id));
+    const read = await mapLimit(pending, concurrency, async (id) => {
+      throwIfAborted(options.signal);
+      return getNft(id);
+    });
+    let progressed = false;
+    for (const [index, nft] of read.entries()) {
+      if (syncedSince(nft, sinceMs)) {
+        synced.set(pending[index] as string, nft);
+        progressed = true;
+      }
+    }
+    if (synced.size === tokenIds.length) return tokenIds.map((id) => synced.get(id) as Nft);
+    interval = round === 0 || progressed ? initial : Math.min(max, interval * 1.5);
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      const still = tokenIds.filter((id) => !synced.has(id));
+      throw new TimeoutError(
+        `The metadata of ${still.length} of ${tokenIds.length} NFTs was not synced since ${options.since.toISOString()} within ${options.timeoutMs} ms (still waiting: ${still.slice(0, 10).join(', ')}${still.length > 10 ? ', ...' : ''})`,
+      );
+    }
+    await clock.sleep(Math.min(interval, left), options.signal);
+  }
+}

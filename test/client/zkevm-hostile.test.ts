@@ -1,0 +1,226 @@
+/**
+ * ZkEvmMetadataClient against servers that misbehave on purpose, on real sockets on 127.0.0.1:
+ * the api key never reaches an error (however it is logged, even when the server echoes it),
+ * redirects are never followed, bodies are capped, a push is retried at most once.
+ */
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ConnectionError,
+  MetadataRefreshError,
+  RedirectError,
+  ResponseTooLargeError,
+  ResponseValidationError,
+  TimeoutError,
+  ZkEvmMetadataClient,
+  type ZkEvmMetadataClientOptions,
+} from '../../src/index.js';
+import { createTestClock } from '../support/fixtures.js';
+
+// Not imported from ../support/zkevm-engine.ts: that would start the shared msw server, which
+// intercepts every request, and these tests need real sockets.
+const CONTRACT = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
+const ZK_CHAIN = 'imtbl-zkevm-testnet';
+const API_KEY = 'sk_imapik-hostile-9vQ2mX7pL0aSecretKeyValue';
+const PUSH_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts/refresh-metadata`;
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  await Promise.all(
+    servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+  );
+});
+
+async function hostile(handler: (res: ServerResponse, seen: Seen) => void) {
+  const requests: Seen[] = [];
+  const server = createServer((req, res) => {
+    const seen: Seen = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: '',
+    };
+    requests.push(seen);
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      seen.body += chunk;
+    });
+    req.on('end', () => handler(res, seen));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function client(url: string, options: Partial<ZkEvmMetadataClientOptions> = {}) {
+  return new ZkEvmMetadataClient({
+    apiKey: API_KEY,
+    baseURL: url,
+    chainName: ZK_CHAIN,
+    clock: createTestClock(),
+    timeoutMs: 10_000,
+    maxRetries: 0,
+    ...options,
+  });
+}
+
+const push = (zk: ZkEvmMetadataClient) =>
+  zk.refreshNftMetadata({ contractAddress: CONTRACT, nfts: [{ tokenId: '1', name: 'a' }] });
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to reject');
+}
+
+/** Every way a user might log an error, causes included. */
+function everyRendering(error: Error): string {
+  const parts = [
+    inspect(error, { depth: null, showHidden: true }),
+    JSON.stringify(error),
+    String(error.stack),
+    String(error),
+  ];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 10; depth++) {
+    parts.push(inspect(cause, { depth: null, showHidden: true }), JSON.stringify(cause) ?? '');
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return parts.join('\n');
+}
+
+/** `echoed`: the server sent the request's headers back, so their names may appear; never the key. */
+function expectNoKey(error: Error, requests: Seen[], { echoed = false } = {}) {
+  expect(error).toBeInstanceOf(MetadataRefreshError);
+  expect(requests.length).toBeGreaterThan(0);
+  for (const seen of requests) expect(seen.headers['x-immutable-api-key']).toBe(API_KEY);
+  const text = everyRendering(error);
+  expect(text).not.toContain(API_KEY);
+  expect(text).not.toContain(API_KEY.slice('sk_imapik-'.length));
+  if (!echoed) expect(text.toLowerCase()).not.toContain('x-immutable-api-key');
+}
+
+describe('the api key never reaches an error', () => {
+  it('a connection reset after the request was read', async () => {
+    const server = await hostile((res) => res.socket?.destroy());
+    const error = await rejection(push(client(server.url)));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ nothingSent: false, method: 'POST', path: PUSH_PATH });
+    expectNoKey(error, server.requests);
+  });
+
+  it('a timeout, and the push is retried once only', async () => {
+    const server = await hostile(() => {});
+    const error = await rejection(push(client(server.url, { timeoutMs: 100, maxRetries: 5 })));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(server.requests).toHaveLength(2);
+    expectNoKey(error, server.requests);
+  });
+
+  it('a server that echoes the key in its error body and headers', async () => {
+    const server = await hostile((res, seen) =>
+      json(
+        res,
+        401,
+        {
+          message: `bad key ${String(seen.headers['x-immutable-api-key'])}`,
+          link: 'https://docs.test',
+          trace_id: 't-1',
+          code: 'UNAUTHORISED_REQUEST',
+          details: { headers: seen.headers },
+        },
+        { 'x-echo': String(seen.headers['x-immutable-api-key']) },
+      ),
+    );
+    const seenHeaders: string[] = [];
+    const zk = client(server.url, { onResponse: (info) => seenHeaders.push(JSON.stringify(info)) });
+    const error = await rejection(push(zk));
+    expect(error).toMatchObject({ status: 401, code: 'UNAUTHORISED_REQUEST', traceId: 't-1' });
+    expect(error.message).toContain('[redacted]');
+    expectNoKey(error, server.requests, { echoed: true });
+    expect(seenHeaders.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('a GET answered with a body in the wrong shape that echoes the key', async () => {
+    const server = await hostile((res, seen) =>
+      json(res, 200, { result: { echoed: seen.headers } }),
+    );
+    const error = await rejection(
+      client(server.url).getNft({ contractAddress: CONTRACT, tokenId: '1' }),
+    );
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expectNoKey(error, server.requests, { echoed: true });
+  });
+});
+
+describe('redirects and bodies', () => {
+  it('a redirect is refused: the other host never sees the key or the body', async () => {
+    const elsewhere = await hostile((res) => json(res, 202, {}));
+    const server = await hostile((res) => {
+      res.writeHead(307, { location: `${elsewhere.url}${PUSH_PATH}` });
+      res.end();
+    });
+    const error = await rejection(push(client(server.url, { maxRetries: 2 })));
+    expect(error).toBeInstanceOf(RedirectError);
+    expect(error).toMatchObject({ status: 307, locationHost: new URL(elsewhere.url).host });
+    expect(elsewhere.requests).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+    expectNoKey(error, server.requests);
+  });
+
+  it('a body over maxResponseBytes is cut off and the push is not retried', async () => {
+    const server = await hostile((res) => {
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ pad: 'x'.repeat(200_000) }));
+    });
+    const error = await rejection(
+      push(client(server.url, { maxResponseBytes: 10_000, maxRetries: 2 })),
+    );
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(server.requests).toHaveLength(1);
+    expectNoKey(error, server.requests);
+  });
+
+  it('a refused connection proves nothing was sent: retried', async () => {
+    const server = await hostile(() => {});
+    const { url } = server;
+    await new Promise<void>((resolve) => servers.pop()?.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    const zk = client(url, { maxRetries: 2 });
+    const error = await rejection(push(zk));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', nothingSent: true });
+    expect(everyRendering(error)).not.toContain(API_KEY);
+  });
+});
