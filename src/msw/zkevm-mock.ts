@@ -5,6 +5,7 @@
  */
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import type { Clock } from '../clock.js';
+import type { ServiceClock } from '../engine/types.js';
 import {
   type ApiKeyRule,
   createZkEvmService,
@@ -29,7 +30,7 @@ export interface ZkEvmMockOptions extends Omit<ZkEvmServiceOptions, 'apiKey' | '
   /** More base URLs to answer on, beside production and sandbox (e.g. your test's baseURL). */
   baseURL?: string | string[];
   /** The base time before `advanceTime`. Default `Date.now()` (so vitest fake timers move it). */
-  clock?: { now(): number };
+  clock?: ServiceClock;
 }
 
 /** The mock returned by {@link createZkEvmMock}. */

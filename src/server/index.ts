@@ -44,6 +44,7 @@ export {
   DEFAULT_SYNC_DELAY_MS as ZKEVM_DEFAULT_SYNC_DELAY_MS,
   DEFAULT_WINDOW_MS as ZKEVM_DEFAULT_WINDOW_MS,
 } from '../engine/zkevm/index.js';
+export type { DisplayType, Nft, NftAttribute, NftMetadata } from '../wire/zkevm/mappers.js';
 export { fetchMetadataOverHttp } from './fetch-metadata.js';
 export {
   createReferenceServer,
