@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `imx-metadata-refresh` command. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import {
   type ConnectionOptions,
   clientFrom,
@@ -39,7 +40,9 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('run the reference metadata refresh service on this machine')
+  .description(
+    'run the reference metadata refresh services (Immutable X, and zkEVM under /v1/chains/) on one port',
+  )
   .option('-p, --port <port>', 'port to listen on', integer('port'), 4000)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--owner <address>', 'project owner address (required unless --demo)')
@@ -57,7 +60,7 @@ program
   )
   .option(
     '--window-ms <ms>',
-    'budget window length (default one clock hour)',
+    'budget window length of both APIs (default one hour)',
     integer('window-ms', { min: 1 }),
   )
   .option(
@@ -66,6 +69,21 @@ program
     integer('fetch-timeout-ms', { min: 1 }),
   )
   .option('--concurrency <n>', 'tokens fetched at once', integer('concurrency', { min: 1 }))
+  .option(
+    '--api-key <key>',
+    'the zkEVM API key to accept (default: a throwaway sk_imapik-test-… key, printed)',
+  )
+  .addOption(
+    new Option(
+      '--chain-name <name>',
+      'the zkEVM chain served (default: the sandbox chain)',
+    ).choices(Object.values(ZKEVM_ENVIRONMENTS).map((env) => env.chainName)),
+  )
+  .option(
+    '--zkevm-refreshes-per-hour <n>',
+    'accepted zkEVM refresh requests per window',
+    integer('zkevm-refreshes-per-hour', { min: 1 }),
+  )
   .action(async (options) => {
     const running = await startServe({ ...options, collections: options.collection }, (line) =>
       console.log(line),

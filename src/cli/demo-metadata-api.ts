@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MintedNft } from '../engine/zkevm/index.js';
 
 /** The demo collection's address (any valid address works locally). */
 export const DEMO_COLLECTION = `0x${'dec0de'.padEnd(40, '0')}`;
@@ -95,3 +96,32 @@ export async function startDemoMetadataApi(
       }),
   };
 }
+
+/** The demo zkEVM collection `serve --demo` mints (a different address from the IMX one, to tell them apart). */
+export const DEMO_ZKEVM_COLLECTION = `0x${'dec0de'.padEnd(36, '0')}2e7e`;
+
+/** The potion every token of the demo stack shares: identical metadata, so one `metadata_id`. */
+const POTION = {
+  name: 'Health Potion',
+  description: 'Restores 50 HP',
+  image: 'https://example.com/items/potion.png',
+  attributes: [{ traitType: 'heal', value: 50 }],
+};
+
+/**
+ * The NFTs `serve --demo` mints in {@link DEMO_ZKEVM_COLLECTION}: heroes 1-3, the same heroes
+ * the demo Metadata API serves but one level lower (so reading it and pushing is a visible
+ * level-up), and tokens 100-102, a stack sharing one metadata id (for the refresh by metadata id).
+ */
+export const DEMO_ZKEVM_NFTS: MintedNft[] = [
+  ...[1, 2, 3].map((n) => ({
+    tokenId: String(n),
+    name: `${HEROES[(n - 1) % HEROES.length]} #${n}`,
+    image: `https://example.com/heroes/${n}.png`,
+    attributes: [
+      { traitType: 'level', value: 9 + n },
+      { traitType: 'attack', value: 40 + 7 * n },
+    ],
+  })),
+  ...['100', '101', '102'].map((tokenId) => ({ tokenId, ...POTION })),
+];

@@ -1,10 +1,21 @@
-/** `imx-metadata-refresh serve`: the reference server, optionally with the demo Metadata API. */
+/**
+ * `imx-metadata-refresh serve`: both reference services on one port (the Immutable X API and,
+ * under `/v1/chains/`, the zkEVM API), optionally with the demo Metadata API and demo NFTs.
+ */
+import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers/wallet';
 import type { CollectionConfig } from '../engine/types.js';
-import { createReferenceServer, type ReferenceServer } from '../server/reference-server.js';
+import type { ZkEvmCollectionConfig } from '../engine/zkevm/index.js';
+import {
+  type CombinedReferenceServer,
+  createCombinedReferenceServer,
+} from '../server/zkevm-reference-server.js';
+import { SECRET_API_KEY_PREFIX } from '../wire/zkevm/limits.js';
 import {
   DEMO_COLLECTION,
   DEMO_EXISTING_TOKEN_IDS,
+  DEMO_ZKEVM_COLLECTION,
+  DEMO_ZKEVM_NFTS,
   startDemoMetadataApi,
 } from './demo-metadata-api.js';
 
@@ -19,6 +30,17 @@ export interface ServeOptions {
   windowMs?: number;
   fetchTimeoutMs?: number;
   concurrency?: number;
+  /** The zkEVM API key. Default: a generated throwaway `sk_imapik-test-…` key, printed. */
+  apiKey?: string;
+  /** The zkEVM chain served. Default: the engine's (the sandbox chain). */
+  chainName?: string;
+  /** Accepted zkEVM refresh requests per window. Default: the engine's. */
+  zkevmRefreshesPerHour?: number;
+}
+
+/** A throwaway zkEVM API key for local use: the platform's secret-key prefix, `test-`, 32 hex digits. */
+export function throwawayApiKey(): string {
+  return `${SECRET_API_KEY_PREFIX}test-${randomBytes(16).toString('hex')}`;
 }
 
 /** Parses `address=metadataApiUrl`. */
@@ -40,14 +62,28 @@ export function parseCollectionArg(value: string): CollectionConfig {
   return { address, metadataApiUrl };
 }
 
-/** Starts the server (and demo API); returns a stop function. Prints where everything is. */
+/**
+ * Starts both services on one port (and the demo Metadata API and demo NFTs with `demo`);
+ * returns a stop function. Prints where everything is, and any throwaway credential it made.
+ */
 export async function startServe(
   options: ServeOptions,
   log: (line: string) => void,
-): Promise<{ url: string; server: ReferenceServer; stop(): Promise<void> }> {
+): Promise<{
+  url: string;
+  apiKey: string;
+  server: CombinedReferenceServer;
+  stop(): Promise<void>;
+}> {
   let owner = options.owner;
   const collections = [...options.collections];
+  if (!options.demo) {
+    if (!owner) throw new Error('--owner is required (the project owner address), unless --demo');
+    if (collections.length === 0)
+      throw new Error('Give at least one --collection address=metadataApiUrl, or --demo');
+  }
   const demoApi = options.demo ? await startDemoMetadataApi() : undefined;
+  const credentials: string[] = [];
   if (demoApi) {
     collections.push({
       address: DEMO_COLLECTION,
@@ -57,31 +93,71 @@ export async function startServe(
     if (!owner) {
       const wallet = Wallet.createRandom();
       owner = wallet.address;
-      log(`Throwaway owner ${wallet.address}`);
-      log(
+      credentials.push(
+        `Throwaway owner ${wallet.address}`,
         `  export IMX_PRIVATE_KEY=${wallet.privateKey}   # sign requests as the owner (local only)`,
       );
     }
   }
-  if (!owner) throw new Error('--owner is required (the project owner address), unless --demo');
-  if (collections.length === 0)
-    throw new Error('Give at least one --collection address=metadataApiUrl, or --demo');
-  const server = createReferenceServer({
-    owner,
-    collections,
-    limits: { refreshesPerHour: options.refreshesPerHour, windowMs: options.windowMs },
-    fetchTimeoutMs: options.fetchTimeoutMs,
-    concurrency: options.concurrency,
-  });
-  const { url } = await server.listen(options.port, options.host);
+  const apiKey = options.apiKey ?? throwawayApiKey();
+  if (options.apiKey === undefined) {
+    credentials.push(
+      `Throwaway API key ${apiKey}`,
+      `  export IMMUTABLE_API_KEY=${apiKey}   # x-immutable-api-key of the zkEVM API (local only)`,
+    );
+  }
+  // With --demo, the zkEVM API knows the demo collection only; without, every collection and token.
+  const zkevmCollections: ZkEvmCollectionConfig[] | undefined = demoApi
+    ? [{ address: DEMO_ZKEVM_COLLECTION, tokenIds: DEMO_ZKEVM_NFTS.map((n) => n.tokenId) }]
+    : undefined;
+  let server: CombinedReferenceServer;
+  try {
+    server = createCombinedReferenceServer({
+      imx: {
+        owner,
+        collections,
+        limits: { refreshesPerHour: options.refreshesPerHour, windowMs: options.windowMs },
+        fetchTimeoutMs: options.fetchTimeoutMs,
+        concurrency: options.concurrency,
+      },
+      zkevm: {
+        apiKey,
+        chainName: options.chainName,
+        collections: zkevmCollections,
+        limits: { refreshesPerHour: options.zkevmRefreshesPerHour, windowMs: options.windowMs },
+      },
+    });
+    if (demoApi) server.zkevm.mint(DEMO_ZKEVM_COLLECTION, DEMO_ZKEVM_NFTS);
+  } catch (error) {
+    await demoApi?.close();
+    throw error;
+  }
+  let url: string;
+  try {
+    ({ url } = await server.listen(options.port, options.host));
+  } catch (error) {
+    await server.close();
+    await demoApi?.close();
+    throw error;
+  }
+  for (const line of credentials) log(line);
   log(`Reference metadata refresh service on ${url} (owner ${owner})`);
   for (const c of collections) log(`  collection ${c.address} -> ${c.metadataApiUrl}`);
   if (demoApi)
     log(
       `Demo Metadata API on ${demoApi.url}: tokens 1-3 succeed, 4 → 404, 5 slow, 6 malformed, 7 array, 9 unknown`,
     );
+  // The chain as the engine's NFTs report it: the engine owns the default.
+  const chainName = server.zkevm.nft(DEMO_ZKEVM_COLLECTION, '1')?.chain.name;
+  log(`Reference zkEVM API on ${url}/v1/chains/${chainName} (key in x-immutable-api-key)`);
+  if (demoApi)
+    log(
+      `  demo collection ${DEMO_ZKEVM_COLLECTION}: NFTs 1-3 (heroes), 100-102 (one stack of potions)`,
+    );
+  else log('  every collection exists and every token id is minted');
   return {
     url,
+    apiKey,
     server,
     async stop() {
       await server.close();

@@ -12,6 +12,15 @@ export type {
   ServiceErrorContext,
   ServiceLimits,
 } from '../engine/types.js';
+export type {
+  ApiKeyRule,
+  MintedNft,
+  ZkEvmBudgetSnapshot,
+  ZkEvmCollectionConfig,
+  ZkEvmControls,
+  ZkEvmLimits,
+  ZkEvmService,
+} from '../engine/zkevm/index.js';
 export {
   createMetadataRefreshMock,
   type InjectedFailure,
@@ -23,3 +32,4 @@ export {
   type RecordedRequest,
   type ResolveMetadata,
 } from './mock.js';
+export { createZkEvmMock, type ZkEvmMock, type ZkEvmMockOptions } from './zkevm-mock.js';

@@ -14,7 +14,12 @@ import type {
   ServiceClock,
   ServiceLimits,
 } from '../engine/types.js';
-import { AbortError } from '../errors.js';
+import { isZkEvmPath } from '../engine/zkevm/index.js';
+import { offsetClock } from './clock.js';
+import { createFailureQueue, type InjectedFailure } from './failures.js';
+import { pathBelow, type RecordedRequest, readMswRequest, rootsOf } from './recording.js';
+
+export type { InjectedFailure, RecordedRequest };
 
 const HTTP_ANSWER = Symbol.for('imx-metadata-refresh.metadataAnswer');
 
@@ -69,40 +74,6 @@ export interface MetadataRefreshMockOptions
   clock?: ServiceClock;
   limits?: ServiceLimits;
 }
-
-/** A request the mock received, for assertions on what the code under test sent. */
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query, e.g. `/v1/metadata-refreshes`. */
-  path: string;
-  query: Record<string, string>;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  /** Parsed JSON when it parses, else the text; undefined without a body. */
-  body: unknown;
-}
-
-/** A failure to inject with {@link MetadataRefreshMock.failNext}. */
-export type InjectedFailure =
-  | {
-      /** HTTP status to answer with, e.g. 503 or 429. */
-      status: number;
-      /** Error code; default from the status (`refresh_limit_exceeded` for 429, else `injected_failure`). */
-      code?: string;
-      message?: string;
-      /** Extra headers. A 429 gets the current rate-limit headers (remaining 0) unless given. */
-      headers?: Record<string, string>;
-      /** How many requests fail. Default 1. */
-      times?: number;
-      /** Only requests with this method (e.g. `'POST'`). */
-      method?: string;
-    }
-  | {
-      /** A network error (the client sees `ConnectionError`). */
-      network: true;
-      times?: number;
-      method?: string;
-    };
 
 /** The mock returned by {@link createMetadataRefreshMock}. */
 export interface MetadataRefreshMock {
@@ -202,16 +173,6 @@ function toCollections(collections: MockCollection[] | undefined): CollectionCon
   }));
 }
 
-function parseBody(bytes: ArrayBuffer): unknown {
-  if (bytes.byteLength === 0) return undefined;
-  const text = new TextDecoder().decode(bytes);
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /**
  * Creates the mock. Use it with msw's `setupServer`:
  *
@@ -227,26 +188,18 @@ function parseBody(bytes: ArrayBuffer): unknown {
 export function createMetadataRefreshMock(
   options: MetadataRefreshMockOptions = {},
 ): MetadataRefreshMock {
-  const base = options.clock ?? { now: () => Date.now() };
-  let offsetMs = 0;
-  const clock = {
-    now: () => base.now() + offsetMs,
-    sleep: async (ms: number, signal?: AbortSignal) => {
-      if (signal?.aborted)
-        throw new AbortError('The operation was aborted', { cause: signal.reason });
-      // Virtual time must not run ahead of real work: let the worker finish (or `ms` of real
-      // time pass) before the clock jumps, so a slow resolveMetadata cannot look like hours.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        service.settled(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, Math.max(0, ms));
-        }),
-      ]);
-      clearTimeout(timer);
-      offsetMs += Math.max(0, ms);
-    },
-  };
+  const clock = offsetClock(options.clock ?? { now: () => Date.now() }, async (ms) => {
+    // Virtual time must not run ahead of real work: let the worker finish (or `ms` of real
+    // time pass) before the clock jumps, so a slow resolveMetadata cannot look like hours.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      service.settled(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  });
   const { resolveMetadata, baseURL, collections, ...engineOptions } = options;
   const service = createRefreshService({
     ...engineOptions,
@@ -255,40 +208,15 @@ export function createMetadataRefreshMock(
     fetchMetadata: fetcherFrom(resolveMetadata ?? defaultMetadata),
   });
   const requests: RecordedRequest[] = [];
-  let failures: (InjectedFailure & { left: number })[] = [];
+  const failures = createFailureQueue();
 
-  const takeFailure = (method: string) => {
-    const found = failures.find(
-      (f) => f.left > 0 && (f.method === undefined || f.method.toUpperCase() === method),
-    );
-    if (!found) return undefined;
-    found.left--;
-    failures = failures.filter((f) => f.left > 0);
-    return found;
-  };
-
-  const bases = [
-    IMX_BASE_URLS.production,
-    IMX_BASE_URLS.sandbox,
-    ...(Array.isArray(baseURL) ? baseURL : baseURL ? [baseURL] : []),
-  ].map((u) => u.replace(/\/+$/, ''));
-
-  const handlers = [...new Set(bases)].map((root) =>
+  const handlers = rootsOf([IMX_BASE_URLS.production, IMX_BASE_URLS.sandbox], baseURL).map((root) =>
     http.all(`${root}/v1/*`, async ({ request }) => {
-      const url = new URL(request.url);
-      const bytes = await request.arrayBuffer();
-      const headers: Record<string, string> = {};
-      request.headers.forEach((value, name) => {
-        headers[name.toLowerCase()] = value;
-      });
-      requests.push({
-        method: request.method,
-        path: url.pathname.slice(new URL(root).pathname.replace(/\/$/, '').length),
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        body: parseBody(bytes),
-      });
-      const failure = takeFailure(request.method);
+      // The zkEVM API's paths: left to a zkEVM mock on the same base URL, whatever the order.
+      if (isZkEvmPath(pathBelow(request.url, root))) return undefined;
+      const read = await readMswRequest(request, root);
+      requests.push(read.recorded);
+      const failure = failures.take(request.method);
       if (failure && 'network' in failure) return HttpResponse.error();
       if (failure) {
         const defaults =
@@ -307,12 +235,7 @@ export function createMetadataRefreshMock(
           { status: failure.status, headers: { ...defaults, ...failure.headers } },
         );
       }
-      const answer = await service.handle({
-        method: request.method,
-        path: url.pathname.slice(new URL(root).pathname.replace(/\/$/, '').length) + url.search,
-        headers: request.headers,
-        body: bytes.byteLength === 0 ? undefined : new Uint8Array(bytes),
-      });
+      const answer = await service.handle(read.service);
       return HttpResponse.json(answer.body as never, {
         status: answer.status,
         headers: answer.headers,
@@ -325,30 +248,15 @@ export function createMetadataRefreshMock(
     service,
     clock,
     requests,
-    failNext(failure) {
-      const times = failure.times ?? 1;
-      if (!Number.isSafeInteger(times) || times < 1)
-        throw new TypeError('failNext: times must be a positive integer');
-      if (
-        !('network' in failure) &&
-        (!Number.isSafeInteger(failure.status) || failure.status < 400 || failure.status > 599)
-      ) {
-        throw new TypeError('failNext: status must be an HTTP error status (400-599)');
-      }
-      failures.push({ ...failure, left: times });
-    },
+    failNext: (failure) => failures.push(failure),
     setRemainingRefreshes: (remaining) => service.setRemainingRefreshes(remaining),
-    advanceTime(ms) {
-      if (!Number.isFinite(ms) || ms < 0)
-        throw new TypeError('advanceTime: ms must be a non-negative number');
-      offsetMs += ms;
-    },
+    advanceTime: (ms) => clock.advance(ms),
     seedRefresh: (seed) => service.seedRefresh(seed),
     reset() {
       service.reset();
       requests.length = 0;
-      failures = [];
-      offsetMs = 0;
+      failures.clear();
+      clock.resetOffset();
     },
   };
 }

@@ -28,9 +28,34 @@ export type {
   ServiceRequest,
   ServiceResponse,
 } from '../engine/types.js';
+export type {
+  ApiKeyRule,
+  MintedNft,
+  ZkEvmBudgetSnapshot,
+  ZkEvmCollectionConfig,
+  ZkEvmControls,
+  ZkEvmLimits,
+  ZkEvmService,
+  ZkEvmServiceOptions,
+} from '../engine/zkevm/index.js';
+export {
+  createZkEvmService,
+  DEFAULT_REFRESHES_PER_HOUR as ZKEVM_DEFAULT_REFRESHES_PER_HOUR,
+  DEFAULT_SYNC_DELAY_MS as ZKEVM_DEFAULT_SYNC_DELAY_MS,
+  DEFAULT_WINDOW_MS as ZKEVM_DEFAULT_WINDOW_MS,
+} from '../engine/zkevm/index.js';
+export type { DisplayType, Nft, NftAttribute, NftMetadata } from '../wire/zkevm/mappers.js';
 export { fetchMetadataOverHttp } from './fetch-metadata.js';
 export {
   createReferenceServer,
   type ReferenceServer,
   type ReferenceServerOptions,
 } from './reference-server.js';
+export {
+  type CombinedReferenceServer,
+  type CombinedReferenceServerOptions,
+  createCombinedReferenceServer,
+  createZkEvmReferenceServer,
+  type ZkEvmReferenceServer,
+  type ZkEvmReferenceServerOptions,
+} from './zkevm-reference-server.js';

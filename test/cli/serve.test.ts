@@ -1,7 +1,33 @@
-import { describe, expect, it } from 'vitest';
-import { parseCollectionArg, startServe } from '../../src/cli/serve.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ZKEVM_COLLECTION } from '../../src/cli/demo-metadata-api.js';
+import { parseCollectionArg, startServe, throwawayApiKey } from '../../src/cli/serve.js';
 import { MetadataRefreshClient } from '../../src/index.js';
+import { ZKEVM_ENVIRONMENTS } from '../../src/wire/zkevm/limits.js';
+import { builtCli } from '../support/built-cli.js';
 import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+
+const CHAIN = ZKEVM_ENVIRONMENTS.sandbox.chainName;
+const zkPath = (address: string, rest: string, chain: string = CHAIN) =>
+  `/v1/chains/${chain}/collections/${address}/${rest}`;
+const EMPTY = {
+  name: null,
+  description: null,
+  image: null,
+  external_url: null,
+  animation_url: null,
+  youtube_url: null,
+  attributes: null,
+};
+
+/** A zkEVM refresh by token id with plain fetch. */
+function pushNft(url: string, address: string, key: string, fields: Record<string, unknown>) {
+  return fetch(`${url}${zkPath(address, 'nfts/refresh-metadata')}`, {
+    method: 'POST',
+    headers: { 'x-immutable-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ nft_metadata: [{ token_id: '1', ...EMPTY, ...fields }] }),
+  });
+}
 
 describe('serve', () => {
   it('parses address=metadataApiUrl and refuses anything else', () => {
@@ -70,5 +96,110 @@ describe('serve', () => {
     } finally {
       await running.stop();
     }
+  });
+
+  it('serves the zkEVM API on the same port, with the given key, chain and budget', async () => {
+    const key = throwawayApiKey();
+    expect(key).toMatch(/^sk_imapik-test-[0-9a-f]{32}$/);
+    const lines: string[] = [];
+    const mainnet = ZKEVM_ENVIRONMENTS.production.chainName;
+    const running = await startServe(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        demo: false,
+        owner: OWNER,
+        collections: [parseCollectionArg(`${COLLECTION}=http://127.0.0.1:9/metadata`)],
+        apiKey: key,
+        chainName: mainnet,
+        zkevmRefreshesPerHour: 3,
+      },
+      (line) => lines.push(line),
+    );
+    try {
+      const text = lines.join('\n');
+      expect(text).toContain(`Reference zkEVM API on ${running.url}/v1/chains/${mainnet}`);
+      // A key given is not printed.
+      expect(text).not.toContain(key);
+      const address = `0x${'ab'.repeat(20)}`;
+      const response = await fetch(
+        `${running.url}${zkPath(address, 'nfts/refresh-metadata', mainnet)}`,
+        {
+          method: 'POST',
+          headers: { 'x-immutable-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify({ nft_metadata: [{ token_id: '1', ...EMPTY }] }),
+        },
+      );
+      expect(response.status).toBe(202);
+      expect(response.headers.get('imx-refreshes-limit')).toBe('3');
+      expect((await pushNft(running.url, address, 'sk_imapik-other', {})).status).toBe(403);
+      // The right key, but the sandbox chain is not the one served.
+      expect((await pushNft(running.url, address, key, {})).status).toBe(404);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('refuses an empty --api-key', async () => {
+    await expect(
+      startServe({ port: 0, host: '127.0.0.1', demo: true, collections: [], apiKey: '' }, () => {}),
+    ).rejects.toThrow(/apiKey/);
+  });
+});
+
+describe('the built bin: serve --demo', () => {
+  let child: ChildProcess;
+  let output = '';
+  let url: string;
+
+  beforeAll(async () => {
+    const cli = builtCli();
+    child = spawn(process.execPath, [cli, 'serve', '--demo', '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (/demo collection 0x/.test(output)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+    });
+    url = /Reference metadata refresh service on (http:\/\/[^ ]+) /.exec(output)?.[1] as string;
+  }, 60_000);
+  afterAll(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+
+  it('prints the owner key and the API key, and serves both APIs on one port', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const privateKey = /IMX_PRIVATE_KEY=(0x[0-9a-f]{64})/.exec(output)?.[1] as string;
+    const apiKey = /IMMUTABLE_API_KEY=(sk_imapik-test-[0-9a-f]{32})/.exec(output)?.[1] as string;
+    expect(privateKey).toBeDefined();
+    expect(apiKey).toBeDefined();
+    expect(output).toContain(`Reference zkEVM API on ${url}/v1/chains/${CHAIN}`);
+    expect(output).toContain(`demo collection ${DEMO_ZKEVM_COLLECTION}`);
+
+    const imx = new MetadataRefreshClient({ signer: privateKey, baseURL: url });
+    expect((await imx.listRefreshes()).result).toEqual([]);
+
+    const minted = await fetch(`${url}${zkPath(DEMO_ZKEVM_COLLECTION, 'nfts/1')}`);
+    expect(minted.status).toBe(200);
+    expect(await minted.json()).toMatchObject({ result: { token_id: '1', name: 'Aria #1' } });
+    const stack = (await (
+      await fetch(`${url}${zkPath(DEMO_ZKEVM_COLLECTION, 'nfts?page_size=10')}`)
+    ).json()) as { result: { token_id: string; metadata_id: string | null }[] };
+    const potions = stack.result.filter((n) => ['100', '101', '102'].includes(n.token_id));
+    expect(potions).toHaveLength(3);
+    expect(new Set(potions.map((n) => n.metadata_id)).size).toBe(1);
+
+    const pushed = await pushNft(url, DEMO_ZKEVM_COLLECTION, apiKey, { name: 'Aria #1, level 11' });
+    expect(pushed.status).toBe(202);
+    expect((await pushNft(url, DEMO_ZKEVM_COLLECTION, 'sk_imapik-wrong', {})).status).toBe(403);
+    // Only the demo collection exists with --demo.
+    expect((await pushNft(url, `0x${'ab'.repeat(20)}`, apiKey, {})).status).toBe(404);
   });
 });

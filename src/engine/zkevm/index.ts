@@ -1,4 +1,8 @@
 /** What adapters (node:http server, msw) import from the zkEVM reference engine: listed, not `*`. */
+
+/** The error shape and the rate-limit headers, for adapters' own answers (a 500, an injected failure). */
+export { rateLimitHeaders } from './rate-limit-answer.js';
+export { errorResponse } from './responses.js';
 export {
   createZkEvmService,
   DEFAULT_REFRESHES_PER_HOUR,
@@ -15,3 +19,11 @@ export type {
   ZkEvmService,
   ZkEvmServiceOptions,
 } from './types.js';
+
+/**
+ * Whether a request path (with or without its query) is the zkEVM API's: everything it serves is
+ * under `/v1/chains/`, which the Immutable X API never uses. Lets one adapter serve both APIs.
+ */
+export function isZkEvmPath(path: string): boolean {
+  return /^\/v1\/chains(?:[/?]|$)/.test(path);
+}
