@@ -2,6 +2,7 @@ import type { AxiosInstance } from 'axios';
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
+import { IMX_BASE_URLS } from '../wire/limits.js';
 import {
   type CursorPage,
   type Refresh,
@@ -36,10 +37,7 @@ import {
 import { pollUntilCompleted, type WaitForRefreshOptions } from './wait.js';
 
 /** Base URLs of the two Immutable X environments. */
-export const IMX_BASE_URLS = {
-  production: 'https://api.x.immutable.com',
-  sandbox: 'https://api.sandbox.x.immutable.com',
-} as const;
+export { IMX_BASE_URLS };
 
 /** An Immutable X environment. */
 export type ImxEnvironment = keyof typeof IMX_BASE_URLS;

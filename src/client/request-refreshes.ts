@@ -8,7 +8,7 @@ import {
   MetadataRefreshError,
   RateLimitError,
 } from '../errors.js';
-import { MAX_TOKENS_PER_REFRESH } from '../wire/limits.js';
+import { MAX_TOKENS_PER_REFRESH, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import type { RateLimit } from '../wire/rate-limit.js';
 
 /** Result of `requestRefreshes`. */
@@ -127,7 +127,7 @@ export async function sendInChunks(
     idsOf: (ids) => ids,
     rateLimit: deps.rateLimit,
     now: deps.now,
-    limitCode: 'refresh_limit_exceeded',
+    limitCode: REFRESH_LIMIT_EXCEEDED.code,
     signal: deps.signal,
   });
   return { refreshes: accepted, rateLimit };

@@ -3,7 +3,6 @@
  * test meets the real rules (signatures, limits, paging, error codes), plus test controls.
  */
 import { HttpResponse, http, type RequestHandler } from 'msw';
-import { IMX_BASE_URLS } from '../client/client.js';
 import type { Clock } from '../clock.js';
 import { createRefreshService, type RefreshService } from '../engine/service.js';
 import type {
@@ -15,6 +14,8 @@ import type {
   ServiceLimits,
 } from '../engine/types.js';
 import { isZkEvmPath } from '../engine/zkevm/index.js';
+import { IMX_BASE_URLS, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
+import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
 import { offsetClock } from './clock.js';
 import { createFailureQueue, type InjectedFailure } from './failures.js';
 import { pathBelow, type RecordedRequest, readMswRequest, rootsOf } from './recording.js';
@@ -221,13 +222,13 @@ export function createMetadataRefreshMock(
       if (failure) {
         const defaults =
           failure.status === 429
-            ? { ...service.rateLimitHeaders(), 'x-imx-remaining-refreshes': '0' }
+            ? { ...service.rateLimitHeaders(), [RATE_LIMIT_HEADERS.remaining]: '0' }
             : {};
         return HttpResponse.json(
           {
             code:
               failure.code ??
-              (failure.status === 429 ? 'refresh_limit_exceeded' : 'injected_failure'),
+              (failure.status === 429 ? REFRESH_LIMIT_EXCEEDED.code : 'injected_failure'),
             message:
               failure.message ??
               (failure.status === 429 ? 'Refresh limit exceeded' : 'Injected failure'),

@@ -3,6 +3,12 @@
  * the reference engine and the CLI (the zkEVM's are in `zkevm/limits.ts`).
  */
 
+/** The Immutable X API's base URL per environment. */
+export const IMX_BASE_URLS = {
+  production: 'https://api.x.immutable.com',
+  sandbox: 'https://api.sandbox.x.immutable.com',
+} as const;
+
 /** Most tokens one refresh request may name. */
 export const MAX_TOKENS_PER_REFRESH = 1000;
 
