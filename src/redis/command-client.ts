@@ -6,14 +6,17 @@
 
 /** A node-redis client (`createClient`): `sendCommand(args)`. */
 export interface NodeRedisLike {
+  /** Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`. */
   sendCommand(args: string[]): Promise<unknown>;
-  /** False until `connect()` resolved (node-redis 4 to 6). */
+  /** False until `connect()` was called (node-redis 4 to 6). */
   readonly isOpen?: boolean;
+  /** Opens the connection; the store calls it once when `isOpen` is false. */
   connect?(): Promise<unknown>;
 }
 
 /** A node-redis cluster (`createCluster`): `sendCommand(firstKey, isReadonly, args)`, routed by `firstKey`. */
 export interface NodeRedisClusterLike {
+  /** Sends one raw command to the master of `firstKey`'s slot, following MOVED and ASK. */
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
@@ -21,12 +24,15 @@ export interface NodeRedisClusterLike {
   ): Promise<unknown>;
   /** Present on a cluster only: how the store tells it from a single client. */
   getSlotMaster(slot: number): unknown;
+  /** False until `connect()` was called. */
   readonly isOpen?: boolean;
+  /** Opens the connections; the store calls it once when `isOpen` is false. */
   connect?(): Promise<unknown>;
 }
 
 /** An ioredis client or `Cluster`: `call(command, ...args)`, routed by the command's keys. */
 export interface IoRedisLike {
+  /** Sends one raw command; a Cluster routes it by its keys and follows MOVED, ASK and TRYAGAIN. */
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
   /** ioredis connects on its own (also with `lazyConnect`, on the first command). */
   readonly status?: string;

@@ -96,12 +96,29 @@ function isReplyError(error: unknown): boolean {
 }
 
 /**
- * Creates the Redis store.
+ * Creates the Redis store, on one Redis or a Redis Cluster.
+ *
+ * `{ url }`: the store creates a node-redis client for one Redis, connects it and closes it in
+ * `close()`. `{ client }`: a node-redis client (`createClient`) or cluster (`createCluster`), or
+ * an ioredis `Redis` or `Cluster`, told apart by shape; connected or not (a node-redis one that
+ * is not open is connected on the first command, ioredis connects itself). The store never closes
+ * a client it was given. Members of one fleet may use different kinds: the same prefix is the
+ * same store.
+ *
+ * Keys are `{prefix}:…` (the hash tag keeps a store on one slot). Version 0.1 wrote `prefix:…`;
+ * those keys are not read: drain a 0.1 fleet before upgrading, or enqueue its ids again.
  *
  * @example
  * ```ts
  * const store = createRedisStore({ url: process.env.REDIS_URL!, prefix: 'heroes-prod' });
  * const scheduler = new RefreshScheduler({ client, store });
+ * ```
+ *
+ * @example On a Redis Cluster with ioredis
+ * ```ts
+ * import { Cluster } from 'ioredis';
+ * const redis = new Cluster([{ host: 'redis-0', port: 6379 }]);
+ * const store = createRedisStore({ client: redis, prefix: 'heroes-prod' });
  * ```
  *
  * @param options - the connection, `prefix` and `commandTimeoutMs`.
@@ -150,7 +167,9 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       return toCommandClient(owned);
     });
   } else {
-    throw new TypeError('createRedisStore needs { url } or { client }');
+    throw new TypeError(
+      'createRedisStore needs { url } or { client } (a node-redis or ioredis client or cluster)',
+    );
   }
 
   // Every key starts with the hash tag `{prefix}`: one slot per store, so each script (which
