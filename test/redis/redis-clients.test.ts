@@ -105,6 +105,14 @@ describe.skipIf(!redisAvailable)('Redis store on one Redis, by client kind', () 
     await ioredis.del('{paused}:collections');
   });
 
+  it('does not read the key layout of 0.1 (prefix:… without the hash tag)', async () => {
+    await ioredis.sadd('legacy:collections', A);
+    await ioredis.zadd(`legacy:pending:${A}`, Date.now(), 'old');
+    const store = createRedisStore({ client: ioredis, prefix: 'legacy' });
+    expect(await store.counts()).toEqual({ pending: 0, inFlight: 0 });
+    await ioredis.del('legacy:collections', `legacy:pending:${A}`);
+  });
+
   it('falls back to EVAL when the script cache was flushed (restart, failover)', async () => {
     const store = createRedisStore({ client: ioredis, prefix: 'flushed' });
     await store.enqueue(A, fresh(['f']), Date.now());
@@ -166,5 +174,16 @@ describe.skipIf(!redisClusterAvailable)('Redis store on a 3-master Redis Cluster
     expect(new Set(slots)).toEqual(new Set([slot]));
     await reader.clear();
     expect(await writer.counts()).toEqual({ pending: 0, inFlight: 0 });
+  });
+
+  it('reloads its scripts on a node whose script cache was flushed (a failover, a restart)', async () => {
+    const store = createRedisStore({ client: nodeRedis, prefix: 'flushed' });
+    await store.enqueue(A, fresh(['f']), Date.now());
+    for (const { port } of cluster.nodes) {
+      const node = new Redis(port, '127.0.0.1');
+      await node.script('FLUSH');
+      node.disconnect();
+    }
+    expect(await store.counts()).toEqual({ pending: 1, inFlight: 0 });
   });
 });
