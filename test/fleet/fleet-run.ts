@@ -25,7 +25,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHUNKS = 10;
 const CHUNK_DELAY_MS = 100;
 const LIMIT = 4;
-const WINDOW_MS = 3_000;
+/** The default window of a fleet run (the reference server's and the schedulers'). */
+export const FLEET_WINDOW_MS = 3_000;
 const STARTUP_MS = 30_000;
 
 /** Ids answered 503 on their first two fetches: the worker gives up, the scheduler retries. */
@@ -79,7 +80,9 @@ function countBy<T>(items: T[], key: (item: T) => number | string): Map<number |
 }
 
 /** The reference server of a fleet run, with a metadata API that fails some ids at first. */
-export async function startFleetServer(): Promise<{ server: ReferenceServer; url: string }> {
+export async function startFleetServer(
+  windowMs = FLEET_WINDOW_MS,
+): Promise<{ server: ReferenceServer; url: string }> {
   const fetches = new Map<string, number>();
   const fetchMetadata: FetchMetadata = async ({ tokenId }) => {
     const n = (fetches.get(tokenId) ?? 0) + 1;
@@ -92,7 +95,7 @@ export async function startFleetServer(): Promise<{ server: ReferenceServer; url
     owner: OWNER,
     fetchMetadata,
     concurrency: 32,
-    limits: { refreshesPerHour: LIMIT, windowMs: WINDOW_MS },
+    limits: { refreshesPerHour: LIMIT, windowMs },
   });
   return { server, url: (await server.listen(0, '127.0.0.1')).url };
 }
@@ -115,6 +118,10 @@ export interface FleetOptions {
   prefix: string;
   /** How long after `go` the fleet may take to settle. */
   deadlineMs: number;
+  /** The window, the same as {@link startFleetServer}'s (default {@link FLEET_WINDOW_MS}). */
+  windowMs?: number;
+  /** The schedulers' `windowGuardMs` (default 500). */
+  windowGuardMs?: number;
 }
 
 /** Runs the fleet and checks everything; SIGKILLs whatever is left running if it throws. */
@@ -135,6 +142,7 @@ export async function runFleet(options: FleetOptions): Promise<void> {
 async function run(options: FleetOptions, children: Child[]): Promise<void> {
   const { serverUrl, store, processes: PROCESSES, ids: IDS, prefix: PREFIX } = options;
   const DEADLINE_MS = options.deadlineMs;
+  const WINDOW_MS = options.windowMs ?? FLEET_WINDOW_MS;
   const spawnedAt = Date.now();
   let victim: Child | undefined;
   let victimChunksAtKill = -1;
@@ -150,6 +158,7 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
       chunks,
       chunkDelayMs: CHUNK_DELAY_MS,
       budget: { limit: LIMIT, windowMs: WINDOW_MS },
+      windowGuardMs: options.windowGuardMs ?? 500,
       maxDelayMs: 500,
       leaseMs: 1_500,
       pollIntervalMs: 200,

@@ -51,6 +51,8 @@ export interface GameServerConfig {
   /** Pause between chunks. */
   chunkDelayMs: number;
   budget: { limit: number; windowMs: number };
+  /** The scheduler's `windowGuardMs` (default 500). */
+  windowGuardMs?: number;
   maxDelayMs: number;
   leaseMs: number;
   pollIntervalMs: number;
@@ -171,8 +173,9 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
     idlePollMs: config.idlePollMs,
-    // A sixth of the window: under a loaded 2-core machine a POST can take a few hundred ms.
-    windowGuardMs: 500,
+    // By default a sixth of the 3 s window: under a loaded 2-core machine a POST can take a few
+    // hundred ms.
+    windowGuardMs: config.windowGuardMs ?? 500,
     onEvent: (event) => emit({ kind: 'event', event: serializable(event), at: Date.now() }),
   });
 
