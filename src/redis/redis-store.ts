@@ -1,7 +1,8 @@
 /**
  * The scheduler's store in Redis, shared by a fleet: one budget, one pending set per collection
- * and the leases. Works with a node-redis client (`redis` 4 to 6), or anything with
- * `sendCommand(args)`. Needs one Redis (not a cluster): scripts touch keys by prefix.
+ * and the leases. Works with node-redis (`redis` 4 to 6, a client or a cluster) and ioredis 5 to
+ * 6 (a client or a Cluster), on one Redis or a Redis Cluster: every key of a store carries the
+ * same hash tag, `{prefix}`, so every script runs on one slot.
  */
 import { createHash } from 'node:crypto';
 import { MetadataRefreshError, StoreUnavailableError } from '../errors.js';
@@ -14,16 +15,24 @@ import {
   type SchedulerStore,
   type StoreCounts,
 } from '../scheduler/store.js';
+import {
+  type CommandClient,
+  type NodeRedisLike,
+  type RedisClientLike,
+  toCommandClient,
+} from './command-client.js';
 import * as Lua from './scripts.js';
 
-/** The part of a Redis client the store uses: node-redis's `sendCommand`. */
-export interface RedisCommandClient {
-  /** Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`. */
-  sendCommand(args: string[]): Promise<unknown>;
-}
+/**
+ * A client the store accepts, told apart by its shape: a node-redis client (`sendCommand(args)`),
+ * a node-redis cluster (`sendCommand(firstKey, isReadonly, args)` and `getSlotMaster`), an ioredis
+ * client or an ioredis `Cluster` (`call(command, ...args)`). Connected or not: a node-redis client
+ * or cluster that is not open is connected on the first command; ioredis connects itself.
+ */
+export type RedisCommandClient = RedisClientLike;
 
 /** A node-redis client the store created and owns. */
-interface OwnedClient extends RedisCommandClient {
+interface OwnedClient extends NodeRedisLike {
   connect(): Promise<unknown>;
   quit?(): Promise<unknown>;
   close?(): Promise<unknown>;
@@ -31,7 +40,11 @@ interface OwnedClient extends RedisCommandClient {
   on(event: 'error', listener: (error: unknown) => void): unknown;
 }
 
-/** How to reach Redis: a URL (the store connects and owns the client) or your connected client. */
+/**
+ * How to reach Redis: a URL (one Redis; the store creates a node-redis client, connects it and
+ * closes it in `close()`), or your client (any kind of {@link RedisCommandClient}, for a Cluster
+ * or ioredis), which the store uses but never closes.
+ */
 export type RedisConnection = { url: string } | { client: RedisCommandClient };
 
 /** Default of `commandTimeoutMs` in {@link RedisStoreOptions}. */
@@ -39,7 +52,10 @@ export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /** Options of {@link createRedisStore}: a connection, plus where the keys live and how long to wait. */
 export type RedisStoreOptions = RedisConnection & {
-  /** Keys live under this prefix (default `imx-refresh`); give each project its own. */
+  /**
+   * Keys live under this prefix (default `imx-refresh`), as `{prefix}:…`: the braces are a Redis
+   * Cluster hash tag, so all keys of one store share one slot. Give each project its own.
+   */
   prefix?: string | undefined;
   /**
    * Longest a store operation waits for Redis (default 2000 ms, including connecting). Past it,
@@ -53,7 +69,10 @@ export type RedisStoreOptions = RedisConnection & {
 export interface RedisStore extends SchedulerStore {
   /** Closes the connection when the store created it (from `{ url }`); otherwise does nothing. */
   close(): Promise<void>;
-  /** Deletes every key under this store's prefix (tests and tools). */
+  /**
+   * Deletes every key of this store (tests and tools): one script on the store's node, which scans
+   * that node's keys, so it costs time in proportion to all the keys there.
+   */
   clear(): Promise<void>;
 }
 
@@ -77,12 +96,29 @@ function isReplyError(error: unknown): boolean {
 }
 
 /**
- * Creates the Redis store.
+ * Creates the Redis store, on one Redis or a Redis Cluster.
+ *
+ * `{ url }`: the store creates a node-redis client for one Redis, connects it and closes it in
+ * `close()`. `{ client }`: a node-redis client (`createClient`) or cluster (`createCluster`), or
+ * an ioredis `Redis` or `Cluster`, told apart by shape; connected or not (a node-redis one that
+ * is not open is connected on the first command, ioredis connects itself). The store never closes
+ * a client it was given. Members of one fleet may use different kinds: the same prefix is the
+ * same store.
+ *
+ * Keys are `{prefix}:…` (the hash tag keeps a store on one slot). Version 0.1 wrote `prefix:…`;
+ * those keys are not read: drain a 0.1 fleet before upgrading, or enqueue its ids again.
  *
  * @example
  * ```ts
  * const store = createRedisStore({ url: process.env.REDIS_URL!, prefix: 'heroes-prod' });
  * const scheduler = new RefreshScheduler({ client, store });
+ * ```
+ *
+ * @example On a Redis Cluster with ioredis
+ * ```ts
+ * import { Cluster } from 'ioredis';
+ * const redis = new Cluster([{ host: 'redis-0', port: 6379 }]);
+ * const store = createRedisStore({ client: redis, prefix: 'heroes-prod' });
  * ```
  *
  * @param options - the connection, `prefix` and `commandTimeoutMs`.
@@ -105,15 +141,13 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     throw new TypeError('commandTimeoutMs must be a positive number of milliseconds');
   }
   let owned: OwnedClient | undefined;
-  let ready: Promise<RedisCommandClient>;
+  let ready: Promise<CommandClient>;
   // Loading node-redis is this process's start-up cost, not Redis being slow: the command
   // deadline starts after it.
   let loaded: Promise<unknown> = Promise.resolve();
   if ('client' in connection && connection.client) {
-    if (typeof connection.client.sendCommand !== 'function') {
-      throw new TypeError('client must be a node-redis client (with sendCommand)');
-    }
-    ready = Promise.resolve(connection.client);
+    const client = toCommandClient(connection.client);
+    ready = Promise.resolve(client);
   } else if ('url' in connection && typeof connection.url === 'string') {
     const { url } = connection;
     const module = import('redis');
@@ -130,34 +164,44 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         // Reconnects are node-redis's job; failed commands reject where they are awaited.
       });
       await owned.connect();
-      return owned;
+      return toCommandClient(owned);
     });
   } else {
-    throw new TypeError('createRedisStore needs { url } or { client }');
+    throw new TypeError(
+      'createRedisStore needs { url } or { client } (a node-redis or ioredis client or cluster)',
+    );
   }
 
+  // Every key starts with the hash tag `{prefix}`: one slot per store, so each script (which
+  // touches several keys, some named inside the script from this same tag) runs on one node of a
+  // Cluster. The scripts get the tag as their "prefix" argument.
+  const tag = `{${prefix}}`;
   const key = {
-    collections: `${prefix}:collections`,
-    pending: (c: string) => `${prefix}:pending:${c}`,
-    attempts: (c: string) => `${prefix}:attempts:${c}`,
-    leases: `${prefix}:leases`,
-    sequence: `${prefix}:batch-sequence`,
-    inflight: `${prefix}:inflight`,
-    budget: `${prefix}:budget`,
-    slots: `${prefix}:budget-slots`,
-    slotSequence: `${prefix}:budget-slot-sequence`,
-    batch: (id: string) => `${prefix}:batch:${id}`,
-    knownRefreshes: `${prefix}:known-refreshes`,
+    collections: `${tag}:collections`,
+    pending: (c: string) => `${tag}:pending:${c}`,
+    attempts: (c: string) => `${tag}:attempts:${c}`,
+    leases: `${tag}:leases`,
+    sequence: `${tag}:batch-sequence`,
+    inflight: `${tag}:inflight`,
+    budget: `${tag}:budget`,
+    slots: `${tag}:budget-slots`,
+    slotSequence: `${tag}:budget-slot-sequence`,
+    batch: (id: string) => `${tag}:batch:${id}`,
+    knownRefreshes: `${tag}:known-refreshes`,
   };
 
   async function evaluate(script: string, keys: string[], args: (string | number)[]) {
     const client = await ready;
     const argv = [String(keys.length), ...keys, ...args.map(String)];
+    // Routed by the first key; all keys share the store's slot. A MOVED or ASK (resharding, a
+    // failover) is followed by the client library. A node that lost its script cache (restart,
+    // failover, SCRIPT FLUSH) answers NOSCRIPT: send the script itself once.
+    const route = keys[0] as string;
     try {
-      return (await client.sendCommand(['EVALSHA', sha1(script), ...argv])) as Reply;
+      return (await client.send(route, ['EVALSHA', sha1(script), ...argv])) as Reply;
     } catch (error) {
       if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
-      return (await client.sendCommand(['EVAL', script, ...argv])) as Reply;
+      return (await client.send(route, ['EVAL', script, ...argv])) as Reply;
     }
   }
 
@@ -229,7 +273,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'pendingCollections',
         Lua.PENDING_COLLECTIONS,
         [key.collections],
-        [prefix],
+        [tag],
       )) as Reply[];
       const out: PendingCollection[] = [];
       for (let i = 0; i < reply.length; i += 3) {
@@ -248,7 +292,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'takeBatch',
         Lua.TAKE_BATCH,
         [key.pending(c), key.attempts(c), key.collections, key.leases, key.sequence, key.inflight],
-        [max, leaseUntilMs, c, prefix],
+        [max, leaseUntilMs, c, tag],
       )) as [string, string] | null;
       if (!reply) return undefined;
       return {
@@ -281,7 +325,12 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
 
     async renewLeases(batchIds, leaseUntilMs) {
       if (batchIds.length === 0) return;
-      await run('renewLeases', Lua.RENEW_LEASES, [key.leases], [prefix, leaseUntilMs, ...batchIds]);
+      await run(
+        'renewLeases',
+        Lua.RENEW_LEASES,
+        [key.leases, ...batchIds.map(key.batch)],
+        [leaseUntilMs, ...batchIds],
+      );
     },
 
     async releaseBatch(batchId) {
@@ -289,12 +338,17 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'releaseBatch',
         Lua.RELEASE_BATCH,
         [key.collections, key.leases, key.inflight],
-        [prefix, batchId],
+        [tag, batchId],
       );
     },
 
     async completeBatch(batchId) {
-      await run('completeBatch', Lua.COMPLETE_BATCH, [key.leases, key.inflight], [prefix, batchId]);
+      await run(
+        'completeBatch',
+        Lua.COMPLETE_BATCH,
+        [key.leases, key.inflight, key.batch(batchId)],
+        [batchId],
+      );
     },
 
     async reclaimExpired(nowMs, leaseUntilMs): Promise<LeasedBatch[]> {
@@ -302,7 +356,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'reclaimExpired',
         Lua.RECLAIM_EXPIRED,
         [key.collections, key.leases, key.inflight],
-        [prefix, nowMs, leaseUntilMs],
+        [tag, nowMs, leaseUntilMs],
       )) as string[];
       const out: LeasedBatch[] = [];
       for (let i = 0; i < reply.length; i += 5) {
@@ -360,7 +414,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'counts',
         Lua.COUNTS,
         [key.collections, key.inflight],
-        [prefix],
+        [tag],
       )) as [number, number];
       return { pending: Number(pending), inFlight: Number(inFlight) };
     },
@@ -374,20 +428,9 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     },
 
     async clear() {
-      const client = await ready;
-      let cursor = '0';
-      do {
-        const [next, keys] = (await client.sendCommand([
-          'SCAN',
-          cursor,
-          'MATCH',
-          `${prefix}:*`,
-          'COUNT',
-          '1000',
-        ])) as [string, string[]];
-        cursor = String(next);
-        if (keys.length > 0) await client.sendCommand(['DEL', ...keys]);
-      } while (cursor !== '0');
+      // Glob-escaped, so a prefix holding glob characters matches only itself.
+      const pattern = `${tag.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+      await run('clear', Lua.CLEAR, [key.collections], [pattern]);
     },
   };
 }

@@ -2,6 +2,19 @@
  * The Redis store's Lua scripts. Each multi-key step is one script, so it is atomic: no
  * check-then-act across round trips. The budget uses Redis's own TIME, so pods' clocks don't
  * matter. Token lists travel as JSON arrays of [tokenId, attempts, enqueuedMs] strings.
+ *
+ * On a Redis Cluster: every key a script touches starts with the store's hash tag `{prefix}`
+ * (passed as ARGV "prefix" where a script names keys itself), so all of them hash to the slot of
+ * KEYS[1], which routes the call. Keys known before the call are declared in KEYS; the ones a
+ * script finds in the data (a collection's pending set, a batch found among the leases, a budget
+ * window) are named inside it. Redis allows that for keys of the declared slot: scripts without a
+ * shebang are not checked for cross-slot access (redis/redis#10615, Redis 7.0; with a shebang
+ * they must stay in one slot unless flagged `allow-cross-slot-keys`), only for keys the node
+ * serves; an undeclared key of ANOTHER slot was even written to the wrong slot's table until
+ * redis/redis#12906. Keys of the declared slot are always on the called node and in the right
+ * table. The EVAL docs still ask for every key to be declared: that cannot hold for keys found in
+ * the data without a second round trip (and atomicity), hence the one hash tag. No shebang, so
+ * the scripts also run on Redis 6.
  */
 
 /** KEYS: collections, pending, attempts. ARGV: collection, nowMs, then (tokenId, attempts, enqueuedMs|'')… */
@@ -85,13 +98,13 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `;
 
-/** KEYS: leases. ARGV: prefix, leaseUntilMs, batchId… */
+/** KEYS: leases, then the batch key of each id. ARGV: leaseUntilMs, batchId… */
 export const RENEW_LEASES = `
-for i = 3, #ARGV do
-  local key = ARGV[1] .. ':batch:' .. ARGV[i]
+for i = 2, #ARGV do
+  local key = KEYS[i]
   if redis.call('EXISTS', key) == 1 then
-    redis.call('HSET', key, 'leaseUntil', ARGV[2])
-    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    redis.call('HSET', key, 'leaseUntil', ARGV[1])
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
   end
 end
 return 1
@@ -126,13 +139,12 @@ export const RELEASE_BATCH = `${RELEASE_FN}
 return release(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2])
 `;
 
-/** KEYS: leases, inflight. ARGV: prefix, batchId. */
+/** KEYS: leases, inflight, batch. ARGV: batchId. */
 export const COMPLETE_BATCH = `
-local key = ARGV[1] .. ':batch:' .. ARGV[2]
-local count = redis.call('HGET', key, 'count')
+local count = redis.call('HGET', KEYS[3], 'count')
 if not count then return 0 end
-redis.call('DEL', key)
-redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DECRBY', KEYS[2], count)
 return 1
 `;
@@ -248,4 +260,14 @@ for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   pending = pending + redis.call('ZCARD', ARGV[1] .. ':pending:' .. c)
 end
 return { pending, tonumber(redis.call('GET', KEYS[2]) or '0') }
+`;
+
+/** KEYS: collections (routes the call to the store's node). ARGV: glob of the store's keys. */
+export const CLEAR = `
+local n = 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1])) do
+  redis.call('DEL', k)
+  n = n + 1
+end
+return n
 `;

@@ -2,7 +2,7 @@
  * One game server of the fleet test (test/fleet/fleet.test.ts), run as a child process:
  * `node --import tsx test/fleet/game-server.ts '<config json>'`.
  *
- * It runs a RefreshScheduler on the shared Redis store, enqueues its chunks of token ids over
+ * It runs a RefreshScheduler on the shared Redis store (over the client kind its config names), enqueues its chunks of token ids over
  * time and writes one JSON line to stdout for everything the parent checks:
  * - `{ kind: 'ready' }` once connected to Redis; it then waits for a line on stdin to start;
  * - `{ kind: 'enqueued', ids, at }` after each `enqueue` resolved (the ids are in Redis);
@@ -19,15 +19,30 @@ import {
   RefreshScheduler,
   type SchedulerEvent,
 } from '../../src/index.js';
-import { createRedisStore } from '../../src/redis/index.js';
+import { createRedisStore, type RedisStore } from '../../src/redis/index.js';
 import { PRIVATE_KEY } from '../support/fixtures.js';
+
+/**
+ * How a game server reaches the shared store: `url` (the store's own node-redis client, the
+ * default), or a client it creates and passes as `{ client }`.
+ */
+export type FleetClientKind =
+  | 'url'
+  | 'node-redis'
+  | 'ioredis'
+  | 'node-redis-cluster'
+  | 'ioredis-cluster';
 
 /** What the parent passes as the one argument, as JSON. */
 export interface GameServerConfig {
   /** Base URL of the reference server. */
   serverUrl: string;
-  /** Redis URL of the shared store. */
+  /** Redis URL of the shared store (one Redis; for a cluster, any node's). */
   redisUrl: string;
+  /** Which client this game server uses (default `url`). */
+  client?: FleetClientKind;
+  /** The cluster's nodes, for the `*-cluster` kinds. */
+  clusterNodes?: { host: string; port: number }[];
   /** Key prefix of the shared store (the same for the whole fleet). */
   prefix: string;
   collectionAddress: string;
@@ -36,6 +51,8 @@ export interface GameServerConfig {
   /** Pause between chunks. */
   chunkDelayMs: number;
   budget: { limit: number; windowMs: number };
+  /** The scheduler's `windowGuardMs` (default 500). */
+  windowGuardMs?: number;
   maxDelayMs: number;
   leaseMs: number;
   pollIntervalMs: number;
@@ -82,6 +99,48 @@ function serializable(event: SchedulerEvent): SchedulerEvent {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The store over the configured client, and how to close both. */
+async function openStore(
+  config: GameServerConfig,
+): Promise<{ store: RedisStore; close(): Promise<void> }> {
+  const kind = config.client ?? 'url';
+  const nodes = config.clusterNodes ?? [];
+  if (kind === 'url') {
+    const store = createRedisStore({ url: config.redisUrl }, config.prefix);
+    return { store, close: () => store.close() };
+  }
+  if (kind === 'node-redis' || kind === 'node-redis-cluster') {
+    const { createClient, createCluster } = await import('redis');
+    const client =
+      kind === 'node-redis'
+        ? createClient({ url: config.redisUrl })
+        : createCluster({
+            rootNodes: nodes.map(({ host, port }) => ({ url: `redis://${host}:${port}` })),
+          });
+    client.on('error', () => {});
+    // Not connected: the store connects it.
+    const store = createRedisStore({ client, prefix: config.prefix });
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        await client.close();
+      },
+    };
+  }
+  const { Cluster, Redis } = await import('ioredis');
+  const client = kind === 'ioredis' ? new Redis(config.redisUrl) : new Cluster(nodes);
+  client.on('error', () => {});
+  const store = createRedisStore({ client, prefix: config.prefix });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await client.quit();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const raw = process.argv[2];
   if (!raw) throw new Error('usage: game-server.ts <config json>');
@@ -104,7 +163,7 @@ async function main(): Promise<void> {
       });
     },
   });
-  const store = createRedisStore({ url: config.redisUrl }, config.prefix);
+  const { store, close } = await openStore(config);
   const scheduler = new RefreshScheduler({
     client,
     store,
@@ -114,8 +173,9 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
     idlePollMs: config.idlePollMs,
-    // A sixth of the window: under a loaded 2-core machine a POST can take a few hundred ms.
-    windowGuardMs: 500,
+    // By default a sixth of the 3 s window: under a loaded 2-core machine a POST can take a few
+    // hundred ms.
+    windowGuardMs: config.windowGuardMs ?? 500,
     onEvent: (event) => emit({ kind: 'event', event: serializable(event), at: Date.now() }),
   });
 
@@ -125,7 +185,7 @@ async function main(): Promise<void> {
     stopping = true;
     void (async () => {
       await scheduler.stop();
-      await store.close();
+      await close();
       emit({ kind: 'stopped', at: Date.now() });
       process.exit(0);
     })().catch((error: unknown) => {
