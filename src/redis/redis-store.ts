@@ -5,7 +5,7 @@
  * same hash tag, `{prefix}`, so every script runs on one slot.
  */
 import { createHash } from 'node:crypto';
-import { MetadataRefreshError, StoreUnavailableError } from '../errors.js';
+import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
 import {
   type BudgetView,
   KNOWN_REFRESH_IDS,
@@ -239,12 +239,12 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
           : String(error);
       if (isReplyError(error)) {
         throw new MetadataRefreshError(`Redis refused the store's ${operation}: ${reason}`, {
-          cause: error,
+          cause: scrubCause(error),
         });
       }
       throw new StoreUnavailableError(
         `The scheduler's Redis store is unreachable (${operation}): ${reason || 'connection lost'}`,
-        { operation, cause: error },
+        { operation, cause: scrubCause(error) },
       );
     } finally {
       clearTimeout(timer);
