@@ -10,6 +10,7 @@ import {
   type CombinedReferenceServer,
   createCombinedReferenceServer,
 } from '../server/zkevm-reference-server.js';
+import { COLLECTION_ADDRESS_PATTERN } from '../wire/schemas.js';
 import { SECRET_API_KEY_PREFIX } from '../wire/zkevm/limits.js';
 import {
   DEMO_COLLECTION,
@@ -48,7 +49,7 @@ export function parseCollectionArg(value: string): CollectionConfig {
   const at = value.indexOf('=');
   const address = at === -1 ? '' : value.slice(0, at);
   const metadataApiUrl = at === -1 ? '' : value.slice(at + 1);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) {
+  if (!COLLECTION_ADDRESS_PATTERN.test(address)) {
     throw new Error(
       `--collection ${value}: expected address=metadataApiUrl with a 0x + 40 hex address`,
     );
