@@ -10,7 +10,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import axios, { type AxiosInstance } from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,6 +23,7 @@ import {
   ResponseTooLargeError,
   TimeoutError,
 } from '../../src/index.js';
+import { everyRendering, rejection } from '../support/errors.js';
 import {
   COLLECTION,
   createTestClock,
@@ -124,31 +124,6 @@ function client(
 
 function post(c: MetadataRefreshClient) {
   return c.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to reject');
-}
-
-/** Every way a user might log an error, causes included. */
-function everyRendering(error: Error): string {
-  const parts = [
-    inspect(error, { depth: null, showHidden: true }),
-    JSON.stringify(error),
-    String(error.stack),
-    String(error),
-  ];
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause !== undefined && depth < 10; depth++) {
-    parts.push(inspect(cause, { depth: null, showHidden: true }), JSON.stringify(cause) ?? '');
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return parts.join('\n');
 }
 
 function expectNoCredential(error: Error, requests: Seen[]) {

@@ -12,6 +12,7 @@ import {
   ZkEvmMetadataClient,
 } from '../../src/index.js';
 import { MAX_ITEM_BYTES, MAX_LIST_BYTES, wireByteLength } from '../../src/wire/zkevm/limits.js';
+import { rejection } from '../support/errors.js';
 import { server } from '../support/msw.js';
 import { CONTRACT, useZkEvm, ZK_API_KEY, ZK_BASE_URL, ZK_CHAIN } from '../support/zkevm-engine.js';
 
@@ -19,15 +20,6 @@ const NFTS_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts/refresh-m
 const ids = (n: number, from = 1) => Array.from({ length: n }, (_, i) => String(i + from));
 const nfts = (n: number, from = 1) =>
   ids(n, from).map((tokenId) => ({ tokenId, name: `#${tokenId}` }));
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to reject');
-}
 
 describe('refreshNftMetadata', () => {
   const api = useZkEvm();

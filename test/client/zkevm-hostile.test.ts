@@ -10,7 +10,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
@@ -22,6 +21,7 @@ import {
   ZkEvmMetadataClient,
   type ZkEvmMetadataClientOptions,
 } from '../../src/index.js';
+import { everyRendering, rejection } from '../support/errors.js';
 import { createTestClock } from '../support/fixtures.js';
 
 // Not imported from ../support/zkevm-engine.ts: that would start the shared msw server, which
@@ -94,31 +94,6 @@ function client(url: string, options: Partial<ZkEvmMetadataClientOptions> = {}) 
 
 const push = (zk: ZkEvmMetadataClient) =>
   zk.refreshNftMetadata({ contractAddress: CONTRACT, nfts: [{ tokenId: '1', name: 'a' }] });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to reject');
-}
-
-/** Every way a user might log an error, causes included. */
-function everyRendering(error: Error): string {
-  const parts = [
-    inspect(error, { depth: null, showHidden: true }),
-    JSON.stringify(error),
-    String(error.stack),
-    String(error),
-  ];
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause !== undefined && depth < 10; depth++) {
-    parts.push(inspect(cause, { depth: null, showHidden: true }), JSON.stringify(cause) ?? '');
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return parts.join('\n');
-}
 
 /** `echoed`: the server sent the request's headers back, so their names may appear; never the key. */
 function expectNoKey(error: Error, requests: Seen[], { echoed = false } = {}) {

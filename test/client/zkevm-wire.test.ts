@@ -14,6 +14,7 @@ import {
   RateLimitError,
   ZkEvmMetadataClient,
 } from '../../src/index.js';
+import { rejection } from '../support/errors.js';
 import { createTestClock } from '../support/fixtures.js';
 import { server } from '../support/msw.js';
 import { CONTRACT, ZK_API_KEY, ZK_BASE_URL, ZK_CHAIN } from '../support/zkevm-engine.js';
@@ -42,15 +43,6 @@ const push = (zk: ZkEvmMetadataClient) =>
 
 function answer(status: number, body: unknown, headers: Record<string, string> = {}) {
   server.use(http.post(PUSH_URL, () => HttpResponse.json(body as never, { status, headers })));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to reject');
 }
 
 const sampleBody = {
