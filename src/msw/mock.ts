@@ -18,7 +18,13 @@ import { IMX_BASE_URLS, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
 import { offsetClock } from './clock.js';
 import { createFailureQueue, type InjectedFailure } from './failures.js';
-import { pathBelow, type RecordedRequest, readMswRequest, rootsOf } from './recording.js';
+import {
+  pathBelow,
+  type RecordedRequest,
+  readMswRequest,
+  rootsOf,
+  toMswResponse,
+} from './recording.js';
 
 export type { InjectedFailure, RecordedRequest };
 
@@ -231,16 +237,12 @@ export function createMetadataRefreshMock(
               (failure.status === 429 ? REFRESH_LIMIT_EXCEEDED.code : 'injected_failure'),
             message:
               failure.message ??
-              (failure.status === 429 ? 'Refresh limit exceeded' : 'Injected failure'),
+              (failure.status === 429 ? REFRESH_LIMIT_EXCEEDED.message : 'Injected failure'),
           },
           { status: failure.status, headers: { ...defaults, ...failure.headers } },
         );
       }
-      const answer = await service.handle(read.service);
-      return HttpResponse.json(answer.body as never, {
-        status: answer.status,
-        headers: answer.headers,
-      });
+      return toMswResponse(await service.handle(read.service));
     }),
   );
 

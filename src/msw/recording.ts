@@ -1,5 +1,6 @@
-/** Turning an msw request into the engine's request, and into a recording for the test's assertions. */
-import type { ServiceRequest } from '../engine/types.js';
+/** Turning an msw request into the engine's request and a recording, and the answer back. */
+import { HttpResponse } from 'msw';
+import type { ServiceRequest, ServiceResponse } from '../engine/types.js';
 
 /** A request a mock received, for assertions on what the code under test sent. */
 export interface RecordedRequest {
@@ -72,4 +73,12 @@ export async function readMswRequest(
 export function rootsOf(defaults: readonly string[], baseURL: string | string[] | undefined) {
   const extra = Array.isArray(baseURL) ? baseURL : baseURL ? [baseURL] : [];
   return [...new Set([...defaults, ...extra].map((u) => u.replace(/\/+$/, '')))];
+}
+
+/** The engine's answer as an msw response. */
+export function toMswResponse(answer: ServiceResponse): Response {
+  return HttpResponse.json(answer.body as never, {
+    status: answer.status,
+    headers: answer.headers,
+  });
 }

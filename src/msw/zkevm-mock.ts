@@ -18,7 +18,7 @@ import { API_KEY_HEADER, ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import { ZKEVM_ERROR_CODES, type ZkEvmErrorCode } from '../wire/zkevm/schemas.js';
 import { offsetClock } from './clock.js';
 import { createFailureQueue, type InjectedFailure } from './failures.js';
-import { type RecordedRequest, readMswRequest, rootsOf } from './recording.js';
+import { type RecordedRequest, readMswRequest, rootsOf, toMswResponse } from './recording.js';
 
 /** Options of {@link createZkEvmMock}: the engine's, with defaults for a unit test. */
 export interface ZkEvmMockOptions extends Omit<ZkEvmServiceOptions, 'apiKey' | 'clock'> {
@@ -140,11 +140,7 @@ export function createZkEvmMock(options: ZkEvmMockOptions = {}): ZkEvmMock {
       const failure = failures.take(request.method);
       if (failure && 'network' in failure) return HttpResponse.error();
       if (failure) return injected(failure);
-      const answer = await service.handle(read.service);
-      return HttpResponse.json(answer.body as never, {
-        status: answer.status,
-        headers: answer.headers,
-      });
+      return toMswResponse(await service.handle(read.service));
     }),
   );
 
