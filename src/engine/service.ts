@@ -3,7 +3,14 @@
  * platform's rules (auth, limits, paging, the worker's error codes). Knows nothing of HTTP
  * libraries: the node:http server and the msw mock are thin adapters over it.
  */
+
 import { systemClock } from '../clock.js';
+import {
+  DEFAULT_MAX_METADATA_BYTES,
+  METADATA_API_ATTEMPTS,
+  METADATA_API_TIMEOUT_MS,
+} from '../metadata-api/limits.js';
+import { checkMetadataApiUrl, metadataUrl } from '../metadata-api/url.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -21,9 +28,9 @@ import {
 import { tokenIdProblem } from '../wire/token-id.js';
 import { authenticate, cachedVerifier } from './auth.js';
 import { type BudgetState, RefreshBudget } from './budget.js';
-import { DEFAULT_MAX_METADATA_BYTES } from './fetch-outcome.js';
+
 import { logServiceError } from './log-error.js';
-import { checkMetadataApiUrl, metadataUrl } from './metadata-url.js';
+
 import {
   declaredLength,
   MAX_BODY_BYTES,
@@ -172,8 +179,8 @@ export function createRefreshService(options: RefreshServiceOptions): RefreshSer
 
   const worker = new Worker({
     concurrency: positiveInt(options.concurrency, 16, 'concurrency'),
-    attempts: positiveInt(options.fetchAttempts, 2, 'fetchAttempts'),
-    timeoutMs: positiveInt(options.fetchTimeoutMs, 3000, 'fetchTimeoutMs'),
+    attempts: positiveInt(options.fetchAttempts, METADATA_API_ATTEMPTS, 'fetchAttempts'),
+    timeoutMs: positiveInt(options.fetchTimeoutMs, METADATA_API_TIMEOUT_MS, 'fetchTimeoutMs'),
     maxBytes: positiveInt(options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES, 'maxMetadataBytes'),
     fetchMetadata: options.fetchMetadata,
     onError: (error) => report(error, { source: 'worker' }),

@@ -4,8 +4,9 @@
  * decides the outcome).
  */
 import { setMaxListeners } from 'node:events';
-import { classifyFetch, type FetchOutcome } from './fetch-outcome.js';
-import type { FetchMetadata } from './types.js';
+import type { FetchOutcome } from '../metadata-api/classify.js';
+import { readTokenMetadata } from '../metadata-api/read-token.js';
+import type { FetchMetadata } from '../metadata-api/types.js';
 
 /** One token to process. */
 export interface TokenTask {
@@ -150,32 +151,15 @@ export class Worker {
     signal: AbortSignal,
   ): Promise<FetchOutcome | { ok: false; errorCode: 'token_not_found' }> {
     if (!task.exists) return { ok: false, errorCode: 'token_not_found' };
-    let outcome: FetchOutcome | undefined;
-    for (let attempt = 0; attempt < this.#options.attempts; attempt++) {
-      if (signal.aborted) break;
-      let result: Awaited<ReturnType<FetchMetadata>>;
-      try {
-        result = await this.#options.fetchMetadata({
-          url: task.url,
-          collectionAddress: task.collectionAddress,
-          tokenId: task.tokenId,
-          timeoutMs: this.#options.timeoutMs,
-          maxBytes: this.#options.maxBytes,
-          signal,
-        });
-      } catch (error) {
-        result = { status: null, reason: error instanceof Error ? error.message : String(error) };
-      }
-      outcome = classifyFetch(result, this.#options.maxBytes);
-      if (outcome.ok) break;
-    }
-    return (
-      outcome ?? {
-        ok: false,
-        errorCode: 'unable_to_retrieve_metadata',
-        statusCode: null,
-        body: null,
-      }
-    );
+    return readTokenMetadata({
+      fetchMetadata: this.#options.fetchMetadata,
+      url: task.url,
+      collectionAddress: task.collectionAddress,
+      tokenId: task.tokenId,
+      attempts: this.#options.attempts,
+      timeoutMs: this.#options.timeoutMs,
+      maxBytes: this.#options.maxBytes,
+      signal,
+    });
   }
 }

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 
-export { DEFAULT_MAX_METADATA_BYTES, MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
 export { logServiceError } from '../engine/log-error.js';
 export { MAX_BODY_BYTES } from '../engine/request.js';
 export {
@@ -44,8 +43,9 @@ export {
   DEFAULT_SYNC_DELAY_MS as ZKEVM_DEFAULT_SYNC_DELAY_MS,
   DEFAULT_WINDOW_MS as ZKEVM_DEFAULT_WINDOW_MS,
 } from '../engine/zkevm/index.js';
+export { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
+export { DEFAULT_MAX_METADATA_BYTES, MAX_ERROR_BODY_LENGTH } from '../metadata-api/limits.js';
 export type { DisplayType, Nft, NftAttribute, NftMetadata } from '../wire/zkevm/mappers.js';
-export { fetchMetadataOverHttp } from './fetch-metadata.js';
 export {
   createReferenceServer,
   type ReferenceServer,

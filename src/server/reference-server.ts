@@ -1,7 +1,7 @@
 import { logServiceError } from '../engine/log-error.js';
 import { createRefreshService, type RefreshService } from '../engine/service.js';
 import type { FetchMetadata, RefreshServiceOptions, ServiceResponse } from '../engine/types.js';
-import { fetchMetadataOverHttp } from './fetch-metadata.js';
+import { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
 import { createHttpAdapter } from './http-adapter.js';
 
 /** Options of {@link createReferenceServer}: the service's, with an HTTP `fetchMetadata` by default. */

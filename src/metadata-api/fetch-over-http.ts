@@ -1,5 +1,5 @@
-import { MAX_ERROR_BODY_LENGTH } from '../engine/fetch-outcome.js';
-import type { FetchMetadata } from '../engine/types.js';
+import { MAX_ERROR_BODY_LENGTH } from './limits.js';
+import type { FetchMetadata } from './types.js';
 
 /**
  * Bytes of a truncated body worth decoding: enough for the characters an error row keeps (a

@@ -1,16 +1,7 @@
 /** How one token's Metadata API answer maps to success or one of the service's error codes. */
 import type { RefreshErrorCode } from '../wire/schemas.js';
+import { MAX_ERROR_BODY_LENGTH } from './limits.js';
 import type { MetadataFetchResult } from './types.js';
-
-/** Response bodies kept on an error row are cut to this many characters. */
-export const MAX_ERROR_BODY_LENGTH = 1000;
-
-/**
- * Default of `maxMetadataBytes`: the longest Metadata API body the worker reads, 1 MiB. A token's
- * metadata JSON is a few KiB; the service keeps at most {@link MAX_ERROR_BODY_LENGTH} characters of
- * a failed answer, so reading more only lets a hostile Metadata API fill the worker's memory.
- */
-export const DEFAULT_MAX_METADATA_BYTES = 1024 * 1024;
 
 /** The outcome of fetching one token. */
 export type FetchOutcome =
