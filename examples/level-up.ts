@@ -34,10 +34,11 @@ export async function levelUpDemo(log: (line: string) => void = console.log) {
     }
     await scheduler.drained();
     const succeeded = events.filter((e) => e.type === 'tokenSucceeded').length;
+    const stats = await scheduler.stats();
     log(
-      `${succeeded} token refreshes succeeded using ${scheduler.stats().budget.used} of 10 requests this hour`,
+      `${succeeded} token refreshes succeeded using ${stats.budget.used} of 10 requests this hour`,
     );
-    return { events, stats: scheduler.stats() };
+    return { events, stats };
   } finally {
     await scheduler.stop();
     await platform.close();

@@ -206,6 +206,8 @@ export class RefreshScheduler {
   #budgetWaitUntil = 0;
   #errorBackoffUntil = 0;
   #stats: SchedulerStats;
+  /** When the loop last planned the next send. */
+  #nextSend: number | undefined;
   #drainWaiters: (() => void)[] = [];
 
   constructor(options: RefreshSchedulerOptions) {
@@ -357,8 +359,14 @@ export class RefreshScheduler {
     });
   }
 
-  /** The latest snapshot (updated after every step of the background loop). */
-  stats(): SchedulerStats {
+  /**
+   * A fresh snapshot: pending, in-flight and budget counts are read from the store now (for the
+   * Redis store, one round trip), so they include ids enqueued a moment ago and hold before
+   * `start()`. `nextSendAt` is what the background loop last planned (`undefined` before
+   * `start()`).
+   */
+  async stats(): Promise<SchedulerStats> {
+    await this.#updateStats(this.#nextSend);
     return { ...this.#stats, budget: { ...this.#stats.budget } };
   }
 
@@ -434,6 +442,7 @@ export class RefreshScheduler {
       ...[...this.#reconciling.values()].map((r) => r.nextCheckMs),
     ];
     const nextPoll = polls.length === 0 ? undefined : Math.min(...polls);
+    this.#nextSend = nextSend;
     await this.#updateStats(nextSend);
     await this.#resolveDrained();
     const times = [nextSend, nextPoll];

@@ -50,6 +50,22 @@ describe('batching', () => {
     ]);
   });
 
+  it('stats() counts ids enqueued a moment ago, before start()', async () => {
+    const h = harness({ maxDelayMs: 1_000 });
+    await h.scheduler.enqueue(COLLECTION, ['1', '2', '2']);
+    const before = await h.scheduler.stats();
+    expect(before).toMatchObject({ pending: 2, inFlight: 0, following: 0, nextSendAt: undefined });
+    expect(before.budget).toMatchObject({ used: 0, remaining: 10 });
+    expect(before.budget.windowEndsAt.getTime()).toBeGreaterThan(h.clock.now());
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.enqueue(COLLECTION, ['3']);
+    const after = await h.scheduler.stats();
+    await h.scheduler.stop();
+    expect(after).toMatchObject({ pending: 1, inFlight: 0 });
+    expect(after.budget).toMatchObject({ used: 1, remaining: 9 });
+  });
+
   it('refuses bad input at enqueue, never later', async () => {
     const h = harness();
     await expect(h.scheduler.enqueue('0x12', ['1'])).rejects.toBeInstanceOf(InvalidRequestError);
@@ -65,7 +81,7 @@ describe('batching', () => {
     await expect(h.scheduler.enqueue(COLLECTION, [7 as unknown as string])).rejects.toBeInstanceOf(
       InvalidRequestError,
     );
-    expect(h.scheduler.stats().pending).toBe(0);
+    expect((await h.scheduler.stats()).pending).toBe(0);
   });
 });
 
@@ -245,7 +261,7 @@ describe('stop and stats', () => {
     await h.scheduler.enqueue(COLLECTION, ids(5, 'x'));
     await h.scheduler.stop();
     expect(await store.counts()).toEqual({ pending: 15, inFlight: 0 });
-    const stats = h.scheduler.stats();
+    const stats = await h.scheduler.stats();
     expect(stats).toMatchObject({
       pending: 15,
       inFlight: 0,

@@ -45,7 +45,7 @@ describe('stop()', () => {
     expect(pollsStarted).toBe(1);
     // Stopping is not an error to report.
     expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
-    expect(h.scheduler.stats()).toMatchObject({ pending: 0, inFlight: 1 });
+    expect(await h.scheduler.stats()).toMatchObject({ pending: 0, inFlight: 1 });
   });
 
   it('ends the error follow-up of a listing whose cursor goes round in circles', async () => {
