@@ -80,13 +80,14 @@ export {
   StoreUnavailableError,
   TimeoutError,
 } from './errors.js';
+export { SCHEDULER_FAILURE_CODES } from './scheduler/failure-codes.js';
+export type { LearnedBudgetState, LearnedSlot } from './scheduler/learned-budget.js';
+export { RefreshScheduler } from './scheduler/scheduler.js';
 export {
-  RefreshScheduler,
-  type RefreshSchedulerOptions,
-  type SchedulerClient,
-  type SchedulerEvent,
-  type SchedulerStats,
-} from './scheduler/scheduler.js';
+  type MetadataApiSourceOptions,
+  metadataApiSource,
+} from './scheduler/sources/metadata-api-source.js';
+export { MetadataReadError, type MetadataSource } from './scheduler/sources/metadata-source.js';
 export {
   type BudgetView,
   KNOWN_REFRESH_IDS,
@@ -97,6 +98,32 @@ export {
   type SchedulerStore,
   type StoreCounts,
 } from './scheduler/store.js';
+export {
+  type ImxTargetOptions,
+  imxTarget,
+  type SchedulerClient,
+} from './scheduler/targets/imx-target.js';
+export type {
+  AcceptedSend,
+  BudgetReport,
+  PollOutcome,
+  PreparedBatch,
+  ReconcileInput,
+  SchedulerTarget,
+  SentBatch,
+  TargetBudget,
+  UnsendableToken,
+} from './scheduler/targets/target.js';
+export {
+  type ZkEvmSchedulerClient,
+  type ZkEvmTargetOptions,
+  zkEvmTarget,
+} from './scheduler/targets/zkevm-target.js';
+export type {
+  RefreshSchedulerOptions,
+  SchedulerEvent,
+  SchedulerStats,
+} from './scheduler/types.js';
 export {
   MAX_PAGE_SIZE,
   MAX_TOKENS_PER_REFRESH,

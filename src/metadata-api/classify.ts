@@ -57,3 +57,17 @@ export function classifyFetch(result: MetadataFetchResult, maxBytes: number): Fe
   }
   return { ok: true, metadata: parsed as Record<string, unknown> };
 }
+
+/**
+ * Whether a token's failure to be read may pass on its own, so a later refresh is worth a try: no
+ * answer at all, or a 429 or 5xx from the Metadata API. A 4xx, or a body that is not a JSON
+ * object, fails the same way every time.
+ */
+export function isTransientFetchFailure(errorCode: string, statusCode: number | null): boolean {
+  return (
+    errorCode === 'unable_to_retrieve_metadata' ||
+    (errorCode === 'invalid_response_status_code' &&
+      statusCode !== null &&
+      (statusCode === 429 || statusCode >= 500))
+  );
+}

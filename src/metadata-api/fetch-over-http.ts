@@ -35,6 +35,8 @@ export const fetchMetadataOverHttp: FetchMetadata = async ({
     const response = await fetch(url, {
       signal: controller.signal,
       headers: { accept: 'application/json' },
+      // A 3xx is the answer (`invalid_response_status_code`): never followed to another host.
+      redirect: 'manual',
     });
     const chunks: Uint8Array[] = [];
     let size = 0;

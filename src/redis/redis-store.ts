@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
+import type { LearnedBudgetState, LearnedSlot } from '../scheduler/learned-budget.js';
 import {
   type BudgetView,
   KNOWN_REFRESH_IDS,
@@ -188,7 +189,11 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     slotSequence: `${tag}:budget-slot-sequence`,
     batch: (id: string) => `${tag}:batch:${id}`,
     knownRefreshes: `${tag}:known-refreshes`,
+    learned: `${tag}:learned-budget`,
   };
+  const optional = (v: number | undefined) => (v === undefined ? '' : v);
+  const optionalNumber = (v: unknown) =>
+    v === '' || v === null || v === undefined ? undefined : Number(v);
 
   async function evaluate(script: string, keys: string[], args: (string | number)[]) {
     const client = await ready;
@@ -407,6 +412,59 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
 
     async budget(windowMs) {
       return budgetView(await run('budget', Lua.BUDGET, [key.budget], [windowMs]));
+    },
+
+    async keepTokens(batchId, tokenIds) {
+      await run('keepTokens', Lua.KEEP_TOKENS, [key.batch(batchId), key.inflight], tokenIds);
+    },
+
+    async takeLearnedSlot(p): Promise<LearnedSlot> {
+      const cap = Number.isFinite(p.cap) ? p.cap : '';
+      const [taken, probe, retryAt, spent] = (await run(
+        'takeLearnedSlot',
+        Lua.TAKE_LEARNED_SLOT,
+        [key.learned],
+        [p.nowMs, p.reserve, cap, p.guardMs, Math.max(1, Math.round(p.ttlMs))],
+      )) as [number, number, string, number];
+      return {
+        taken: Number(taken) === 1,
+        probe: Number(probe) === 1,
+        retryAtMs: Number(retryAt),
+        spent: Number(spent) === 1,
+      };
+    },
+
+    async settleLearnedSlot(p) {
+      const r = p.report;
+      await run(
+        'settleLearnedSlot',
+        Lua.SETTLE_LEARNED_SLOT,
+        [key.learned],
+        [
+          p.probe ? '1' : '0',
+          p.nowMs,
+          optional(r?.limit),
+          optional(r?.remaining),
+          optional(r?.resetAtMs),
+          optional(r?.retryAfterMs),
+        ],
+      );
+    },
+
+    async learnedBudget(): Promise<LearnedBudgetState> {
+      const [limit, used, ends, probe, blocked] = (await run(
+        'learnedBudget',
+        Lua.LEARNED_BUDGET,
+        [key.learned],
+        [],
+      )) as string[];
+      return {
+        limit: optionalNumber(limit),
+        used: optionalNumber(used) ?? 0,
+        windowEndsMs: optionalNumber(ends),
+        probeUntilMs: optionalNumber(probe),
+        blockedUntilMs: optionalNumber(blocked),
+      };
     },
 
     async counts(): Promise<StoreCounts> {

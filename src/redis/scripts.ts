@@ -271,3 +271,98 @@ for _, k in ipairs(redis.call('KEYS', ARGV[1])) do
 end
 return n
 `;
+
+/** KEYS: batch, inflight. ARGV: then the token ids to keep…. Drops the batch's other ids. */
+export const KEEP_TOKENS = `
+local fields = redis.call('HMGET', KEYS[1], 'tokens', 'count')
+if not fields[1] then return 0 end
+local keep = {}
+for i = 1, #ARGV do keep[ARGV[i]] = true end
+local kept = {}
+for _, t in ipairs(cjson.decode(fields[1])) do
+  if keep[t[1]] then table.insert(kept, t) end
+end
+redis.call('HSET', KEYS[1], 'tokens', cjson.encode(kept), 'count', #kept)
+redis.call('DECRBY', KEYS[2], tonumber(fields[2]) - #kept)
+return #kept
+`;
+
+// Shared Lua: the learned budget's hash (fields limit, used, ends, probe, blocked; '' = none).
+// The rule is scheduler/learned-budget.ts, step for step; times are the scheduler's (the window's
+// end comes from the API's clock, not Redis's).
+const LEARNED_FN = `
+local function num(v) if v == false or v == nil or v == '' then return nil end return tonumber(v) end
+local function fmt(v) if v == nil then return '' end return string.format('%.0f', v) end
+local function load(key)
+  local f = redis.call('HMGET', key, 'limit', 'used', 'ends', 'probe', 'blocked')
+  return { limit = num(f[1]), used = num(f[2]) or 0, ends = num(f[3]), probe = num(f[4]), blocked = num(f[5]) }
+end
+local function save(key, s)
+  redis.call('HSET', key, 'limit', fmt(s.limit), 'used', fmt(s.used), 'ends', fmt(s.ends), 'probe', fmt(s.probe), 'blocked', fmt(s.blocked))
+end
+`;
+
+/**
+ * KEYS: learned budget. ARGV: nowMs, reserve, cap ('' for none), guardMs, ttlMs.
+ * Returns [taken, probe, retryAtMs, spent].
+ */
+export const TAKE_LEARNED_SLOT = `${LEARNED_FN}
+local s = load(KEYS[1])
+local now = tonumber(ARGV[1])
+if s.blocked and now < s.blocked then return { 0, 0, fmt(s.blocked), 1 } end
+local known = s.ends and now < s.ends
+if not known then
+  if s.probe and now < s.probe then return { 0, 0, fmt(now + 100), 0 } end
+  s.used = 0
+  s.ends = nil
+  s.probe = now + tonumber(ARGV[5])
+  save(KEYS[1], s)
+  return { 1, 1, fmt(now), 0 }
+end
+if s.ends - now < tonumber(ARGV[4]) then return { 0, 0, fmt(s.ends), 0 } end
+local limit = s.limit or 1
+local cap = num(ARGV[3])
+if cap and cap < limit then limit = cap end
+limit = limit - tonumber(ARGV[2])
+if s.used >= limit then return { 0, 0, fmt(s.ends), 1 } end
+s.used = s.used + 1
+save(KEYS[1], s)
+return { 1, 0, fmt(now), 0 }
+`;
+
+/**
+ * KEYS: learned budget. ARGV: probe ('1'/'0'), nowMs, limit, remaining, resetAtMs, retryAfterMs
+ * ('' for each one the answer did not tell).
+ */
+export const SETTLE_LEARNED_SLOT = `${LEARNED_FN}
+local s = load(KEYS[1])
+local now = tonumber(ARGV[2])
+if ARGV[1] == '1' then s.probe = nil end
+local limit, remaining, reset, retry = num(ARGV[3]), num(ARGV[4]), num(ARGV[5]), num(ARGV[6])
+if limit and remaining and reset then
+  local usedByReport = limit - remaining
+  if usedByReport < 0 then usedByReport = 0 end
+  local known = s.ends and now < s.ends
+  if reset <= now then
+  elseif (not known) or reset > s.ends + 1000 then
+    s.limit = limit
+    s.used = usedByReport
+    s.ends = reset
+  elseif reset >= s.ends - 1000 then
+    s.limit = limit
+    if usedByReport > s.used then s.used = usedByReport end
+  end
+end
+if retry and retry > 0 then
+  local untilMs = now + retry
+  if (not s.blocked) or untilMs > s.blocked then s.blocked = untilMs end
+end
+save(KEYS[1], s)
+return 1
+`;
+
+/** KEYS: learned budget. Returns [limit, used, ends, probe, blocked] ('' for none). */
+export const LEARNED_BUDGET = `${LEARNED_FN}
+local s = load(KEYS[1])
+return { fmt(s.limit), fmt(s.used), fmt(s.ends), fmt(s.probe), fmt(s.blocked) }
+`;

@@ -1,172 +1,26 @@
 /**
  * RefreshScheduler: collects token ids from game events, deduplicates them, sends full batches
- * paced to the project's budget, follows each refresh to its outcome, retries transient failures
- * and never loses an id. Its rules live here, once, above the store interface.
+ * paced to the project's budget, follows each to its outcome, retries transient failures and
+ * never loses an id. Its rules live here, once, above the target (which API) and the store
+ * (where state lives): this file holds the send loop and the pacing; `follow.ts` the outcomes.
  */
-import type { MetadataRefreshClient } from '../client/client.js';
 import { assertCollectionAddress } from '../client/validate.js';
-import { type Clock, systemClock } from '../clock.js';
-import { AbortError, ApiError, InvalidRequestError, RateLimitError } from '../errors.js';
-import {
-  MAX_PAGE_SIZE,
-  MAX_TOKENS_PER_REFRESH,
-  REFRESH_POLL,
-  REFRESH_WINDOW_MS,
-  REFRESHES_PER_WINDOW,
-} from '../wire/limits.js';
-import type { RefreshSummary } from '../wire/mappers.js';
+import { AbortError, InvalidRequestError } from '../errors.js';
 import { isValidTokenId } from '../wire/token-id.js';
-import { findUncertainRefresh } from './reconcile.js';
-import { classifySendFailure } from './send-failure.js';
-import { type LeasedBatch, MemoryStore, type SchedulerStore, windowStart } from './store.js';
+import { Follower } from './follow.js';
+import { type ResolvedSchedulerOptions, resolveSchedulerOptions } from './options.js';
+import { type LeasedBatch, type PendingToken, windowStart } from './store.js';
+import type { BudgetReport, PreparedBatch } from './targets/target.js';
+import type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
 
-/** Everything the scheduler reports, a union on `type`. */
-export type SchedulerEvent =
-  | { type: 'batchSent'; collectionAddress: string; refreshId: string; tokenIds: string[] }
-  | { type: 'refreshCompleted'; refreshId: string; summary: RefreshSummary }
-  | { type: 'tokenSucceeded'; collectionAddress: string; tokenId: string; refreshId: string }
-  | {
-      type: 'tokenFailed';
-      collectionAddress: string;
-      tokenId: string;
-      refreshId: string | undefined;
-      errorCode: string;
-      /** Refresh requests that included this id. */
-      attempts: number;
-    }
-  | {
-      type: 'tokenRetried';
-      collectionAddress: string;
-      tokenId: string;
-      refreshId: string;
-      errorCode: string;
-      attempts: number;
-    }
-  | {
-      /**
-       * A send may have been accepted without the answer saying so (a timeout, a broken
-       * connection, 5xx, 408, a 202 without a readable id). The batch stays leased, its budget
-       * slot counts as used, and it is reconciled before anything is resent.
-       */
-      type: 'batchUncertain';
-      collectionAddress: string;
-      tokenIds: string[];
-      error: unknown;
-    }
-  | {
-      /**
-       * Reconciliation ended: `refreshId` is the refresh the uncertain send created (now followed
-       * like any other), or `undefined` when the API shows none and the ids go back to be sent
-       * again.
-       */
-      type: 'batchReconciled';
-      collectionAddress: string;
-      tokenIds: string[];
-      refreshId: string | undefined;
-    }
-  | { type: 'budgetWait'; until: Date }
-  | { type: 'error'; error: unknown };
+export type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
 
-/** What the scheduler needs of a client (a `MetadataRefreshClient`, or a fake in tests). */
-export type SchedulerClient = Pick<
-  MetadataRefreshClient,
-  'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors' | 'iterateRefreshes'
->;
-
-/** Options of {@link RefreshScheduler}. */
-export interface RefreshSchedulerOptions {
-  /** Sends the requests. */
-  client: SchedulerClient;
-  /** Where pending ids, leases and the budget live. Default: in memory (one process). */
-  store?: SchedulerStore;
-  /**
-   * The project's budget: `limit` requests per `windowMs` (default 10 per hour), keeping `reserve`
-   * of them (default 0) for people and tools in each window.
-   */
-  budget?: { limit?: number; windowMs?: number; reserve?: number };
-  /** Most ids in one request. Default 1000 (the API's maximum). */
-  maxBatchSize?: number;
-  /** Longest an id waits for a fuller batch while the budget allows. Default `windowMs / limit`. */
-  maxDelayMs?: number;
-  /** Refresh requests an id may be part of when it keeps failing for a transient reason. Default 3. */
-  retry?: { attempts?: number };
-  /** How long a taken batch stays claimed by a process that may have died. Default 5 minutes. */
-  leaseMs?: number;
-  /** First wait before polling a sent refresh; backs off by half each poll. Default 5000. */
-  pollIntervalMs?: number;
-  /** Longest wait between polls of one refresh. Default 60000. */
-  maxPollIntervalMs?: number;
-  /**
-   * No request is started this close to the end of a window. A request that starts in one window
-   * and reaches the server in the next is counted there by the server but here by the store, and
-   * in a fleet that can make another process's request the next window's 11th. Default
-   * `min(windowMs / 100, 5000)`: 5 s an hour. It widens to twice the slowest of the last 20 requests.
-   */
-  windowGuardMs?: number;
-  /**
-   * How an uncertain send (see the `batchUncertain` event) is reconciled: the collection's newest
-   * refreshes are read `checkAfterMs` after the failure (default 2, 5 and 15 s); a refresh the
-   * store does not know, started at most `clockSkewMs` (default 5000) before the send began, whose
-   * summary counts the batch's ids, is adopted. When the last check shows none, the ids are sent
-   * again (on a new budget slot).
-   */
-  reconcile?: { checkAfterMs?: number[]; clockSkewMs?: number };
-  /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
-  idlePollMs?: number;
-  /** Source of time. Default: the system clock. */
-  clock?: Clock;
-  /** Receives every {@link SchedulerEvent}. Must not throw (a throw is reported as an `error` event). */
-  onEvent?: (event: SchedulerEvent) => void;
-}
-
-/** A snapshot for dashboards and logs. */
-export interface SchedulerStats {
-  /** Distinct ids waiting to be sent (all processes, for a shared store). */
-  pending: number;
-  /** Ids in batches being sent or followed. */
-  inFlight: number;
-  /** Refreshes this process is following. */
-  following: number;
-  /** The budget in the current window (`limit` is `budget.limit - budget.reserve`). */
-  budget: { limit: number; used: number; remaining: number; windowEndsAt: Date };
-  /** When the next batch is due, if any is waiting. */
-  nextSendAt: Date | undefined;
-}
-
-interface Reconciling {
-  batch: LeasedBatch;
-  sentAtMs: number;
-  /** Checks that read the listing (failed reads do not count). */
-  checks: number;
-  nextCheckMs: number;
-  /** When the failure was seen; `checkAfterMs` counts from here. */
-  sinceMs: number;
-}
-
-interface Followed {
-  batch: LeasedBatch;
-  refreshId: string;
-  nextPollMs: number;
-  intervalMs: number;
-  /** Polls in a row that answered 404. */
-  notFound: number;
-}
-
-const TRANSIENT = (code: string, status: number | null) =>
-  code === 'unable_to_retrieve_metadata' ||
-  (code === 'invalid_response_status_code' && status !== null && (status === 429 || status >= 500));
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new InvalidRequestError(`${name} must be a positive number`);
-  }
-  return v;
-}
+/** How a taken slot is settled once its request is answered. */
+type Slot = { kind: 'fixed'; slotId: string | undefined } | { kind: 'learned'; probe: boolean };
 
 /**
- * Turns a stream of token ids into full, budget-paced refresh requests and follows every id to
- * exactly one final event (`tokenSucceeded` or `tokenFailed`).
+ * Turns a stream of token ids into full, budget-paced requests to Immutable X or zkEVM, and
+ * follows every id to exactly one final event (`tokenSucceeded` or `tokenFailed`).
  *
  * @example
  * ```ts
@@ -176,27 +30,12 @@ function positive(value: number | undefined, fallback: number, name: string): nu
  * ```
  */
 export class RefreshScheduler {
-  readonly #client: SchedulerClient;
-  readonly #store: SchedulerStore;
-  readonly #clock: Clock;
+  readonly #o: ResolvedSchedulerOptions;
   readonly #onEvent: (event: SchedulerEvent) => void;
-  readonly #limit: number;
-  readonly #windowMs: number;
-  readonly #maxBatchSize: number;
-  readonly #maxDelayMs: number;
-  readonly #attempts: number;
-  readonly #leaseMs: number;
-  readonly #pollIntervalMs: number;
-  readonly #maxPollIntervalMs: number;
-  readonly #idlePollMs: number | undefined;
-  readonly #windowGuardMs: number;
-  /** How long recent refresh requests took to answer: the guard is at least twice the longest. */
+  readonly #follower: Follower;
+  /** How long recent requests took to answer: the guard is at least twice the longest. */
   #recentPostMs: number[] = [];
-  readonly #followed = new Map<string, Followed>();
-  readonly #reconciling = new Map<string, Reconciling>();
-  readonly #checkAfterMs: number[];
-  readonly #clockSkewMs: number;
-  /** Aborts this run's reads (polls, error pages, reconciliation) when `stop()` is called. */
+  /** Aborts this run's reads (metadata, polls, error pages, reconciliation) when `stop()` is called. */
   #reads = new AbortController();
   #running = false;
   #generation = 0;
@@ -205,16 +44,18 @@ export class RefreshScheduler {
   #woken = false;
   #budgetWaitUntil = 0;
   #errorBackoffUntil = 0;
+  /** The learned limit last seen (zkEVM), for `maxDelayMs`'s default. */
+  #learnedLimit: number | undefined;
   #stats: SchedulerStats;
   /** When the loop last planned the next send. */
   #nextSend: number | undefined;
   #drainWaiters: (() => void)[] = [];
 
+  /**
+   * @throws {InvalidRequestError} no target or client, or an option out of range (named).
+   */
   constructor(options: RefreshSchedulerOptions) {
-    if (!options?.client) throw new InvalidRequestError('RefreshScheduler needs a client');
-    this.#client = options.client;
-    this.#store = options.store ?? new MemoryStore();
-    this.#clock = options.clock ?? systemClock;
+    this.#o = resolveSchedulerOptions(options);
     const userOnEvent = options.onEvent;
     this.#onEvent = (event) => {
       if (!userOnEvent) return;
@@ -224,76 +65,30 @@ export class RefreshScheduler {
         if (event.type !== 'error') this.#onEvent({ type: 'error', error });
       }
     };
-    const limit = positive(options.budget?.limit, REFRESHES_PER_WINDOW, 'budget.limit');
-    const reserve = options.budget?.reserve ?? 0;
-    if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve >= limit) {
-      throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
-    }
-    this.#limit = limit - reserve;
-    this.#windowMs = positive(options.budget?.windowMs, REFRESH_WINDOW_MS, 'budget.windowMs');
-    this.#maxBatchSize = positive(options.maxBatchSize, MAX_TOKENS_PER_REFRESH, 'maxBatchSize');
-    if (!Number.isSafeInteger(this.#maxBatchSize) || this.#maxBatchSize > MAX_TOKENS_PER_REFRESH) {
-      throw new InvalidRequestError(
-        `maxBatchSize must be an integer from 1 to ${MAX_TOKENS_PER_REFRESH}`,
-      );
-    }
-    this.#maxDelayMs = options.maxDelayMs ?? this.#windowMs / limit;
-    if (!Number.isFinite(this.#maxDelayMs) || this.#maxDelayMs < 0) {
-      throw new InvalidRequestError('maxDelayMs must be a non-negative number');
-    }
-    this.#attempts = positive(options.retry?.attempts, 3, 'retry.attempts');
-    this.#leaseMs = positive(options.leaseMs, 300_000, 'leaseMs');
-    this.#pollIntervalMs = positive(
-      options.pollIntervalMs,
-      REFRESH_POLL.initialMs,
-      'pollIntervalMs',
-    );
-    this.#maxPollIntervalMs = Math.max(
-      this.#pollIntervalMs,
-      positive(options.maxPollIntervalMs, REFRESH_POLL.maxMs, 'maxPollIntervalMs'),
-    );
-    this.#windowGuardMs = options.windowGuardMs ?? Math.min(this.#windowMs / 100, 5_000);
-    if (
-      !Number.isFinite(this.#windowGuardMs) ||
-      this.#windowGuardMs < 0 ||
-      this.#windowGuardMs >= this.#windowMs
-    ) {
-      throw new InvalidRequestError('windowGuardMs must be a non-negative number below windowMs');
-    }
-    const checkAfterMs = options.reconcile?.checkAfterMs ?? [2_000, 5_000, 15_000];
-    if (
-      !Array.isArray(checkAfterMs) ||
-      checkAfterMs.length === 0 ||
-      checkAfterMs.some(
-        (ms, i) => !Number.isFinite(ms) || ms < 0 || ms < (checkAfterMs[i - 1] ?? 0),
-      )
-    ) {
-      throw new InvalidRequestError(
-        'reconcile.checkAfterMs must be a non-empty, ascending list of non-negative numbers',
-      );
-    }
-    this.#checkAfterMs = [...checkAfterMs];
-    this.#clockSkewMs = options.reconcile?.clockSkewMs ?? 5_000;
-    if (!Number.isFinite(this.#clockSkewMs) || this.#clockSkewMs < 0) {
-      throw new InvalidRequestError('reconcile.clockSkewMs must be a non-negative number');
-    }
-    this.#idlePollMs =
-      options.store && !(options.store instanceof MemoryStore)
-        ? positive(options.idlePollMs, 1_000, 'idlePollMs')
-        : undefined;
+    this.#follower = new Follower({
+      options: this.#o,
+      emit: this.#onEvent,
+      signal: () => this.#reads.signal,
+      running: () => this.#running,
+    });
+    const limit = this.#o.limit;
     this.#stats = {
       pending: 0,
       inFlight: 0,
       following: 0,
-      budget: { limit: this.#limit, used: 0, remaining: this.#limit, windowEndsAt: new Date(0) },
+      budget: { limit, used: 0, remaining: limit, windowEndsAt: undefined },
       nextSendAt: undefined,
     };
   }
 
   /**
    * Adds token ids to send. Resolves once they are stored (for the Redis store: in Redis).
-   * Duplicates, and ids already pending, collapse into one. Refuses bad input with
-   * `InvalidRequestError`, here rather than later in the background.
+   * Duplicates, and ids already pending, collapse into one; an id whose batch is in flight is
+   * pending again (on zkEVM its metadata is read again when its next batch is sent, so the latest
+   * state is pushed).
+   *
+   * @throws {InvalidRequestError} a bad address or token id, here rather than later in the background.
+   * @throws {StoreUnavailableError} the shared store did not answer.
    */
   async enqueue(collectionAddress: string, tokenIds: string[]): Promise<void> {
     assertCollectionAddress(collectionAddress);
@@ -310,10 +105,10 @@ export class RefreshScheduler {
       );
     }
     const distinct = [...new Set(tokenIds)];
-    await this.#store.enqueue(
+    await this.#o.store.enqueue(
       collectionAddress,
       distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
-      this.#clock.now(),
+      this.#o.clock.now(),
     );
     this.#poke();
   }
@@ -329,10 +124,10 @@ export class RefreshScheduler {
   }
 
   /**
-   * Stops promptly: reads in flight (polls, error pages, reconciliation) are abandoned, and a
-   * refresh request being sent finishes and is recorded (it is bounded by the client's
+   * Stops promptly: reads in flight (metadata, polls, error pages, reconciliation) are abandoned,
+   * and a request being sent finishes and is recorded (it is bounded by the client's
    * `timeoutMs`; abandoning it would make its outcome uncertain). Pending ids stay in the store;
-   * refreshes being followed or reconciled are handed back (their leases expire now), so another
+   * batches being followed or reconciled are handed back (their leases expire now), so another
    * process, or this one after `start()`, takes them up.
    */
   async stop(): Promise<void> {
@@ -342,15 +137,13 @@ export class RefreshScheduler {
     this.#reads.abort();
     this.#poke();
     await loop;
-    const ids = [...this.#followed.keys(), ...this.#reconciling.keys()];
-    this.#followed.clear();
-    this.#reconciling.clear();
-    if (ids.length > 0) await this.#store.renewLeases(ids, this.#clock.now());
+    const ids = this.#follower.handBack();
+    if (ids.length > 0) await this.#o.store.renewLeases(ids, this.#o.clock.now());
   }
 
   /**
-   * Resolves when the store holds nothing pending or in flight and every refresh this process sent
-   * or adopted has completed. Requires `start()`.
+   * Resolves when the store holds nothing pending or in flight and every batch this process sent
+   * or adopted has its outcome. Requires `start()`.
    */
   drained(): Promise<void> {
     return new Promise((resolve) => {
@@ -376,6 +169,7 @@ export class RefreshScheduler {
   }
 
   async #run(generation: number): Promise<void> {
+    const clock = this.#o.clock;
     while (this.#running && generation === this.#generation) {
       this.#woken = false;
       let delay: number | undefined;
@@ -394,7 +188,7 @@ export class RefreshScheduler {
             this.#wake?.signal.addEventListener('abort', () => resolve()),
           );
         } else {
-          await this.#clock.sleep(Math.max(0, delay), this.#wake.signal);
+          await clock.sleep(Math.max(0, delay), this.#wake.signal);
         }
       } catch (error) {
         if (!(error instanceof AbortError)) throw error;
@@ -406,110 +200,166 @@ export class RefreshScheduler {
 
   /** One pass: reclaim, send what is due, poll what is due. Returns ms until the next pass. */
   async #step(): Promise<number | undefined> {
-    const now = this.#clock.now();
-    for (const batch of await this.#store.reclaimExpired(now, now + this.#leaseMs)) {
-      if (
-        batch.refreshId === undefined &&
-        batch.uncertainSinceMs !== undefined &&
-        !this.#reconciling.has(batch.batchId)
-      ) {
-        // A process died while finding out whether its send was accepted: finish the job.
-        this.#reconciling.set(batch.batchId, {
-          batch,
-          sentAtMs: batch.uncertainSinceMs,
-          checks: 0,
-          nextCheckMs: now,
-          sinceMs: now - (this.#checkAfterMs.at(-1) ?? 0),
-        });
-      }
-      if (batch.refreshId !== undefined && !this.#followed.has(batch.batchId)) {
-        this.#followed.set(batch.batchId, {
-          batch,
-          refreshId: batch.refreshId,
-          nextPollMs: now,
-          intervalMs: this.#pollIntervalMs,
-          notFound: 0,
-        });
-      }
+    const { store, clock, leaseMs } = this.#o;
+    const now = clock.now();
+    for (const batch of await store.reclaimExpired(now, now + leaseMs)) {
+      this.#follower.adopt(batch, now);
     }
-    // Poll first: a completed refresh may re-enqueue ids that the send below can include.
-    await this.#pollDue();
-    await this.#reconcileDue();
+    // Poll first: a completed batch may re-enqueue ids that the send below can include.
+    await this.#follower.pollDue();
+    await this.#follower.reconcileDue();
     const nextSend = await this.#sendDue();
-    await this.#renewLeases();
-    const polls = [
-      ...[...this.#followed.values()].map((f) => f.nextPollMs),
-      ...[...this.#reconciling.values()].map((r) => r.nextCheckMs),
-    ];
-    const nextPoll = polls.length === 0 ? undefined : Math.min(...polls);
+    await this.#follower.renewLeases();
+    const nextPoll = this.#follower.nextDueMs();
     this.#nextSend = nextSend;
     await this.#updateStats(nextSend);
     await this.#resolveDrained();
     const times = [nextSend, nextPoll];
     // Leases: renew ours, and look again for others' batches whose lease may run out.
-    if (this.#followed.size > 0 || this.#reconciling.size > 0 || this.#stats.inFlight > 0)
-      times.push(this.#clock.now() + this.#leaseMs / 3);
-    if (this.#idlePollMs !== undefined) times.push(this.#clock.now() + this.#idlePollMs);
+    if (this.#follower.busy || this.#stats.inFlight > 0) times.push(clock.now() + leaseMs / 3);
+    if (this.#o.idlePollMs !== undefined) times.push(clock.now() + this.#o.idlePollMs);
     const due = times.filter((t): t is number => t !== undefined);
-    return due.length === 0 ? undefined : Math.min(...due) - this.#clock.now();
+    return due.length === 0 ? undefined : Math.min(...due) - clock.now();
+  }
+
+  /** Longest an id waits for a fuller batch: given, or the window over the limit known now. */
+  #maxDelayMs(): number {
+    if (this.#o.maxDelayMs !== undefined) return this.#o.maxDelayMs;
+    const limit = this.#o.limit ?? this.#learnedLimit;
+    // Before the limit is known, a lone id waits no longer than a tenth of a window.
+    return this.#o.windowMs / (limit === undefined ? 10 : Math.max(1, limit - this.#o.reserve));
   }
 
   /** Sends every batch that is due while the budget allows. Returns when the next one is due. */
   async #sendDue(): Promise<number | undefined> {
+    const { store, clock, leaseMs } = this.#o;
     for (let sent = 0; sent < 100; sent++) {
-      const now = this.#clock.now();
-      const collections = (await this.#store.pendingCollections()).sort(
+      const now = clock.now();
+      const collections = (await store.pendingCollections()).sort(
         (a, b) => a.oldestMs - b.oldestMs,
       );
       if (collections.length === 0) return undefined;
+      const maxDelayMs = this.#maxDelayMs();
       // Sorted oldest first: of the collections that are full or overdue, the oldest goes first.
       const ready = collections.find(
-        (c) => c.count >= this.#maxBatchSize || now - c.oldestMs >= this.#maxDelayMs,
+        (c) => c.count >= this.#o.maxBatchSize || now - c.oldestMs >= maxDelayMs,
       );
-      if (!ready) return Math.min(...collections.map((c) => c.oldestMs + this.#maxDelayMs));
+      if (!ready) return Math.min(...collections.map((c) => c.oldestMs + maxDelayMs));
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
-      const windowEnds = windowStart(now, this.#windowMs) + this.#windowMs;
-      if (windowEnds - now < this.#guardMs()) return windowEnds;
+      const windowEnds = await this.#knownWindowEnd(now);
+      if (windowEnds !== undefined && windowEnds - now < this.#guardMs()) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
-      // nothing would be a refresh request lost for the whole window.
-      const batch = await this.#store.takeBatch(
+      // nothing would be a request lost for the whole window.
+      const batch = await store.takeBatch(
         ready.collectionAddress,
-        this.#maxBatchSize,
-        now + this.#leaseMs,
+        this.#o.maxBatchSize,
+        now + leaseMs,
         now,
       );
       if (!batch) continue;
-      const slot = await this.#store.takeBudgetSlot(
-        this.#limit,
-        this.#windowMs,
-        now,
-        this.#leaseMs,
-      );
-      if (!slot.taken) {
-        await this.#store.releaseBatch(batch.batchId, now);
-        // Full, or waiting for answers to requests sent just before this window began.
-        const retryAt = slot.used < this.#limit ? now + 100 : slot.windowEndsMs;
-        if (retryAt === slot.windowEndsMs) this.#waitForBudget(slot.windowEndsMs);
-        return retryAt;
+      // Read what the request needs before taking a slot, so the request leaves right after.
+      const prepared = await this.#prepare(batch);
+      if (prepared === undefined) continue;
+      const slot = await this.#takeSlot(clock.now());
+      if (typeof slot === 'number') {
+        await store.releaseBatch(batch.batchId, clock.now());
+        return slot;
       }
-      let countedWindowEndsMs: number | undefined;
-      try {
-        countedWindowEndsMs = await this.#send(batch);
-      } finally {
-        if (slot.slotId !== undefined) {
-          await this.#store.settleBudgetSlot(slot.slotId, countedWindowEndsMs, this.#windowMs);
-        }
-      }
-      if (!this.#running) return this.#clock.now();
+      await this.#send(batch, prepared, slot);
+      if (!this.#running) return clock.now();
     }
-    return this.#clock.now();
+    return clock.now();
+  }
+
+  /** The end of the current window, when known (the learned budget's after an answer). */
+  async #knownWindowEnd(nowMs: number): Promise<number | undefined> {
+    if (this.#o.target.budget.kind === 'fixed') {
+      return windowStart(nowMs, this.#o.windowMs) + this.#o.windowMs;
+    }
+    const learned = await this.#o.store.learnedBudget();
+    this.#learnedLimit = learned.limit;
+    return learned.windowEndsMs !== undefined && learned.windowEndsMs > nowMs
+      ? learned.windowEndsMs
+      : undefined;
+  }
+
+  /**
+   * Prepares a taken batch; ids that cannot go in this request leave it first (back to pending,
+   * retried, or ended). Resolves `undefined` when nothing is left to send.
+   */
+  async #prepare(batch: LeasedBatch): Promise<PreparedBatch | undefined> {
+    const { store, clock, target } = this.#o;
+    const tokenIds = batch.tokens.map((t) => t.tokenId);
+    let prepared: PreparedBatch;
+    try {
+      prepared = await target.prepare({
+        collectionAddress: batch.collectionAddress,
+        tokenIds,
+        signal: this.#reads.signal,
+      });
+    } catch (error) {
+      await store.releaseBatch(batch.batchId, clock.now());
+      if (!(this.#reads.signal.aborted && error instanceof AbortError)) throw error;
+      return undefined;
+    }
+    if (prepared.tokenIds.length === tokenIds.length) return prepared;
+    const byId = new Map(batch.tokens.map((t) => [t.tokenId, t]));
+    const back: PendingToken[] = prepared.deferred.flatMap((id) => byId.get(id) ?? []);
+    const events: SchedulerEvent[] = [];
+    const collectionAddress = batch.collectionAddress;
+    for (const u of prepared.unsendable) {
+      const token = byId.get(u.tokenId);
+      if (!token) continue;
+      const attempts = token.attempts + 1;
+      const base = { collectionAddress, tokenId: u.tokenId, refreshId: undefined };
+      if (u.transient && attempts < this.#o.attempts) {
+        // A fresh wait before the next read: a Metadata API that is down is not hammered.
+        back.push({ tokenId: u.tokenId, attempts });
+        events.push({ type: 'tokenRetried', ...base, errorCode: u.errorCode, attempts });
+      } else {
+        events.push({ type: 'tokenFailed', ...base, errorCode: u.errorCode, attempts });
+      }
+    }
+    // Back into pending before narrowing the batch: a crash in between repeats, never loses.
+    if (back.length > 0) await store.enqueue(collectionAddress, back, clock.now());
+    if (prepared.tokenIds.length === 0) await store.completeBatch(batch.batchId);
+    else await store.keepTokens(batch.batchId, prepared.tokenIds);
+    for (const event of events) this.#onEvent(event);
+    if (prepared.tokenIds.length === 0) return undefined;
+    const kept = new Set(prepared.tokenIds);
+    batch.tokens = batch.tokens.filter((t) => kept.has(t.tokenId));
+    return prepared;
+  }
+
+  /** Takes a budget slot, or returns when to try again. */
+  async #takeSlot(now: number): Promise<Slot | number> {
+    const { store, windowMs, leaseMs } = this.#o;
+    if (this.#o.target.budget.kind === 'learned') {
+      const slot = await store.takeLearnedSlot({
+        nowMs: now,
+        reserve: this.#o.reserve,
+        cap: this.#o.cap,
+        guardMs: this.#guardMs(),
+        ttlMs: leaseMs,
+      });
+      if (slot.taken) return { kind: 'learned', probe: slot.probe };
+      if (slot.spent) this.#waitForBudget(slot.retryAtMs);
+      return slot.retryAtMs;
+    }
+    const limit = this.#o.limit as number;
+    const slot = await store.takeBudgetSlot(limit, windowMs, now, leaseMs);
+    if (slot.taken) return { kind: 'fixed', slotId: slot.slotId };
+    // Full, or waiting for answers to requests sent just before this window began.
+    const retryAt = slot.used < limit ? now + 100 : slot.windowEndsMs;
+    if (retryAt === slot.windowEndsMs) this.#waitForBudget(slot.windowEndsMs);
+    return retryAt;
   }
 
   /** The configured guard, widened to twice the slowest recent request (a loaded network). */
   #guardMs(): number {
     const slowest = this.#recentPostMs.length === 0 ? 0 : Math.max(...this.#recentPostMs);
-    return Math.min(Math.max(this.#windowGuardMs, 2 * slowest), this.#windowMs / 2);
+    return Math.min(Math.max(this.#o.windowGuardMs, 2 * slowest), this.#o.windowMs / 2);
   }
 
   #waitForBudget(untilMs: number): void {
@@ -519,61 +369,87 @@ export class RefreshScheduler {
     }
   }
 
-  /** Sends one batch; returns the end of the window the server counted it in, when accepted. */
-  async #send(batch: LeasedBatch): Promise<number | undefined> {
-    const tokenIds = batch.tokens.map((t) => t.tokenId);
-    const now = () => this.#clock.now();
+  /** Records what an answer (or its absence) said about the budget, and frees the slot. */
+  async #settleSlot(slot: Slot, report: BudgetReport | undefined): Promise<void> {
+    const { store, windowMs, clock } = this.#o;
+    const now = clock.now();
+    if (slot.kind === 'learned') {
+      await store.settleLearnedSlot({ probe: slot.probe, report, nowMs: now });
+      if (report?.limit !== undefined) this.#learnedLimit = report.limit;
+      return;
+    }
+    if (
+      report?.limit !== undefined &&
+      report.remaining !== undefined &&
+      report.resetAtMs !== undefined
+    ) {
+      await store.syncBudget(
+        report.limit - report.remaining - (report.limit - (this.#o.limit as number)),
+        report.resetAtMs,
+        windowMs,
+        now,
+      );
+    }
+    if (slot.slotId !== undefined) {
+      await store.settleBudgetSlot(slot.slotId, report?.resetAtMs, windowMs);
+    }
+  }
+
+  /** Sends one prepared batch and records what became of it. */
+  async #send(batch: LeasedBatch, prepared: PreparedBatch, slot: Slot): Promise<void> {
+    const { store, clock, leaseMs, target, windowMs } = this.#o;
+    const tokenIds = prepared.tokenIds;
+    const now = () => clock.now();
     const started = now();
+    let report: BudgetReport | undefined;
     try {
-      const { refreshId, rateLimit } = await this.#client
-        .requestRefresh({ collectionAddress: batch.collectionAddress, tokenIds })
+      const accepted = await target
+        .send({
+          collectionAddress: batch.collectionAddress,
+          prepared,
+          sentAtMs: started,
+          batchId: batch.batchId,
+        })
         .finally(() => {
           this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - started];
         });
-      await this.#store.markSent(batch.batchId, refreshId, now() + this.#leaseMs);
-      this.#followed.set(batch.batchId, {
-        batch: { ...batch, refreshId },
-        refreshId,
-        nextPollMs: now() + this.#pollIntervalMs,
-        intervalMs: this.#pollIntervalMs,
-        notFound: 0,
-      });
+      report = accepted.budget;
+      await store.markSent(batch.batchId, accepted.receipt, now() + leaseMs);
       this.#onEvent({
         type: 'batchSent',
         collectionAddress: batch.collectionAddress,
-        refreshId,
+        refreshId: accepted.refreshId,
         tokenIds,
       });
-      if (rateLimit) {
-        await this.#store.syncBudget(
-          rateLimit.limit - rateLimit.remaining - (rateLimit.limit - this.#limit),
-          rateLimit.resetAt.getTime(),
-          this.#windowMs,
-          now(),
-        );
+      if (accepted.settled) {
+        await this.#follower.settle(batch, accepted.receipt, new Map());
+      } else {
+        this.#follower.accepted(batch, accepted.receipt, now() + this.#o.pollIntervalMs);
       }
-      return rateLimit?.resetAt.getTime();
     } catch (error) {
-      const failure = classifySendFailure(error);
-      if (failure === 'rateLimited' && error instanceof RateLimitError) {
+      const failure = target.classifySendFailure(error);
+      if (failure === 'rateLimited') {
         // Someone else spent the budget: the batch goes back untouched until the reset.
-        await this.#store.releaseBatch(batch.batchId, now());
+        await store.releaseBatch(batch.batchId, now());
+        const told = target.budgetOf(error);
         // A budget comes back within one window: a wait asked for beyond that is not believed
         // (a broken proxy's Retry-After must not park the queue for days).
         const until = Math.min(
-          error.rateLimit?.resetAt.getTime() ?? now() + (error.retryAfterMs ?? this.#windowMs),
-          now() + this.#windowMs,
+          told?.resetAtMs ?? now() + (told?.retryAfterMs ?? windowMs),
+          now() + windowMs,
         );
-        await this.#store.syncBudget(this.#limit, until, this.#windowMs, now());
+        if (slot.kind === 'fixed') {
+          await store.syncBudget(this.#o.limit as number, until, windowMs, now());
+        }
+        report = { ...told, retryAfterMs: Math.max(0, until - now()) };
         this.#waitForBudget(until);
         return;
       }
       if (failure === 'refused') {
         // The API refuses this batch for good (unknown collection, bad key, body too large):
         // resending would spend a budget slot each time and never succeed. Report each id.
-        await this.#store.completeBatch(batch.batchId);
-        const errorCode =
-          error instanceof ApiError ? error.code : ((error as Error)?.name ?? 'unknown_error');
+        await store.completeBatch(batch.batchId);
+        const errorCode = errorCodeOf(error);
         for (const t of batch.tokens) {
           this.#onEvent({
             type: 'tokenFailed',
@@ -589,15 +465,8 @@ export class RefreshScheduler {
       }
       if (failure === 'uncertain') {
         // It may have been accepted: keep the ids leased and the slot spent, and find out.
-        await this.#store.markUncertain(batch.batchId, started, now() + this.#leaseMs);
-        const sinceMs = now();
-        this.#reconciling.set(batch.batchId, {
-          batch: { ...batch, uncertainSinceMs: started, leaseUntilMs: sinceMs + this.#leaseMs },
-          sentAtMs: started,
-          checks: 0,
-          nextCheckMs: sinceMs + (this.#checkAfterMs[0] ?? 0),
-          sinceMs,
-        });
+        await store.markUncertain(batch.batchId, started, now() + leaseMs);
+        this.#follower.uncertain(batch, started);
         this.#onEvent({
           type: 'batchUncertain',
           collectionAddress: batch.collectionAddress,
@@ -608,223 +477,65 @@ export class RefreshScheduler {
         return;
       }
       // Provably never sent: send again later.
-      await this.#store.releaseBatch(batch.batchId, now());
+      await store.releaseBatch(batch.batchId, now());
       this.#errorBackoffUntil = now() + 5_000;
       this.#onEvent({ type: 'error', error });
+    } finally {
+      await this.#settleSlot(slot, report);
     }
-  }
-
-  /** Runs every reconciliation check whose time has come. */
-  async #reconcileDue(): Promise<void> {
-    const now = this.#clock.now();
-    const due = [...this.#reconciling.values()].filter((r) => r.nextCheckMs <= now);
-    for (const r of due) {
-      if (!this.#running) return;
-      await this.#reconcile(r);
-    }
-  }
-
-  async #reconcile(r: Reconciling): Promise<void> {
-    const { batch } = r;
-    const tokenIds = batch.tokens.map((t) => t.tokenId);
-    let refresh: Awaited<ReturnType<typeof findUncertainRefresh>>;
-    try {
-      refresh = await findUncertainRefresh({
-        client: this.#client,
-        collectionAddress: batch.collectionAddress,
-        tokenCount: batch.tokens.length,
-        sentAtMs: r.sentAtMs,
-        clockSkewMs: this.#clockSkewMs,
-        claim: (refreshId) =>
-          this.#store.markSent(batch.batchId, refreshId, this.#clock.now() + this.#leaseMs),
-        signal: this.#reads.signal,
-      });
-    } catch (error) {
-      if (!this.#running && error instanceof AbortError) return;
-      // Reading failed: that proves nothing. Try again; the batch stays leased meanwhile.
-      r.nextCheckMs = this.#clock.now() + Math.min(this.#maxPollIntervalMs, this.#pollIntervalMs);
-      this.#onEvent({ type: 'error', error });
-      return;
-    }
-    const now = this.#clock.now();
-    if (refresh) {
-      this.#reconciling.delete(batch.batchId);
-      this.#followed.set(batch.batchId, {
-        batch: { ...batch, refreshId: refresh.refreshId, uncertainSinceMs: undefined },
-        refreshId: refresh.refreshId,
-        nextPollMs: now,
-        intervalMs: this.#pollIntervalMs,
-        notFound: 0,
-      });
-      this.#onEvent({
-        type: 'batchReconciled',
-        collectionAddress: batch.collectionAddress,
-        tokenIds,
-        refreshId: refresh.refreshId,
-      });
-      return;
-    }
-    r.checks++;
-    const next = this.#checkAfterMs[r.checks];
-    if (next !== undefined) {
-      r.nextCheckMs = Math.max(now, r.sinceMs + next);
-      return;
-    }
-    // Every check came back empty: the send was not accepted. Its slot stays spent.
-    this.#reconciling.delete(batch.batchId);
-    await this.#store.releaseBatch(batch.batchId, now);
-    this.#onEvent({
-      type: 'batchReconciled',
-      collectionAddress: batch.collectionAddress,
-      tokenIds,
-      refreshId: undefined,
-    });
-  }
-
-  /** Polls every followed refresh whose time has come. */
-  async #pollDue(): Promise<void> {
-    const now = this.#clock.now();
-    const due = [...this.#followed.values()].filter((f) => f.nextPollMs <= now);
-    await Promise.all(due.map((f) => this.#poll(f)));
-  }
-
-  async #poll(followed: Followed): Promise<void> {
-    try {
-      const refresh = await this.#client.getRefresh(followed.refreshId, {
-        signal: this.#reads.signal,
-      });
-      followed.notFound = 0;
-      if (refresh.status !== 'completed') {
-        followed.intervalMs = Math.min(
-          this.#maxPollIntervalMs,
-          followed.intervalMs * REFRESH_POLL.factor,
-        );
-        followed.nextPollMs = this.#clock.now() + followed.intervalMs;
-        return;
-      }
-      await this.#settle(followed, refresh.summary);
-    } catch (error) {
-      if (!this.#running && error instanceof AbortError) return;
-      followed.nextPollMs = this.#clock.now() + followed.intervalMs;
-      this.#onEvent({ type: 'error', error });
-      if (error instanceof ApiError && error.status === 404 && ++followed.notFound >= 5) {
-        // The API no longer knows this refresh: send its ids again rather than wait forever.
-        this.#followed.delete(followed.batch.batchId);
-        await this.#store.releaseBatch(followed.batch.batchId, this.#clock.now());
-      }
-    }
-  }
-
-  /** Reads a completed refresh's errors, re-enqueues transient failures, reports the rest. */
-  async #settle(followed: Followed, summary: RefreshSummary): Promise<void> {
-    const { batch, refreshId } = followed;
-    const failures = new Map<string, { errorCode: string; status: number | null }>();
-    const ours = new Set(batch.tokens.map((t) => t.tokenId));
-    let rows = 0;
-    // No failures, no error pages to read (and no GETs spent on them).
-    const errors =
-      summary.failed > 0
-        ? this.#client.iterateRefreshErrors(refreshId, {
-            pageSize: MAX_PAGE_SIZE,
-            signal: this.#reads.signal,
-          })
-        : [];
-    for await (const e of errors) {
-      if (ours.has(e.tokenId))
-        failures.set(e.tokenId, { errorCode: e.errorCode, status: e.clientResponseStatusCode });
-      // A refresh has at most one error row per token: a listing that goes on is broken.
-      if (++rows >= Math.min(ours.size, summary.failed) || failures.size === ours.size) break;
-    }
-    const retry = [];
-    const events: SchedulerEvent[] = [];
-    const collectionAddress = batch.collectionAddress;
-    for (const token of batch.tokens) {
-      const attempts = token.attempts + 1;
-      const failure = failures.get(token.tokenId);
-      if (!failure) {
-        events.push({
-          type: 'tokenSucceeded',
-          collectionAddress,
-          tokenId: token.tokenId,
-          refreshId,
-        });
-      } else if (TRANSIENT(failure.errorCode, failure.status) && attempts < this.#attempts) {
-        retry.push({ tokenId: token.tokenId, attempts });
-        events.push({
-          type: 'tokenRetried',
-          collectionAddress,
-          tokenId: token.tokenId,
-          refreshId,
-          errorCode: failure.errorCode,
-          attempts,
-        });
-      } else {
-        events.push({
-          type: 'tokenFailed',
-          collectionAddress,
-          tokenId: token.tokenId,
-          refreshId,
-          errorCode: failure.errorCode,
-          attempts,
-        });
-      }
-    }
-    // Re-enqueue before dropping the batch, so a crash in between can only repeat, never lose.
-    if (retry.length > 0) await this.#store.enqueue(collectionAddress, retry, this.#clock.now());
-    await this.#store.completeBatch(batch.batchId);
-    this.#followed.delete(batch.batchId);
-    for (const event of events) this.#onEvent(event);
-    this.#onEvent({ type: 'refreshCompleted', refreshId, summary });
-  }
-
-  async #renewLeases(): Promise<void> {
-    const now = this.#clock.now();
-    const stale = [...this.#followed.values(), ...this.#reconciling.values()].filter(
-      (f) => f.batch.leaseUntilMs - now < (this.#leaseMs * 2) / 3,
-    );
-    if (stale.length === 0) return;
-    const until = now + this.#leaseMs;
-    await this.#store.renewLeases(
-      stale.map((f) => f.batch.batchId),
-      until,
-    );
-    for (const f of stale) f.batch.leaseUntilMs = until;
   }
 
   async #updateStats(nextSend: number | undefined): Promise<void> {
-    const now = this.#clock.now();
-    const [counts, budget] = await Promise.all([
-      this.#store.counts(),
-      this.#store.budget(this.#windowMs, now),
-    ]);
+    const { store, clock, windowMs } = this.#o;
+    const now = clock.now();
+    const counts = await store.counts();
+    let budget: SchedulerStats['budget'];
+    if (this.#o.target.budget.kind === 'learned') {
+      const learned = await store.learnedBudget();
+      const known = learned.windowEndsMs !== undefined && now < learned.windowEndsMs;
+      const limit =
+        learned.limit === undefined
+          ? undefined
+          : Math.max(0, Math.min(learned.limit, this.#o.cap) - this.#o.reserve);
+      const used = known ? learned.used : 0;
+      budget = {
+        limit,
+        used: limit === undefined ? used : Math.min(used, limit),
+        remaining: limit === undefined || !known ? undefined : Math.max(0, limit - used),
+        windowEndsAt: known ? new Date(learned.windowEndsMs as number) : undefined,
+      };
+    } else {
+      const limit = this.#o.limit as number;
+      const view = await store.budget(windowMs, now);
+      budget = {
+        limit,
+        used: Math.min(view.used, limit),
+        remaining: Math.max(0, limit - view.used),
+        windowEndsAt: new Date(view.windowEndsMs),
+      };
+    }
     this.#stats = {
       ...counts,
-      following: this.#followed.size,
-      budget: {
-        limit: this.#limit,
-        used: Math.min(budget.used, this.#limit),
-        remaining: Math.max(0, this.#limit - budget.used),
-        windowEndsAt: new Date(budget.windowEndsMs),
-      },
+      following: this.#follower.following,
+      budget,
       nextSendAt: nextSend === undefined ? undefined : new Date(Math.max(now, nextSend)),
     };
   }
 
   async #resolveDrained(): Promise<void> {
-    if (this.#drainWaiters.length === 0 || this.#followed.size > 0 || this.#reconciling.size > 0)
-      return;
+    if (this.#drainWaiters.length === 0 || this.#follower.busy) return;
     // Counts read now, for the waiters registered before the read: an id enqueued during this
     // step must not be missed.
     const waiters = [...this.#drainWaiters];
-    const counts = await this.#store.counts();
-    if (
-      counts.pending > 0 ||
-      counts.inFlight > 0 ||
-      this.#followed.size > 0 ||
-      this.#reconciling.size > 0
-    )
-      return;
+    const counts = await this.#o.store.counts();
+    if (counts.pending > 0 || counts.inFlight > 0 || this.#follower.busy) return;
     this.#drainWaiters = this.#drainWaiters.filter((w) => !waiters.includes(w));
     for (const resolve of waiters) resolve();
   }
+}
+
+function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && code !== '') return code;
+  return (error as Error)?.name ?? 'unknown_error';
 }

@@ -5,6 +5,16 @@
  * (`imx-metadata-refresh/redis`) a fleet.
  */
 
+import {
+  type LearnedBudgetState,
+  type LearnedSlot,
+  type SettleLearnedSlotParameters,
+  settleLearnedSlot,
+  type TakeLearnedSlotParameters,
+  takeLearnedSlot,
+  UNKNOWN_BUDGET,
+} from './learned-budget.js';
+
 /** A token id waiting to be sent, with how many times it was sent before. */
 export interface PendingToken {
   tokenId: string;
@@ -129,6 +139,20 @@ export interface SchedulerStore {
   budget(windowMs: number, nowMs: number): Promise<BudgetView>;
   /** Pending and in-flight counts. */
   counts(): Promise<StoreCounts>;
+  /**
+   * Narrows a leased batch to `tokenIds` (a subset of its ids): the others were put back into
+   * pending or ended before the send, so a process that takes the batch over never reports them.
+   */
+  keepTokens(batchId: string, tokenIds: string[]): Promise<void>;
+  /**
+   * A budget learned from the answers (zkEVM): applies {@link takeLearnedSlot} atomically, so
+   * the fleet never exceeds what the headers allow.
+   */
+  takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
+  /** Applies {@link settleLearnedSlot} atomically: what an answer said about the budget. */
+  settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void>;
+  /** The learned budget as known now. */
+  learnedBudget(): Promise<LearnedBudgetState>;
 }
 
 /** How many recent refresh ids a store remembers after their batches completed. */
@@ -158,6 +182,28 @@ export class MemoryStore implements SchedulerStore {
   readonly #knownRefreshIds = new Set<string>();
   #nextBatch = 1;
   #nextSlot = 1;
+  #learned: LearnedBudgetState = UNKNOWN_BUDGET;
+
+  async keepTokens(batchId: string, tokenIds: string[]): Promise<void> {
+    const batch = this.#batches.get(batchId);
+    if (!batch) return;
+    const keep = new Set(tokenIds);
+    batch.tokens = batch.tokens.filter((t) => keep.has(t.tokenId));
+  }
+
+  async takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot> {
+    const { state, slot } = takeLearnedSlot(this.#learned, parameters);
+    this.#learned = state;
+    return slot;
+  }
+
+  async settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void> {
+    this.#learned = settleLearnedSlot(this.#learned, parameters);
+  }
+
+  async learnedBudget(): Promise<LearnedBudgetState> {
+    return { ...this.#learned };
+  }
 
   async enqueue(collectionAddress: string, tokens: PendingToken[], nowMs: number): Promise<void> {
     const key = collectionAddress.toLowerCase();

@@ -242,7 +242,7 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
         const completed = new Set(
           children.flatMap((c) => events(c, 'refreshCompleted').map((e) => e.refreshId)),
         );
-        const sent = children.flatMap((c) => events(c, 'batchSent').map((e) => e.refreshId));
+        const sent = children.flatMap((c) => events(c, 'batchSent').map((e) => e.refreshId ?? ''));
         if (sent.every((id) => completed.has(id))) break;
       }
     }
@@ -300,7 +300,7 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
   expect(refreshes.length - accepted.length).toBeGreaterThanOrEqual(0);
   expect(refreshes.length - accepted.length).toBeLessThanOrEqual(1);
   const serverIds = new Set(refreshes.map((r) => r.refreshId));
-  expect(sent.filter((e) => !serverIds.has(e.refreshId))).toEqual([]);
+  expect(sent.filter((e) => !serverIds.has(e.refreshId ?? ''))).toEqual([]);
 
   // 3. Every id whose enqueue resolved was part of an accepted refresh.
   const sentIds = new Set(sent.flatMap((e) => e.tokenIds));

@@ -214,3 +214,41 @@ export function zkEvmErrorFromWire(w: ZkEvmErrorBodyWire): ZkEvmApiError {
     details: w.details ?? null,
   };
 }
+
+/** The seven metadata fields of a push, camelCase, each as found (unchecked). */
+export type MetadataPushJson = { [K in keyof NftMetadata]?: unknown };
+
+/**
+ * Reads metadata JSON as a Metadata API serves it, or as a zkEVM push item carries it
+ * (snake_case: `name`, `image`, `external_url`, `attributes: [{ trait_type, value,
+ * display_type }]`…), into the camelCase fields of a push. Other keys are ignored (a push carries
+ * only the seven fields); a key that is absent stays absent, so it is cleared by the push. The
+ * values are not checked here: the push's own checks name what is wrong.
+ */
+export function metadataPushFromJson(json: Record<string, unknown>): MetadataPushJson {
+  const out: MetadataPushJson = {};
+  const keys = [
+    ['name', 'name'],
+    ['description', 'description'],
+    ['image', 'image'],
+    ['external_url', 'externalUrl'],
+    ['animation_url', 'animationUrl'],
+    ['youtube_url', 'youtubeUrl'],
+  ] as const;
+  for (const [wire, camel] of keys) if (Object.hasOwn(json, wire)) out[camel] = json[wire];
+  if (Object.hasOwn(json, 'attributes')) {
+    const attributes = json.attributes;
+    out.attributes = Array.isArray(attributes)
+      ? attributes.map((a: unknown) => {
+          if (typeof a !== 'object' || a === null || Array.isArray(a)) return a;
+          const r = a as Record<string, unknown>;
+          return {
+            traitType: r.trait_type,
+            value: r.value,
+            ...(r.display_type === undefined ? {} : { displayType: r.display_type }),
+          };
+        })
+      : attributes;
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+/** The scheduler's options, checked and filled with defaults once, at construction. */
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidRequestError } from '../errors.js';
+import { REFRESH_POLL } from '../wire/limits.js';
+import { MemoryStore, type SchedulerStore } from './store.js';
+import { imxTarget } from './targets/imx-target.js';
+import type { SchedulerTarget } from './targets/target.js';
+import type { RefreshSchedulerOptions } from './types.js';
+
+/** Everything the scheduler runs on, resolved. */
+export interface ResolvedSchedulerOptions {
+  target: SchedulerTarget;
+  store: SchedulerStore;
+  clock: Clock;
+  /** Fixed budget: the limit less the reserve. Learned: undefined. */
+  limit: number | undefined;
+  /** Learned budget: the cap (`budget.limit`, or Infinity). */
+  cap: number;
+  reserve: number;
+  windowMs: number;
+  maxBatchSize: number;
+  /** undefined: `windowMs / limit`, with the limit as known at the time. */
+  maxDelayMs: number | undefined;
+  attempts: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+  windowGuardMs: number;
+  checkAfterMs: number[];
+  clockSkewMs: number;
+  idlePollMs: number | undefined;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidRequestError(`${name} must be a positive number`);
+  }
+  return v;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidRequestError(`${name} must be a non-negative number`);
+  }
+  return value;
+}
+
+function resolveTarget(options: RefreshSchedulerOptions): SchedulerTarget {
+  if (options.target !== undefined && options.client !== undefined) {
+    throw new InvalidRequestError('Give RefreshScheduler a target or a client, not both');
+  }
+  if (options.target !== undefined) {
+    const t = options.target;
+    if (typeof t?.send !== 'function' || typeof t.prepare !== 'function') {
+      throw new InvalidRequestError('target must be made by imxTarget() or zkEvmTarget()');
+    }
+    return t;
+  }
+  if (options.client !== undefined) return imxTarget({ client: options.client });
+  throw new InvalidRequestError(
+    'RefreshScheduler needs a target (imxTarget or zkEvmTarget) or a client',
+  );
+}
+
+/** Checks the options; throws `InvalidRequestError` naming the first bad one. */
+export function resolveSchedulerOptions(
+  options: RefreshSchedulerOptions,
+): ResolvedSchedulerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidRequestError('RefreshScheduler needs options: { target } or { client }');
+  }
+  const target = resolveTarget(options);
+  const learned = target.budget.kind === 'learned';
+  const fixedLimit = target.budget.kind === 'fixed' ? target.budget.limit : undefined;
+  const limitOption = options.budget?.limit;
+  const limit =
+    learned && limitOption === undefined
+      ? undefined
+      : positive(limitOption, fixedLimit ?? 1, 'budget.limit');
+  const reserve = options.budget?.reserve ?? 0;
+  if (!Number.isSafeInteger(reserve) || reserve < 0 || (limit !== undefined && reserve >= limit)) {
+    throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
+  }
+  const windowMs = positive(options.budget?.windowMs, target.budget.windowMs, 'budget.windowMs');
+  const maxBatchSize = positive(options.maxBatchSize, target.maxBatchSize, 'maxBatchSize');
+  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize > target.maxBatchSize) {
+    throw new InvalidRequestError(
+      `maxBatchSize must be an integer from 1 to ${target.maxBatchSize}`,
+    );
+  }
+  const maxDelayMs =
+    options.maxDelayMs ?? (limit === undefined || learned ? undefined : windowMs / limit);
+  if (maxDelayMs !== undefined) nonNegative(maxDelayMs, 'maxDelayMs');
+  const pollIntervalMs = positive(options.pollIntervalMs, REFRESH_POLL.initialMs, 'pollIntervalMs');
+  const windowGuardMs = options.windowGuardMs ?? Math.min(windowMs / 100, 5_000);
+  if (nonNegative(windowGuardMs, 'windowGuardMs') >= windowMs) {
+    throw new InvalidRequestError('windowGuardMs must be a non-negative number below windowMs');
+  }
+  const checkAfterMs = options.reconcile?.checkAfterMs ?? [2_000, 5_000, 15_000];
+  if (
+    !Array.isArray(checkAfterMs) ||
+    checkAfterMs.length === 0 ||
+    checkAfterMs.some((ms, i) => !Number.isFinite(ms) || ms < 0 || ms < (checkAfterMs[i - 1] ?? 0))
+  ) {
+    throw new InvalidRequestError(
+      'reconcile.checkAfterMs must be a non-empty, ascending list of non-negative numbers',
+    );
+  }
+  const store = options.store ?? new MemoryStore();
+  return {
+    target,
+    store,
+    clock: options.clock ?? systemClock,
+    limit: limit === undefined ? undefined : learned ? undefined : limit - reserve,
+    cap: learned && limit !== undefined ? limit : Number.POSITIVE_INFINITY,
+    reserve,
+    windowMs,
+    maxBatchSize,
+    maxDelayMs,
+    attempts: positive(options.retry?.attempts, 3, 'retry.attempts'),
+    leaseMs: positive(options.leaseMs, 300_000, 'leaseMs'),
+    pollIntervalMs,
+    maxPollIntervalMs: Math.max(
+      pollIntervalMs,
+      positive(options.maxPollIntervalMs, REFRESH_POLL.maxMs, 'maxPollIntervalMs'),
+    ),
+    windowGuardMs,
+    checkAfterMs: [...checkAfterMs],
+    clockSkewMs: nonNegative(options.reconcile?.clockSkewMs ?? 5_000, 'reconcile.clockSkewMs'),
+    idlePollMs:
+      options.store && !(options.store instanceof MemoryStore)
+        ? positive(options.idlePollMs, 1_000, 'idlePollMs')
+        : undefined,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * What the scheduler needs of an API, and nothing more: how to prepare a batch, send it, learn
+ * its outcome and find out whether an uncertain send was accepted. Every rule (batching, pacing,
+ * leases, retries, events) stays in the scheduler, once, for both APIs.
+ */
+import type { RefreshSummary } from '../../wire/mappers.js';
+import type { SendFailure } from '../send-failure.js';
+
+/** A budget as one answer reported it; any part may be missing. */
+export interface BudgetReport {
+  /** Requests allowed per window. */
+  limit?: number | undefined;
+  /** Requests left in the current window. */
+  remaining?: number | undefined;
+  /** When the current window ends (ms since the epoch). */
+  resetAtMs?: number | undefined;
+  /** Wait at least this long before the next request (a 429's `retry-after`). */
+  retryAfterMs?: number | undefined;
+}
+
+/**
+ * How the target's budget is known: `fixed` (Immutable X: 10 an hour, in hours aligned to the
+ * epoch) or `learned` (zkEVM: per project, announced in every answer's headers, in windows the
+ * server opens).
+ */
+export type TargetBudget =
+  | { kind: 'fixed'; limit: number; windowMs: number }
+  | { kind: 'learned'; windowMs: number };
+
+/** A token the target could not send, with why. */
+export interface UnsendableToken {
+  tokenId: string;
+  errorCode: string;
+  /** A transient failure is retried (up to `retry.attempts`); any other ends the id. */
+  transient: boolean;
+}
+
+/** A batch made ready to send, before a budget slot is taken. */
+export interface PreparedBatch {
+  /** The ids the request carries, in order. */
+  tokenIds: string[];
+  /** Ids that cannot be sent now. */
+  unsendable: UnsendableToken[];
+  /** Ids that did not fit this request (its byte limit): they go back to pending untouched. */
+  deferred: string[];
+  /** What `send` takes; opaque to the scheduler. */
+  payload: unknown;
+}
+
+/** A request the API accepted. */
+export interface AcceptedSend {
+  /**
+   * Names the request for following and reconciliation, unique per send: the refresh id on
+   * Immutable X; on zkEVM (no refresh id) one the target makes.
+   */
+  receipt: string;
+  /** The id the API gave the request, if it gives one (Immutable X's refresh id). */
+  refreshId: string | undefined;
+  /** The budget the answer reported. */
+  budget: BudgetReport | undefined;
+  /** The outcome is known with the answer (a zkEVM push without `verify`): nothing to follow. */
+  settled: boolean;
+}
+
+/** A sent batch as the scheduler follows it. */
+export interface SentBatch {
+  collectionAddress: string;
+  tokenIds: string[];
+  receipt: string;
+}
+
+/** What a poll learned. */
+export type PollOutcome =
+  | { done: false }
+  | {
+      done: true;
+      /** Ids that failed, with why; every other id of the batch succeeded. */
+      failures: Map<string, { errorCode: string; transient: boolean }>;
+      /** Immutable X: the refresh as completed, reported in a `refreshCompleted` event. */
+      completed?: { refreshId: string; summary: RefreshSummary } | undefined;
+    };
+
+/** Input of {@link SchedulerTarget.reconcile}. */
+export interface ReconcileInput {
+  batchId: string;
+  collectionAddress: string;
+  tokenIds: string[];
+  /** When the uncertain send began, by the scheduler's clock (ms). */
+  sentAtMs: number;
+  /** How far the server's clock may be behind ours. */
+  clockSkewMs: number;
+  /** Claims a receipt for this batch (the store's atomic `markSent`); `false`: another batch holds it. */
+  claim: (receipt: string) => Promise<boolean>;
+  signal: AbortSignal;
+}
+
+/**
+ * One API as the scheduler drives it. Made by {@link imxTarget} or {@link zkEvmTarget}; a
+ * custom target (another API, a test double) implements the same.
+ */
+export interface SchedulerTarget {
+  /** Which API, for events and logs. */
+  readonly api: 'imx' | 'zkevm';
+  /** Most ids in one request. */
+  readonly maxBatchSize: number;
+  /** How the budget is known (and its defaults). */
+  readonly budget: TargetBudget;
+  /** Reads what the request needs (zkEVM: each token's current metadata). Never throws for one token. */
+  prepare(input: {
+    collectionAddress: string;
+    tokenIds: string[];
+    signal: AbortSignal;
+  }): Promise<PreparedBatch>;
+  /** Sends one prepared batch. Rejects with the client's error. */
+  send(input: {
+    collectionAddress: string;
+    prepared: PreparedBatch;
+    /** When the send began, by the scheduler's clock (ms). */
+    sentAtMs: number;
+    /** The store's batch id: unique, for a receipt of the target's own. */
+    batchId: string;
+  }): Promise<AcceptedSend>;
+  /** What a rejection of `send` means for the batch (see `SendFailure`). */
+  classifySendFailure(error: unknown): SendFailure;
+  /** The budget a rejection reported (a 429's headers), if any. */
+  budgetOf(error: unknown): BudgetReport | undefined;
+  /** Learns a sent batch's outcome, or that it is not known yet. */
+  poll(input: { sent: SentBatch; signal: AbortSignal; nowMs: number }): Promise<PollOutcome>;
+  /**
+   * Finds out whether an uncertain send was accepted: resolves the receipt it claimed, or
+   * `undefined` when the API shows it was not (yet). Rejects when the API cannot be read.
+   */
+  reconcile(input: ReconcileInput): Promise<string | undefined>;
+  /** The API's own id of a receipt (`batchSent`, `tokenSucceeded`), if it has one. */
+  refreshIdOf(receipt: string): string | undefined;
+  /** Whether a poll error means the API no longer knows the send (then it is sent again). */
+  isGone?(error: unknown): boolean;
+}

@@ -1,0 +1,252 @@
+/**
+ * The zkEVM target: a batch is one push of each token's current metadata, read from a
+ * {@link MetadataSource} just before the push. There is no refresh id: a 202 is the acceptance,
+ * and `verify` confirms it through each NFT's `metadataSyncedAt`.
+ */
+import type { ZkEvmMetadataClient } from '../../client/zkevm-client.js';
+import { type NftMetadataPush, toNftWireItems } from '../../client/zkevm-validate.js';
+import { syncedSince } from '../../client/zkevm-wait.js';
+import { InvalidRequestError, RateLimitError } from '../../errors.js';
+import { chunkRefreshItems } from '../../wire/zkevm/chunk.js';
+import { MAX_ITEM_BYTES, MAX_NFTS_PER_REFRESH, wireByteLength } from '../../wire/zkevm/limits.js';
+import { nftMetadataRefreshToWire } from '../../wire/zkevm/mappers.js';
+import type { NftMetadataItemWire } from '../../wire/zkevm/schemas.js';
+import { SCHEDULER_FAILURE_CODES as CODES } from '../failure-codes.js';
+import { classifySendFailure } from '../send-failure.js';
+import { MetadataReadError, type MetadataSource } from '../sources/metadata-source.js';
+import type { BudgetReport, SchedulerTarget, UnsendableToken } from './target.js';
+
+/** What the scheduler needs of a zkEVM client (a `ZkEvmMetadataClient`, or a fake in tests). */
+export type ZkEvmSchedulerClient = Pick<ZkEvmMetadataClient, 'refreshNftMetadata' | 'getNft'>;
+
+/** Options of {@link zkEvmTarget}. */
+export interface ZkEvmTargetOptions {
+  /** Pushes the metadata with the project's secret API key. */
+  client: ZkEvmSchedulerClient;
+  /**
+   * Reads each token's current metadata at send time: {@link metadataApiSource} (the studio's
+   * Metadata API) or the game's own function. **The push replaces the NFT's metadata: a field the
+   * source leaves out is cleared.**
+   */
+  metadata: MetadataSource;
+  /**
+   * Confirm each push by reading the NFTs until `metadataSyncedAt` reaches the push (polled at
+   * the scheduler's `pollIntervalMs`); an NFT that does not within `timeoutMs` ends in
+   * `tokenFailed` with `metadata_not_synced`. Without it, a 202 ends each id in `tokenSucceeded`.
+   */
+  verify?: { timeoutMs?: number | undefined; clockSkewMs?: number | undefined } | undefined;
+  /** The budget window the project's limit applies to. Default one hour (the platform's). */
+  windowMs?: number | undefined;
+}
+
+/** NFTs read at once while verifying or reconciling. */
+const READ_CONCURRENCY = 4;
+const HOUR_MS = 3_600_000;
+
+// The receipt names the push: when it began (for verify after a takeover) and its batch (unique).
+const receiptOf = (sentAtMs: number, batchId: string) => `push:${sentAtMs}:${batchId}`;
+function sentAtOf(receipt: string): number {
+  const ms = Number(receipt.split(':')[1]);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+async function mapLimit<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
+  return results;
+}
+
+/** Why a token's metadata cannot be pushed as the source gave it. */
+function unsendableFrom(tokenId: string, value: unknown): UnsendableToken | NftMetadataItemWire {
+  if (value === undefined) {
+    return { tokenId, errorCode: CODES.metadataNotReturned, transient: true };
+  }
+  if (value instanceof MetadataReadError) {
+    return { tokenId, errorCode: value.errorCode, transient: value.transient };
+  }
+  if (value instanceof Error) {
+    return { tokenId, errorCode: 'unable_to_retrieve_metadata', transient: true };
+  }
+  try {
+    const [item] = toNftWireItems([{ ...(value as object), tokenId }], 1);
+    return item as NftMetadataItemWire;
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    let size = 0;
+    try {
+      size = wireByteLength(nftMetadataRefreshToWire({ tokenId, ...(value as object) } as never));
+    } catch {
+      size = 0;
+    }
+    const errorCode = size > MAX_ITEM_BYTES ? CODES.metadataTooLarge : CODES.invalidMetadata;
+    return { tokenId, errorCode, transient: false };
+  }
+}
+
+/**
+ * Drives the zkEVM API: each batch pushes up to 250 NFTs' current metadata in at most 228 KiB,
+ * paced to the budget the answers' headers announce.
+ *
+ * @example
+ * ```ts
+ * const target = zkEvmTarget({
+ *   client: zk,
+ *   metadata: metadataApiSource({ baseUrl: 'https://game.example/metadata' }),
+ * });
+ * const scheduler = new RefreshScheduler({ target });
+ * ```
+ * @throws {InvalidRequestError} a missing client or source, or a bad `verify`.
+ */
+export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
+  const client = options?.client;
+  if (!client || typeof client.refreshNftMetadata !== 'function') {
+    throw new InvalidRequestError('zkEvmTarget needs a client (a ZkEvmMetadataClient)');
+  }
+  const source = options.metadata;
+  if (typeof source !== 'function') {
+    throw new InvalidRequestError(
+      'zkEvmTarget needs metadata: metadataApiSource({ baseUrl }) or a function (contractAddress, tokenIds) => Map',
+    );
+  }
+  const verify = options.verify;
+  const timeoutMs = verify?.timeoutMs ?? 120_000;
+  const clockSkewMs = verify?.clockSkewMs ?? 5_000;
+  for (const [name, v] of [
+    ['verify.timeoutMs', timeoutMs],
+    ['verify.clockSkewMs', clockSkewMs],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 0)
+      throw new InvalidRequestError(`${name} must be a non-negative number`);
+  }
+  const windowMs = options.windowMs ?? HOUR_MS;
+  if (!Number.isFinite(windowMs) || windowMs <= 0) {
+    throw new InvalidRequestError('windowMs must be a positive number');
+  }
+  /** Verifying: per push, the ids already seen synced. */
+  const synced = new Map<string, Set<string>>();
+
+  const readSynced = async (
+    contractAddress: string,
+    tokenIds: string[],
+    sinceMs: number,
+    signal: AbortSignal,
+  ) => {
+    const nfts = await mapLimit(tokenIds, (tokenId) =>
+      client.getNft({ contractAddress, tokenId, signal }),
+    );
+    return tokenIds.filter((_, i) => syncedSince(nfts[i] as never, sinceMs));
+  };
+
+  return {
+    api: 'zkevm',
+    maxBatchSize: MAX_NFTS_PER_REFRESH,
+    budget: { kind: 'learned', windowMs },
+    async prepare({ collectionAddress, tokenIds, signal }) {
+      let read: Map<string, unknown>;
+      try {
+        read = await source(collectionAddress, tokenIds, { signal });
+        if (!(read instanceof Map)) throw new TypeError('a metadata source must resolve a Map');
+      } catch (error) {
+        if (signal.aborted) throw error;
+        read = new Map(
+          tokenIds.map((id) => [id, error instanceof Error ? error : new Error(String(error))]),
+        );
+      }
+      const unsendable: UnsendableToken[] = [];
+      const items: NftMetadataItemWire[] = [];
+      const pushes = new Map<string, NftMetadataPush>();
+      for (const tokenId of tokenIds) {
+        const value = read.get(tokenId);
+        const result = unsendableFrom(tokenId, value);
+        if ('errorCode' in result) unsendable.push(result);
+        else {
+          items.push(result);
+          pushes.set(tokenId, { ...(value as object), tokenId } as NftMetadataPush);
+        }
+      }
+      // The first request's worth, by items and bytes; the rest waits for the next push.
+      const { chunks } = chunkRefreshItems(items, MAX_NFTS_PER_REFRESH);
+      const first = chunks[0] ?? [];
+      const sendIds = first.map((i) => i.token_id);
+      const deferred = chunks.slice(1).flatMap((c) => c.map((i) => i.token_id));
+      return {
+        tokenIds: sendIds,
+        unsendable,
+        deferred,
+        payload: sendIds.map((id) => pushes.get(id) as NftMetadataPush),
+      };
+    },
+    async send({ collectionAddress, prepared, sentAtMs, batchId }) {
+      const { rateLimit } = await client.refreshNftMetadata({
+        contractAddress: collectionAddress,
+        nfts: prepared.payload as NftMetadataPush[],
+      });
+      return {
+        receipt: receiptOf(sentAtMs, batchId),
+        refreshId: undefined,
+        budget: rateLimit && {
+          limit: rateLimit.limit,
+          remaining: rateLimit.remaining,
+          resetAtMs: rateLimit.resetAt.getTime(),
+          retryAfterMs: rateLimit.retryAfterMs,
+        },
+        settled: verify === undefined,
+      };
+    },
+    classifySendFailure,
+    budgetOf(error): BudgetReport | undefined {
+      if (!(error instanceof RateLimitError)) return undefined;
+      return {
+        limit: error.rateLimit?.limit,
+        remaining: error.rateLimit?.remaining,
+        resetAtMs: error.rateLimit?.resetAt.getTime(),
+        retryAfterMs: error.retryAfterMs,
+      };
+    },
+    async poll({ sent, signal, nowMs }) {
+      const sentAtMs = sentAtOf(sent.receipt);
+      const seen = synced.get(sent.receipt) ?? new Set<string>();
+      synced.set(sent.receipt, seen);
+      const waiting = sent.tokenIds.filter((id) => !seen.has(id));
+      if (nowMs - sentAtMs < timeoutMs && waiting.length > 0) {
+        for (const id of await readSynced(
+          sent.collectionAddress,
+          waiting,
+          sentAtMs - clockSkewMs,
+          signal,
+        )) {
+          seen.add(id);
+        }
+      }
+      const still = sent.tokenIds.filter((id) => !seen.has(id));
+      if (still.length > 0 && nowMs - sentAtMs < timeoutMs) return { done: false };
+      synced.delete(sent.receipt);
+      return {
+        done: true,
+        failures: new Map(
+          still.map((id) => [id, { errorCode: CODES.metadataNotSynced, transient: false }]),
+        ),
+      };
+    },
+    async reconcile(input) {
+      // The push is one request: it took effect for all of its NFTs, or for none.
+      const ids = await readSynced(
+        input.collectionAddress,
+        input.tokenIds,
+        input.sentAtMs - input.clockSkewMs,
+        input.signal,
+      );
+      if (ids.length !== input.tokenIds.length) return undefined;
+      const receipt = receiptOf(input.sentAtMs, input.batchId);
+      return (await input.claim(receipt)) ? receipt : undefined;
+    },
+    refreshIdOf: () => undefined,
+  };
+}

@@ -1,0 +1,145 @@
+/** The scheduler's public shapes: its options, its events and its stats. */
+import type { Clock } from '../clock.js';
+import type { RefreshSummary } from '../wire/mappers.js';
+import type { SchedulerStore } from './store.js';
+import type { SchedulerClient } from './targets/imx-target.js';
+import type { SchedulerTarget } from './targets/target.js';
+
+/**
+ * Everything the scheduler reports, a union on `type`. `refreshId` is the Immutable X refresh
+ * id; on zkEVM, which has none, it is `undefined`.
+ */
+export type SchedulerEvent =
+  | {
+      type: 'batchSent';
+      collectionAddress: string;
+      refreshId: string | undefined;
+      tokenIds: string[];
+    }
+  | { type: 'refreshCompleted'; refreshId: string; summary: RefreshSummary }
+  | {
+      type: 'tokenSucceeded';
+      collectionAddress: string;
+      tokenId: string;
+      refreshId: string | undefined;
+    }
+  | {
+      type: 'tokenFailed';
+      collectionAddress: string;
+      tokenId: string;
+      refreshId: string | undefined;
+      errorCode: string;
+      /** Requests (or, on zkEVM, metadata reads) that included this id. */
+      attempts: number;
+    }
+  | {
+      type: 'tokenRetried';
+      collectionAddress: string;
+      tokenId: string;
+      refreshId: string | undefined;
+      errorCode: string;
+      attempts: number;
+    }
+  | {
+      /**
+       * A send may have been accepted without the answer saying so (a timeout, a broken
+       * connection, 5xx, 408, a 202 without a readable id). The batch stays leased, its budget
+       * slot counts as used, and it is reconciled before anything is resent.
+       */
+      type: 'batchUncertain';
+      collectionAddress: string;
+      tokenIds: string[];
+      error: unknown;
+    }
+  | {
+      /**
+       * Reconciliation ended: `accepted` says whether the uncertain send took effect. Then
+       * (Immutable X) `refreshId` is the refresh it created, followed like any other; otherwise
+       * the ids go back to be sent again.
+       */
+      type: 'batchReconciled';
+      collectionAddress: string;
+      tokenIds: string[];
+      refreshId: string | undefined;
+      accepted: boolean;
+    }
+  | { type: 'budgetWait'; until: Date }
+  | { type: 'error'; error: unknown };
+
+/** Options of {@link RefreshScheduler}. */
+export interface RefreshSchedulerOptions {
+  /**
+   * The API to drive: `imxTarget({ client })` or `zkEvmTarget({ client, metadata })`. Give this
+   * or `client`.
+   */
+  target?: SchedulerTarget | undefined;
+  /** Shorthand for `target: imxTarget({ client })` (Immutable X). */
+  client?: SchedulerClient | undefined;
+  /** Where pending ids, leases and the budget live. Default: in memory (one process). */
+  store?: SchedulerStore | undefined;
+  /**
+   * The project's budget, keeping `reserve` requests (default 0) for people and tools in each
+   * window. Immutable X: `limit` requests per `windowMs` (default 10 an hour). zkEVM: the limit
+   * is learned from the answers' headers; `limit` only caps it.
+   */
+  budget?:
+    | { limit?: number | undefined; windowMs?: number | undefined; reserve?: number | undefined }
+    | undefined;
+  /** Most ids in one request. Default the API's maximum (Immutable X 1000, zkEVM 250). */
+  maxBatchSize?: number | undefined;
+  /** Longest an id waits for a fuller batch while the budget allows. Default `windowMs / limit`. */
+  maxDelayMs?: number | undefined;
+  /** Requests an id may be part of when it keeps failing for a transient reason. Default 3. */
+  retry?: { attempts?: number | undefined } | undefined;
+  /** How long a taken batch stays claimed by a process that may have died. Default 5 minutes. */
+  leaseMs?: number | undefined;
+  /** First wait before polling a sent batch's outcome; backs off by half each poll. Default 5000. */
+  pollIntervalMs?: number | undefined;
+  /** Longest wait between polls of one batch. Default 60000. */
+  maxPollIntervalMs?: number | undefined;
+  /**
+   * No request is started this close to the end of a window. A request that starts in one window
+   * and reaches the server in the next is counted there by the server but here by the store, and
+   * in a fleet that can make another process's request the next window's one too many. Default
+   * `min(windowMs / 100, 5000)`: 5 s an hour. It widens to twice the slowest of the last 20 requests.
+   */
+  windowGuardMs?: number | undefined;
+  /**
+   * How an uncertain send (see the `batchUncertain` event) is reconciled: the API is read
+   * `checkAfterMs` after the failure (default 2, 5 and 15 s) — Immutable X: a refresh the store
+   * does not know, started at most `clockSkewMs` (default 5000) before the send began, whose
+   * summary counts the batch's ids, is adopted; zkEVM: the push took effect when every NFT's
+   * `metadataSyncedAt` reached it. When the last check shows nothing, the ids are sent again (on
+   * a new budget slot).
+   */
+  reconcile?: { checkAfterMs?: number[] | undefined; clockSkewMs?: number | undefined } | undefined;
+  /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
+  idlePollMs?: number | undefined;
+  /** Source of time. Default: the system clock. */
+  clock?: Clock | undefined;
+  /** Receives every {@link SchedulerEvent}. Must not throw (a throw is reported as an `error` event). */
+  onEvent?: ((event: SchedulerEvent) => void) | undefined;
+}
+
+/** A snapshot for dashboards and logs. */
+export interface SchedulerStats {
+  /** Distinct ids waiting to be sent (all processes, for a shared store). */
+  pending: number;
+  /** Ids in batches being sent or followed. */
+  inFlight: number;
+  /** Batches this process is following. */
+  following: number;
+  /**
+   * The budget in the current window (`limit` is the project's limit less `budget.reserve`).
+   * zkEVM: `limit`, `remaining` and `windowEndsAt` are `undefined` until an answer told them
+   * (and again after a window ended, until the next answer).
+   */
+  budget: {
+    limit: number | undefined;
+    used: number;
+    remaining: number | undefined;
+    windowEndsAt: Date | undefined;
+  };
+  /** When the next batch is due, if any is waiting. */
+  nextSendAt: Date | undefined;
+}
