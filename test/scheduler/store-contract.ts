@@ -174,5 +174,89 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       expect((await store.takeBudgetSlot(7, windowMs, now, 60_000)).taken).toBe(false);
       expect((await store.takeBudgetSlot(8, windowMs, now, 60_000)).taken).toBe(true);
     });
+    it('narrows a batch to the ids kept: a takeover never sees the others', async () => {
+      const store = await make();
+      const now = Date.now();
+      await store.enqueue(A, fresh(['k1', 'k2', 'k3']), now);
+      const batch = await store.takeBatch(A, 1000, now + 100, now);
+      await store.keepTokens(batch?.batchId as string, ['k2']);
+      expect(await store.counts()).toEqual({ pending: 0, inFlight: 1 });
+      await store.markSent(batch?.batchId as string, 'push-1', now + 100);
+      const [adopted] = await store.reclaimExpired(now + 200, now + 5000);
+      expect(adopted?.tokens.map((t) => t.tokenId)).toEqual(['k2']);
+    });
+
+    it('learned budget: one probe at a time until an answer tells the window', async () => {
+      const store = await make();
+      const now = 1_900_000_000_000;
+      const take = (at: number, reserve = 0) =>
+        store.takeLearnedSlot({ nowMs: at, reserve, cap: Infinity, guardMs: 1_000, ttlMs: 30_000 });
+      const probes = await Promise.all(Array.from({ length: 20 }, () => take(now)));
+      expect(probes.filter((s) => s.taken)).toEqual([
+        { taken: true, probe: true, retryAtMs: now, spent: false },
+      ]);
+      expect((await take(now + 10)).taken).toBe(false);
+      // The answer: 5 a window, 3 left (someone else spent one), the window ends in a minute.
+      const ends = now + 60_000;
+      await store.settleLearnedSlot({
+        probe: true,
+        report: { limit: 5, remaining: 3, resetAtMs: ends, retryAfterMs: 0 },
+        nowMs: now + 50,
+      });
+      expect(await store.learnedBudget()).toMatchObject({ limit: 5, used: 2, windowEndsMs: ends });
+      const rest = await Promise.all(Array.from({ length: 10 }, () => take(now + 100, 1)));
+      expect(rest.filter((s) => s.taken)).toHaveLength(2);
+      expect(rest.find((s) => !s.taken)).toEqual({
+        taken: false,
+        probe: false,
+        retryAtMs: ends,
+        spent: true,
+      });
+      // A stale answer of the same window never lowers the count; the guard keeps the end clear.
+      await store.settleLearnedSlot({
+        probe: false,
+        report: { limit: 5, remaining: 4, resetAtMs: ends },
+        nowMs: now + 200,
+      });
+      expect((await store.learnedBudget()).used).toBe(4);
+      // After the window ends, the next request is a probe again.
+      expect(await take(ends + 1)).toMatchObject({ taken: true, probe: true });
+    });
+
+    it('learned budget: a 429 blocks until retry-after, fleet-wide', async () => {
+      const store = await make();
+      const now = 1_900_000_000_000;
+      const take = (at: number) =>
+        store.takeLearnedSlot({ nowMs: at, reserve: 0, cap: Infinity, guardMs: 0, ttlMs: 30_000 });
+      expect((await take(now)).probe).toBe(true);
+      await store.settleLearnedSlot({
+        probe: true,
+        report: { limit: 5, remaining: 0, resetAtMs: now + 9_000, retryAfterMs: 9_000 },
+        nowMs: now,
+      });
+      expect(await take(now + 1_000)).toEqual({
+        taken: false,
+        probe: false,
+        retryAtMs: now + 9_000,
+        spent: true,
+      });
+      // A new window opens with the next request: a probe once the wait is over.
+      expect(await take(now + 9_000)).toMatchObject({ taken: true, probe: true });
+    });
+
+    it('learned budget: a cap below the learned limit holds', async () => {
+      const store = await make();
+      const now = 1_900_000_000_000;
+      const take = () =>
+        store.takeLearnedSlot({ nowMs: now + 10, reserve: 0, cap: 2, guardMs: 0, ttlMs: 30_000 });
+      await store.takeLearnedSlot({ nowMs: now, reserve: 0, cap: 2, guardMs: 0, ttlMs: 30_000 });
+      await store.settleLearnedSlot({
+        probe: true,
+        report: { limit: 100, remaining: 99, resetAtMs: now + 60_000 },
+        nowMs: now,
+      });
+      expect((await take()).taken).toBe(true);
+      expect((await take()).taken).toBe(false);
+    });
   });
 }

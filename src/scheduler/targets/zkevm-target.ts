@@ -81,7 +81,19 @@ function unsendableFrom(tokenId: string, value: unknown): UnsendableToken | NftM
     if (!(error instanceof InvalidRequestError)) throw error;
     let size = 0;
     try {
-      size = wireByteLength(nftMetadataRefreshToWire({ tokenId, ...(value as object) } as never));
+      size = wireByteLength(
+        nftMetadataRefreshToWire({
+          tokenId,
+          name: null,
+          description: null,
+          image: null,
+          externalUrl: null,
+          animationUrl: null,
+          youtubeUrl: null,
+          attributes: null,
+          ...(value as object),
+        } as never),
+      );
     } catch {
       size = 0;
     }
