@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditDemo } from './audit-errors.js';
 import { levelUpDemo } from './level-up.js';
+import { levelUpZkEvmDemo } from './level-up-zkevm.js';
 import { reveal } from './reveal.js';
 
 const quiet = () => {};
@@ -24,6 +25,18 @@ describe('examples run against the reference server in-process', () => {
     );
     expect(succeeded.size).toBe(40);
     expect(stats.budget.used).toBe(1);
+  });
+
+  it('level-up-zkevm.ts: 600 level-ups of 300 heroes, each pushed at its latest level, verified', async () => {
+    const { events, stats, hero } = await levelUpZkEvmDemo(quiet);
+    const pushed = events.flatMap((e) => (e.type === 'batchSent' ? e.tokenIds : []));
+    // Level 2 of every hero was enqueued before the level-1 pushes could all leave: at most one
+    // push of 250 went out at level 1, and every hero ends at level 2.
+    expect(new Set(pushed).size).toBe(300);
+    expect(events.some((e) => e.type === 'tokenFailed')).toBe(false);
+    expect(hero.attributes?.[0]?.value).toBe(2);
+    expect(stats.budget.used).toBe(events.filter((e) => e.type === 'batchSent').length);
+    expect(stats.budget.limit).toBe(20);
   });
 
   it('audit-errors.ts: groups every failed token by error code', async () => {
