@@ -212,11 +212,16 @@ export class MemoryStore implements SchedulerStore {
       pending = new Map();
       this.#pending.set(key, pending);
     }
+    // Ids put back (they carry their enqueue time) go first: among ids enqueued in the same ms,
+    // a batch put back keeps its place instead of queueing behind the rest.
+    const putBack = new Map<string, PendingEntry>();
     for (const { tokenId, attempts, enqueuedMs } of tokens) {
-      const existing = pending.get(tokenId);
+      const existing = pending.get(tokenId) ?? putBack.get(tokenId);
       if (existing) existing.attempts = Math.max(existing.attempts, attempts);
-      else pending.set(tokenId, { attempts, enqueuedMs: enqueuedMs ?? nowMs });
+      else if (enqueuedMs !== undefined) putBack.set(tokenId, { attempts, enqueuedMs });
+      else pending.set(tokenId, { attempts, enqueuedMs: nowMs });
     }
+    if (putBack.size > 0) this.#pending.set(key, new Map([...putBack, ...pending]));
   }
 
   async pendingCollections(): Promise<PendingCollection[]> {
