@@ -400,6 +400,34 @@ describe('resuming through MetadataRefreshClient', () => {
     expect(api.mock.requests.at(-1)?.query.collection_address).toBe(COLLECTION);
   });
 
+  it('the README\'s "Resuming a long iteration" block, as written there, survives a crash', async () => {
+    seedErrors(25);
+    const client = api.client();
+    const refreshId = REFRESH_ID;
+    let stored: string | undefined;
+    const loadCursor = async () => stored;
+    const saveCursor = async (cursor: string | undefined) => {
+      stored = cursor;
+    };
+    const handled: string[] = [];
+    let crashAt: number | undefined = 13; // the first run dies while handling its 14th row
+    const handle = async (e: { tokenId: string }) => {
+      if (handled.length === crashAt) throw new Error('crash');
+      handled.push(e.tokenId);
+    };
+    const run = async () => {
+      const errors = client.iterateRefreshErrors(refreshId, { cursor: await loadCursor() });
+      for await (const e of errors) {
+        await handle(e);
+        await saveCursor(errors.cursor);
+      }
+    };
+    await expect(run()).rejects.toThrow('crash');
+    crashAt = undefined;
+    await run();
+    expect(handled).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+  });
+
   it('refuses a bad page size or cursor when called, before any request', () => {
     const client = api.client();
     for (const pageSize of [0, -1, 1.5, Number.NaN]) {
