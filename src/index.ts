@@ -29,6 +29,7 @@ export {
   type RequestRefreshParams,
   type RequestRefreshResult,
 } from './client/client.js';
+export type { ResumableIterator, ResumeOptions } from './client/paginate.js';
 export type { RequestRefreshesResult } from './client/request-refreshes.js';
 export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';

@@ -22,7 +22,7 @@ import {
 } from '../wire/schemas.js';
 import { imxAuthProvider } from './imx-auth.js';
 import { assertBaseURL, sharedSettings } from './options.js';
-import { paginate } from './paginate.js';
+import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
 import { imxDialect, type ResponseInfo, Transport } from './transport.js';
 import {
@@ -101,7 +101,7 @@ export interface PageParams {
 }
 
 /** Options of the `iterate*` methods. */
-export interface IterateParams {
+export interface IterateParams extends ResumeOptions {
   /** Rows fetched per request. */
   pageSize?: number;
   /** Stop iterating (the loop throws `AbortError`). */
@@ -292,7 +292,8 @@ export class MetadataRefreshClient {
   }
 
   /**
-   * Every failed token of a refresh, fetched one page at a time.
+   * Every failed token of a refresh, fetched one page at a time. The iterator's `cursor` tells,
+   * after any row, where to resume (`params.cursor`) after a crash: see {@link ResumableIterator}.
    *
    * @example
    * ```ts
@@ -300,21 +301,27 @@ export class MetadataRefreshClient {
    *   console.log(error.tokenId, error.errorCode);
    * }
    * ```
+   * @throws {InvalidRequestError} at once, for a bad `refreshId`, `pageSize` or `cursor`.
    */
   iterateRefreshErrors(
     refreshId: string,
     params: IterateParams = {},
-  ): AsyncGenerator<RefreshError> {
+  ): ResumableIterator<RefreshError> {
     assertRefreshId(refreshId);
     const pageSize = assertPageSize(params.pageSize);
     return paginate(
       (cursor) => this.getRefreshErrors(refreshId, { pageSize, cursor, signal: params.signal }),
-      { signal: params.signal },
+      { cursor: params.cursor, signal: params.signal },
     );
   }
 
-  /** Every refresh of the project (or of one collection), newest first, one page at a time. */
-  iterateRefreshes(params: IterateRefreshesParams = {}): AsyncGenerator<RefreshListItem> {
+  /**
+   * Every refresh of the project (or of one collection), newest first, one page at a time;
+   * resumable from the iterator's `cursor` like {@link MetadataRefreshClient.iterateRefreshErrors}.
+   *
+   * @throws {InvalidRequestError} at once, for a bad `collectionAddress`, `pageSize` or `cursor`.
+   */
+  iterateRefreshes(params: IterateRefreshesParams = {}): ResumableIterator<RefreshListItem> {
     const pageSize = assertPageSize(params.pageSize);
     const collectionAddress =
       params.collectionAddress === undefined
@@ -323,7 +330,7 @@ export class MetadataRefreshClient {
     return paginate(
       (cursor) =>
         this.listRefreshes({ collectionAddress, pageSize, cursor, signal: params.signal }),
-      { signal: params.signal },
+      { cursor: params.cursor, signal: params.signal },
     );
   }
 

@@ -27,7 +27,7 @@ import {
   type StackedMetadataItemWire,
 } from '../wire/zkevm/schemas.js';
 import { assertBaseURL, sharedSettings } from './options.js';
-import { paginate } from './paginate.js';
+import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { sendChunks } from './request-refreshes.js';
 import { pushRetryRule } from './retry.js';
 import { type ResponseInfo, Transport } from './transport.js';
@@ -546,14 +546,15 @@ export class ZkEvmMetadataClient {
 
   /**
    * Every NFT of a collection (optionally only those updated since `fromUpdatedAt`), one page at
-   * a time, following `next_cursor`; memory stays flat.
+   * a time, following `next_cursor`; memory stays flat. Resumable: pass the iterator's `cursor`,
+   * read after any NFT, as `cursor` (see {@link ResumableIterator}).
    *
    * @example
    * ```ts
    * for await (const nft of zk.iterateNfts({ contractAddress, fromUpdatedAt: since })) console.log(nft.tokenId);
    * ```
    */
-  iterateNfts(params: NftListFilter): AsyncGenerator<Nft> {
+  iterateNfts(params: NftListFilter & ResumeOptions): ResumableIterator<Nft> {
     assertObject(params, 'iterateNfts');
     const contractAddress = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const pageSize = assertZkPageSize(params.pageSize);
@@ -574,7 +575,7 @@ export class ZkEvmMetadataClient {
           hasMore: page.nextCursor !== null,
         };
       },
-      { signal },
+      { cursor: params.cursor, signal },
     );
   }
 
