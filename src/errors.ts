@@ -214,7 +214,7 @@ export interface ApiErrorInit extends RequestTarget {
   status: number;
   /** The API's error code, or `unknown_error`. */
   code: string;
-  /** The API's message. */
+  /** The API's message (becomes {@link ApiError.apiMessage}). */
   message: string;
   /** The API's `details`. */
   details?: string | undefined;
@@ -231,10 +231,55 @@ export interface ApiErrorInit extends RequestTarget {
 }
 
 /**
+ * Input of {@link ApiError.from}: one error response, and what the client's reader of the API's
+ * error body found in it. Everything but `status` is optional; what is missing gets the defaults
+ * of a body in no known shape.
+ */
+export interface ApiErrorResponse extends RequestTarget {
+  /** HTTP status code. */
+  status: number;
+  /** The raw response body. */
+  body?: unknown;
+  /** Response headers (lower-case names); never the request's. */
+  headers?: ResponseHeaders | undefined;
+  /** The API's error code from the body; default `unknown_error`. */
+  code?: string | undefined;
+  /**
+   * The API's message from the body; default the body itself when it is text (trimmed, at most
+   * 500 characters), else `HTTP <status>`.
+   */
+  message?: string | undefined;
+  /** The API's textual `details`. */
+  details?: string | undefined;
+  /** The platform's trace id. */
+  traceId?: string | undefined;
+  /** The body's documentation link. */
+  link?: string | undefined;
+  /** The budget the response reported; kept on a 429's {@link RateLimitError}. */
+  rateLimit?: RateLimit | undefined;
+  /** How long the server asked to wait (`Retry-After`), in ms; kept on a 429. */
+  retryAfterMs?: number | undefined;
+  /**
+   * When the response arrived, by the client's clock: on a 429 that named no wait, the wait is
+   * the time until `rateLimit.resetAt`.
+   */
+  nowMs?: number | undefined;
+  /** The request's absolute URL, to resolve a relative `Location` on a 3xx. */
+  url?: string | undefined;
+  /** Where a 3xx pointed, when known better than from `Location`. */
+  locationHost?: string | undefined;
+  /** The underlying error; only its summary is kept ({@link ErrorCause}). */
+  cause?: unknown;
+}
+
+/** The longest text body kept as the message of an error response without a JSON body. */
+const MAX_TEXT_MESSAGE = 500;
+
+/**
  * The API answered with an error status. Subclasses name the status: {@link RedirectError},
  * {@link BadRequestError}, {@link AuthenticationError}, {@link PermissionDeniedError},
  * {@link NotFoundError}, {@link RateLimitError}, {@link InternalServerError}. Other statuses
- * (e.g. a proxy's 408) are a plain `ApiError`.
+ * (e.g. a proxy's 408) are a plain `ApiError`. {@link ApiError.from} picks the class.
  */
 export class ApiError extends MetadataRefreshError {
   override name = 'ApiError';
@@ -242,6 +287,11 @@ export class ApiError extends MetadataRefreshError {
   readonly status: number;
   /** The API's error code, e.g. `refresh_limit_exceeded` (Immutable X) or `VALIDATION_ERROR` (zkEVM); `unknown_error` when the body had none. */
   readonly code: string;
+  /**
+   * The API's own message, as the body said it (`message` adds the status and code in front).
+   * On a {@link RedirectError}, the client's explanation of the refusal.
+   */
+  readonly apiMessage: string;
   /**
    * The API's `details`, when it sent them as text (Immutable X). zkEVM sends an object (e.g.
    * `{ field }` on a 400, `{ token_ids }` on a 404): read it from `body.details`.
@@ -251,7 +301,10 @@ export class ApiError extends MetadataRefreshError {
   readonly traceId: string | undefined;
   /** The documentation link of the error body (zkEVM's `link`), when it sent one. */
   readonly link: string | undefined;
-  /** Response headers (lower-case names). */
+  /**
+   * The response's headers (lower-case names), e.g. `retry-after` or a gateway's request id.
+   * Never the request's headers; a credential the server echoes is `[redacted]`.
+   */
   readonly headers: ResponseHeaders;
   /** The raw response body. */
   readonly body: unknown;
@@ -264,6 +317,7 @@ export class ApiError extends MetadataRefreshError {
     super(`${init.status} ${init.code}: ${init.message}`, { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
+    this.apiMessage = init.message;
     this.details = init.details;
     this.traceId = init.traceId;
     this.link = init.link;
@@ -273,10 +327,79 @@ export class ApiError extends MetadataRefreshError {
     this.path = init.path;
   }
 
-  /** The API's own message, without the status and code prefix. */
-  get apiMessage(): string {
-    const prefix = `${this.status} ${this.code}: `;
-    return this.message.startsWith(prefix) ? this.message.slice(prefix.length) : this.message;
+  /**
+   * The one status→class mapping: the typed error for an error response of either API. 3xx
+   * {@link RedirectError}, 400 {@link BadRequestError}, 401 {@link AuthenticationError}, 403
+   * {@link PermissionDeniedError}, 404 {@link NotFoundError}, 429 {@link RateLimitError}, 500 and
+   * above {@link InternalServerError}, anything else a plain `ApiError`.
+   *
+   * @example
+   * ```ts
+   * const error = ApiError.from({ status: 404, body, headers, code: 'not_found', message: 'No such refresh' });
+   * error instanceof NotFoundError; // true
+   * ```
+   */
+  static from(response: ApiErrorResponse): ApiError {
+    const { status, body } = response;
+    const headers = response.headers ?? {};
+    const init: ApiErrorInit = {
+      status,
+      code: response.code ?? 'unknown_error',
+      message:
+        response.message ??
+        (typeof body === 'string' && body.trim() !== ''
+          ? body.trim().slice(0, MAX_TEXT_MESSAGE)
+          : `HTTP ${status}`),
+      details: response.details,
+      traceId: response.traceId,
+      link: response.link,
+      headers,
+      body,
+      method: response.method,
+      path: response.path,
+      cause: response.cause === undefined ? undefined : scrubCause(response.cause),
+    };
+    if (status >= 300 && status < 400) {
+      const locationHost = response.locationHost ?? hostOf(headers.location, response.url);
+      return new RedirectError({ ...init, message: redirectMessage(locationHost), locationHost });
+    }
+    switch (status) {
+      case 400:
+        return new BadRequestError(init);
+      case 401:
+        return new AuthenticationError(init);
+      case 403:
+        return new PermissionDeniedError(init);
+      case 404:
+        return new NotFoundError(init);
+      case 429: {
+        const { rateLimit, nowMs } = response;
+        const untilReset =
+          rateLimit && nowMs !== undefined
+            ? Math.max(0, rateLimit.resetAt.getTime() - nowMs)
+            : undefined;
+        return new RateLimitError({
+          ...init,
+          rateLimit,
+          retryAfterMs: response.retryAfterMs ?? untilReset,
+        });
+      }
+    }
+    return status >= 500 ? new InternalServerError(init) : new ApiError(init);
+  }
+}
+
+function redirectMessage(locationHost: string | undefined): string {
+  return `redirect to ${locationHost ?? 'an unnamed location'} refused: the client never follows redirects`;
+}
+
+/** The host (and port) a `Location` names, resolved against `base`; undefined when it names none. */
+export function hostOf(location: string | undefined, base: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    return new URL(location, base).host || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -339,17 +462,6 @@ export class RateLimitError extends ApiError {
     this.rateLimit = init.rateLimit;
     this.retryAfterMs = init.retryAfterMs;
   }
-}
-
-/** Picks the {@link ApiError} subclass for an HTTP status. */
-export function apiErrorClassFor(status: number): typeof ApiError {
-  if (status >= 300 && status < 400) return RedirectError;
-  if (status === 400) return BadRequestError;
-  if (status === 401) return AuthenticationError;
-  if (status === 403) return PermissionDeniedError;
-  if (status === 404) return NotFoundError;
-  if (status >= 500) return InternalServerError;
-  return ApiError;
 }
 
 /**

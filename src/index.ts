@@ -60,6 +60,7 @@ export {
   type AcceptedRequest,
   ApiError,
   type ApiErrorInit,
+  type ApiErrorResponse,
   AuthenticationError,
   BadRequestError,
   ConnectionError,
