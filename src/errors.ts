@@ -1,4 +1,5 @@
 import type { RateLimit } from './wire/rate-limit.js';
+import type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';
 
 /** Response headers as a plain object with lower-case names. */
 export type ResponseHeaders = Record<string, string>;
@@ -19,6 +20,51 @@ export interface AcceptedRefresh extends AcceptedRequest {
   /** The receipt returned by the API. */
   refreshId: string;
 }
+
+/** One request of `refreshNftsMetadata` that the platform accepted. */
+export interface AcceptedPush extends AcceptedRequest {
+  /** The token ids this request pushed, in input order. */
+  tokenIds: string[];
+  /** The budget after this request. */
+  rateLimit: ZkEvmRateLimit | undefined;
+}
+
+/**
+ * How far a multi-request call got before it threw; `A` is what one accepted request records.
+ * Every token id of the call is in exactly one of the three lists (or in a request of the
+ * result, had the call not thrown).
+ */
+export interface RequestProgressOf<A extends AcceptedRequest> {
+  /** The requests the API accepted before the failure, in order. */
+  readonly accepted: readonly A[];
+  /** Token ids certainly not sent. Send them again later; nothing else holds them. */
+  readonly notSent: readonly string[];
+  /**
+   * Token ids of the failing request when it may have reached the server (a timeout, a broken
+   * connection, a 5xx or 408, a redirect): they may or may not have been accepted. Check
+   * `listRefreshes` (Immutable X) or the NFTs' `metadataSyncedAt` (zkEVM) before resending.
+   */
+  readonly uncertain: readonly string[];
+}
+
+/** The progress of a `requestRefreshes` call that threw. */
+export interface RequestRefreshesProgress extends RequestProgressOf<AcceptedRefresh> {
+  /** The call that threw. */
+  readonly operation: 'requestRefreshes';
+}
+
+/** The progress of a `refreshNftsMetadata` call that threw. */
+export interface RefreshNftsMetadataProgress extends RequestProgressOf<AcceptedPush> {
+  /** The call that threw. */
+  readonly operation: 'refreshNftsMetadata';
+}
+
+/**
+ * The progress of a multi-request call that threw, on its error's
+ * {@link MetadataRefreshError.progress}. Narrow on `operation` to get the accepted requests'
+ * own type (an Immutable X refresh carries its `refreshId`).
+ */
+export type RequestProgress = RequestRefreshesProgress | RefreshNftsMetadataProgress;
 
 /**
  * What is kept of an underlying error from the HTTP stack: its name, message and system code, and
@@ -56,6 +102,26 @@ export function scrubCause(error: unknown, depth = 3): ErrorCause | undefined {
   return out;
 }
 
+/**
+ * Records on `error` how far a multi-request call got (see {@link MetadataRefreshError.progress}),
+ * once: frozen and read-only. Internal to the SDK's multi-request calls; the package root does not
+ * export it.
+ */
+export function attachProgress<E extends MetadataRefreshError>(
+  error: E,
+  progress: RequestProgress,
+): E {
+  if (error.progress !== undefined) return error;
+  const frozen = Object.freeze({
+    ...progress,
+    accepted: Object.freeze([...progress.accepted]),
+    notSent: Object.freeze([...progress.notSent]),
+    uncertain: Object.freeze([...progress.uncertain]),
+  }) as RequestProgress;
+  Object.defineProperty(error, 'progress', { value: frozen, enumerable: true });
+  return error;
+}
+
 /** Where a failed request went; set on the errors raised while sending one. */
 export interface RequestTarget {
   /** The HTTP method, e.g. `GET`. */
@@ -74,21 +140,13 @@ export interface RequestTarget {
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
   /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: the requests
-   * accepted before the failure (an Immutable X refresh carries its `refreshId`). Empty otherwise.
+   * Only on an error thrown by a multi-request call (`requestRefreshes`, `refreshNftsMetadata`)
+   * once it has started sending: what was accepted, not sent, or may have been accepted. The
+   * error keeps its own class (a `RateLimitError` stays one). Undefined on every other error,
+   * and on input refused before anything was sent.
    */
-  accepted: AcceptedRequest[] = [];
-  /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: token ids that
-   * were certainly not sent. Send them again later; nothing else holds them.
-   */
-  notSent: string[] = [];
-  /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when the failing request may have reached
-   * the server (a timeout or a 5xx after sending): these ids may or may not have been accepted.
-   * Check `listRefreshes` (Immutable X) or the NFTs' `metadataSyncedAt` (zkEVM) before resending.
-   */
-  uncertain: string[] = [];
+  // `declare`: no own property on errors that carry none (inspect and JSON stay clean).
+  declare readonly progress?: RequestProgress;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -209,4 +209,11 @@ describe('never a credential', () => {
     expect(text).toContain('500 internal: boom');
     expect(text).toContain('r-1');
   });
+
+  it('an error response carries no progress unless a multi-request call set it', () => {
+    const error = ApiError.from({ status: 429 });
+    expect(error.progress).toBeUndefined();
+    expect(Object.keys(error)).not.toContain('progress');
+    expect(everyRendering(error)).not.toMatch(/accepted|notSent|uncertain/);
+  });
 });
