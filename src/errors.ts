@@ -1,4 +1,5 @@
 import type { RateLimit } from './wire/rate-limit.js';
+import type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';
 
 /** Response headers as a plain object with lower-case names. */
 export type ResponseHeaders = Record<string, string>;
@@ -19,6 +20,51 @@ export interface AcceptedRefresh extends AcceptedRequest {
   /** The receipt returned by the API. */
   refreshId: string;
 }
+
+/** One request of `refreshNftsMetadata` that the platform accepted. */
+export interface AcceptedPush extends AcceptedRequest {
+  /** The token ids this request pushed, in input order. */
+  tokenIds: string[];
+  /** The budget after this request. */
+  rateLimit: ZkEvmRateLimit | undefined;
+}
+
+/**
+ * How far a multi-request call got before it threw; `A` is what one accepted request records.
+ * Every token id of the call is in exactly one of the three lists (or in a request of the
+ * result, had the call not thrown).
+ */
+export interface RequestProgressOf<A extends AcceptedRequest> {
+  /** The requests the API accepted before the failure, in order. */
+  readonly accepted: readonly A[];
+  /** Token ids certainly not sent. Send them again later; nothing else holds them. */
+  readonly notSent: readonly string[];
+  /**
+   * Token ids of the failing request when it may have reached the server (a timeout, a broken
+   * connection, a 5xx or 408, a redirect): they may or may not have been accepted. Check
+   * `listRefreshes` (Immutable X) or the NFTs' `metadataSyncedAt` (zkEVM) before resending.
+   */
+  readonly uncertain: readonly string[];
+}
+
+/** The progress of a `requestRefreshes` call that threw. */
+export interface RequestRefreshesProgress extends RequestProgressOf<AcceptedRefresh> {
+  /** The call that threw. */
+  readonly operation: 'requestRefreshes';
+}
+
+/** The progress of a `refreshNftsMetadata` call that threw. */
+export interface RefreshNftsMetadataProgress extends RequestProgressOf<AcceptedPush> {
+  /** The call that threw. */
+  readonly operation: 'refreshNftsMetadata';
+}
+
+/**
+ * The progress of a multi-request call that threw, on its error's
+ * {@link MetadataRefreshError.progress}. Narrow on `operation` to get the accepted requests'
+ * own type (an Immutable X refresh carries its `refreshId`).
+ */
+export type RequestProgress = RequestRefreshesProgress | RefreshNftsMetadataProgress;
 
 /**
  * What is kept of an underlying error from the HTTP stack: its name, message and system code, and
@@ -56,6 +102,26 @@ export function scrubCause(error: unknown, depth = 3): ErrorCause | undefined {
   return out;
 }
 
+/**
+ * Records on `error` how far a multi-request call got (see {@link MetadataRefreshError.progress}),
+ * once: frozen and read-only. Internal to the SDK's multi-request calls; the package root does not
+ * export it.
+ */
+export function attachProgress<E extends MetadataRefreshError>(
+  error: E,
+  progress: RequestProgress,
+): E {
+  if (error.progress !== undefined) return error;
+  const frozen = Object.freeze({
+    ...progress,
+    accepted: Object.freeze([...progress.accepted]),
+    notSent: Object.freeze([...progress.notSent]),
+    uncertain: Object.freeze([...progress.uncertain]),
+  }) as RequestProgress;
+  Object.defineProperty(error, 'progress', { value: frozen, enumerable: true });
+  return error;
+}
+
 /** Where a failed request went; set on the errors raised while sending one. */
 export interface RequestTarget {
   /** The HTTP method, e.g. `GET`. */
@@ -74,21 +140,13 @@ export interface RequestTarget {
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
   /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: the requests
-   * accepted before the failure (an Immutable X refresh carries its `refreshId`). Empty otherwise.
+   * Only on an error thrown by a multi-request call (`requestRefreshes`, `refreshNftsMetadata`)
+   * once it has started sending: what was accepted, not sent, or may have been accepted. The
+   * error keeps its own class (a `RateLimitError` stays one). Undefined on every other error,
+   * and on input refused before anything was sent.
    */
-  accepted: AcceptedRequest[] = [];
-  /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when they stop part-way: token ids that
-   * were certainly not sent. Send them again later; nothing else holds them.
-   */
-  notSent: string[] = [];
-  /**
-   * Set by `requestRefreshes` and `refreshNftsMetadata` when the failing request may have reached
-   * the server (a timeout or a 5xx after sending): these ids may or may not have been accepted.
-   * Check `listRefreshes` (Immutable X) or the NFTs' `metadataSyncedAt` (zkEVM) before resending.
-   */
-  uncertain: string[] = [];
+  // `declare`: no own property on errors that carry none (inspect and JSON stay clean).
+  declare readonly progress?: RequestProgress;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -214,7 +272,7 @@ export interface ApiErrorInit extends RequestTarget {
   status: number;
   /** The API's error code, or `unknown_error`. */
   code: string;
-  /** The API's message. */
+  /** The API's message (becomes {@link ApiError.apiMessage}). */
   message: string;
   /** The API's `details`. */
   details?: string | undefined;
@@ -231,10 +289,55 @@ export interface ApiErrorInit extends RequestTarget {
 }
 
 /**
+ * Input of {@link ApiError.from}: one error response, and what the client's reader of the API's
+ * error body found in it. Everything but `status` is optional; what is missing gets the defaults
+ * of a body in no known shape.
+ */
+export interface ApiErrorResponse extends RequestTarget {
+  /** HTTP status code. */
+  status: number;
+  /** The raw response body. */
+  body?: unknown;
+  /** Response headers (lower-case names); never the request's. */
+  headers?: ResponseHeaders | undefined;
+  /** The API's error code from the body; default `unknown_error`. */
+  code?: string | undefined;
+  /**
+   * The API's message from the body; default the body itself when it is text (trimmed, at most
+   * 500 characters), else `HTTP <status>`.
+   */
+  message?: string | undefined;
+  /** The API's textual `details`. */
+  details?: string | undefined;
+  /** The platform's trace id. */
+  traceId?: string | undefined;
+  /** The body's documentation link. */
+  link?: string | undefined;
+  /** The budget the response reported; kept on a 429's {@link RateLimitError}. */
+  rateLimit?: RateLimit | undefined;
+  /** How long the server asked to wait (`Retry-After`), in ms; kept on a 429. */
+  retryAfterMs?: number | undefined;
+  /**
+   * When the response arrived, by the client's clock: on a 429 that named no wait, the wait is
+   * the time until `rateLimit.resetAt`.
+   */
+  nowMs?: number | undefined;
+  /** The request's absolute URL, to resolve a relative `Location` on a 3xx. */
+  url?: string | undefined;
+  /** Where a 3xx pointed, when known better than from `Location`. */
+  locationHost?: string | undefined;
+  /** The underlying error; only its summary is kept ({@link ErrorCause}). */
+  cause?: unknown;
+}
+
+/** The longest text body kept as the message of an error response without a JSON body. */
+const MAX_TEXT_MESSAGE = 500;
+
+/**
  * The API answered with an error status. Subclasses name the status: {@link RedirectError},
  * {@link BadRequestError}, {@link AuthenticationError}, {@link PermissionDeniedError},
  * {@link NotFoundError}, {@link RateLimitError}, {@link InternalServerError}. Other statuses
- * (e.g. a proxy's 408) are a plain `ApiError`.
+ * (e.g. a proxy's 408) are a plain `ApiError`. {@link ApiError.from} picks the class.
  */
 export class ApiError extends MetadataRefreshError {
   override name = 'ApiError';
@@ -242,6 +345,11 @@ export class ApiError extends MetadataRefreshError {
   readonly status: number;
   /** The API's error code, e.g. `refresh_limit_exceeded` (Immutable X) or `VALIDATION_ERROR` (zkEVM); `unknown_error` when the body had none. */
   readonly code: string;
+  /**
+   * The API's own message, as the body said it (`message` adds the status and code in front).
+   * On a {@link RedirectError}, the client's explanation of the refusal.
+   */
+  readonly apiMessage: string;
   /**
    * The API's `details`, when it sent them as text (Immutable X). zkEVM sends an object (e.g.
    * `{ field }` on a 400, `{ token_ids }` on a 404): read it from `body.details`.
@@ -251,7 +359,10 @@ export class ApiError extends MetadataRefreshError {
   readonly traceId: string | undefined;
   /** The documentation link of the error body (zkEVM's `link`), when it sent one. */
   readonly link: string | undefined;
-  /** Response headers (lower-case names). */
+  /**
+   * The response's headers (lower-case names), e.g. `retry-after` or a gateway's request id.
+   * Never the request's headers; a credential the server echoes is `[redacted]`.
+   */
   readonly headers: ResponseHeaders;
   /** The raw response body. */
   readonly body: unknown;
@@ -264,6 +375,7 @@ export class ApiError extends MetadataRefreshError {
     super(`${init.status} ${init.code}: ${init.message}`, { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
+    this.apiMessage = init.message;
     this.details = init.details;
     this.traceId = init.traceId;
     this.link = init.link;
@@ -273,10 +385,79 @@ export class ApiError extends MetadataRefreshError {
     this.path = init.path;
   }
 
-  /** The API's own message, without the status and code prefix. */
-  get apiMessage(): string {
-    const prefix = `${this.status} ${this.code}: `;
-    return this.message.startsWith(prefix) ? this.message.slice(prefix.length) : this.message;
+  /**
+   * The one status→class mapping: the typed error for an error response of either API. 3xx
+   * {@link RedirectError}, 400 {@link BadRequestError}, 401 {@link AuthenticationError}, 403
+   * {@link PermissionDeniedError}, 404 {@link NotFoundError}, 429 {@link RateLimitError}, 500 and
+   * above {@link InternalServerError}, anything else a plain `ApiError`.
+   *
+   * @example
+   * ```ts
+   * const error = ApiError.from({ status: 404, body, headers, code: 'not_found', message: 'No such refresh' });
+   * error instanceof NotFoundError; // true
+   * ```
+   */
+  static from(response: ApiErrorResponse): ApiError {
+    const { status, body } = response;
+    const headers = response.headers ?? {};
+    const init: ApiErrorInit = {
+      status,
+      code: response.code ?? 'unknown_error',
+      message:
+        response.message ??
+        (typeof body === 'string' && body.trim() !== ''
+          ? body.trim().slice(0, MAX_TEXT_MESSAGE)
+          : `HTTP ${status}`),
+      details: response.details,
+      traceId: response.traceId,
+      link: response.link,
+      headers,
+      body,
+      method: response.method,
+      path: response.path,
+      cause: response.cause === undefined ? undefined : scrubCause(response.cause),
+    };
+    if (status >= 300 && status < 400) {
+      const locationHost = response.locationHost ?? hostOf(headers.location, response.url);
+      return new RedirectError({ ...init, message: redirectMessage(locationHost), locationHost });
+    }
+    switch (status) {
+      case 400:
+        return new BadRequestError(init);
+      case 401:
+        return new AuthenticationError(init);
+      case 403:
+        return new PermissionDeniedError(init);
+      case 404:
+        return new NotFoundError(init);
+      case 429: {
+        const { rateLimit, nowMs } = response;
+        const untilReset =
+          rateLimit && nowMs !== undefined
+            ? Math.max(0, rateLimit.resetAt.getTime() - nowMs)
+            : undefined;
+        return new RateLimitError({
+          ...init,
+          rateLimit,
+          retryAfterMs: response.retryAfterMs ?? untilReset,
+        });
+      }
+    }
+    return status >= 500 ? new InternalServerError(init) : new ApiError(init);
+  }
+}
+
+function redirectMessage(locationHost: string | undefined): string {
+  return `redirect to ${locationHost ?? 'an unnamed location'} refused: the client never follows redirects`;
+}
+
+/** The host (and port) a `Location` names, resolved against `base`; undefined when it names none. */
+export function hostOf(location: string | undefined, base: string | undefined): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    return new URL(location, base).host || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -339,17 +520,6 @@ export class RateLimitError extends ApiError {
     this.rateLimit = init.rateLimit;
     this.retryAfterMs = init.retryAfterMs;
   }
-}
-
-/** Picks the {@link ApiError} subclass for an HTTP status. */
-export function apiErrorClassFor(status: number): typeof ApiError {
-  if (status >= 300 && status < 400) return RedirectError;
-  if (status === 400) return BadRequestError;
-  if (status === 401) return AuthenticationError;
-  if (status === 403) return PermissionDeniedError;
-  if (status === 404) return NotFoundError;
-  if (status >= 500) return InternalServerError;
-  return ApiError;
 }
 
 /**

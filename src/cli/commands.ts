@@ -79,8 +79,13 @@ export function reportError(error: unknown, io: Io, json = false): number {
         : {};
     const partial =
       error instanceof MetadataRefreshError &&
-      (error.accepted.length > 0 || error.notSent.length > 0)
-        ? { accepted: error.accepted, notSent: error.notSent, uncertain: error.uncertain }
+      error.progress &&
+      (error.progress.accepted.length > 0 || error.progress.notSent.length > 0)
+        ? {
+            accepted: error.progress.accepted,
+            notSent: error.progress.notSent,
+            uncertain: error.progress.uncertain,
+          }
         : {};
     write(io.err, JSON.stringify({ ...payload, ...extra, ...partial }));
     return EXIT.error;
@@ -99,13 +104,15 @@ export function reportError(error: unknown, io: Io, json = false): number {
   }
   if (
     error instanceof MetadataRefreshError &&
-    (error.accepted.length > 0 || error.notSent.length > 0)
+    error.progress &&
+    (error.progress.accepted.length > 0 || error.progress.notSent.length > 0)
   ) {
-    for (const a of error.accepted)
+    const { accepted, notSent, uncertain } = error.progress;
+    for (const a of accepted)
       write(io.err, `accepted ${a.refreshId} (${a.tokenIds.length} tokens)`);
-    if (error.uncertain.length > 0)
-      write(io.err, `uncertain (may have been accepted): ${error.uncertain.join(' ')}`);
-    if (error.notSent.length > 0) write(io.err, `not sent: ${error.notSent.join(' ')}`);
+    if (uncertain.length > 0)
+      write(io.err, `uncertain (may have been accepted): ${uncertain.join(' ')}`);
+    if (notSent.length > 0) write(io.err, `not sent: ${notSent.join(' ')}`);
   }
   return EXIT.error;
 }

@@ -194,6 +194,7 @@ export class MetadataRefreshClient {
    *
    * @throws {InvalidRequestError} bad input; nothing was sent.
    * @throws {RateLimitError} the hourly budget is spent; see `error.rateLimit.resetAt`.
+   * @throws {ApiError} any other error status (a subclass per status, see {@link ApiError.from}).
    */
   async requestRefresh(params: RequestRefreshParams): Promise<RequestRefreshResult> {
     assertObject(params, 'requestRefresh');
@@ -220,8 +221,18 @@ export class MetadataRefreshClient {
   /**
    * Requests refreshes for any number of token ids, split into requests of at most 1000. Before
    * each request it checks the known budget; if the budget runs out part-way it throws
-   * `RateLimitError` whose `accepted` lists the refreshes created and `notSent` the ids still to
-   * request. Each request uses one of the project's hourly refreshes.
+   * `RateLimitError`. Each request uses one of the project's hourly refreshes. Every error it
+   * throws once sending has started keeps its class and carries
+   * {@link MetadataRefreshError.progress} (`operation: 'requestRefreshes'`): `accepted` lists the
+   * refreshes created, `notSent` the ids still to request, `uncertain` the ids of a request that
+   * may have reached the server.
+   *
+   * @throws {InvalidRequestError} bad input (checked for every id first); nothing was sent, no `progress`.
+   * @throws {RateLimitError} the budget is spent, known before a request or answered with 429; see `rateLimit.resetAt` and `progress`.
+   * @throws {ApiError} any other error status (a subclass per status); `progress` says what was sent.
+   * @throws {ConnectionError} the API could not be reached; `progress` says what was sent.
+   * @throws {TimeoutError} a request timed out; its ids are in `progress.uncertain`.
+   * @throws {AbortError} `signal` aborted; `progress` says what was sent.
    */
   async requestRefreshes(params: RequestRefreshParams): Promise<RequestRefreshesResult> {
     assertObject(params, 'requestRefreshes');

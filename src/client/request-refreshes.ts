@@ -3,10 +3,13 @@ import {
   type AcceptedRefresh,
   type AcceptedRequest,
   ApiError,
+  attachProgress,
   ConnectionError,
   InvalidRequestError,
   MetadataRefreshError,
   RateLimitError,
+  type RequestProgress,
+  type RequestProgressOf,
 } from '../errors.js';
 import { MAX_TOKENS_PER_REFRESH, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import type { RateLimit } from '../wire/rate-limit.js';
@@ -38,8 +41,10 @@ export interface ChunkedSenderDeps {
 export interface RequestSequenceDeps<C, A extends AcceptedRequest, R extends RateLimit> {
   /** Sends one request; resolves with what to record as accepted and the budget after it. */
   send: (chunk: C) => Promise<{ accepted: A; rateLimit: R | undefined }>;
-  /** The token (or metadata) ids one request covers, for `accepted`, `notSent` and `uncertain`. */
+  /** The token (or metadata) ids one request covers, for `notSent` and `uncertain`. */
   idsOf: (chunk: C) => string[];
+  /** Names the call's progress, for the error's `progress` (e.g. `operation: 'requestRefreshes'`). */
+  progress: (progress: RequestProgressOf<A>) => RequestProgress;
   /** The last budget the client saw. */
   rateLimit: () => RateLimit | undefined;
   now: () => number;
@@ -51,9 +56,9 @@ export interface RequestSequenceDeps<C, A extends AcceptedRequest, R extends Rat
 /**
  * Sends prepared requests one after another, the machinery of every multi-request call. Before
  * each request it checks the last known budget; when the budget is spent (known locally, or the
- * server answers 429) it throws `RateLimitError` with `accepted` and `notSent` filled in. Any other
- * failure part-way is rethrown with the same fields, and with `uncertain` holding the ids of a
- * request that may have reached the server, so no id is lost without the caller knowing.
+ * server answers 429) it throws `RateLimitError`. Every error it throws once it has started
+ * carries `progress`: what was accepted, what was certainly not sent, and as `uncertain` the ids
+ * of a request that may have reached the server, so no id is lost without the caller knowing.
  */
 export async function sendChunks<C, A extends AcceptedRequest, R extends RateLimit>(
   chunks: readonly C[],
@@ -62,13 +67,18 @@ export async function sendChunks<C, A extends AcceptedRequest, R extends RateLim
   const accepted: A[] = [];
   let rateLimit: R | undefined;
   const rest = (from: number) => chunks.slice(from).flatMap(deps.idsOf);
+  const withProgress = <E extends MetadataRefreshError>(
+    error: E,
+    notSent: string[],
+    uncertain: string[] = [],
+  ): E => attachProgress(error, deps.progress({ accepted, notSent, uncertain }));
   for (const [index, current] of chunks.entries()) {
     if (deps.signal?.aborted) {
       // Aborted between requests: nothing of what is left was sent.
-      const error = new AbortError('The operation was aborted', { cause: deps.signal.reason });
-      error.accepted = accepted;
-      error.notSent = rest(index);
-      throw error;
+      throw withProgress(
+        new AbortError('The operation was aborted', { cause: deps.signal.reason }),
+        rest(index),
+      );
     }
     const known = deps.rateLimit();
     if (known && known.remaining < 1 && known.resetAt.getTime() > deps.now()) {
@@ -80,9 +90,7 @@ export async function sendChunks<C, A extends AcceptedRequest, R extends RateLim
         rateLimit: known,
         retryAfterMs: known.resetAt.getTime() - deps.now(),
       });
-      error.accepted = accepted;
-      error.notSent = rest(index);
-      throw error;
+      throw withProgress(error, rest(index));
     }
     try {
       const result = await deps.send(current);
@@ -90,7 +98,6 @@ export async function sendChunks<C, A extends AcceptedRequest, R extends RateLim
       rateLimit = result.rateLimit ?? rateLimit;
     } catch (error) {
       if (!(error instanceof MetadataRefreshError)) throw error;
-      error.accepted = accepted;
       // A refused request (4xx) certainly created nothing; anything else may have: a 5xx, a
       // timeout, a proxy's 408 (the API may have got the request), a redirect (a 303 says it did).
       const refused =
@@ -100,9 +107,9 @@ export async function sendChunks<C, A extends AcceptedRequest, R extends RateLim
           error.status !== 408) ||
         error instanceof InvalidRequestError ||
         (error instanceof ConnectionError && error.nothingSent);
-      error.notSent = refused ? rest(index) : rest(index + 1);
-      error.uncertain = refused ? [] : deps.idsOf(current);
-      throw error;
+      throw refused
+        ? withProgress(error, rest(index))
+        : withProgress(error, rest(index + 1), deps.idsOf(current));
     }
   }
   return { accepted, rateLimit };
@@ -125,6 +132,7 @@ export async function sendInChunks(
       };
     },
     idsOf: (ids) => ids,
+    progress: (progress) => ({ operation: 'requestRefreshes', ...progress }),
     rateLimit: deps.rateLimit,
     now: deps.now,
     limitCode: REFRESH_LIMIT_EXCEEDED.code,

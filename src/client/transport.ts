@@ -11,13 +11,11 @@ import type { z } from 'zod';
 import { type Clock, throwIfAborted } from '../clock.js';
 import {
   AbortError,
-  type ApiError,
-  apiErrorClassFor,
+  ApiError,
   ConnectionError,
+  hostOf,
   MetadataRefreshError,
-  RateLimitError,
   RedirectError,
-  type RequestTarget,
   type ResponseHeaders,
   ResponseTooLargeError,
   ResponseValidationError,
@@ -166,50 +164,6 @@ function buildQuery(query: SendRequest<z.ZodType>['query']): string {
   return text ? `?${text}` : '';
 }
 
-/**
- * Builds the typed error for a non-2xx response, through the one status→class ladder of
- * `errors.ts`; `dialect` reads the API's body and budget (default: Immutable X's).
- */
-export function errorFromResponse(
-  status: number,
-  body: unknown,
-  headers: ResponseHeaders,
-  nowMs: number,
-  target: RequestTarget & { url?: string } = {},
-  dialect: ApiDialect = imxDialect,
-): ApiError {
-  const parsed = dialect.readErrorBody(body);
-  const code = parsed?.code ?? 'unknown_error';
-  const message =
-    parsed?.message ??
-    (typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : `HTTP ${status}`);
-  const init = {
-    status,
-    code,
-    message,
-    details: parsed?.details,
-    traceId: parsed?.traceId,
-    link: parsed?.link,
-    headers,
-    body,
-    method: target.method,
-    path: target.path,
-  };
-  if (status === 429) {
-    const rateLimit = dialect.readRateLimit(headers, body, nowMs);
-    const retryAfterMs =
-      dialect.readRetryAfterMs(headers, nowMs) ??
-      (rateLimit ? Math.max(0, rateLimit.resetAt.getTime() - nowMs) : undefined);
-    return new RateLimitError({ ...init, rateLimit, retryAfterMs });
-  }
-  const ErrorClass = apiErrorClassFor(status);
-  if (ErrorClass === RedirectError) {
-    const locationHost = hostOf(headers.location, target.url);
-    return new RedirectError({ ...init, message: redirectMessage(locationHost), locationHost });
-  }
-  return new ErrorClass(init);
-}
-
 /** Immutable X: `{ code, message, details? }` bodies and the `x-imx-…` budget headers. */
 export const imxDialect: ApiDialect = {
   readErrorBody: (body) => {
@@ -219,19 +173,6 @@ export const imxDialect: ApiDialect = {
   readRateLimit: (headers, _body, nowMs) => parseRateLimit(headers, nowMs),
   readRetryAfterMs: serverRetryDelayMs,
 };
-
-function redirectMessage(locationHost: string | undefined): string {
-  return `redirect to ${locationHost ?? 'an unnamed location'} refused: the client never follows redirects`;
-}
-
-function hostOf(location: string | undefined, base: string | undefined): string | undefined {
-  if (location === undefined) return undefined;
-  try {
-    return new URL(location, base).host || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 // axios's codes for a request it refused to make (bad option, URL or protocol) or a redirect
 // loop: the network never saw it, and sending it again would fail the same way.
@@ -290,10 +231,8 @@ function errorFromFailure(error: unknown, context: AttemptContext): MetadataRefr
   // Thrown by refuseRedirect inside a transport that follows redirects (follow-redirects wraps it).
   const refused = redirectErrorIn(error);
   if (refused) {
-    return new RedirectError({
+    return ApiError.from({
       status: refused.status,
-      code: refused.code,
-      message: refused.apiMessage,
       headers: refused.headers,
       locationHost: refused.locationHost,
       ...target,
@@ -350,13 +289,7 @@ function refuseRedirect(
   // `next` is the request follow-redirects is about to send: its host is where Location points.
   const locationHost =
     hostOf(headers.location, undefined) ?? (typeof next?.host === 'string' ? next.host : undefined);
-  throw new RedirectError({
-    status: response?.statusCode ?? 302,
-    code: 'unknown_error',
-    message: redirectMessage(locationHost),
-    headers,
-    locationHost,
-  });
+  throw ApiError.from({ status: response?.statusCode ?? 302, headers, locationHost });
 }
 
 /** Sends API requests; see the module comment. */
@@ -485,14 +418,26 @@ export class Transport<R extends RateLimit = RateLimit> {
       durationMs: clock.now() - started,
     });
     if (response.status < 200 || response.status >= 300) {
-      throw errorFromResponse(
-        response.status,
-        redactSecrets(response.data, secrets),
+      const body = redactSecrets(response.data, secrets);
+      const nowMs = clock.now();
+      const fields = dialect.readErrorBody(body);
+      // The dialect reads the API's body and Retry-After; ApiError.from picks the class.
+      throw ApiError.from({
+        status: response.status,
+        body,
         headers,
-        clock.now(),
-        { method: request.method, path, url: `${this.#config.baseURL}${path}` },
-        dialect,
-      );
+        code: fields?.code,
+        message: fields?.message,
+        details: fields?.details,
+        traceId: fields?.traceId,
+        link: fields?.link,
+        rateLimit,
+        retryAfterMs: dialect.readRetryAfterMs(headers, nowMs),
+        nowMs,
+        method: request.method,
+        path,
+        url: `${this.#config.baseURL}${path}`,
+      });
     }
     const parsed = request.schema.safeParse(response.data);
     if (!parsed.success) {

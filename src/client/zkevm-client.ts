@@ -7,7 +7,7 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { type AcceptedRequest, InvalidRequestError } from '../errors.js';
+import { type AcceptedPush, InvalidRequestError } from '../errors.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   API_KEY_HEADER,
@@ -41,6 +41,8 @@ import {
   toStackedWireItems,
 } from './zkevm-validate.js';
 import { pollUntilSynced } from './zkevm-wait.js';
+
+export type { AcceptedPush } from '../errors.js';
 
 /** Options of {@link ZkEvmMetadataClient}. */
 export interface ZkEvmMetadataClientOptions {
@@ -115,14 +117,6 @@ export interface RefreshStackedMetadataParams {
 /** Result of one accepted push (HTTP 202). There is no receipt: the 202 is the acceptance. */
 export interface ZkEvmRefreshResult {
   /** The project's budget after this request, from the headers (or the body's copy). */
-  rateLimit: ZkEvmRateLimit | undefined;
-}
-
-/** One request of `refreshNftsMetadata` that the platform accepted. */
-export interface AcceptedPush extends AcceptedRequest {
-  /** The token ids this request pushed, in input order. */
-  tokenIds: string[];
-  /** The budget after this request. */
   rateLimit: ZkEvmRateLimit | undefined;
 }
 
@@ -397,6 +391,7 @@ export class ZkEvmMetadataClient {
    * @throws {InvalidRequestError} bad input; nothing was sent.
    * @throws {RateLimitError} the budget is spent; see `retryAfterMs` and `rateLimit.resetAt`.
    * @throws {NotFoundError} an NFT or the collection does not exist (`body.details` lists ids).
+   * @throws {ApiError} any other error status, with the platform's `code`, `apiMessage` and `traceId`.
    */
   async refreshNftMetadata(params: RefreshNftMetadataParams): Promise<ZkEvmRefreshResult> {
     assertObject(params, 'refreshNftMetadata');
@@ -415,18 +410,27 @@ export class ZkEvmMetadataClient {
    * 250 items and 228 KiB. **Omitted fields are cleared**, as in `refreshNftMetadata`. Every item
    * is checked before the first request (token ids distinct across the whole list). Before each
    * request the known budget is checked; when it runs out part-way (known empty, or a 429) it
-   * throws `RateLimitError` whose `accepted` lists the requests pushed, `notSent` the token ids
-   * not pushed, and any other failure part-way carries the same fields plus `uncertain` (the ids
-   * of a request that may have been applied).
+   * throws `RateLimitError`. Every error it throws once sending has started keeps its class and
+   * carries {@link MetadataRefreshError.progress} (`operation: 'refreshNftsMetadata'`): `accepted`
+   * lists the requests pushed, `notSent` the token ids not pushed, `uncertain` the ids of a
+   * request that may have been applied.
    *
    * @example
    * ```ts
    * try {
    *   const { requests } = await zk.refreshNftsMetadata({ contractAddress, nfts });
    * } catch (error) {
-   *   if (error instanceof RateLimitError) retryLater(error.notSent, error.retryAfterMs);
+   *   if (error instanceof RateLimitError && error.progress) {
+   *     retryLater(error.progress.notSent, error.retryAfterMs);
+   *   }
    * }
    * ```
+   * @throws {InvalidRequestError} bad input (every item is checked first); nothing was sent, no `progress`.
+   * @throws {RateLimitError} the budget is spent, known before a request or answered with 429; see `retryAfterMs` and `progress`.
+   * @throws {ApiError} any other error status, with the platform's `code` and `traceId` (a subclass per status); `progress` says what was pushed.
+   * @throws {ConnectionError} the API could not be reached; `progress` says what was pushed.
+   * @throws {TimeoutError} a request timed out; its ids are in `progress.uncertain`.
+   * @throws {AbortError} `signal` aborted; `progress` says what was pushed.
    */
   async refreshNftsMetadata(params: RefreshNftMetadataParams): Promise<RefreshNftsMetadataResult> {
     assertObject(params, 'refreshNftsMetadata');
@@ -452,6 +456,7 @@ export class ZkEvmMetadataClient {
         return { accepted: pushed, rateLimit: result.rateLimit };
       },
       idsOf: (chunk) => chunk.map((i) => i.token_id),
+      progress: (progress) => ({ operation: 'refreshNftsMetadata', ...progress }),
       rateLimit: () => this.#rateLimit,
       now: () => this.#clock.now(),
       limitCode: 'TOO_MANY_REQUESTS_ERROR',

@@ -275,7 +275,9 @@ describe('redirects are never followed, whatever axios instance the caller passe
       c.requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] }),
     );
     expect(error).toBeInstanceOf(RedirectError);
-    expect(error).toMatchObject({ uncertain: ['1', '2'], notSent: [], accepted: [] });
+    expect(error).toMatchObject({
+      progress: { operation: 'requestRefreshes', uncertain: ['1', '2'], notSent: [], accepted: [] },
+    });
   });
 });
 
@@ -327,7 +329,10 @@ describe('response bodies are capped', () => {
       c.requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] }),
     );
     expect(error).toBeInstanceOf(ResponseTooLargeError);
-    expect(error).toMatchObject({ maxResponseBytes: 64 * 1024, uncertain: ['1', '2'] });
+    expect(error).toMatchObject({
+      maxResponseBytes: 64 * 1024,
+      progress: { uncertain: ['1', '2'] },
+    });
     expect(server.requests).toHaveLength(1);
     expect(state.written).toBeLessThan(64 * 1024 + 32 * 1024 * 1024);
   });
@@ -371,7 +376,7 @@ describe('transient statuses', () => {
       c.requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] }),
     );
     expect(error.constructor).toBe(ApiError);
-    expect(error).toMatchObject({ status: 408, uncertain: ['1', '2'], notSent: [] });
+    expect(error).toMatchObject({ status: 408, progress: { uncertain: ['1', '2'], notSent: [] } });
     expect(server.requests).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
   });

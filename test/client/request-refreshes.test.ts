@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { InternalServerError, InvalidRequestError, RateLimitError } from '../../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  type AcceptedRefresh,
+  AuthenticationError,
+  InternalServerError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  RateLimitError,
+} from '../../src/index.js';
+import { rejection } from '../support/errors.js';
 import { COLLECTION } from '../support/fixtures.js';
 import { useMock } from '../support/mock.js';
 import { recorded } from '../support/msw.js';
@@ -50,9 +58,15 @@ describe('requestRefreshes', () => {
     expect(error).toBeInstanceOf(RateLimitError);
     expect(api.mock.requests).toHaveLength(2);
     expect(posted()).toHaveLength(2);
-    expect(error.accepted.map((a) => a.refreshId)).toEqual(['refresh-1', 'refresh-2']);
-    expect(error.notSent).toEqual(ids(3500).slice(2000));
-    expect(error.uncertain).toEqual([]);
+    expect(error.progress).toEqual({
+      operation: 'requestRefreshes',
+      accepted: [
+        { refreshId: 'refresh-1', tokenIds: ids(1000) },
+        { refreshId: 'refresh-2', tokenIds: ids(2000).slice(1000) },
+      ],
+      notSent: ids(3500).slice(2000),
+      uncertain: [],
+    });
     expect(error.rateLimit?.remaining).toBe(0);
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(error.retryAfterMs).toBe(Date.parse('2022-09-06T03:00:00Z') - api.clock.now());
@@ -68,10 +82,14 @@ describe('requestRefreshes', () => {
     expect(error).toBeInstanceOf(RateLimitError);
     expect(posted()).toHaveLength(2);
     expect(error.headers['x-imx-remaining-refreshes']).toBe('0');
-    expect(error.accepted).toHaveLength(1);
-    expect(error.notSent).toEqual(ids(2001).slice(1000));
-    expect(error.uncertain).toEqual([]);
-    expect([...error.accepted.flatMap((a) => a.tokenIds), ...error.notSent]).toEqual(ids(2001));
+    const progress = error.progress;
+    expect(progress?.accepted).toHaveLength(1);
+    expect(progress?.notSent).toEqual(ids(2001).slice(1000));
+    expect(progress?.uncertain).toEqual([]);
+    expect([
+      ...(progress?.accepted ?? []).flatMap((a) => a.tokenIds),
+      ...(progress?.notSent ?? []),
+    ]).toEqual(ids(2001));
   });
 
   it('marks the ids of a request that may have reached the server as uncertain', async () => {
@@ -81,17 +99,63 @@ describe('requestRefreshes', () => {
       .catch((e: unknown) => e)) as InternalServerError;
     expect(error).toBeInstanceOf(InternalServerError);
     expect(posted()).toHaveLength(2);
-    expect(error.accepted).toHaveLength(1);
-    expect(error.uncertain).toEqual(ids(2500).slice(1000, 2000));
-    expect(error.notSent).toEqual(ids(2500).slice(2000));
+    expect(error.progress?.accepted).toHaveLength(1);
+    expect(error.progress?.uncertain).toEqual(ids(2500).slice(1000, 2000));
+    expect(error.progress?.notSent).toEqual(ids(2500).slice(2000));
   });
 
   it('validates every id before sending anything', async () => {
     const tokenIds = [...ids(1500), 't3'];
-    await expect(
+    const error = await rejection(
       api.client().requestRefreshes({ collectionAddress: COLLECTION, tokenIds }),
-    ).rejects.toThrow(InvalidRequestError);
+    );
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    // Nothing was sent: no progress to report.
+    expect((error as InvalidRequestError).progress).toBeUndefined();
     expect(api.mock.requests).toHaveLength(0);
     expect(recorded).toHaveLength(0);
+  });
+
+  it('a refusal of the first request: nothing accepted, every id not sent', async () => {
+    api.mock.failNext({ status: 401, method: 'POST' });
+    const error = await rejection(
+      api.client().requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ids(1500) }),
+    );
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).progress).toEqual({
+      operation: 'requestRefreshes',
+      accepted: [],
+      notSent: ids(1500),
+      uncertain: [],
+    });
+  });
+
+  it('the progress is read-only, and narrows to refreshes with their refresh ids', async () => {
+    api.mock.setRemainingRefreshes(1);
+    const error = await rejection(
+      api.client().requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ids(1500) }),
+    );
+    if (!(error instanceof MetadataRefreshError)) throw error;
+    const progress = error.progress;
+    if (progress?.operation !== 'requestRefreshes') throw new Error('expected progress');
+    expectTypeOf(progress.accepted).toEqualTypeOf<readonly AcceptedRefresh[]>();
+    expect(progress.accepted.map((a) => a.refreshId)).toEqual(['refresh-1']);
+    expect(Object.isFrozen(progress)).toBe(true);
+    expect(Object.isFrozen(progress.notSent)).toBe(true);
+    expect(() => (progress.notSent as string[]).push('t9999')).toThrow(TypeError);
+    expect(() => {
+      (error as { progress: unknown }).progress = undefined;
+    }).toThrow(TypeError);
+    expect(error.progress?.notSent).toEqual(ids(1500).slice(1000));
+  });
+
+  it('the single-request call carries no progress on its errors', async () => {
+    api.mock.setRemainingRefreshes(0);
+    const error = await rejection(
+      api.client().requestRefresh({ collectionAddress: COLLECTION, tokenIds: ids(3) }),
+    );
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).progress).toBeUndefined();
+    expect(Object.keys(error)).not.toContain('progress');
   });
 });

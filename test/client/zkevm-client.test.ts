@@ -238,9 +238,10 @@ describe('refreshNftsMetadata', () => {
     expect(e.status).toBe(429);
     expect(e.code).toBe('TOO_MANY_REQUESTS_ERROR');
     expect(e.traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(e.accepted.map((a) => a.tokenIds)).toEqual([ids(250), ids(250, 251)]);
-    expect(e.notSent).toEqual(ids(500, 501));
-    expect(e.uncertain).toEqual([]);
+    expect(e.progress?.operation).toBe('refreshNftsMetadata');
+    expect(e.progress?.accepted.map((a) => a.tokenIds)).toEqual([ids(250), ids(250, 251)]);
+    expect(e.progress?.notSent).toEqual(ids(500, 501));
+    expect(e.progress?.uncertain).toEqual([]);
     expect(e.rateLimit).toMatchObject({ limit: 100, remaining: 0 });
     expect(e.retryAfterMs).toBeGreaterThan(0);
     expect(zk.rateLimit?.remaining).toBe(0);
@@ -255,13 +256,13 @@ describe('refreshNftsMetadata', () => {
       zk.refreshNftsMetadata({ contractAddress: CONTRACT, nfts: nfts(400) }),
     );
     expect(error).toBeInstanceOf(RateLimitError);
-    expect((error as RateLimitError).accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
-    expect((error as RateLimitError).notSent).toEqual(ids(150, 251));
+    expect((error as RateLimitError).progress?.accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
+    expect((error as RateLimitError).progress?.notSent).toEqual(ids(150, 251));
     expect(posted()).toHaveLength(1);
     const again = await rejection(
       zk.refreshNftsMetadata({ contractAddress: CONTRACT, nfts: nfts(3) }),
     );
-    expect((again as RateLimitError).notSent).toEqual(ids(3));
+    expect((again as RateLimitError).progress?.notSent).toEqual(ids(3));
     expect(posted()).toHaveLength(1);
     // After the reset the client tries again.
     api.clock.set((zk.rateLimit?.resetAt.getTime() ?? 0) + 1);
@@ -283,8 +284,8 @@ describe('refreshNftsMetadata', () => {
       }),
     );
     expect(error).toBeInstanceOf(AbortError);
-    expect((error as AbortError).accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
-    expect((error as AbortError).notSent).toEqual(ids(350, 251));
+    expect((error as AbortError).progress?.accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
+    expect((error as AbortError).progress?.notSent).toEqual(ids(350, 251));
     expect(posted()).toHaveLength(1);
   });
 
@@ -307,9 +308,9 @@ describe('refreshNftsMetadata', () => {
     );
     expect(error).toBeInstanceOf(InternalServerError);
     const e = error as InternalServerError;
-    expect(e.accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
-    expect(e.uncertain).toEqual(ids(250, 251));
-    expect(e.notSent).toEqual(ids(100, 501));
+    expect(e.progress?.accepted.map((a) => a.tokenIds)).toEqual([ids(250)]);
+    expect(e.progress?.uncertain).toEqual(ids(250, 251));
+    expect(e.progress?.notSent).toEqual(ids(100, 501));
   });
 });
 
