@@ -120,3 +120,30 @@ describe('RefreshScheduler → zkEVM reference server, over HTTP', () => {
     expect(succeeded.size).toBe(2_000);
   });
 });
+
+describe('metadataApiSource over HTTP', () => {
+  it('reads at most `concurrency` tokens at once, never follows a redirect, and caps the body', async () => {
+    const api = await startMetadataApi((tokenId) => (req, res) => {
+      setTimeout(() => json({ name: `Hero ${tokenId}` })(req, res, 1), 20);
+    });
+    closers.push(() => api.close());
+    api.behave('redirect', respond(302, 'moved'));
+    api.behave(
+      'huge',
+      respond(200, JSON.stringify({ name: 'x'.repeat(5_000) }), 'application/json'),
+    );
+    const read = metadataApiSource({ baseUrl: api.url, concurrency: 4, maxBytes: 1_000 });
+    const ids = Array.from({ length: 40 }, (_, i) => String(i + 1));
+    const out = await read(CONTRACT, [...ids, 'redirect', 'huge'], {
+      signal: new AbortController().signal,
+    });
+    expect(api.maxOpen).toBeLessThanOrEqual(4);
+    expect(out.get('7')).toEqual({ name: 'Hero 7' });
+    expect(out.get('redirect')).toMatchObject({
+      errorCode: 'invalid_response_status_code',
+      statusCode: 302,
+      transient: false,
+    });
+    expect(out.get('huge')).toMatchObject({ errorCode: 'unable_to_decode_response' });
+  });
+});
