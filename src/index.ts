@@ -87,7 +87,13 @@ export {
   TimeoutError,
 } from './errors.js';
 export { SCHEDULER_FAILURE_CODES } from './scheduler/failure-codes.js';
-export type { LearnedBudgetState, LearnedSlot } from './scheduler/learned-budget.js';
+export type {
+  LearnedBudgetState,
+  LearnedSlot,
+  SettleLearnedSlotParameters,
+  TakeLearnedSlotParameters,
+} from './scheduler/learned-budget.js';
+export type { SendFailure } from './scheduler/send-failure.js';
 export { RefreshScheduler } from './scheduler/scheduler.js';
 export {
   type MetadataApiSourceOptions,

@@ -27,7 +27,7 @@ export interface LearnedBudgetState {
   blockedUntilMs: number | undefined;
 }
 
-/** Parameters of {@link takeLearnedSlot}. */
+/** Parameters of `takeLearnedSlot`. */
 export interface TakeLearnedSlotParameters {
   nowMs: number;
   /** Requests left for people and tools in each window. */
@@ -100,7 +100,7 @@ export function takeLearnedSlot(
   };
 }
 
-/** Parameters of {@link settleLearnedSlot}. */
+/** Parameters of `settleLearnedSlot`. */
 export interface SettleLearnedSlotParameters {
   /** The slot was the probe. */
   probe: boolean;

@@ -145,11 +145,11 @@ export interface SchedulerStore {
    */
   keepTokens(batchId: string, tokenIds: string[]): Promise<void>;
   /**
-   * A budget learned from the answers (zkEVM): applies {@link takeLearnedSlot} atomically, so
+   * A budget learned from the answers (zkEVM): applies `takeLearnedSlot` atomically, so
    * the fleet never exceeds what the headers allow.
    */
   takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
-  /** Applies {@link settleLearnedSlot} atomically: what an answer said about the budget. */
+  /** Applies `settleLearnedSlot` atomically: what an answer said about the budget. */
   settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void>;
   /** The learned budget as known now. */
   learnedBudget(): Promise<LearnedBudgetState>;
