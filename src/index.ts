@@ -93,8 +93,8 @@ export type {
   SettleLearnedSlotParameters,
   TakeLearnedSlotParameters,
 } from './scheduler/learned-budget.js';
-export type { SendFailure } from './scheduler/send-failure.js';
 export { RefreshScheduler } from './scheduler/scheduler.js';
+export type { SendFailure } from './scheduler/send-failure.js';
 export {
   type MetadataApiSourceOptions,
   metadataApiSource,
