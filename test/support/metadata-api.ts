@@ -75,7 +75,7 @@ export const slowDrip =
   };
 
 /** Starts the fake; a token without a behaviour of its own gets `fallback(tokenId)`. */
-async function startMetadataApi(
+export async function startMetadataApi(
   fallback: (tokenId: string) => Behaviour = (tokenId) => json({ name: `Hero ${tokenId}` }),
 ): Promise<MetadataApi> {
   const behaviours = new Map<string, Behaviour>();
