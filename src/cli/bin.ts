@@ -15,6 +15,16 @@ import {
 } from './commands.js';
 import { runDemo } from './demo.js';
 import { parseCollectionArg, startServe } from './serve.js';
+import {
+  redactApiKeys,
+  type ZkEvmConnection,
+  type ZkEvmConnectionOptions,
+  zkEvmConnect,
+  zkevmGetCommand,
+  zkevmListCommand,
+  zkevmPushCommand,
+} from './zkevm-commands.js';
+import { runZkEvmDemo } from './zkevm-demo.js';
 
 function integer(name: string, { min = 0 } = {}) {
   return (value: string) => {
@@ -35,8 +45,12 @@ function collect(value: string, previous: ReturnType<typeof parseCollectionArg>[
 
 const program = new Command()
   .name('imx-metadata-refresh')
-  .description('Drive and run the Immutable X metadata refresh API locally')
-  .showHelpAfterError();
+  .description(
+    'Push NFT metadata on Immutable zkEVM, drive the Immutable X refresh API, and run both locally',
+  )
+  .showHelpAfterError()
+  // commander quotes a bad argument back ("unknown option '--key=sk_imapik-…'"): never a key.
+  .configureOutput({ outputError: (text, write) => write(redactApiKeys(text, process.env)) });
 
 program
   .command('serve')
@@ -99,7 +113,30 @@ program
 
 const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
 
-/** Adds the connection options and runs `run` with a client, turning errors into exit codes. */
+/**
+ * Adds `--json` and runs `run` with what `connect` makes of the options (a client), turning
+ * errors into exit codes.
+ */
+function withApi<C, A extends unknown[]>(
+  command: Command,
+  connect: (options: Record<string, unknown>) => C,
+  run: (connection: C, ...args: [...A, Record<string, unknown>]) => Promise<number>,
+): Command {
+  return command
+    .option('--json', 'machine-readable output', false)
+    .action(async (...received: unknown[]) => {
+      // commander passes the positional arguments, then the options, then the command.
+      const args = received.slice(0, -1) as [...A, Record<string, unknown>];
+      const options = args[args.length - 1] as { json?: boolean };
+      try {
+        process.exitCode = await run(connect(options), ...args);
+      } catch (error) {
+        process.exitCode = reportError(error, io, options.json);
+      }
+    });
+}
+
+/** An Immutable X command: the connection options, and a client signing with `IMX_PRIVATE_KEY`. */
 function apiCommand<A extends unknown[]>(
   name: string,
   description: string,
@@ -108,22 +145,15 @@ function apiCommand<A extends unknown[]>(
     ...args: [...A, ConnectionOptions & Record<string, unknown>]
   ) => Promise<number>,
 ) {
-  return program
-    .command(name)
-    .description(description)
-    .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
-    .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server')
-    .option('--json', 'machine-readable output', false)
-    .action(async (...received: unknown[]) => {
-      // commander passes the positional arguments, then the options, then the command.
-      const args = received.slice(0, -1) as [...A, ConnectionOptions & Record<string, unknown>];
-      const options = args[args.length - 1] as ConnectionOptions;
-      try {
-        process.exitCode = await run(clientFrom(options, io.env), ...args);
-      } catch (error) {
-        process.exitCode = reportError(error, io, options.json);
-      }
-    });
+  return withApi<ReturnType<typeof clientFrom>, A>(
+    program
+      .command(name)
+      .description(description)
+      .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
+      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server'),
+    (options) => clientFrom(options as ConnectionOptions, io.env),
+    run,
+  );
 }
 
 apiCommand<[string, string[]]>(
@@ -169,11 +199,96 @@ apiCommand<[string]>(
   2_000,
 );
 
+const zkevm = program
+  .command('zkevm')
+  .description(
+    'push and read NFT metadata on Immutable zkEVM, the live API (key from IMMUTABLE_API_KEY)',
+  );
+
+/** A zkEVM command: the connection options, and a client with the key from `IMMUTABLE_API_KEY`. */
+function zkevmCommand<A extends unknown[]>(
+  name: string,
+  description: string,
+  run: (connection: ZkEvmConnection, ...args: [...A, Record<string, unknown>]) => Promise<number>,
+) {
+  return withApi<ZkEvmConnection, A>(
+    zkevm
+      .command(name)
+      .description(description)
+      .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
+      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server')
+      .option('--chain-name <name>', 'the chain with --base-url, e.g. imtbl-zkevm-testnet')
+      // Declared only to refuse it with a clear message rather than commander's echo of it.
+      .addOption(new Option('--api-key <key>').hideHelp()),
+    (options) => zkEvmConnect(options as ZkEvmConnectionOptions, io.env),
+    run,
+  );
+}
+
+zkevmCommand<[string, string[]]>(
+  'push <contractAddress> [tokenIds...]',
+  "push NFTs' metadata, read from a Metadata API or a JSON-lines file (any number: split into requests of 250; exit 2 when some were not pushed)",
+  (connection, contractAddress, tokenIds, options) =>
+    zkevmPushCommand(
+      connection,
+      contractAddress,
+      tokenIds,
+      options as {
+        fromMetadataApi?: string;
+        fromFile?: string;
+        concurrency?: number;
+        json?: boolean;
+      },
+      io,
+    ),
+)
+  .option(
+    '--from-metadata-api <baseUrl>',
+    'read each token from <baseUrl>/<tokenId> (3 s an attempt, one retry)',
+  )
+  .option(
+    '-f, --from-file <nfts.jsonl>',
+    'one NFT a line: {"token_id","name","description","image","external_url","animation_url","youtube_url","attributes"}',
+  )
+  .option(
+    '--concurrency <n>',
+    'tokens read from the Metadata API at once',
+    integer('concurrency', { min: 1 }),
+    8,
+  )
+  .addHelpText(
+    'after',
+    "\nA push REPLACES each NFT's metadata: a field missing from the source is cleared.",
+  );
+
+zkevmCommand<[string, string]>(
+  'get <contractAddress> <tokenId>',
+  'show one NFT, with when its metadata was last synced',
+  (connection, contractAddress, tokenId, options) =>
+    zkevmGetCommand(connection, contractAddress, tokenId, options, io),
+);
+
+zkevmCommand<[string]>(
+  'list <contractAddress>',
+  "list a collection's NFTs",
+  (connection, contractAddress, options) =>
+    zkevmListCommand(
+      connection,
+      contractAddress,
+      options as { fromUpdatedAt?: string; limit: number; json?: boolean },
+      io,
+    ),
+)
+  .option('--from-updated-at <iso>', 'only NFTs updated at or after this ISO 8601 time')
+  .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
 program
   .command('demo')
   .description('run the whole refresh flow locally against a demo Metadata API, then exit')
-  .action(async () => {
-    await runDemo();
+  .option('--zkevm', 'the Immutable zkEVM flow: read, push, wait until synced, read back')
+  .action(async (options: { zkevm?: boolean }) => {
+    if (options.zkevm) await runZkEvmDemo();
+    else await runDemo();
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -8,8 +8,7 @@ import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
 import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
-import type { RateLimit } from '../wire/rate-limit.js';
-import { localTime, table } from './format.js';
+import { budgetLine, localTime, table, write } from './format.js';
 
 /** Where a command writes. */
 export interface Io {
@@ -27,8 +26,6 @@ export interface ConnectionOptions {
 
 /** Exit codes. */
 export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
-
-const write = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
 /** Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag. */
 export function clientFrom(options: ConnectionOptions, env: Io['env']): MetadataRefreshClient {
@@ -55,18 +52,19 @@ export function clientFrom(options: ConnectionOptions, env: Io['env']): Metadata
   });
 }
 
-function budgetLine(rateLimit: RateLimit | undefined): string {
-  return rateLimit
-    ? `${rateLimit.remaining} of ${rateLimit.limit} refresh requests left; resets ${localTime(rateLimit.resetAt)}`
-    : 'budget unknown';
-}
-
 /** Prints an error the way an operator needs it and returns the exit code. */
 export function reportError(error: unknown, io: Io, json = false): number {
   if (json) {
     const payload =
       error instanceof ApiError
-        ? { error: { status: error.status, code: error.code, message: error.apiMessage } }
+        ? {
+            error: {
+              status: error.status,
+              code: error.code,
+              message: error.apiMessage,
+              ...(error.traceId === undefined ? {} : { traceId: error.traceId }),
+            },
+          }
         : {
             error: {
               name: (error as Error)?.name ?? 'Error',
@@ -102,14 +100,23 @@ export function reportError(error: unknown, io: Io, json = false): number {
   } else {
     write(io.err, `error: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // The zkEVM platform's trace id is what its support asks for.
+  if (error instanceof ApiError && error.traceId !== undefined)
+    write(io.err, `trace id: ${error.traceId}`);
   if (
     error instanceof MetadataRefreshError &&
     error.progress &&
     (error.progress.accepted.length > 0 || error.progress.notSent.length > 0)
   ) {
     const { accepted, notSent, uncertain } = error.progress;
+    // A zkEVM push has no receipt: its tokens are the record.
     for (const a of accepted)
-      write(io.err, `accepted ${a.refreshId} (${a.tokenIds.length} tokens)`);
+      write(
+        io.err,
+        'refreshId' in a
+          ? `accepted ${a.refreshId} (${a.tokenIds.length} tokens)`
+          : `pushed ${a.tokenIds.join(' ')}`,
+      );
     if (uncertain.length > 0)
       write(io.err, `uncertain (may have been accepted): ${uncertain.join(' ')}`);
     if (notSent.length > 0) write(io.err, `not sent: ${notSent.join(' ')}`);

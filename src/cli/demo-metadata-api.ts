@@ -1,6 +1,6 @@
 /**
- * A local Metadata API whose tokens show every outcome of a refresh, for `serve --demo` and
- * `npm run demo`.
+ * A local Metadata API whose tokens show every outcome of a refresh, for `serve --demo`,
+ * `npm run demo` and `npm run demo:zkevm`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -52,7 +52,10 @@ export async function startDemoMetadataApi(
       case '5': {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          json(200, JSON.stringify({ name: 'Late Hero', level: 5 }));
+          json(
+            200,
+            JSON.stringify({ name: 'Late Hero', attributes: [{ trait_type: 'level', value: 5 }] }),
+          );
         }, slowMs);
         timers.add(timer);
         return;
@@ -69,13 +72,17 @@ export async function startDemoMetadataApi(
           json(404, JSON.stringify({ error: 'unknown token' }));
           return;
         }
+        // ERC-721 metadata as a zkEVM collection's baseURI serves it: what the platform keeps
+        // (name, image, attributes), so pushing it clears nothing the demo NFTs had.
         json(
           200,
           JSON.stringify({
             name: `${HEROES[(n - 1) % HEROES.length]} #${n}`,
             image: `https://example.com/heroes/${n}.png`,
-            level: 10 + n,
-            attack: 40 + 7 * n,
+            attributes: [
+              { trait_type: 'level', value: 10 + n },
+              { trait_type: 'attack', value: 40 + 7 * n },
+            ],
           }),
         );
       }

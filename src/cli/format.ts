@@ -1,4 +1,7 @@
-/** Plain-text output helpers for the CLI: aligned tables and local times. */
+/** Plain-text output helpers for the CLI: lines, aligned tables, local times and the budget. */
+
+/** Writes one line. */
+export const write = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
 /** Renders rows as a left-aligned table with a header line. */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
@@ -21,4 +24,18 @@ export function localTime(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(
     date.getMinutes(),
   )}:${pad(date.getSeconds())} (${zone})`;
+}
+
+/** The budget as both APIs report it: requests allowed per window, left, and the window's end. */
+export interface BudgetLike {
+  limit: number;
+  remaining: number;
+  resetAt: Date;
+}
+
+/** `5 of 6 refresh requests left; resets …` in local time, or `budget unknown`. */
+export function budgetLine(rateLimit: BudgetLike | undefined): string {
+  return rateLimit
+    ? `${rateLimit.remaining} of ${rateLimit.limit} refresh requests left; resets ${localTime(rateLimit.resetAt)}`
+    : 'budget unknown';
 }

@@ -2,6 +2,7 @@
 import { type Clock, throwIfAborted } from '../clock.js';
 import { TimeoutError } from '../errors.js';
 import type { Nft } from '../wire/zkevm/mappers.js';
+import { mapLimit } from './map-limit.js';
 
 /** Options of `waitForNftMetadata`'s polling. */
 export interface NftSyncWaitOptions {
@@ -24,24 +25,6 @@ export function syncedSince(nft: Nft, sinceMs: number): boolean {
   if (nft.metadataSyncedAt === null) return false;
   const at = Date.parse(nft.metadataSyncedAt);
   return Number.isFinite(at) && at >= sinceMs;
-}
-
-/** Runs `task` over `items` with at most `limit` running at once; results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

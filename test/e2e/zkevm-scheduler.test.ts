@@ -138,7 +138,7 @@ describe('metadataApiSource over HTTP', () => {
       signal: new AbortController().signal,
     });
     expect(api.maxOpen).toBeLessThanOrEqual(4);
-    expect(out.get('7')).toEqual({ name: 'Hero 7' });
+    expect(out.get('7')).toMatchObject({ name: 'Hero 7', image: null, attributes: null });
     expect(out.get('redirect')).toMatchObject({
       errorCode: 'invalid_response_status_code',
       statusCode: 302,

@@ -1,5 +1,6 @@
 /** The built CLI for child-process tests: dist/cli.js when it is fresher than src/, else a fresh build. */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,10 @@ function newestMtime(dir: string): number {
 export function builtCli(): string {
   const dist = join(ROOT, 'dist/cli.js');
   if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(ROOT, 'src'))) return dist;
-  const outDir = join(ROOT, 'node_modules/.cache/imx-cli-test');
+  // One directory per checkout: worktrees share node_modules (a symlink), and a build of
+  // another checkout's source landing here mid-run would be tested instead of this one.
+  const checkout = createHash('sha256').update(ROOT).digest('hex').slice(0, 12);
+  const outDir = join(ROOT, `node_modules/.cache/imx-cli-test-${checkout}`);
   execFileSync(
     process.execPath,
     [

@@ -16,7 +16,11 @@ import {
 import { readTokenMetadata } from '../../metadata-api/read-token.js';
 import type { FetchMetadata } from '../../metadata-api/types.js';
 import { checkMetadataApiUrl, metadataUrl } from '../../metadata-api/url.js';
+import type { RefreshErrorCode } from '../../wire/schemas.js';
+import { MAX_ITEM_BYTES, wireByteLength } from '../../wire/zkevm/limits.js';
 import { metadataPushFromJson } from '../../wire/zkevm/mappers.js';
+import { METADATA_KEYS } from '../../wire/zkevm/schemas.js';
+import { SCHEDULER_FAILURE_CODES } from '../failure-codes.js';
 import { MetadataReadError, type MetadataSource } from './metadata-source.js';
 
 /** Options of {@link metadataApiSource}. */
@@ -33,6 +37,36 @@ export interface MetadataApiSourceOptions {
   maxBytes?: number | undefined;
   /** How a token is fetched. Default: the global `fetch`, no redirects followed, the body streamed and cut at `maxBytes`. */
   fetchMetadata?: FetchMetadata | undefined;
+}
+
+function readError(outcome: { errorCode: RefreshErrorCode; statusCode: number | null }) {
+  return new MetadataReadError({
+    errorCode: outcome.errorCode,
+    statusCode: outcome.statusCode,
+    transient: isTransientFetchFailure(outcome.errorCode, outcome.statusCode),
+  });
+}
+
+/**
+ * The document as a push: its seven fields (other keys, common in ERC-721 JSON, are not pushed),
+ * or why it cannot be pushed.
+ */
+function toPush(tokenId: string, json: Record<string, unknown>): MetadataPushFields | Error {
+  const mapped = metadataPushFromJson(json, { tokenId, unknownKeys: 'ignore' });
+  if (mapped.ok) {
+    const { tokenId: _, ...fields } = mapped.nft;
+    return fields;
+  }
+  const fields = Object.fromEntries(METADATA_KEYS.map((key) => [key, json[key] ?? null]));
+  const tooLarge = wireByteLength({ token_id: tokenId, ...fields }) > MAX_ITEM_BYTES;
+  return new MetadataReadError({
+    errorCode: tooLarge
+      ? SCHEDULER_FAILURE_CODES.metadataTooLarge
+      : SCHEDULER_FAILURE_CODES.invalidMetadata,
+    statusCode: 200,
+    transient: false,
+    message: `metadata of token ${tokenId} cannot be pushed: ${mapped.problem}`,
+  });
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -87,16 +121,7 @@ export function metadataApiSource(options: MetadataApiSourceOptions): MetadataSo
           maxBytes,
           signal,
         });
-        out.set(
-          tokenId,
-          outcome.ok
-            ? (metadataPushFromJson(outcome.metadata) as MetadataPushFields)
-            : new MetadataReadError({
-                errorCode: outcome.errorCode,
-                statusCode: outcome.statusCode,
-                transient: isTransientFetchFailure(outcome.errorCode, outcome.statusCode),
-              }),
-        );
+        out.set(tokenId, outcome.ok ? toPush(tokenId, outcome.metadata) : readError(outcome));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, tokenIds.length) }, worker));

@@ -2,14 +2,16 @@
  * camelCase forms of the zkEVM wire shapes and pure mappers both ways: a client takes camelCase
  * input and sends snake_case; it reads snake_case NFTs and answers camelCase.
  */
-import type {
-  AttributeWire,
-  MetadataFieldsWire,
-  NftMetadataItemWire,
-  NftWire,
-  RateLimitResultWire,
-  StackedMetadataItemWire,
-  ZkEvmErrorBodyWire,
+import {
+  type AttributeWire,
+  METADATA_KEYS,
+  type MetadataFieldsWire,
+  type NftMetadataItemWire,
+  type NftWire,
+  nftMetadataItemSchema,
+  type RateLimitResultWire,
+  type StackedMetadataItemWire,
+  type ZkEvmErrorBodyWire,
 } from './schemas.js';
 
 /** An attribute display type the platform knows. */
@@ -215,40 +217,87 @@ export function zkEvmErrorFromWire(w: ZkEvmErrorBodyWire): ZkEvmApiError {
   };
 }
 
-/** The seven metadata fields of a push, camelCase, each as found (unchecked). */
-export type MetadataPushJson = { [K in keyof NftMetadata]?: unknown };
+/** What {@link metadataPushFromJson} made of one JSON document. */
+export type MetadataPushFromJson =
+  /** The push item, and the document's keys that have no field on the platform (when ignored). */
+  | { ok: true; nft: NftMetadataRefresh; ignoredKeys: string[] }
+  /** Why the document cannot be pushed, naming the field, e.g. `attributes[0].value: …`. */
+  | { ok: false; problem: string };
+
+/** Options of {@link metadataPushFromJson}. */
+export interface MetadataPushFromJsonOptions {
+  /**
+   * The token the document is for, when the caller already knows it (a Metadata API answers
+   * `/<tokenId>`): a `token_id` in the document must then equal it. Without it the document must
+   * carry `token_id`.
+   */
+  tokenId?: string;
+  /**
+   * What a key other than `token_id` and the seven metadata keys gets. `refuse` (default): the
+   * document is refused, since a misspelt key (`imageUrl`) would otherwise clear its field.
+   * `ignore`: listed in `ignoredKeys`, for documents written for other readers (a Metadata API's
+   * ERC-721 JSON often carries keys the platform has no field for).
+   */
+  unknownKeys?: 'refuse' | 'ignore';
+}
+
+const PUSH_KEYS: readonly string[] = ['token_id', ...METADATA_KEYS];
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
 
 /**
- * Reads metadata JSON as a Metadata API serves it, or as a zkEVM push item carries it
- * (snake_case: `name`, `image`, `external_url`, `attributes: [{ trait_type, value,
- * display_type }]`…), into the camelCase fields of a push. Other keys are ignored (a push carries
- * only the seven fields); a key that is absent stays absent, so it is cleared by the push. The
- * values are not checked here: the push's own checks name what is wrong.
+ * Maps one NFT's metadata as JSON in the wire's snake_case (`token_id`, `name`, `description`,
+ * `image`, `external_url`, `animation_url`, `youtube_url`, `attributes` of `{ trait_type, value,
+ * display_type? }`) to the camelCase push item, checked against the wire schema. **A metadata key
+ * the document leaves out becomes `null`: the push clears that field.** Never throws: a document
+ * that cannot be pushed gives `{ ok: false, problem }`.
  */
-export function metadataPushFromJson(json: Record<string, unknown>): MetadataPushJson {
-  const out: MetadataPushJson = {};
-  const keys = [
-    ['name', 'name'],
-    ['description', 'description'],
-    ['image', 'image'],
-    ['external_url', 'externalUrl'],
-    ['animation_url', 'animationUrl'],
-    ['youtube_url', 'youtubeUrl'],
-  ] as const;
-  for (const [wire, camel] of keys) if (Object.hasOwn(json, wire)) out[camel] = json[wire];
-  if (Object.hasOwn(json, 'attributes')) {
-    const attributes = json.attributes;
-    out.attributes = Array.isArray(attributes)
-      ? attributes.map((a: unknown) => {
-          if (typeof a !== 'object' || a === null || Array.isArray(a)) return a;
-          const r = a as Record<string, unknown>;
-          return {
-            traitType: r.trait_type,
-            value: r.value,
-            ...(r.display_type === undefined ? {} : { displayType: r.display_type }),
-          };
-        })
-      : attributes;
+export function metadataPushFromJson(
+  value: unknown,
+  options: MetadataPushFromJsonOptions = {},
+): MetadataPushFromJson {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: 'must be a JSON object' };
   }
-  return out;
+  const document = value as Record<string, unknown>;
+  const extra = Object.keys(document).filter((key) => !PUSH_KEYS.includes(key));
+  if (extra.length > 0 && options.unknownKeys !== 'ignore') {
+    return {
+      ok: false,
+      problem: `has an unknown key ${JSON.stringify(extra[0])}; the keys are ${PUSH_KEYS.join(', ')}`,
+    };
+  }
+  let tokenId = document.token_id;
+  if (options.tokenId !== undefined) {
+    if (tokenId !== undefined && tokenId !== options.tokenId) {
+      return {
+        ok: false,
+        problem: `token_id ${JSON.stringify(tokenId)} is not the token it was read for (${options.tokenId})`,
+      };
+    }
+    tokenId = options.tokenId;
+  } else if (tokenId === undefined) {
+    return { ok: false, problem: 'token_id is required' };
+  }
+  const item = Object.fromEntries([
+    ['token_id', tokenId],
+    ...METADATA_KEYS.map((key) => [key, document[key] === undefined ? null : document[key]]),
+  ]);
+  const parsed = nftMetadataItemSchema.safeParse(item);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const message = issue?.message ?? 'is invalid';
+    const path = issue?.path ?? [];
+    // The schema's messages name their key ("value must be …"): name only where it sits.
+    const last = path[path.length - 1];
+    const where = typeof last === 'string' && message.startsWith(last) ? path.slice(0, -1) : path;
+    const at = pathText(where);
+    return { ok: false, problem: at === '' ? message : `${at}: ${message}` };
+  }
+  const { token_id, ...fields } = parsed.data;
+  return { ok: true, nft: { tokenId: token_id, ...metadataFromWire(fields) }, ignoredKeys: extra };
 }

@@ -1,0 +1,581 @@
+/**
+ * The zkEVM commands of the bin (`zkevm push`, `zkevm get`, `zkevm list`), as functions over a
+ * client and an output stream, returning the process exit code, like `commands.ts`.
+ */
+import { readFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import { mapLimit } from '../client/map-limit.js';
+import type { ResponseInfo } from '../client/transport.js';
+import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
+import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
+import {
+  DEFAULT_MAX_METADATA_BYTES,
+  METADATA_API_ATTEMPTS,
+  METADATA_API_TIMEOUT_MS,
+} from '../metadata-api/limits.js';
+import { readTokenMetadata } from '../metadata-api/read-token.js';
+import { checkMetadataApiUrl, metadataUrl } from '../metadata-api/url.js';
+import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
+import {
+  CONTRACT_ADDRESS_PATTERN,
+  MAX_NFTS_PER_REFRESH,
+  MAX_PAGE_SIZE,
+  SECRET_API_KEY_PREFIX,
+  uint256Problem,
+  ZKEVM_ENVIRONMENTS,
+} from '../wire/zkevm/limits.js';
+import {
+  metadataPushFromJson,
+  type Nft,
+  type NftMetadataRefresh,
+  nftMetadataRefreshToWire,
+} from '../wire/zkevm/mappers.js';
+import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
+import { EXIT, type Io } from './commands.js';
+import { budgetLine, localTime, table, write } from './format.js';
+
+/** Options every zkEVM command takes. */
+export interface ZkEvmConnectionOptions {
+  /** `production` or `sandbox` (default). */
+  environment?: string;
+  /** Any base URL instead, with {@link chainName}. */
+  baseUrl?: string;
+  /** The `chain_name` path segment with `baseUrl`. */
+  chainName?: string;
+  json?: boolean;
+  /** Refused: the key is read from `IMMUTABLE_API_KEY` only. */
+  apiKey?: unknown;
+}
+
+/** A client, and a way to hear each answer it receives (the push progress bar counts them). */
+export interface ZkEvmConnection {
+  client: ZkEvmMetadataClient;
+  /** Replaces the listener told of every HTTP answer (status and headers, never the key). */
+  onResponse(listener: ((info: ResponseInfo) => void) | undefined): void;
+}
+
+/** The variable the API key is read from. */
+export const API_KEY_VARIABLE = 'IMMUTABLE_API_KEY';
+
+/** `text` with the API key of `env`, and anything shaped like a secret key, replaced. */
+export function redactApiKeys(text: string, env: Io['env']): string {
+  const key = env[API_KEY_VARIABLE];
+  const plain = key ? text.replaceAll(key, '[redacted]') : text;
+  return plain.replace(new RegExp(`${SECRET_API_KEY_PREFIX}[^\\s'"]*`, 'g'), '[redacted]');
+}
+
+/**
+ * Builds the client from the options and `IMMUTABLE_API_KEY`. Never takes the key from a flag
+ * (it would land in shell history and `ps`), and never puts it in a message.
+ */
+export function zkEvmConnect(
+  options: ZkEvmConnectionOptions,
+  env: Io['env'],
+  overrides: { timeoutMs?: number; maxRetries?: number } = {},
+): ZkEvmConnection {
+  if (options.apiKey !== undefined) {
+    throw new InvalidRequestError(
+      `zkevm commands read the API key only from ${API_KEY_VARIABLE}, never from a flag (it would land in shell history and the process list)`,
+    );
+  }
+  const apiKey = env[API_KEY_VARIABLE];
+  if (!apiKey) {
+    throw new InvalidRequestError(
+      `Set ${API_KEY_VARIABLE} to the project's secret API key (sk_imapik-...) from the Hub (never pass it as a flag: it would land in shell history)`,
+    );
+  }
+  if (options.environment !== undefined && options.baseUrl !== undefined) {
+    throw new InvalidRequestError('Give --environment or --base-url, not both');
+  }
+  if (options.chainName !== undefined && options.baseUrl === undefined) {
+    throw new InvalidRequestError(
+      '--chain-name goes with --base-url (each --environment has its own chain)',
+    );
+  }
+  if (options.baseUrl !== undefined && options.chainName === undefined) {
+    throw new InvalidRequestError(
+      `--base-url needs --chain-name (${Object.values(ZKEVM_ENVIRONMENTS)
+        .map((e) => e.chainName)
+        .join(' or ')})`,
+    );
+  }
+  const environment =
+    options.baseUrl === undefined ? (options.environment ?? 'sandbox') : undefined;
+  if (environment !== undefined && !Object.hasOwn(ZKEVM_ENVIRONMENTS, environment)) {
+    throw new InvalidRequestError(
+      `--environment must be production or sandbox, got ${environment}`,
+    );
+  }
+  let listener: ((info: ResponseInfo) => void) | undefined;
+  const client = new ZkEvmMetadataClient({
+    apiKey,
+    ...(environment === undefined
+      ? { baseURL: options.baseUrl, chainName: options.chainName }
+      : { environment: environment as keyof typeof ZKEVM_ENVIRONMENTS }),
+    ...overrides,
+    onResponse: (info) => listener?.(info),
+  });
+  return {
+    client,
+    onResponse: (next) => {
+      listener = next;
+    },
+  };
+}
+
+function assertContractAddress(value: string): void {
+  if (!CONTRACT_ADDRESS_PATTERN.test(value)) {
+    throw new InvalidRequestError(
+      `contract address must be 0x and 40 hex characters, got ${JSON.stringify(value.slice(0, 80))}`,
+    );
+  }
+}
+
+function assertTokenIds(tokenIds: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const id of tokenIds) {
+    const problem = uint256Problem(id);
+    if (problem)
+      throw new InvalidRequestError(`token id ${JSON.stringify(id.slice(0, 80))} ${problem}`);
+    if (seen.has(id)) throw new InvalidRequestError(`token id ${id} is given twice`);
+    seen.add(id);
+  }
+}
+
+/** A token that was not pushed, and why. */
+export interface NotPushed {
+  tokenId: string;
+  /**
+   * Reading its metadata: `unable_to_retrieve_metadata` (no answer within 3 s, twice),
+   * `invalid_response_status_code`, `unable_to_decode_response` (not a JSON object) or
+   * `invalid_metadata` (a JSON object the platform would refuse). Pushing: the API's code
+   * (`TOO_MANY_REQUESTS_ERROR`, …) or the error's name.
+   */
+  code: string;
+  /** The Metadata API's HTTP status, when it answered. */
+  statusCode?: number | null;
+  /** What went wrong, for a person. */
+  message: string;
+}
+
+/** What `zkevm push` did. */
+export interface PushReport {
+  contractAddress: string;
+  /** Token ids the platform accepted, in input order. */
+  pushed: string[];
+  /** Refresh requests accepted (each spends one of the hourly budget). */
+  requests: number;
+  /** Tokens not pushed, with why. */
+  notPushed: NotPushed[];
+  /** Token ids of a request that failed after it may have reached the platform. */
+  uncertain: string[];
+  /** Keys of a Metadata API document the platform has no field for, per token (not pushed). */
+  ignoredKeys: { tokenId: string; keys: string[] }[];
+  /** The budget as last reported. */
+  rateLimit: ZkEvmRateLimit | undefined;
+  /** The error that stopped the push part-way, if one did. */
+  error?: MetadataRefreshError;
+}
+
+/** Where `zkevm push` reads the metadata. */
+export interface PushSource {
+  /** The Metadata API base URL: token `N` is read from `${fromMetadataApi}/N`. */
+  fromMetadataApi?: string;
+  /** A JSON-lines file: one NFT per line in the wire's snake_case. */
+  fromFile?: string;
+  /** Tokens read from the Metadata API at once. Default 8. */
+  concurrency?: number;
+}
+
+/** One push item per line of `text`; every bad line is named (by number) and nothing is returned. */
+export function parseNftLines(text: string, label: string): NftMetadataRefresh[] {
+  const nfts: NftMetadataRefresh[] = [];
+  const problems: string[] = [];
+  const lineOf = new Map<string, number>();
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const number = index + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      problems.push(`line ${number}: not JSON (${(error as Error).message})`);
+      continue;
+    }
+    const result = metadataPushFromJson(value);
+    if (!result.ok) {
+      problems.push(`line ${number}: ${result.problem}`);
+      continue;
+    }
+    const first = lineOf.get(result.nft.tokenId);
+    if (first !== undefined) {
+      problems.push(`line ${number}: token_id ${result.nft.tokenId} repeats line ${first}`);
+      continue;
+    }
+    lineOf.set(result.nft.tokenId, number);
+    nfts.push(result.nft);
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 10).map((p) => `  ${p}`);
+    if (problems.length > 10) shown.push(`  … and ${problems.length - 10} more`);
+    throw new InvalidRequestError(
+      `${label}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing pushed:\n${shown.join('\n')}`,
+    );
+  }
+  if (nfts.length === 0) throw new InvalidRequestError(`${label}: no NFTs in the file`);
+  return nfts;
+}
+
+type ReadOutcome =
+  | { ok: true; nft: NftMetadataRefresh; ignoredKeys: string[] }
+  | { ok: false; notPushed: NotPushed };
+
+async function readFromMetadataApi(
+  base: string,
+  contractAddress: string,
+  tokenId: string,
+  signal: AbortSignal,
+): Promise<ReadOutcome> {
+  const outcome = await readTokenMetadata({
+    fetchMetadata: fetchMetadataOverHttp,
+    url: metadataUrl(base, tokenId),
+    collectionAddress: contractAddress,
+    tokenId,
+    attempts: METADATA_API_ATTEMPTS,
+    timeoutMs: METADATA_API_TIMEOUT_MS,
+    maxBytes: DEFAULT_MAX_METADATA_BYTES,
+    signal,
+  });
+  if (!outcome.ok) {
+    const message =
+      outcome.errorCode === 'unable_to_retrieve_metadata'
+        ? `no answer (${METADATA_API_ATTEMPTS} attempts of ${METADATA_API_TIMEOUT_MS / 1000} s)`
+        : outcome.errorCode === 'invalid_response_status_code'
+          ? `HTTP ${outcome.statusCode}${outcome.body ? ` ${JSON.stringify(outcome.body.slice(0, 60))}` : ''}`
+          : `not a JSON object${outcome.body ? `: ${JSON.stringify(outcome.body.slice(0, 60))}` : ''}`;
+    return {
+      ok: false,
+      notPushed: { tokenId, code: outcome.errorCode, statusCode: outcome.statusCode, message },
+    };
+  }
+  // A Metadata API document is written for marketplaces too: keys the platform has no field
+  // for are listed, not a reason to refuse the token.
+  const mapped = metadataPushFromJson(outcome.metadata, { tokenId, unknownKeys: 'ignore' });
+  if (!mapped.ok) {
+    return { ok: false, notPushed: { tokenId, code: 'invalid_metadata', message: mapped.problem } };
+  }
+  return mapped;
+}
+
+function progressBar(io: Io, json: boolean | undefined): SingleBar | undefined {
+  return io.out.isTTY && !json
+    ? new SingleBar({
+        format: ' {bar} {value}/{total} tokens | {phase}',
+        stream: io.out,
+        hideCursor: true,
+      })
+    : undefined;
+}
+
+function whyNotSent(error: MetadataRefreshError): { code: string; message: string } {
+  if (error instanceof RateLimitError) {
+    const reset = error.rateLimit?.resetAt;
+    return {
+      code: error.code,
+      message: reset ? `budget spent until ${localTime(reset)}` : 'budget spent',
+    };
+  }
+  if (error instanceof ApiError) return { code: error.code, message: error.apiMessage };
+  return { code: error.name, message: error.message };
+}
+
+/**
+ * Reads the metadata (from a Metadata API or a file) and pushes it with
+ * `refreshNftsMetadata`. Throws only when nothing could be pushed for a reason that is not a
+ * token's (bad input, a wrong key, a spent budget before the first request).
+ */
+export async function pushNfts(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  tokenIds: readonly string[],
+  source: PushSource,
+  io: Io,
+  json?: boolean,
+): Promise<PushReport> {
+  const { client } = connection;
+  assertContractAddress(contractAddress);
+  if ((source.fromMetadataApi === undefined) === (source.fromFile === undefined)) {
+    throw new InvalidRequestError(
+      'Give exactly one of --from-metadata-api <baseUrl> or --from-file <nfts.jsonl>',
+    );
+  }
+  const report: PushReport = {
+    contractAddress,
+    pushed: [],
+    requests: 0,
+    notPushed: [],
+    uncertain: [],
+    ignoredKeys: [],
+    rateLimit: undefined,
+  };
+  let nfts: NftMetadataRefresh[];
+  const bar = progressBar(io, json);
+  try {
+    if (source.fromFile !== undefined) {
+      if (tokenIds.length > 0) {
+        throw new InvalidRequestError(
+          'With --from-file the file names the tokens: give no token ids',
+        );
+      }
+      let text: string;
+      try {
+        text = await readFile(source.fromFile, 'utf8');
+      } catch (error) {
+        throw new InvalidRequestError(
+          `Cannot read ${source.fromFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      nfts = parseNftLines(text, source.fromFile);
+      bar?.start(nfts.length, 0, { phase: 'pushing' });
+    } else {
+      const base = source.fromMetadataApi as string;
+      if (tokenIds.length === 0) {
+        throw new InvalidRequestError('Give the token ids to read from the Metadata API');
+      }
+      assertTokenIds(tokenIds);
+      try {
+        checkMetadataApiUrl(base, '--from-metadata-api');
+        if (!/^https?:$/.test(new URL(base).protocol))
+          throw new TypeError(`--from-metadata-api: ${base} is not an http(s) URL`);
+      } catch (error) {
+        throw new InvalidRequestError((error as Error).message);
+      }
+      const concurrency = source.concurrency ?? 8;
+      let read = 0;
+      bar?.start(tokenIds.length, 0, { phase: 'reading the Metadata API' });
+      // Nothing stops a read early: each ends within its attempts and timeouts.
+      const never = new AbortController().signal;
+      const outcomes = await mapLimit(tokenIds, concurrency, async (tokenId) => {
+        const outcome = await readFromMetadataApi(base, contractAddress, tokenId, never);
+        bar?.update(++read);
+        return outcome;
+      });
+      nfts = [];
+      for (const outcome of outcomes) {
+        if (outcome.ok) {
+          nfts.push(outcome.nft);
+          if (outcome.ignoredKeys.length > 0)
+            report.ignoredKeys.push({ tokenId: outcome.nft.tokenId, keys: outcome.ignoredKeys });
+        } else report.notPushed.push(outcome.notPushed);
+      }
+      bar?.update(0, { phase: 'pushing' });
+      bar?.setTotal(nfts.length);
+    }
+    if (nfts.length === 0) {
+      report.rateLimit = client.rateLimit;
+      return report;
+    }
+    // The k-th accepted push carries the k-th chunk, as `refreshNftsMetadata` packs them.
+    const sizes = chunkRefreshItems(
+      nfts.map(nftMetadataRefreshToWire),
+      MAX_NFTS_PER_REFRESH,
+    ).chunks.map((c) => c.length);
+    let answered = 0;
+    let pushedCount = 0;
+    connection.onResponse((info) => {
+      if (info.method === 'POST' && info.status === 202) {
+        pushedCount += sizes[answered++] ?? 0;
+        bar?.update(pushedCount);
+      }
+    });
+    try {
+      const { requests, rateLimit } = await client.refreshNftsMetadata({ contractAddress, nfts });
+      report.pushed = requests.flatMap((r) => r.tokenIds);
+      report.requests = requests.length;
+      report.rateLimit = rateLimit ?? client.rateLimit;
+    } catch (error) {
+      const progress = error instanceof MetadataRefreshError ? error.progress : undefined;
+      if (
+        !progress ||
+        !(error instanceof MetadataRefreshError) ||
+        error instanceof InvalidRequestError ||
+        (progress.accepted.length === 0 && progress.uncertain.length === 0)
+      ) {
+        throw error;
+      }
+      report.pushed = progress.accepted.flatMap((a) => a.tokenIds);
+      report.requests = progress.accepted.length;
+      report.uncertain = [...progress.uncertain];
+      const why = whyNotSent(error);
+      for (const tokenId of progress.notSent) report.notPushed.push({ tokenId, ...why });
+      report.rateLimit = client.rateLimit;
+      report.error = error;
+    } finally {
+      connection.onResponse(undefined);
+    }
+    return report;
+  } finally {
+    bar?.stop();
+  }
+}
+
+function rateLimitJson(rateLimit: ZkEvmRateLimit | undefined) {
+  return rateLimit === undefined
+    ? null
+    : {
+        limit: rateLimit.limit,
+        remaining: rateLimit.remaining,
+        resetAt: rateLimit.resetAt.toISOString(),
+        retryAfterMs: rateLimit.retryAfterMs ?? null,
+      };
+}
+
+/** Prints a push report: what was pushed, what was not and why, the budget left. */
+export function printPushReport(report: PushReport, io: Io, json?: boolean): void {
+  if (json) {
+    const { error, rateLimit, ...rest } = report;
+    write(
+      io.out,
+      JSON.stringify({
+        ...rest,
+        rateLimit: rateLimitJson(rateLimit),
+        ...(error === undefined
+          ? {}
+          : {
+              error:
+                error instanceof ApiError
+                  ? { status: error.status, code: error.code, message: error.apiMessage }
+                  : { name: error.name, message: error.message },
+            }),
+      }),
+    );
+    return;
+  }
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  write(
+    io.out,
+    report.pushed.length === 0
+      ? 'Pushed nothing.'
+      : `Pushed ${plural(report.pushed.length, 'NFT')} in ${plural(report.requests, 'request')}: ${report.pushed.join(' ')}`,
+  );
+  if (report.notPushed.length > 0) {
+    write(io.out, `Not pushed: ${plural(report.notPushed.length, 'NFT')}`);
+    write(
+      io.out,
+      table(
+        ['TOKEN', 'WHY', 'DETAIL'],
+        report.notPushed.map((n) => [n.tokenId, n.code, n.message]),
+      ),
+    );
+  }
+  if (report.uncertain.length > 0) {
+    write(
+      io.out,
+      `Uncertain (may have been pushed; check with zkevm get): ${report.uncertain.join(' ')}`,
+    );
+  }
+  for (const { tokenId, keys } of report.ignoredKeys) {
+    write(
+      io.out,
+      `token ${tokenId}: keys the platform has no field for, not pushed: ${keys.join(', ')}`,
+    );
+  }
+  if (report.error) {
+    const { code, message } = whyNotSent(report.error);
+    write(io.err, `error: ${code}: ${message}`);
+  }
+  write(io.out, `Budget: ${budgetLine(report.rateLimit)}`);
+}
+
+/** `zkevm push <contractAddress> [tokenIds...] (--from-metadata-api <url> | --from-file <path>)` */
+export async function zkevmPushCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  tokenIds: readonly string[],
+  options: PushSource & { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const report = await pushNfts(connection, contractAddress, tokenIds, options, io, options.json);
+  printPushReport(report, io, options.json);
+  return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
+}
+
+const when = (iso: string | null) => (iso === null ? null : localTime(new Date(iso)));
+
+function attributesText(nft: Nft): string | null {
+  return nft.attributes.length === 0
+    ? null
+    : nft.attributes.map((a) => `${a.traitType}=${String(a.value)}`).join(', ');
+}
+
+/** `zkevm get <contractAddress> <tokenId>` */
+export async function zkevmGetCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  tokenId: string,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const nft = await connection.client.getNft({ contractAddress, tokenId });
+  if (options.json) {
+    write(io.out, JSON.stringify(nft));
+    return EXIT.ok;
+  }
+  write(
+    io.out,
+    table(
+      ['FIELD', 'VALUE'],
+      [
+        ['token', nft.tokenId],
+        ['contract', `${nft.contractAddress} (${nft.contractType})`],
+        ['chain', nft.chain.name],
+        ['name', nft.name],
+        ['description', nft.description],
+        ['image', nft.image],
+        ['external_url', nft.externalUrl],
+        ['animation_url', nft.animationUrl],
+        ['youtube_url', nft.youtubeUrl],
+        ['attributes', attributesText(nft)],
+        ['metadata_id', nft.metadataId],
+        ['metadata_synced_at', when(nft.metadataSyncedAt)],
+        ['updated_at', when(nft.updatedAt)],
+        ['indexed_at', when(nft.indexedAt)],
+      ],
+    ),
+  );
+  return EXIT.ok;
+}
+
+/** `zkevm list <contractAddress> [--from-updated-at iso] [--limit n]` */
+export async function zkevmListCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  options: { fromUpdatedAt?: string; limit: number; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const nfts: Nft[] = [];
+  for await (const nft of connection.client.iterateNfts({
+    contractAddress,
+    pageSize: Math.min(options.limit, MAX_PAGE_SIZE),
+    ...(options.fromUpdatedAt === undefined ? {} : { fromUpdatedAt: options.fromUpdatedAt }),
+  })) {
+    nfts.push(nft);
+    if (nfts.length >= options.limit) break;
+  }
+  if (options.json) {
+    write(io.out, JSON.stringify(nfts));
+    return EXIT.ok;
+  }
+  write(
+    io.out,
+    nfts.length === 0
+      ? 'No NFTs.'
+      : table(
+          ['TOKEN', 'NAME', 'METADATA SYNCED AT', 'UPDATED AT'],
+          nfts.map((n) => [n.tokenId, n.name, when(n.metadataSyncedAt), when(n.updatedAt)]),
+        ),
+  );
+  return EXIT.ok;
+}
