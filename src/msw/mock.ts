@@ -4,15 +4,16 @@
  */
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import type { Clock } from '../clock.js';
-import { createRefreshService, type RefreshService } from '../engine/service.js';
-import type {
-  CollectionConfig,
-  FetchMetadata,
-  RefreshSeed,
-  RefreshServiceOptions,
-  ServiceClock,
-  ServiceLimits,
-} from '../engine/types.js';
+import {
+  type CollectionConfig,
+  createRefreshService,
+  type FetchMetadata,
+  type RefreshSeed,
+  type RefreshService,
+  type RefreshServiceOptions,
+  type ServiceLimits,
+} from '../engine/imx/index.js';
+import type { ServiceClock } from '../engine/types.js';
 import { isZkEvmPath } from '../engine/zkevm/index.js';
 import { IMX_BASE_URLS, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';

@@ -1,7 +1,7 @@
 /** The Immutable zkEVM reference service over node:http, alone or beside the Immutable X one. */
 import { randomUUID } from 'node:crypto';
+import type { RefreshService } from '../engine/imx/index.js';
 import { logServiceError } from '../engine/log-error.js';
-import type { RefreshService } from '../engine/service.js';
 import type { ServiceErrorContext, ServiceResponse } from '../engine/types.js';
 import {
   createZkEvmService,

@@ -4,13 +4,13 @@
  * libraries: the node:http server and the msw mock are thin adapters over it.
  */
 
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../clock.js';
 import {
   DEFAULT_MAX_METADATA_BYTES,
   METADATA_API_ATTEMPTS,
   METADATA_API_TIMEOUT_MS,
-} from '../metadata-api/limits.js';
-import { checkMetadataApiUrl, metadataUrl } from '../metadata-api/url.js';
+} from '../../metadata-api/limits.js';
+import { checkMetadataApiUrl, metadataUrl } from '../../metadata-api/url.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -18,26 +18,25 @@ import {
   REFRESH_LIMIT_EXCEEDED,
   REFRESH_WINDOW_MS,
   REFRESHES_PER_WINDOW,
-} from '../wire/limits.js';
-import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
+} from '../../wire/limits.js';
+import { RATE_LIMIT_HEADERS } from '../../wire/rate-limit.js';
 import {
   COLLECTION_ADDRESS_PATTERN,
   type CreateRefreshResponseWire,
   refreshRequestShapeSchema,
-} from '../wire/schemas.js';
-import { tokenIdProblem } from '../wire/token-id.js';
-import { authenticate, cachedVerifier } from './auth.js';
-import { type BudgetState, RefreshBudget } from './budget.js';
-
-import { logServiceError } from './log-error.js';
-
+} from '../../wire/schemas.js';
+import { tokenIdProblem } from '../../wire/token-id.js';
+import { logServiceError } from '../log-error.js';
 import {
   declaredLength,
   MAX_BODY_BYTES,
   type ParsedRequest,
   parseRequest,
   readBody,
-} from './request.js';
+} from '../request.js';
+import type { ServiceErrorContext, ServiceRequest, ServiceResponse } from '../types.js';
+import { authenticate, cachedVerifier } from './auth.js';
+import { type BudgetState, RefreshBudget } from './budget.js';
 import { apiError, json } from './responses.js';
 import {
   InvalidCursorError,
@@ -47,15 +46,7 @@ import {
   RefreshStore,
   refreshToWire,
 } from './store.js';
-import type {
-  CollectionConfig,
-  RefreshSeed,
-  RefreshServiceOptions,
-  SeedError,
-  ServiceErrorContext,
-  ServiceRequest,
-  ServiceResponse,
-} from './types.js';
+import type { CollectionConfig, RefreshSeed, RefreshServiceOptions, SeedError } from './types.js';
 import { type TokenTask, Worker } from './worker.js';
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };

@@ -1,5 +1,5 @@
-import type { ApiErrorBodyWire } from '../wire/schemas.js';
-import type { ServiceResponse } from './types.js';
+import type { ApiErrorBodyWire } from '../../wire/schemas.js';
+import type { ServiceResponse } from '../types.js';
 
 /** A JSON response. */
 export function json(
