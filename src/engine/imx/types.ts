@@ -1,6 +1,12 @@
 /** Options and seeds of the Immutable X reference service. */
 import type { FetchMetadata } from '../../metadata-api/types.js';
-import type { ServiceClock, ServiceErrorContext } from '../types.js';
+import type {
+  ServiceClock,
+  ServiceErrorContext,
+  ServiceRequest,
+  ServiceResponse,
+} from '../types.js';
+import type { RefreshRecordWire } from './store.js';
 
 export type {
   FetchMetadata,
@@ -101,3 +107,40 @@ export interface RefreshSeed {
   /** Default: a generated id. */
   refreshId?: string;
 }
+
+/** The reference service returned by `createRefreshService`. */
+export interface RefreshService {
+  /** Answers one API request. Never throws; every error is a `{ code, message }` response. */
+  handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /** Resolves when no token is queued or being fetched. */
+  settled(): Promise<void>;
+  /** A refresh in wire form, or undefined. */
+  getRefresh(refreshId: string): RefreshRecordWire | undefined;
+  /** The last metadata successfully fetched for a token, or undefined. */
+  getTokenMetadata(
+    collectionAddress: string,
+    tokenId: string,
+  ): { metadata: Record<string, unknown>; updatedAt: string } | undefined;
+  /** Registers more existing tokens of a collection configured with `tokenIds` (e.g. after a mint). */
+  addTokens(collectionAddress: string, tokenIds: string[]): void;
+  /** Puts a refresh straight into the store (no worker) and returns its id. */
+  seedRefresh(seed: RefreshSeed): string;
+  /** Sets how many refresh requests are left in the current window. */
+  setRemainingRefreshes(remaining: number): void;
+  /** The rate-limit headers as the next refresh request would see them before spending. */
+  rateLimitHeaders(): Record<string, string>;
+  /**
+   * Back to the state after construction: forgets every refresh, metadata, spending and token
+   * added with `addTokens`; drops queued tokens and abandons those in flight (their fetches are
+   * aborted and their outcomes never recorded), so `settled()` resolves at once.
+   */
+  reset(): void;
+  /** Stops the worker: fetches in flight are aborted, queued tokens stay pending. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The test controls: set-up and read-back beside the routes, never reachable through `handle`.
+ * The msw mock hands out the same functions.
+ */
+export type RefreshControls = Omit<RefreshService, 'handle' | 'settled' | 'stop'>;
