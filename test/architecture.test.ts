@@ -40,7 +40,7 @@ describe('what each entry loads', () => {
   });
 
   it('the engine imports no HTTP library', () => {
-    const { packages } = reach('engine/service.ts');
+    const { packages } = reach('engine/imx/service.ts');
     expect([...packages].filter((p) => /^(node:)?https?$|^axios$|^msw/.test(p))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers/wallet';
-import type { CollectionConfig } from '../engine/types.js';
+import type { CollectionConfig } from '../engine/imx/index.js';
 import type { ZkEvmCollectionConfig } from '../engine/zkevm/index.js';
 import {
   type CombinedReferenceServer,

@@ -5,13 +5,8 @@
  * @packageDocumentation
  */
 export type { Clock } from '../clock.js';
-export type {
-  RefreshSeed,
-  SeedError,
-  ServiceClock,
-  ServiceErrorContext,
-  ServiceLimits,
-} from '../engine/types.js';
+export type { RefreshSeed, SeedError, ServiceLimits } from '../engine/imx/index.js';
+export type { ServiceClock, ServiceErrorContext } from '../engine/types.js';
 export type {
   ApiKeyRule,
   MintedNft,

@@ -4,15 +4,15 @@
  */
 import { HttpResponse, http, type RequestHandler } from 'msw';
 import type { Clock } from '../clock.js';
-import { createRefreshService, type RefreshService } from '../engine/service.js';
-import type {
-  CollectionConfig,
-  FetchMetadata,
-  RefreshSeed,
-  RefreshServiceOptions,
-  ServiceClock,
-  ServiceLimits,
-} from '../engine/types.js';
+import {
+  type CollectionConfig,
+  createRefreshService,
+  type FetchMetadata,
+  type RefreshService,
+  type RefreshServiceOptions,
+  type ServiceLimits,
+} from '../engine/imx/index.js';
+import type { ServiceClock } from '../engine/types.js';
 import { isZkEvmPath } from '../engine/zkevm/index.js';
 import { IMX_BASE_URLS, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import { RATE_LIMIT_HEADERS } from '../wire/rate-limit.js';
@@ -82,8 +82,12 @@ export interface MetadataRefreshMockOptions
   limits?: ServiceLimits;
 }
 
-/** The mock returned by {@link createMetadataRefreshMock}. */
-export interface MetadataRefreshMock {
+/**
+ * The mock returned by {@link createMetadataRefreshMock}. `setRemainingRefreshes` and
+ * `seedRefresh` are the engine's own controls (the same functions as on `service`).
+ */
+export interface MetadataRefreshMock
+  extends Pick<RefreshService, 'setRemainingRefreshes' | 'seedRefresh'> {
   /** msw handlers for production, sandbox and any `baseURL`: `setupServer(...mock.handlers)`. */
   handlers: RequestHandler[];
   /** The engine behind the handlers: `await mock.service.settled()` finishes every queued token. */
@@ -98,17 +102,13 @@ export interface MetadataRefreshMock {
   requests: RecordedRequest[];
   /** Makes the next matching requests fail, before the engine sees them. */
   failNext(failure: InjectedFailure): void;
-  /** Sets how many refresh requests are left in the current window. */
-  setRemainingRefreshes(remaining: number): void;
   /** Moves the mock's clock forward (e.g. past the hour, to restore the budget). */
   advanceTime(ms: number): void;
-  /** Puts a refresh straight into the store (no worker) and returns its id. */
-  seedRefresh(seed: RefreshSeed): string;
   /**
-   * Back to a fresh mock: forgets refreshes, budget spending, tokens added with
-   * `service.addTokens`, injected failures, recorded requests and advanced time, and abandons
-   * Metadata API work in flight (its `resolveMetadata` signal aborts; `service.settled()`
-   * resolves at once, whatever a previous test left unanswered).
+   * Back to a fresh mock: `service.reset()` (refreshes, budget spending and tokens added with
+   * `service.addTokens` forgotten; Metadata API work in flight abandoned, its `resolveMetadata`
+   * signal aborted, so `service.settled()` resolves at once, whatever a previous test left
+   * unanswered), then injected failures, recorded requests and advanced time forgotten too.
    */
   reset(): void;
 }
@@ -252,9 +252,10 @@ export function createMetadataRefreshMock(
     clock,
     requests,
     failNext: (failure) => failures.push(failure),
-    setRemainingRefreshes: (remaining) => service.setRemainingRefreshes(remaining),
+    // The engine's controls themselves: one definition, one set of checks and messages.
+    setRemainingRefreshes: service.setRemainingRefreshes,
+    seedRefresh: service.seedRefresh,
     advanceTime: (ms) => clock.advance(ms),
-    seedRefresh: (seed) => service.seedRefresh(seed),
     reset() {
       service.reset();
       requests.length = 0;

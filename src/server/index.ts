@@ -5,25 +5,25 @@
  * @packageDocumentation
  */
 
-export { logServiceError } from '../engine/log-error.js';
-export { MAX_BODY_BYTES } from '../engine/request.js';
 export {
+  type CollectionConfig,
   createRefreshService,
   DEFAULT_PAGE_SIZE,
+  type FetchMetadata,
   MAX_PAGE_SIZE,
+  type MetadataFetchRequest,
+  type MetadataFetchResult,
+  type RefreshRecordWire,
   type RefreshService,
-} from '../engine/service.js';
-export type { RefreshRecordWire } from '../engine/store.js';
+  type RefreshServiceOptions,
+  type ServiceLimits,
+} from '../engine/imx/index.js';
+export { logServiceError } from '../engine/log-error.js';
+export { MAX_BODY_BYTES } from '../engine/request.js';
 export type {
-  CollectionConfig,
-  FetchMetadata,
-  MetadataFetchRequest,
-  MetadataFetchResult,
   ReadBody,
-  RefreshServiceOptions,
   ServiceClock,
   ServiceErrorContext,
-  ServiceLimits,
   ServiceRequest,
   ServiceResponse,
 } from '../engine/types.js';

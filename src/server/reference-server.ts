@@ -1,6 +1,11 @@
+import {
+  createRefreshService,
+  type FetchMetadata,
+  type RefreshService,
+  type RefreshServiceOptions,
+} from '../engine/imx/index.js';
 import { logServiceError } from '../engine/log-error.js';
-import { createRefreshService, type RefreshService } from '../engine/service.js';
-import type { FetchMetadata, RefreshServiceOptions, ServiceResponse } from '../engine/types.js';
+import type { ServiceResponse } from '../engine/types.js';
 import { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
 import { createHttpAdapter } from './http-adapter.js';
 

@@ -1,7 +1,7 @@
 /** The Immutable zkEVM reference service over node:http, alone or beside the Immutable X one. */
 import { randomUUID } from 'node:crypto';
+import type { RefreshService } from '../engine/imx/index.js';
 import { logServiceError } from '../engine/log-error.js';
-import type { RefreshService } from '../engine/service.js';
 import type { ServiceErrorContext, ServiceResponse } from '../engine/types.js';
 import {
   createZkEvmService,
@@ -13,11 +13,12 @@ import {
 import { createHttpAdapter } from './http-adapter.js';
 import { imxInternalError, imxServiceOf, type ReferenceServerOptions } from './reference-server.js';
 
-/** Options of {@link createZkEvmReferenceServer}: the service's, plus where bugs are reported. */
+/** Options of {@link createZkEvmReferenceServer}: the service's. */
 export interface ZkEvmReferenceServerOptions extends ZkEvmServiceOptions {
   /**
-   * Told of a bug while answering (the caller gets a 500); never of bad input or a client going
-   * away. Default: a line on stderr with the method and path (never headers, so never the key).
+   * Told of a bug while answering, in the engine or the adapter (the caller gets a 500); never
+   * of bad input or a client going away. Default: a line on stderr with the method and path
+   * (never headers, so never the key).
    */
   onError?: (error: unknown, context: ServiceErrorContext) => void;
 }
@@ -58,8 +59,8 @@ function zkEvmInternalError(): ServiceResponse {
 export function createZkEvmReferenceServer(
   options: ZkEvmReferenceServerOptions,
 ): ZkEvmReferenceServer {
-  const { onError = logServiceError, ...serviceOptions } = options;
-  const service = createZkEvmService(serviceOptions);
+  const onError = options.onError ?? logServiceError;
+  const service = createZkEvmService({ ...options, onError });
   return {
     service,
     ...createHttpAdapter({
@@ -76,7 +77,7 @@ export interface CombinedReferenceServerOptions {
   /** The Immutable X service (`/v1/metadata-refreshes`, `/v1/assets`, ...). */
   imx: Omit<ReferenceServerOptions, 'onError'>;
   /** The zkEVM service (`/v1/chains/...`). */
-  zkevm: ZkEvmServiceOptions;
+  zkevm: Omit<ZkEvmServiceOptions, 'onError'>;
   /** Told of a bug in either service or the adapter. Default: a line on stderr (method and path). */
   onError?: (error: unknown, context: ServiceErrorContext) => void;
 }
@@ -112,7 +113,7 @@ export function createCombinedReferenceServer(
 ): CombinedReferenceServer {
   const onError = options.onError ?? logServiceError;
   const imx = imxServiceOf({ ...options.imx, onError });
-  const zkevm = createZkEvmService(options.zkevm);
+  const zkevm = createZkEvmService({ ...options.zkevm, onError });
   return {
     imx,
     zkevm,

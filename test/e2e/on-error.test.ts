@@ -6,6 +6,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { imxAuthHeaders } from '../../src/index.js';
 import {
+  type CombinedReferenceServer,
+  createCombinedReferenceServer,
   createReferenceServer,
   type ReferenceServer,
   type ReferenceServerOptions,
@@ -13,7 +15,7 @@ import {
 } from '../../src/server/index.js';
 import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
 
-const running: ReferenceServer[] = [];
+const running: (ReferenceServer | CombinedReferenceServer)[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
   await Promise.all(running.splice(0).map((s) => s.close()));
@@ -126,5 +128,25 @@ describe('onError', () => {
       expect(list.status).toBe(200);
     }
     expect(onError).not.toHaveBeenCalled();
+  });
+
+  it('of the combined server is told of a bug in the zkEVM engine too', async () => {
+    const reports: [unknown, ServiceErrorContext][] = [];
+    const server = createCombinedReferenceServer({
+      imx: { fetchMetadata: async () => ({ status: 200, body: '{}' }) },
+      zkevm: { apiKey: failingIds },
+      onError: (error, context) => reports.push([error, context]),
+    });
+    running.push(server);
+    const { url } = await server.listen();
+    const path = `/v1/chains/imtbl-zkevm-testnet/collections/${COLLECTION}/nfts/refresh-metadata`;
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'x-immutable-api-key': 'sk_test', 'content-type': 'application/json' },
+      body: JSON.stringify({ nft_metadata: [{ token_id: '1', name: 'Hero' }] }),
+    });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(reports).toEqual([[BUG, { source: 'request', method: 'POST', path }]]);
   });
 });

@@ -28,7 +28,8 @@ import {
   uint256Problem,
   ZKEVM_ENVIRONMENTS,
 } from '../../wire/zkevm/limits.js';
-import { parseRequest } from '../request.js';
+import { logServiceError } from '../log-error.js';
+import { type ParsedRequest, parseRequest } from '../request.js';
 import type { ServiceResponse } from '../types.js';
 import { apiKeyCheck } from './auth.js';
 import { RollingBudget } from './budget.js';
@@ -126,22 +127,30 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
       return `trace-${traces}`;
     }
   };
+  const onError = options.onError ?? logServiceError;
   const answer = (result: RouteResult): ServiceResponse =>
     'error' in result ? errorResponse(result.error, traceId()) : result;
 
   return {
     async handle(request) {
+      let req: ParsedRequest | undefined;
       try {
         state.applyDue(clock.now());
-        const req = parseRequest(request);
+        req = parseRequest(request);
         if (!req) {
           return answer(
             fail('VALIDATION_ERROR', 'path is not valid percent-encoding', { field: 'path' }),
           );
         }
         return answer(await route(ctx, req));
-      } catch {
-        // A bug, not an input: answer like the platform rather than crash the adapter.
+      } catch (error) {
+        // A bug, not an input: tell onError, and answer like the platform rather than crash
+        // the adapter.
+        try {
+          onError(error, { source: 'request', method: req?.method, path: req?.pathname });
+        } catch {
+          // A throwing onError must not turn a 500 into a crash.
+        }
         return answer(fail('INTERNAL_SERVER_ERROR', 'Internal server error'));
       }
     },

@@ -1,7 +1,7 @@
 /** Options and the public shape of the zkEVM reference service. */
 import type { Clock } from '../../clock.js';
 import type { Nft, NftMetadata } from '../../wire/zkevm/mappers.js';
-import type { ServiceRequest, ServiceResponse } from '../types.js';
+import type { ServiceErrorContext, ServiceRequest, ServiceResponse } from '../types.js';
 
 /** Which API keys the service accepts: one key, or a predicate (a mock may accept any key). */
 export type ApiKeyRule = string | ((key: string) => boolean);
@@ -53,6 +53,12 @@ export interface ZkEvmServiceOptions {
   clock?: Clock;
   /** Makes metadata ids and trace ids; must return UUIDs. Default: `crypto.randomUUID`. */
   generateId?: () => string;
+  /**
+   * Told of a bug: `handle` threw (the caller gets a 500 `INTERNAL_SERVER_ERROR`). Not told of
+   * bad input, which is an answer. Default: a line on stderr with the method and path (never
+   * headers, so never the key).
+   */
+  onError?: (error: unknown, context: ServiceErrorContext) => void;
 }
 
 /** An NFT to mint through the test control: its token id, and metadata fields if any. */

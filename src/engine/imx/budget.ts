@@ -1,4 +1,5 @@
 /** The project's refresh budget: a fixed number of accepted requests per window. */
+import { RATE_LIMIT_HEADERS } from '../../wire/rate-limit.js';
 
 /** The budget as reported in the rate-limit headers. */
 export interface BudgetState {
@@ -59,4 +60,13 @@ export class RefreshBudget {
     this.#window = Number.NaN;
     this.#used = 0;
   }
+}
+
+/** The budget as the three rate-limit headers every refresh answer (202 or 429) carries. */
+export function rateLimitHeaders(state: BudgetState): Record<string, string> {
+  return {
+    [RATE_LIMIT_HEADERS.limit]: String(state.limit),
+    [RATE_LIMIT_HEADERS.remaining]: String(state.remaining),
+    [RATE_LIMIT_HEADERS.reset]: String(state.resetSeconds),
+  };
 }

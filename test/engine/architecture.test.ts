@@ -3,11 +3,23 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const ENGINE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/engine/zkevm');
-const files = readdirSync(ENGINE).filter((f) => f.endsWith('.ts'));
-const sources = files.map((f) => ({ file: f, text: readFileSync(resolve(ENGINE, f), 'utf8') }));
+const ENGINE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/engine');
 
-describe('the zkEVM engine', () => {
+/** The sources of one engine directory (`.` is what both engines share). */
+function sourcesOf(dir: string) {
+  const root = resolve(ENGINE, dir);
+  return readdirSync(root)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ file: `${dir}/${f}`, text: readFileSync(resolve(root, f), 'utf8') }));
+}
+
+describe.each([
+  ['the Immutable X engine', 'imx'],
+  ['the zkEVM engine', 'zkevm'],
+  ['what both engines share', '.'],
+])('%s', (_name, dir) => {
+  const sources = sourcesOf(dir);
+
   it('imports no HTTP library, adapter, client or CLI', () => {
     const imports = sources.flatMap(({ file, text }) =>
       [...text.matchAll(/from '([^']+)'/g)].map((m) => `${file}: ${m[1]}`),

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { cachedVerifier } from '../../src/engine/auth.js';
-import { imxAuthHeaders } from '../../src/index.js';
-import { OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { cachedVerifier } from '../../../src/engine/imx/auth.js';
+import { imxAuthHeaders } from '../../../src/index.js';
+import { OWNER, PRIVATE_KEY } from '../../support/fixtures.js';
 
 describe('cachedVerifier', () => {
   it('answers exactly like verifyImxSignature, remembering recent answers', async () => {

@@ -1,23 +1,23 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { type ImxAuthHeaders, imxAuthHeaders } from '../../src/auth/headers.js';
-import type { ImxSignatureInput } from '../../src/auth/verify.js';
-import { encodeCursor } from '../../src/engine/cursor.js';
-import { MAX_BODY_BYTES } from '../../src/engine/request.js';
-import { createRefreshService, type RefreshService } from '../../src/engine/service.js';
-import type { ServiceRequest, ServiceResponse } from '../../src/engine/types.js';
-import { RATE_LIMIT_HEADERS } from '../../src/wire/rate-limit.js';
+import { type ImxAuthHeaders, imxAuthHeaders } from '../../../src/auth/headers.js';
+import type { ImxSignatureInput } from '../../../src/auth/verify.js';
+import { encodeCursor } from '../../../src/engine/cursor.js';
+import { createRefreshService, type RefreshService } from '../../../src/engine/imx/service.js';
+import { MAX_BODY_BYTES } from '../../../src/engine/request.js';
+import type { ServiceRequest, ServiceResponse } from '../../../src/engine/types.js';
+import { RATE_LIMIT_HEADERS } from '../../../src/wire/rate-limit.js';
 import {
   createRefreshResponseSchema,
   refreshErrorsPageWireSchema,
   refreshListPageWireSchema,
   refreshWireSchema,
-} from '../../src/wire/schemas.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+} from '../../../src/wire/schemas.js';
+import { COLLECTION, OWNER, PRIVATE_KEY } from '../../support/fixtures.js';
 
-vi.mock('../../src/auth/verify.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../src/auth/verify.js')>();
+vi.mock('../../../src/auth/verify.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../src/auth/verify.js')>();
   // Recovering a signature costs ~4 ms; it is a pure function, so repeated inputs reuse the verdict.
   const verdicts = new Map<string, boolean>();
   return {

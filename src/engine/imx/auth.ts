@@ -1,6 +1,6 @@
-import { verifyImxSignature } from '../auth/verify.js';
+import { verifyImxSignature } from '../../auth/verify.js';
+import type { ServiceResponse } from '../types.js';
 import { apiError } from './responses.js';
-import type { ServiceResponse } from './types.js';
 
 /** The authenticated caller, or the 401/403 to answer. */
 export type AuthResult = { ok: true } | { ok: false; response: ServiceResponse };

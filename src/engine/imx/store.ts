@@ -7,8 +7,8 @@ import type {
   RefreshErrorWire,
   RefreshListItemWire,
   RefreshStatus,
-} from '../wire/schemas.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+} from '../../wire/schemas.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 /** The wire form of a refresh as this server emits it (summary as an object). */
 export interface RefreshRecordWire extends RefreshListItemWire {

@@ -4,9 +4,9 @@
  * decides the outcome).
  */
 import { setMaxListeners } from 'node:events';
-import type { FetchOutcome } from '../metadata-api/classify.js';
-import { readTokenMetadata } from '../metadata-api/read-token.js';
-import type { FetchMetadata } from '../metadata-api/types.js';
+import type { FetchOutcome } from '../../metadata-api/classify.js';
+import { readTokenMetadata } from '../../metadata-api/read-token.js';
+import type { FetchMetadata } from '../../metadata-api/types.js';
 
 /** One token to process. */
 export interface TokenTask {
