@@ -5,6 +5,7 @@
  *   reference <ownerAddress> <seedFailed>   the reference server with one seeded refresh
  *   limited <ownerAddress> <limit> <windowMs> the reference server with a short budget window and
  *                                            a Metadata API that answers 200 '{}' at once
+ *   zkevm <apiKey> <limit> <windowMs>        the zkEVM reference server with a short budget window
  *   bare <jsonBody>                          node:http answering every request with jsonBody
  *   metadata <delayMs>                       a Metadata API answering each token after delayMs
  *   iterate <url> <id> <pageSize> <ours|bare> iterates every error of a refresh, reports rows/s, RSS
@@ -60,6 +61,17 @@ async function limited(owner: string, limit: number, windowMs: number): Promise<
     owner,
     limits: { refreshesPerHour: limit, windowMs },
     fetchMetadata: async () => ({ status: 200, body: '{}' }),
+  });
+  const { url } = await server.listen(0, '127.0.0.1');
+  exitWhenParentLeaves(() => server.close());
+  reply({ url });
+}
+
+async function zkevm(apiKey: string, limit: number, windowMs: number): Promise<void> {
+  const { createZkEvmReferenceServer } = await import('../src/server/index.js');
+  const server = createZkEvmReferenceServer({
+    apiKey,
+    limits: { refreshesPerHour: limit, windowMs },
   });
   const { url } = await server.listen(0, '127.0.0.1');
   exitWhenParentLeaves(() => server.close());
@@ -202,6 +214,8 @@ async function main(): Promise<void> {
       return reference(a, Number(b));
     case 'limited':
       return limited(a, Number(b), Number(c));
+    case 'zkevm':
+      return zkevm(a, Number(b), Number(c));
     case 'bare':
       return bare(a);
     case 'metadata':

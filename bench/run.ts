@@ -12,6 +12,7 @@ import { failedRow, type Row, reasonOf, renderTable, type SectionResult } from '
 import { scheduler } from './scheduler.js';
 import { throughput } from './throughput.js';
 import { worker } from './worker.js';
+import { zkevm } from './zkevm.js';
 
 const SECTIONS: Record<string, { n: string; title: string; run: () => Promise<SectionResult> }> = {
   latency: { n: '1', title: 'getRefresh latency', run: latency },
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, { n: string; title: string; run: () => Promise<Se
   errors: { n: '5', title: 'iterating 100k errors', run: errors },
   throughput: { n: '6', title: 'server throughput', run: throughput },
   scheduler: { n: '7', title: 'refresh scheduler', run: scheduler },
+  zkevm: { n: '8', title: 'zkEVM scheduler and metadata reads', run: zkevm },
 };
 
 /** `--only a,b` or `--only=a,b`; names or section numbers. Undefined: every section. */

@@ -1,17 +1,13 @@
 /**
  * The fleet run shared by the fleet tests (fleet.test.ts on one Redis, fleet-cluster.test.ts on a
  * Redis Cluster): game-server processes (game-server.ts) share one Redis store and one reference
- * server whose window is 3 s. Together they enqueue overlapping ids over time; the first one to
+ * server whose window is 5 s. Together they enqueue overlapping ids over time; the first one to
  * send a batch is killed with SIGKILL while it follows it. Afterwards: no 429, no window over the
  * limit, every id whose enqueue resolved was part of an accepted refresh, and every id got its
  * final event in a surviving process (once per refresh).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { MetadataRefreshClient, type SchedulerEvent } from '../../src/index.js';
+import { MetadataRefreshClient } from '../../src/index.js';
 import type { RedisStore } from '../../src/redis/index.js';
 import {
   createReferenceServer,
@@ -19,9 +15,20 @@ import {
   type ReferenceServer,
 } from '../../src/server/index.js';
 import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
-import type { FleetClientKind, FleetLine, GameServerConfig } from './game-server.js';
+import {
+  type Child,
+  countBy,
+  events,
+  shares,
+  sleep,
+  spawnGameServer,
+  startTogether,
+  stopFleet,
+  waitUntilSettled,
+  withFleet,
+} from './fleet-children.js';
+import type { FleetClientKind, GameServerConfig } from './game-server.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHUNKS = 10;
 const CHUNK_DELAY_MS = 100;
 const LIMIT = 4;
@@ -29,57 +36,9 @@ const LIMIT = 4;
 // 5 s windows with a 1.2 s guard: margins a loaded 2-core machine keeps (3 s and 500 ms met a 429
 // at load 8).
 export const FLEET_WINDOW_MS = 5_000;
-const STARTUP_MS = 30_000;
 
 /** Ids answered 503 on their first two fetches: the worker gives up, the scheduler retries. */
 const flaky = (tokenId: string) => Number(tokenId) % 250 === 7;
-
-interface Child {
-  index: number;
-  proc: ChildProcess;
-  lines: FleetLine[];
-  stderr: string;
-  /** Resolves once the process exited and all its stdout was read. */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-type Event<T extends SchedulerEvent['type']> = Extract<SchedulerEvent, { type: T }>;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Each id of the pool is enqueued by one process, and every third id by a second one too (in
- * reverse order there, so some duplicates arrive while the first copy is pending and some after
- * it was sent). Returns each process's chunks.
- */
-function shares(processes: number, total: number): string[][][] {
-  return Array.from({ length: processes }, (_, p) => {
-    const primary: string[] = [];
-    const secondary: string[] = [];
-    for (let i = 1; i <= total; i++) {
-      if (i % processes === p) primary.push(String(i));
-      else if (i % 3 === 0 && (i + 1) % processes === p) secondary.push(String(i));
-    }
-    secondary.reverse();
-    const chunk = (ids: string[], k: number) =>
-      ids.slice(Math.floor((ids.length * k) / CHUNKS), Math.floor((ids.length * (k + 1)) / CHUNKS));
-    return Array.from({ length: CHUNKS }, (_, k) => [...chunk(primary, k), ...chunk(secondary, k)]);
-  });
-}
-
-function events<T extends SchedulerEvent['type']>(child: Child, type: T): Event<T>[] {
-  const out: Event<T>[] = [];
-  for (const line of child.lines) {
-    if (line.kind === 'event' && line.event.type === type) out.push(line.event as Event<T>);
-  }
-  return out;
-}
-
-function countBy<T>(items: T[], key: (item: T) => number | string): Map<number | string, number> {
-  const out = new Map<number | string, number>();
-  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1);
-  return out;
-}
 
 /** The reference server of a fleet run, with a metadata API that fails some ids at first. */
 export async function startFleetServer(
@@ -127,18 +86,8 @@ export interface FleetOptions {
 }
 
 /** Runs the fleet and checks everything; SIGKILLs whatever is left running if it throws. */
-export async function runFleet(options: FleetOptions): Promise<void> {
-  const children: Child[] = [];
-  try {
-    await run(options, children);
-  } finally {
-    for (const child of children) {
-      if (child.proc.exitCode === null && child.proc.signalCode === null) {
-        child.proc.kill('SIGKILL');
-      }
-    }
-    await Promise.all(children.map((c) => c.done));
-  }
+export function runFleet(options: FleetOptions): Promise<void> {
+  return withFleet((children) => run(options, children));
 }
 
 async function run(options: FleetOptions, children: Child[]): Promise<void> {
@@ -149,7 +98,7 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
   let victim: Child | undefined;
   let victimChunksAtKill = -1;
 
-  const spawnChild = (index: number, chunks: string[][]): Child => {
+  shares(PROCESSES, IDS, CHUNKS).forEach((chunks, index) => {
     const config: GameServerConfig = {
       serverUrl,
       redisUrl: options.redisUrl,
@@ -166,105 +115,44 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
       pollIntervalMs: 200,
       idlePollMs: 100,
     };
-    const proc = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fleet/game-server.ts', JSON.stringify(config)],
-      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+    children.push(
+      spawnGameServer(index, config, (child, line) => {
+        // Kill the first process that sends a batch, at once: it holds the batch's lease and
+        // follows the refresh, and still has ids of its own to enqueue.
+        if (!victim && line.kind === 'event' && line.event.type === 'batchSent') {
+          victim = child;
+          victimChunksAtKill = child.lines.filter((l) => l.kind === 'enqueued').length;
+          child.proc.kill('SIGKILL');
+        }
+      }),
     );
-    const rl = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
-    const read = new Promise<void>((resolve) => rl.once('close', () => resolve()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const done = Promise.all([exited, read]).then(([exit]) => exit);
-    const child: Child = { index, proc, lines: [], stderr: '', done };
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      child.stderr += chunk.toString();
-    });
-    rl.on('line', (text) => {
-      let line: FleetLine;
-      try {
-        line = JSON.parse(text) as FleetLine;
-      } catch {
-        child.stderr += `(stdout) ${text}\n`;
-        return;
-      }
-      child.lines.push(line);
-      // Kill the first process that sends a batch, at once: it holds the batch's lease and
-      // follows the refresh, and still has ids of its own to enqueue.
-      if (!victim && line.kind === 'event' && line.event.type === 'batchSent') {
-        victim = child;
-        victimChunksAtKill = child.lines.filter((l) => l.kind === 'enqueued').length;
-        proc.kill('SIGKILL');
-      }
-    });
-    return child;
-  };
-
-  shares(PROCESSES, IDS).forEach((chunks, index) => {
-    children.push(spawnChild(index, chunks));
   });
-  // Start them together once all are up (tsx and node-redis take seconds to load on a busy
-  // machine), so their enqueues overlap in time.
-  while (!children.every((c) => c.lines.some((l) => l.kind === 'ready'))) {
-    const dead = children.find((c) => c.proc.exitCode !== null || c.proc.signalCode);
-    if (dead) throw new Error(`game server ${dead.index} exited: ${dead.stderr}`);
-    if (Date.now() - spawnedAt > STARTUP_MS) throw new Error('game servers did not start in time');
-    await sleep(50);
-  }
-  const t0 = Date.now();
-  for (const child of children) child.proc.stdin?.write('go\n');
-
+  const t0 = await startTogether(children);
   const survivors = () => children.filter((c) => c !== victim);
-  const describeFleet = async () =>
-    JSON.stringify({
-      victim: victim?.index,
-      counts: await store.counts().catch((e: unknown) => String(e)),
-      children: children.map((c) => ({
-        index: c.index,
-        exit: c.proc.exitCode ?? c.proc.signalCode,
-        drained: c.lines.some((l) => l.kind === 'drained'),
-        lines: c.lines.length,
-        stderr: c.stderr.slice(-2000),
-      })),
-    });
 
   // Wait until the survivors drained, the store is empty and every sent refresh was followed
   // to its end by someone (a refresh the victim sent is adopted once its lease runs out).
-  const deadline = t0 + DEADLINE_MS;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error(`fleet not done in time: ${await describeFleet()}`);
-    const early = survivors().find((c) => c.proc.exitCode !== null || c.proc.signalCode);
-    if (early) throw new Error(`game server ${early.index} exited: ${await describeFleet()}`);
-    if (victim && survivors().every((c) => c.lines.some((l) => l.kind === 'drained'))) {
-      const counts = await store.counts();
-      if (counts.pending === 0 && counts.inFlight === 0) {
-        const completed = new Set(
-          children.flatMap((c) => events(c, 'refreshCompleted').map((e) => e.refreshId)),
-        );
-        const sent = children.flatMap((c) => events(c, 'batchSent').map((e) => e.refreshId ?? ''));
-        if (sent.every((id) => completed.has(id))) break;
+  await waitUntilSettled({
+    children,
+    victim: () => victim,
+    store,
+    deadline: t0 + DEADLINE_MS,
+    settled: async () => {
+      if (!victim || !survivors().every((c) => c.lines.some((l) => l.kind === 'drained'))) {
+        return false;
       }
-    }
-    await sleep(100);
-  }
+      const counts = await store.counts();
+      if (counts.pending > 0 || counts.inFlight > 0) return false;
+      const completed = new Set(
+        children.flatMap((c) => events(c, 'refreshCompleted').map((e) => e.refreshId)),
+      );
+      const sent = children.flatMap((c) => events(c, 'batchSent').map((e) => e.refreshId ?? ''));
+      return sent.every((id) => completed.has(id));
+    },
+  });
   const settledAt = Date.now();
-  for (const child of survivors()) child.proc.kill('SIGTERM');
-  const exits = await Promise.all(children.map((c) => c.done));
-  if (process.env.FLEET_LOG) {
-    // Every child's lines, for investigating a failure: FLEET_LOG=/tmp/fleet.json npx vitest ...
-    writeFileSync(
-      process.env.FLEET_LOG,
-      JSON.stringify({ t0, lines: children.map((c) => c.lines) }),
-    );
-  }
   const killed = victim as Child;
-  expect(exits[killed.index]).toEqual({ code: null, signal: 'SIGKILL' });
-  for (const child of survivors()) {
-    expect(exits[child.index], child.stderr).toEqual({ code: 0, signal: null });
-    expect(child.lines.at(-1)).toMatchObject({ kind: 'stopped' });
-  }
-  for (const child of children) expect(child.lines.filter((l) => l.kind === 'fatal')).toEqual([]);
+  await stopFleet(children, killed, t0);
   // Killed right after its first accepted batch, while following it (see the adoption check
   // below); under load it may already have enqueued all its chunks by then.
   expect(victimChunksAtKill).toBeGreaterThan(0);

@@ -1,11 +1,16 @@
 /**
- * One game server of the fleet test (test/fleet/fleet.test.ts), run as a child process:
+ * One game server of the fleet tests (test/fleet/*.test.ts), run as a child process:
  * `node --import tsx test/fleet/game-server.ts '<config json>'`.
  *
- * It runs a RefreshScheduler on the shared Redis store (over the client kind its config names), enqueues its chunks of token ids over
+ * It runs a RefreshScheduler on the shared Redis store (over the client kind its config names)
+ * driving Immutable X, or with `zkevm` set a zkEVM reference server (each token's metadata read
+ * from the game's Metadata API by `metadataApiSource`), enqueues its chunks of token ids over
  * time and writes one JSON line to stdout for everything the parent checks:
  * - `{ kind: 'ready' }` once connected to Redis; it then waits for a line on stdin to start;
+ * - zkEVM: `{ kind: 'levelled', ids, at }` after the game levelled a chunk's heroes up (the
+ *   Metadata API serves the new level), just before the chunk is enqueued;
  * - `{ kind: 'enqueued', ids, at }` after each `enqueue` resolved (the ids are in Redis);
+ * - zkEVM: `{ kind: 'reading', ids, at }` when the scheduler starts reading a batch's metadata;
  * - `{ kind: 'event', event, at }` for every scheduler event;
  * - `{ kind: 'post', status, at, sentAt, resetMs, remaining }` for every POST response;
  * - `{ kind: 'drained', at }` when `drained()` resolves after all its enqueues;
@@ -15,11 +20,18 @@
  */
 import {
   MetadataRefreshClient,
+  type MetadataSource,
+  metadataApiSource,
   parseRateLimit,
   RefreshScheduler,
+  type RefreshSchedulerOptions,
+  type ResponseInfo,
   type SchedulerEvent,
+  ZkEvmMetadataClient,
+  zkEvmTarget,
 } from '../../src/index.js';
 import { createRedisStore, type RedisStore } from '../../src/redis/index.js';
+import { parseZkEvmRateLimit } from '../../src/wire/zkevm/rate-limit.js';
 import { PRIVATE_KEY } from '../support/fixtures.js';
 
 /**
@@ -35,8 +47,17 @@ export type FleetClientKind =
 
 /** What the parent passes as the one argument, as JSON. */
 export interface GameServerConfig {
-  /** Base URL of the reference server. */
+  /** Base URL of the reference server (Immutable X, or zkEVM with `zkevm`). */
   serverUrl: string;
+  /** Drive the zkEVM API instead of Immutable X. */
+  zkevm?: {
+    apiKey: string;
+    chainName: string;
+    /** The game's Metadata API, read by `metadataApiSource` (`${url}/${tokenId}`). */
+    metadataApiUrl: string;
+    /** POST `{ ids }` here levels those heroes up (the game writing its database). */
+    levelUpUrl: string;
+  };
   /** Redis URL of the shared store (one Redis; for a cluster, any node's). */
   redisUrl: string;
   /** Which client this game server uses (default `url`). */
@@ -50,7 +71,10 @@ export interface GameServerConfig {
   chunks: string[][];
   /** Pause between chunks. */
   chunkDelayMs: number;
-  budget: { limit: number; windowMs: number };
+  /** Immutable X: the fixed limit. zkEVM: no limit (it is learned from the answers). */
+  budget: { limit?: number; windowMs: number };
+  /** Most ids per request (default 1000 on Immutable X, 250 on zkEVM: the APIs' maximum). */
+  maxBatchSize?: number;
   /** The scheduler's `windowGuardMs` (default 500). */
   windowGuardMs?: number;
   maxDelayMs: number;
@@ -62,7 +86,9 @@ export interface GameServerConfig {
 /** One line of the child's stdout. */
 export type FleetLine =
   | { kind: 'ready'; at: number }
+  | { kind: 'levelled'; ids: string[]; at: number }
   | { kind: 'enqueued'; ids: string[]; at: number }
+  | { kind: 'reading'; ids: string[]; at: number }
   | { kind: 'event'; event: SchedulerEvent; at: number }
   | {
       kind: 'post';
@@ -71,7 +97,7 @@ export type FleetLine =
       at: number;
       /** When the request was sent (`at - durationMs`). */
       sentAt: number;
-      /** The window end the server reported (x-imx-refresh-limit-reset), in ms. */
+      /** The window end the server reported (its reset header), in ms. */
       resetMs: number | undefined;
       remaining: number | undefined;
     }
@@ -141,34 +167,73 @@ async function openStore(
   };
 }
 
+/** One line per POST answer, with the budget its headers reported. */
+function emitPost(info: ResponseInfo, zkevm: boolean): void {
+  if (info.method !== 'POST') return;
+  const at = Date.now();
+  const rateLimit = zkevm ? parseZkEvmRateLimit(info.headers, at) : parseRateLimit(info.headers);
+  emit({
+    kind: 'post',
+    status: info.status,
+    at,
+    sentAt: at - info.durationMs,
+    resetMs: rateLimit?.resetAt.getTime(),
+    remaining: rateLimit?.remaining,
+  });
+}
+
+/** The target half of the scheduler's options: an Immutable X client, or a zkEVM target. */
+function targetOptions(
+  config: GameServerConfig,
+): Pick<RefreshSchedulerOptions, 'client' | 'target'> {
+  const zkevm = config.zkevm;
+  if (!zkevm) {
+    return {
+      client: new MetadataRefreshClient({
+        signer: PRIVATE_KEY,
+        baseURL: config.serverUrl,
+        onResponse: (info) => emitPost(info, false),
+      }),
+    };
+  }
+  const client = new ZkEvmMetadataClient({
+    apiKey: zkevm.apiKey,
+    baseURL: config.serverUrl,
+    chainName: zkevm.chainName,
+    onResponse: (info) => emitPost(info, true),
+  });
+  const read = metadataApiSource({ baseUrl: zkevm.metadataApiUrl });
+  const metadata: MetadataSource = (contractAddress, tokenIds, options) => {
+    emit({ kind: 'reading', ids: [...tokenIds], at: Date.now() });
+    return read(contractAddress, tokenIds, options);
+  };
+  return { target: zkEvmTarget({ client, metadata, windowMs: config.budget.windowMs }) };
+}
+
+/** zkEVM: the game levels the heroes up in its database (the Metadata API) before the event. */
+async function levelUp(config: GameServerConfig, ids: string[]): Promise<void> {
+  const zkevm = config.zkevm;
+  if (!zkevm) return;
+  const response = await fetch(zkevm.levelUpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ids }),
+  });
+  if (response.status !== 204) throw new Error(`level-up answered ${response.status}`);
+  emit({ kind: 'levelled', ids, at: Date.now() });
+}
+
 async function main(): Promise<void> {
   const raw = process.argv[2];
   if (!raw) throw new Error('usage: game-server.ts <config json>');
   const config = JSON.parse(raw) as GameServerConfig;
 
-  const client = new MetadataRefreshClient({
-    signer: PRIVATE_KEY,
-    baseURL: config.serverUrl,
-    onResponse: (info) => {
-      if (info.method !== 'POST') return;
-      const at = Date.now();
-      const rateLimit = parseRateLimit(info.headers);
-      emit({
-        kind: 'post',
-        status: info.status,
-        at,
-        sentAt: at - info.durationMs,
-        resetMs: rateLimit?.resetAt.getTime(),
-        remaining: rateLimit?.remaining,
-      });
-    },
-  });
   const { store, close } = await openStore(config);
   const scheduler = new RefreshScheduler({
-    client,
+    ...targetOptions(config),
     store,
     budget: config.budget,
-    maxBatchSize: 1000,
+    maxBatchSize: config.maxBatchSize ?? (config.zkevm ? 250 : 1000),
     maxDelayMs: config.maxDelayMs,
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
@@ -204,6 +269,7 @@ async function main(): Promise<void> {
   for (const [i, ids] of config.chunks.entries()) {
     if (i > 0) await sleep(config.chunkDelayMs);
     if (stopping) return;
+    await levelUp(config, ids);
     await scheduler.enqueue(config.collectionAddress, ids);
     emit({ kind: 'enqueued', ids, at: Date.now() });
   }

@@ -1,5 +1,5 @@
 /**
- * A fake Metadata API for the worker e2e tests: node:http on 127.0.0.1 answering each token with
+ * A fake Metadata API for the worker e2e tests and the zkEVM fleet: node:http on 127.0.0.1 answering each token with
  * the behaviour set for it, counting hits per token and requests in flight, and destroying its
  * sockets on close; with the reference server and a client against it, started by a test and
  * stopped after it ({@link useStacks}).

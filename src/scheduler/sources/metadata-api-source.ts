@@ -107,24 +107,41 @@ export function metadataApiSource(options: MetadataApiSourceOptions): MetadataSo
 
   return async (contractAddress, tokenIds, { signal }) => {
     const out = new Map<string, MetadataPushFields | Error>();
+    // One listener on the caller's long-lived signal, not one per read in flight (Node warns
+    // past 10): it aborts the reads' own controllers.
+    const reads = new Set<AbortController>();
+    const abortReads = () => {
+      for (const read of reads) read.abort(signal.reason);
+    };
+    signal.addEventListener('abort', abortReads, { once: true });
     let next = 0;
     const worker = async () => {
       while (next < tokenIds.length && !signal.aborted) {
         const tokenId = tokenIds[next++] as string;
-        const outcome = await readTokenMetadata({
-          fetchMetadata,
-          url: metadataUrl(baseUrl, tokenId),
-          collectionAddress: contractAddress,
-          tokenId,
-          attempts,
-          timeoutMs,
-          maxBytes,
-          signal,
-        });
-        out.set(tokenId, outcome.ok ? toPush(tokenId, outcome.metadata) : readError(outcome));
+        const read = new AbortController();
+        reads.add(read);
+        try {
+          const outcome = await readTokenMetadata({
+            fetchMetadata,
+            url: metadataUrl(baseUrl, tokenId),
+            collectionAddress: contractAddress,
+            tokenId,
+            attempts,
+            timeoutMs,
+            maxBytes,
+            signal: read.signal,
+          });
+          out.set(tokenId, outcome.ok ? toPush(tokenId, outcome.metadata) : readError(outcome));
+        } finally {
+          reads.delete(read);
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, tokenIds.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, tokenIds.length) }, worker));
+    } finally {
+      signal.removeEventListener('abort', abortReads);
+    }
     return out;
   };
 }
