@@ -29,6 +29,7 @@ export interface LearnedBudgetState {
 
 /** Parameters of {@link takeLearnedSlot}. */
 export interface TakeLearnedSlotParameters {
+  /** Now (ms), by the scheduler's clock (the answers' reset times are compared with it). */
   nowMs: number;
   /** Requests left for people and tools in each window. */
   reserve: number;
@@ -106,6 +107,7 @@ export interface SettleLearnedSlotParameters {
   probe: boolean;
   /** What the answer reported (a 202's or a 429's headers); undefined without an answer. */
   report: BudgetReport | undefined;
+  /** Now (ms), by the scheduler's clock: when the answer came. */
   nowMs: number;
 }
 

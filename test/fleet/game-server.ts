@@ -105,8 +105,10 @@ async function openStore(
 ): Promise<{ store: RedisStore; close(): Promise<void> }> {
   const kind = config.client ?? 'url';
   const nodes = config.clusterNodes ?? [];
+  // The fleet's window is set once, on the store; the schedulers take it from there.
+  const windowMs = config.budget.windowMs;
   if (kind === 'url') {
-    const store = createRedisStore({ url: config.redisUrl }, config.prefix);
+    const store = createRedisStore({ url: config.redisUrl, windowMs }, config.prefix);
     return { store, close: () => store.close() };
   }
   if (kind === 'node-redis' || kind === 'node-redis-cluster') {
@@ -119,7 +121,7 @@ async function openStore(
           });
     client.on('error', () => {});
     // Not connected: the store connects it.
-    const store = createRedisStore({ client, prefix: config.prefix });
+    const store = createRedisStore({ client, prefix: config.prefix, windowMs });
     return {
       store,
       close: async () => {
@@ -131,7 +133,7 @@ async function openStore(
   const { Cluster, Redis } = await import('ioredis');
   const client = kind === 'ioredis' ? new Redis(config.redisUrl) : new Cluster(nodes);
   client.on('error', () => {});
-  const store = createRedisStore({ client, prefix: config.prefix });
+  const store = createRedisStore({ client, prefix: config.prefix, windowMs });
   return {
     store,
     close: async () => {
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
   const scheduler = new RefreshScheduler({
     client,
     store,
-    budget: config.budget,
+    budget: { limit: config.budget.limit },
     maxBatchSize: 1000,
     maxDelayMs: config.maxDelayMs,
     leaseMs: config.leaseMs,
