@@ -27,7 +27,7 @@ export interface LearnedBudgetState {
   blockedUntilMs: number | undefined;
 }
 
-/** Parameters of {@link takeLearnedSlot}. */
+/** Parameters of `SchedulerStore.takeLearnedSlot` (and of the rule it applies, in this module). */
 export interface TakeLearnedSlotParameters {
   /** Now (ms), by the scheduler's clock (the answers' reset times are compared with it). */
   nowMs: number;
@@ -101,7 +101,7 @@ export function takeLearnedSlot(
   };
 }
 
-/** Parameters of {@link settleLearnedSlot}. */
+/** Parameters of `SchedulerStore.settleLearnedSlot` (and of the rule it applies, in this module). */
 export interface SettleLearnedSlotParameters {
   /** The slot was the probe. */
   probe: boolean;
