@@ -110,8 +110,9 @@ async function saturation(serverUrl: string): Promise<Saturation> {
   });
   const scheduler = new RefreshScheduler({
     client,
-    store: new MemoryStore(),
-    budget: { limit: LIMIT, windowMs: WINDOW_MS },
+    // The window is the store's; the scheduler takes it from there.
+    store: new MemoryStore({ windowMs: WINDOW_MS }),
+    budget: { limit: LIMIT },
     maxBatchSize: 1000,
     // Only full batches: the backlog alone decides what goes out.
     maxDelayMs: 3_600_000,

@@ -133,9 +133,8 @@ async function saturation(serverUrl: string): Promise<Saturation> {
     },
   });
   const scheduler = new RefreshScheduler({
-    target: zkEvmTarget({ client, metadata: gameDatabase, windowMs: WINDOW_MS }),
-    store: new MemoryStore(),
-    budget: { windowMs: WINDOW_MS },
+    target: zkEvmTarget({ client, metadata: gameDatabase }),
+    store: new MemoryStore({ windowMs: WINDOW_MS }),
     // Only full pushes: the backlog alone decides what goes out.
     maxDelayMs: 3_600_000,
     windowGuardMs: 20,

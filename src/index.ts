@@ -101,14 +101,29 @@ export {
 } from './scheduler/sources/metadata-api-source.js';
 export { MetadataReadError, type MetadataSource } from './scheduler/sources/metadata-source.js';
 export {
+  type BudgetParameters,
+  type BudgetSlot,
   type BudgetView,
+  type CompleteBatchParameters,
+  type EnqueueParameters,
+  type KeepTokensParameters,
   KNOWN_REFRESH_IDS,
   type LeasedBatch,
+  type MarkSentParameters,
+  type MarkUncertainParameters,
   MemoryStore,
   type PendingCollection,
   type PendingToken,
+  type ReclaimExpiredParameters,
+  type ReleaseBatchParameters,
+  type RenewLeasesParameters,
   type SchedulerStore,
+  type SchedulerStoreOptions,
+  type SettleBudgetSlotParameters,
   type StoreCounts,
+  type SyncBudgetParameters,
+  type TakeBatchParameters,
+  type TakeBudgetSlotParameters,
 } from './scheduler/store.js';
 export {
   type ImxTargetOptions,

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
 import type { LearnedBudgetState, LearnedSlot } from '../scheduler/learned-budget.js';
 import {
+  type BudgetSlot,
   type BudgetView,
   KNOWN_REFRESH_IDS,
   type LeasedBatch,
@@ -16,6 +17,7 @@ import {
   type SchedulerStore,
   type StoreCounts,
 } from '../scheduler/store.js';
+import { REFRESH_WINDOW_MS } from '../wire/limits.js';
 import {
   type CommandClient,
   type NodeRedisLike,
@@ -51,7 +53,10 @@ export type RedisConnection = { url: string } | { client: RedisCommandClient };
 /** Default of `commandTimeoutMs` in {@link RedisStoreOptions}. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
-/** Options of {@link createRedisStore}: a connection, plus where the keys live and how long to wait. */
+/**
+ * Options of {@link createRedisStore}: a connection, plus where the keys live, how long to wait
+ * and the budget's window.
+ */
 export type RedisStoreOptions = RedisConnection & {
   /**
    * Keys live under this prefix (default `imx-refresh`), as `{prefix}:…`: the braces are a Redis
@@ -64,6 +69,11 @@ export type RedisStoreOptions = RedisConnection & {
    * instead of blocking the game server's `enqueue` on a paused or restarting Redis.
    */
   commandTimeoutMs?: number | undefined;
+  /**
+   * The budget's window (ms), aligned to the epoch by Redis's clock. Default one hour
+   * (`REFRESH_WINDOW_MS`). Every process of a fleet must give the same window for one prefix.
+   */
+  windowMs?: number | undefined;
 };
 
 /** A {@link SchedulerStore} in Redis, with `close()` for a client it created. */
@@ -122,9 +132,9 @@ function isReplyError(error: unknown): boolean {
  * const store = createRedisStore({ client: redis, prefix: 'heroes-prod' });
  * ```
  *
- * @param options - the connection, `prefix` and `commandTimeoutMs`.
+ * @param options - the connection, `prefix`, `commandTimeoutMs` and `windowMs`.
  * @param prefix - the key prefix, as a second argument (the form of 0.1); `options.prefix` wins.
- * @throws {TypeError} a bad prefix, connection or timeout.
+ * @throws {TypeError} a bad prefix, connection, timeout or window.
  */
 export function createRedisStore(options: RedisStoreOptions, prefix?: string): RedisStore {
   const connection = options;
@@ -140,6 +150,10 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     commandTimeoutMs > 2_147_483_647
   ) {
     throw new TypeError('commandTimeoutMs must be a positive number of milliseconds');
+  }
+  const windowMs = options?.windowMs ?? REFRESH_WINDOW_MS;
+  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
+    throw new TypeError('windowMs must be a positive number of milliseconds');
   }
   let owned: OwnedClient | undefined;
   let ready: Promise<CommandClient>;
@@ -262,7 +276,9 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
   };
 
   return {
-    async enqueue(collectionAddress, tokens, nowMs) {
+    windowMs,
+
+    async enqueue({ collectionAddress, tokens, nowMs }) {
       const c = collectionAddress.toLowerCase();
       // Chunked so one script never holds a huge argument list.
       for (let i = 0; i < tokens.length; i += 5000) {
@@ -291,7 +307,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       return out;
     },
 
-    async takeBatch(collectionAddress, max, leaseUntilMs): Promise<LeasedBatch | undefined> {
+    async takeBatch({ collectionAddress, max, leaseUntilMs }): Promise<LeasedBatch | undefined> {
       const c = collectionAddress.toLowerCase();
       const reply = (await run(
         'takeBatch',
@@ -309,7 +325,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       };
     },
 
-    async markSent(batchId, refreshId, leaseUntilMs) {
+    async markSent({ batchId, refreshId, leaseUntilMs }) {
       const marked = await run(
         'markSent',
         Lua.MARK_SENT,
@@ -319,7 +335,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       return Number(marked) === 1;
     },
 
-    async markUncertain(batchId, sentAtMs, leaseUntilMs) {
+    async markUncertain({ batchId, sentAtMs, leaseUntilMs }) {
       await run(
         'markUncertain',
         Lua.MARK_UNCERTAIN,
@@ -328,7 +344,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       );
     },
 
-    async renewLeases(batchIds, leaseUntilMs) {
+    async renewLeases({ batchIds, leaseUntilMs }) {
       if (batchIds.length === 0) return;
       await run(
         'renewLeases',
@@ -338,7 +354,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       );
     },
 
-    async releaseBatch(batchId) {
+    async releaseBatch({ batchId }) {
       await run(
         'releaseBatch',
         Lua.RELEASE_BATCH,
@@ -347,7 +363,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       );
     },
 
-    async completeBatch(batchId) {
+    async completeBatch({ batchId }) {
       await run(
         'completeBatch',
         Lua.COMPLETE_BATCH,
@@ -356,7 +372,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       );
     },
 
-    async reclaimExpired(nowMs, leaseUntilMs): Promise<LeasedBatch[]> {
+    async reclaimExpired({ nowMs, leaseUntilMs }): Promise<LeasedBatch[]> {
       const reply = (await run(
         'reclaimExpired',
         Lua.RECLAIM_EXPIRED,
@@ -379,7 +395,8 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       return out;
     },
 
-    async takeBudgetSlot(max, windowMs, _nowMs, ttlMs) {
+    // Budget windows are counted in Redis's clock (one clock for the fleet): `nowMs` is unused.
+    async takeBudgetSlot({ max, ttlMs }): Promise<BudgetSlot> {
       const [taken, used, ends, slot] = (await run(
         'takeBudgetSlot',
         Lua.TAKE_BUDGET_SLOT,
@@ -394,7 +411,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       };
     },
 
-    async settleBudgetSlot(slotId, countedWindowEndsMs, windowMs) {
+    async settleBudgetSlot({ slotId, countedWindowEndsMs }) {
       const counted = countedWindowEndsMs === undefined ? '' : countedWindowEndsMs - windowMs;
       await run(
         'settleBudgetSlot',
@@ -404,17 +421,17 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       );
     },
 
-    async syncBudget(used, windowEndsMs, windowMs) {
+    async syncBudget({ used, windowEndsMs }) {
       return budgetView(
         await run('syncBudget', Lua.SYNC_BUDGET, [key.budget], [used, windowEndsMs, windowMs]),
       );
     },
 
-    async budget(windowMs) {
+    async budget() {
       return budgetView(await run('budget', Lua.BUDGET, [key.budget], [windowMs]));
     },
 
-    async keepTokens(batchId, tokenIds) {
+    async keepTokens({ batchId, tokenIds }) {
       await run('keepTokens', Lua.KEEP_TOKENS, [key.batch(batchId), key.inflight], tokenIds);
     },
 

@@ -158,7 +158,7 @@ export class Follower {
       if (this.#target.isGone?.(error) && ++followed.notFound >= 5) {
         // The API no longer knows this send: send its ids again rather than wait forever.
         this.#followed.delete(batch.batchId);
-        await this.#store.releaseBatch(batch.batchId, this.#clock.now());
+        await this.#store.releaseBatch({ batchId: batch.batchId, nowMs: this.#clock.now() });
       }
       return;
     }
@@ -221,8 +221,10 @@ export class Follower {
       }
     }
     // Re-enqueue before dropping the batch, so a crash in between can only repeat, never lose.
-    if (retry.length > 0) await this.#store.enqueue(collectionAddress, retry, this.#clock.now());
-    await this.#store.completeBatch(batch.batchId);
+    if (retry.length > 0) {
+      await this.#store.enqueue({ collectionAddress, tokens: retry, nowMs: this.#clock.now() });
+    }
+    await this.#store.completeBatch({ batchId: batch.batchId });
     for (const event of events) this.#ctx.emit(event);
   }
 
@@ -247,7 +249,12 @@ export class Follower {
         tokenIds,
         sentAtMs: r.sentAtMs,
         clockSkewMs: this.#o.clockSkewMs,
-        claim: (id) => this.#store.markSent(batch.batchId, id, this.#clock.now() + this.#o.leaseMs),
+        claim: (id) =>
+          this.#store.markSent({
+            batchId: batch.batchId,
+            refreshId: id,
+            leaseUntilMs: this.#clock.now() + this.#o.leaseMs,
+          }),
         signal: this.#ctx.signal(),
       });
     } catch (error) {
@@ -279,7 +286,7 @@ export class Follower {
     }
     // Every check came back empty: the send was not accepted. Its slot stays spent.
     this.#reconciling.delete(batch.batchId);
-    await this.#store.releaseBatch(batch.batchId, now);
+    await this.#store.releaseBatch({ batchId: batch.batchId, nowMs: now });
     this.#ctx.emit({
       type: 'batchReconciled',
       collectionAddress: batch.collectionAddress,
@@ -298,10 +305,10 @@ export class Follower {
     );
     if (stale.length === 0) return;
     const until = now + leaseMs;
-    await this.#store.renewLeases(
-      stale.map((f) => f.batch.batchId),
-      until,
-    );
+    await this.#store.renewLeases({
+      batchIds: stale.map((f) => f.batch.batchId),
+      leaseUntilMs: until,
+    });
     for (const f of stale) f.batch.leaseUntilMs = until;
   }
 }

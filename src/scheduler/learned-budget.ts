@@ -27,8 +27,9 @@ export interface LearnedBudgetState {
   blockedUntilMs: number | undefined;
 }
 
-/** Parameters of `takeLearnedSlot`. */
+/** Parameters of `SchedulerStore.takeLearnedSlot` (and of the rule it applies, in this module). */
 export interface TakeLearnedSlotParameters {
+  /** Now (ms), by the scheduler's clock (the answers' reset times are compared with it). */
   nowMs: number;
   /** Requests left for people and tools in each window. */
   reserve: number;
@@ -100,12 +101,13 @@ export function takeLearnedSlot(
   };
 }
 
-/** Parameters of `settleLearnedSlot`. */
+/** Parameters of `SchedulerStore.settleLearnedSlot` (and of the rule it applies, in this module). */
 export interface SettleLearnedSlotParameters {
   /** The slot was the probe. */
   probe: boolean;
   /** What the answer reported (a 202's or a 429's headers); undefined without an answer. */
   report: BudgetReport | undefined;
+  /** Now (ms), by the scheduler's clock: when the answer came. */
   nowMs: number;
 }
 

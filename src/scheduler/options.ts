@@ -82,7 +82,27 @@ export function resolveSchedulerOptions(
   if (!Number.isSafeInteger(reserve) || reserve < 0 || (limit !== undefined && reserve >= limit)) {
     throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
   }
-  const windowMs = positive(options.budget?.windowMs, target.budget.windowMs, 'budget.windowMs');
+  const given = options.store;
+  if (given !== undefined) {
+    const w = (given as Partial<SchedulerStore> | null)?.windowMs;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) {
+      throw new InvalidRequestError(
+        'store.windowMs must be a positive number: a store sets the budget window when it is created',
+      );
+    }
+  }
+  // The window is the store's, set once when it was created, so every process sharing the store
+  // counts in the same windows; budget.windowMs may only repeat it.
+  const windowMs = positive(
+    options.budget?.windowMs,
+    given?.windowMs ?? target.budget.windowMs,
+    'budget.windowMs',
+  );
+  if (given !== undefined && windowMs !== given.windowMs) {
+    throw new InvalidRequestError(
+      `budget.windowMs (${windowMs}) differs from the store's windowMs (${given.windowMs}): set the window once, on the store`,
+    );
+  }
   const maxBatchSize = positive(options.maxBatchSize, target.maxBatchSize, 'maxBatchSize');
   if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize > target.maxBatchSize) {
     throw new InvalidRequestError(
@@ -107,7 +127,7 @@ export function resolveSchedulerOptions(
       'reconcile.checkAfterMs must be a non-empty, ascending list of non-negative numbers',
     );
   }
-  const store = options.store ?? new MemoryStore();
+  const store = given ?? new MemoryStore({ windowMs });
   return {
     target,
     store,

@@ -105,11 +105,11 @@ export class RefreshScheduler {
       );
     }
     const distinct = [...new Set(tokenIds)];
-    await this.#o.store.enqueue(
+    await this.#o.store.enqueue({
       collectionAddress,
-      distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
-      this.#o.clock.now(),
-    );
+      tokens: distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
+      nowMs: this.#o.clock.now(),
+    });
     this.#poke();
   }
 
@@ -138,7 +138,9 @@ export class RefreshScheduler {
     this.#poke();
     await loop;
     const ids = this.#follower.handBack();
-    if (ids.length > 0) await this.#o.store.renewLeases(ids, this.#o.clock.now());
+    if (ids.length > 0) {
+      await this.#o.store.renewLeases({ batchIds: ids, leaseUntilMs: this.#o.clock.now() });
+    }
   }
 
   /**
@@ -202,7 +204,7 @@ export class RefreshScheduler {
   async #step(): Promise<number | undefined> {
     const { store, clock, leaseMs } = this.#o;
     const now = clock.now();
-    for (const batch of await store.reclaimExpired(now, now + leaseMs)) {
+    for (const batch of await store.reclaimExpired({ nowMs: now, leaseUntilMs: now + leaseMs })) {
       this.#follower.adopt(batch, now);
     }
     // Poll first: a completed batch may re-enqueue ids that the send below can include.
@@ -251,19 +253,19 @@ export class RefreshScheduler {
       if (windowEnds !== undefined && windowEnds - now < this.#guardMs()) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
       // nothing would be a request lost for the whole window.
-      const batch = await store.takeBatch(
-        ready.collectionAddress,
-        this.#o.maxBatchSize,
-        now + leaseMs,
-        now,
-      );
+      const batch = await store.takeBatch({
+        collectionAddress: ready.collectionAddress,
+        max: this.#o.maxBatchSize,
+        leaseUntilMs: now + leaseMs,
+        nowMs: now,
+      });
       if (!batch) continue;
       // Read what the request needs before taking a slot, so the request leaves right after.
       const prepared = await this.#prepare(batch);
       if (prepared === undefined) continue;
       const slot = await this.#takeSlot(clock.now());
       if (typeof slot === 'number') {
-        await store.releaseBatch(batch.batchId, clock.now());
+        await store.releaseBatch({ batchId: batch.batchId, nowMs: clock.now() });
         return slot;
       }
       await this.#send(batch, prepared, slot);
@@ -299,7 +301,7 @@ export class RefreshScheduler {
         signal: this.#reads.signal,
       });
     } catch (error) {
-      await store.releaseBatch(batch.batchId, clock.now());
+      await store.releaseBatch({ batchId: batch.batchId, nowMs: clock.now() });
       if (!(this.#reads.signal.aborted && error instanceof AbortError)) throw error;
       return undefined;
     }
@@ -322,9 +324,11 @@ export class RefreshScheduler {
       }
     }
     // Back into pending before narrowing the batch: a crash in between repeats, never loses.
-    if (back.length > 0) await store.enqueue(collectionAddress, back, clock.now());
-    if (prepared.tokenIds.length === 0) await store.completeBatch(batch.batchId);
-    else await store.keepTokens(batch.batchId, prepared.tokenIds);
+    if (back.length > 0) {
+      await store.enqueue({ collectionAddress, tokens: back, nowMs: clock.now() });
+    }
+    if (prepared.tokenIds.length === 0) await store.completeBatch({ batchId: batch.batchId });
+    else await store.keepTokens({ batchId: batch.batchId, tokenIds: prepared.tokenIds });
     for (const event of events) this.#onEvent(event);
     if (prepared.tokenIds.length === 0) return undefined;
     const kept = new Set(prepared.tokenIds);
@@ -334,7 +338,7 @@ export class RefreshScheduler {
 
   /** Takes a budget slot, or returns when to try again. */
   async #takeSlot(now: number): Promise<Slot | number> {
-    const { store, windowMs, leaseMs } = this.#o;
+    const { store, leaseMs } = this.#o;
     if (this.#o.target.budget.kind === 'learned') {
       const slot = await store.takeLearnedSlot({
         nowMs: now,
@@ -348,7 +352,7 @@ export class RefreshScheduler {
       return slot.retryAtMs;
     }
     const limit = this.#o.limit as number;
-    const slot = await store.takeBudgetSlot(limit, windowMs, now, leaseMs);
+    const slot = await store.takeBudgetSlot({ max: limit, nowMs: now, ttlMs: leaseMs });
     if (slot.taken) return { kind: 'fixed', slotId: slot.slotId };
     // Full, or waiting for answers to requests sent just before this window began.
     const retryAt = slot.used < limit ? now + 100 : slot.windowEndsMs;
@@ -371,7 +375,7 @@ export class RefreshScheduler {
 
   /** Records what an answer (or its absence) said about the budget, and frees the slot. */
   async #settleSlot(slot: Slot, report: BudgetReport | undefined): Promise<void> {
-    const { store, windowMs, clock } = this.#o;
+    const { store, clock } = this.#o;
     const now = clock.now();
     if (slot.kind === 'learned') {
       await store.settleLearnedSlot({ probe: slot.probe, report, nowMs: now });
@@ -383,15 +387,14 @@ export class RefreshScheduler {
       report.remaining !== undefined &&
       report.resetAtMs !== undefined
     ) {
-      await store.syncBudget(
-        report.limit - report.remaining - (report.limit - (this.#o.limit as number)),
-        report.resetAtMs,
-        windowMs,
-        now,
-      );
+      await store.syncBudget({
+        used: report.limit - report.remaining - (report.limit - (this.#o.limit as number)),
+        windowEndsMs: report.resetAtMs,
+        nowMs: now,
+      });
     }
     if (slot.slotId !== undefined) {
-      await store.settleBudgetSlot(slot.slotId, report?.resetAtMs, windowMs);
+      await store.settleBudgetSlot({ slotId: slot.slotId, countedWindowEndsMs: report?.resetAtMs });
     }
   }
 
@@ -414,7 +417,11 @@ export class RefreshScheduler {
           this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - started];
         });
       report = accepted.budget;
-      await store.markSent(batch.batchId, accepted.receipt, now() + leaseMs);
+      await store.markSent({
+        batchId: batch.batchId,
+        refreshId: accepted.receipt,
+        leaseUntilMs: now() + leaseMs,
+      });
       this.#onEvent({
         type: 'batchSent',
         collectionAddress: batch.collectionAddress,
@@ -430,7 +437,7 @@ export class RefreshScheduler {
       const failure = target.classifySendFailure(error);
       if (failure === 'rateLimited') {
         // Someone else spent the budget: the batch goes back untouched until the reset.
-        await store.releaseBatch(batch.batchId, now());
+        await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
         const told = target.budgetOf(error);
         // A budget comes back within one window: a wait asked for beyond that is not believed
         // (a broken proxy's Retry-After must not park the queue for days).
@@ -439,7 +446,11 @@ export class RefreshScheduler {
           now() + windowMs,
         );
         if (slot.kind === 'fixed') {
-          await store.syncBudget(this.#o.limit as number, until, windowMs, now());
+          await store.syncBudget({
+            used: this.#o.limit as number,
+            windowEndsMs: until,
+            nowMs: now(),
+          });
         }
         report = { ...told, retryAfterMs: Math.max(0, until - now()) };
         this.#waitForBudget(until);
@@ -448,7 +459,7 @@ export class RefreshScheduler {
       if (failure === 'refused') {
         // The API refuses this batch for good (unknown collection, bad key, body too large):
         // resending would spend a budget slot each time and never succeed. Report each id.
-        await store.completeBatch(batch.batchId);
+        await store.completeBatch({ batchId: batch.batchId });
         const errorCode = errorCodeOf(error);
         for (const t of batch.tokens) {
           this.#onEvent({
@@ -465,7 +476,11 @@ export class RefreshScheduler {
       }
       if (failure === 'uncertain') {
         // It may have been accepted: keep the ids leased and the slot spent, and find out.
-        await store.markUncertain(batch.batchId, started, now() + leaseMs);
+        await store.markUncertain({
+          batchId: batch.batchId,
+          sentAtMs: started,
+          leaseUntilMs: now() + leaseMs,
+        });
         this.#follower.uncertain(batch, started);
         this.#onEvent({
           type: 'batchUncertain',
@@ -477,7 +492,7 @@ export class RefreshScheduler {
         return;
       }
       // Provably never sent: send again later.
-      await store.releaseBatch(batch.batchId, now());
+      await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
       this.#errorBackoffUntil = now() + 5_000;
       this.#onEvent({ type: 'error', error });
     } finally {
@@ -486,7 +501,7 @@ export class RefreshScheduler {
   }
 
   async #updateStats(nextSend: number | undefined): Promise<void> {
-    const { store, clock, windowMs } = this.#o;
+    const { store, clock } = this.#o;
     const now = clock.now();
     const counts = await store.counts();
     let budget: SchedulerStats['budget'];
@@ -506,7 +521,7 @@ export class RefreshScheduler {
       };
     } else {
       const limit = this.#o.limit as number;
-      const view = await store.budget(windowMs, now);
+      const view = await store.budget({ nowMs: now });
       budget = {
         limit,
         used: Math.min(view.used, limit),

@@ -5,6 +5,8 @@
  * (`imx-metadata-refresh/redis`) a fleet.
  */
 
+import { InvalidRequestError } from '../errors.js';
+import { REFRESH_WINDOW_MS } from '../wire/limits.js';
 import {
   type LearnedBudgetState,
   type LearnedSlot,
@@ -66,87 +68,210 @@ export interface StoreCounts {
   inFlight: number;
 }
 
+/** What {@link SchedulerStore.takeBudgetSlot} gave, with the window as it stands after. */
+export interface BudgetSlot extends BudgetView {
+  /** A request was taken from the budget. */
+  taken: boolean;
+  /** Names the slot for {@link SchedulerStore.settleBudgetSlot}; undefined when not taken. */
+  slotId: string | undefined;
+}
+
+/** Parameters of {@link SchedulerStore.enqueue}. */
+export interface EnqueueParameters {
+  /** The collection (any case; stores key it lower-case). */
+  collectionAddress: string;
+  /** Ids to add; an id already pending keeps its place and the higher `attempts`. */
+  tokens: PendingToken[];
+  /** Now (ms): the enqueue time of a token that carries no `enqueuedMs`. */
+  nowMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.takeBatch}. */
+export interface TakeBatchParameters {
+  /** The collection to take from. */
+  collectionAddress: string;
+  /** Most ids in the batch. */
+  max: number;
+  /** The batch's lease runs out at this time (ms). */
+  leaseUntilMs: number;
+  /** Now (ms). */
+  nowMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.markSent}. */
+export interface MarkSentParameters {
+  /** The leased batch that was sent. */
+  batchId: string;
+  /** The accepted request's receipt (the refresh id on Immutable X). */
+  refreshId: string;
+  /** The lease is extended to this time (ms). */
+  leaseUntilMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.markUncertain}. */
+export interface MarkUncertainParameters {
+  /** The leased batch whose send may have been accepted. */
+  batchId: string;
+  /** When that send began (ms): becomes {@link LeasedBatch.uncertainSinceMs}. */
+  sentAtMs: number;
+  /** The lease is extended to this time (ms). */
+  leaseUntilMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.renewLeases}. */
+export interface RenewLeasesParameters {
+  /** Batches this process still follows; ids the store no longer holds are skipped. */
+  batchIds: string[];
+  /** Their leases run out at this time (ms); a time in the past hands them over now. */
+  leaseUntilMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.releaseBatch}. */
+export interface ReleaseBatchParameters {
+  /** The batch whose ids go back to pending. */
+  batchId: string;
+  /** Now (ms). */
+  nowMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.completeBatch}. */
+export interface CompleteBatchParameters {
+  /** The batch to drop. */
+  batchId: string;
+}
+
+/** Parameters of {@link SchedulerStore.reclaimExpired}. */
+export interface ReclaimExpiredParameters {
+  /** Now (ms): leases that ran out by then are handled. */
+  nowMs: number;
+  /** A sent or uncertain batch handed to the caller is leased until this time (ms). */
+  leaseUntilMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.keepTokens}. */
+export interface KeepTokensParameters {
+  /** The leased batch to narrow. */
+  batchId: string;
+  /** The ids it keeps (a subset of its ids). */
+  tokenIds: string[];
+}
+
+/** Parameters of {@link SchedulerStore.takeBudgetSlot}. */
+export interface TakeBudgetSlotParameters {
+  /** Most requests per window (the limit less the reserve). */
+  max: number;
+  /** Now (ms). The Redis store reads Redis's clock instead, so a fleet shares one. */
+  nowMs: number;
+  /** A slot never settled (its process died) stops holding room after this long (ms). */
+  ttlMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.settleBudgetSlot}. */
+export interface SettleBudgetSlotParameters {
+  /** The slot {@link SchedulerStore.takeBudgetSlot} gave. */
+  slotId: string;
+  /**
+   * The end (ms) of the window the server counted the request in (the answer's reset), or
+   * undefined when no answer said.
+   */
+  countedWindowEndsMs: number | undefined;
+}
+
+/** Parameters of {@link SchedulerStore.syncBudget}. */
+export interface SyncBudgetParameters {
+  /** Requests the server's headers say were counted in their window. */
+  used: number;
+  /** The end (ms) of the window the headers describe; another than the current is ignored. */
+  windowEndsMs: number;
+  /** Now (ms). The Redis store reads Redis's clock instead. */
+  nowMs: number;
+}
+
+/** Parameters of {@link SchedulerStore.budget}. */
+export interface BudgetParameters {
+  /** Now (ms). The Redis store reads Redis's clock instead. */
+  nowMs: number;
+}
+
+/** Options of {@link MemoryStore}; the Redis store takes the same `windowMs`. */
+export interface SchedulerStoreOptions {
+  /**
+   * The budget's window (ms), aligned to the epoch like the API's hours. Default one hour
+   * (`REFRESH_WINDOW_MS`). Set once here, so every caller counts in the same windows.
+   */
+  windowMs?: number | undefined;
+}
+
 /**
  * The scheduler's state. Every method is atomic on its own: two processes calling `takeBatch` or
- * `takeBudgetSlot` at once never get the same ids or more slots than allowed.
+ * `takeBudgetSlot` at once never get the same ids or more slots than allowed. Every method that
+ * takes input takes one parameters object, so a field can be added without breaking callers or
+ * implementations.
  */
 export interface SchedulerStore {
+  /**
+   * The budget's window (ms), fixed when the store was created: `takeBudgetSlot`, `syncBudget`
+   * and `budget` count in windows of this length, aligned to the epoch.
+   */
+  readonly windowMs: number;
   /** Adds ids to a collection's pending set; ids already pending keep their place. Resolves once durable. */
-  enqueue(collectionAddress: string, tokens: PendingToken[], nowMs: number): Promise<void>;
+  enqueue(parameters: EnqueueParameters): Promise<void>;
   /** Collections with pending ids. */
   pendingCollections(): Promise<PendingCollection[]>;
   /** Moves up to `max` ids, oldest first, from pending into a new batch leased until `leaseUntilMs`. */
-  takeBatch(
-    collectionAddress: string,
-    max: number,
-    leaseUntilMs: number,
-    nowMs: number,
-  ): Promise<LeasedBatch | undefined>;
+  takeBatch(parameters: TakeBatchParameters): Promise<LeasedBatch | undefined>;
   /**
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
    * nothing, when the store already knows that refresh id (another batch holds it, or held it
    * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
    */
-  markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<boolean>;
+  markSent(parameters: MarkSentParameters): Promise<boolean>;
   /**
    * Marks a batch whose send may have been accepted (see {@link LeasedBatch.uncertainSinceMs}),
    * keeping it leased until `leaseUntilMs`: its ids stay out of pending until reconciled.
    */
-  markUncertain(batchId: string, sentAtMs: number, leaseUntilMs: number): Promise<void>;
+  markUncertain(parameters: MarkUncertainParameters): Promise<void>;
   /** Extends the leases of batches this process still follows. */
-  renewLeases(batchIds: string[], leaseUntilMs: number): Promise<void>;
+  renewLeases(parameters: RenewLeasesParameters): Promise<void>;
   /** Puts a batch's ids back into pending, untouched, and drops the batch. */
-  releaseBatch(batchId: string, nowMs: number): Promise<void>;
+  releaseBatch(parameters: ReleaseBatchParameters): Promise<void>;
   /** Drops a batch whose refresh completed. */
-  completeBatch(batchId: string): Promise<void>;
+  completeBatch(parameters: CompleteBatchParameters): Promise<void>;
   /**
    * Handles expired leases: an unsent batch goes back to pending; a sent or uncertain one is
    * leased to the caller until `leaseUntilMs` and returned, so someone follows it to completion
    * (or reconciles it).
    */
-  reclaimExpired(nowMs: number, leaseUntilMs: number): Promise<LeasedBatch[]>;
+  reclaimExpired(parameters: ReclaimExpiredParameters): Promise<LeasedBatch[]>;
   /**
    * Takes one request from the budget if `used` plus the slots of earlier windows still in flight
-   * stays below `max` in the current window of `windowMs` (aligned to the epoch, like the API's
-   * hours). A slot stays in flight until {@link SchedulerStore.settleBudgetSlot} or `ttlMs`: a
-   * request sent just before a boundary may be counted by the server in the next window, so until
-   * its answer says where it counted, the next window reserves room for it.
+   * stays below `max` in the current window of {@link SchedulerStore.windowMs}. A slot stays in
+   * flight until {@link SchedulerStore.settleBudgetSlot} or `ttlMs`: a request sent just before a
+   * boundary may be counted by the server in the next window, so until its answer says where it
+   * counted, the next window reserves room for it.
    */
-  takeBudgetSlot(
-    max: number,
-    windowMs: number,
-    nowMs: number,
-    ttlMs: number,
-  ): Promise<{ taken: boolean; slotId: string | undefined } & BudgetView>;
+  takeBudgetSlot(parameters: TakeBudgetSlotParameters): Promise<BudgetSlot>;
   /**
    * The request of a slot was answered (or failed): it no longer needs room in a later window.
    * When the server counted it in a later window than the slot's (`countedWindowEndsMs`, from
    * the answer's reset header), that window's count is raised by one, atomically.
    */
-  settleBudgetSlot(
-    slotId: string,
-    countedWindowEndsMs: number | undefined,
-    windowMs: number,
-  ): Promise<void>;
-  /** Raises the window's `used` to at least `used` (from the server's headers). */
-  syncBudget(
-    used: number,
-    windowEndsMs: number,
-    windowMs: number,
-    nowMs: number,
-  ): Promise<BudgetView>;
+  settleBudgetSlot(parameters: SettleBudgetSlotParameters): Promise<void>;
+  /** Raises the current window's `used` to at least `used` (from the server's headers). */
+  syncBudget(parameters: SyncBudgetParameters): Promise<BudgetView>;
   /** The current window's budget without taking. */
-  budget(windowMs: number, nowMs: number): Promise<BudgetView>;
+  budget(parameters: BudgetParameters): Promise<BudgetView>;
   /** Pending and in-flight counts. */
   counts(): Promise<StoreCounts>;
   /**
    * Narrows a leased batch to `tokenIds` (a subset of its ids): the others were put back into
    * pending or ended before the send, so a process that takes the batch over never reports them.
    */
-  keepTokens(batchId: string, tokenIds: string[]): Promise<void>;
+  keepTokens(parameters: KeepTokensParameters): Promise<void>;
   /**
    * A budget learned from the answers (zkEVM): applies `takeLearnedSlot` atomically, so
-   * the fleet never exceeds what the headers allow.
+   * the fleet never exceeds what the headers allow. Its windows are the server's (from the
+   * answers' reset), not {@link SchedulerStore.windowMs}.
    */
   takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
   /** Applies `settleLearnedSlot` atomically: what an answer said about the budget. */
@@ -163,6 +288,18 @@ export function windowStart(nowMs: number, windowMs: number): number {
   return Math.floor(nowMs / windowMs) * windowMs;
 }
 
+/**
+ * The window a store was created with: `windowMs`, or one hour. Throws `InvalidRequestError` for
+ * anything but a positive finite number.
+ */
+function storeWindowMs(windowMs: number | undefined): number {
+  const v = windowMs ?? REFRESH_WINDOW_MS;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidRequestError(`windowMs must be a positive number of milliseconds, not ${v}`);
+  }
+  return v;
+}
+
 interface PendingEntry {
   attempts: number;
   enqueuedMs: number;
@@ -171,8 +308,15 @@ interface PendingEntry {
 /**
  * The default store: everything in this process's memory. Nothing survives a restart; use the
  * Redis store when ids must outlive a process or be shared by a fleet.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore({ windowMs: 3_600_000 });
+ * const scheduler = new RefreshScheduler({ client, store });
+ * ```
  */
 export class MemoryStore implements SchedulerStore {
+  readonly windowMs: number;
   // Map keeps insertion order, which is enqueue order: the oldest ids come first.
   readonly #pending = new Map<string, Map<string, PendingEntry>>();
   readonly #batches = new Map<string, LeasedBatch>();
@@ -184,7 +328,12 @@ export class MemoryStore implements SchedulerStore {
   #nextSlot = 1;
   #learned: LearnedBudgetState = UNKNOWN_BUDGET;
 
-  async keepTokens(batchId: string, tokenIds: string[]): Promise<void> {
+  /** @throws {InvalidRequestError} a `windowMs` that is not a positive number. */
+  constructor(options: SchedulerStoreOptions = {}) {
+    this.windowMs = storeWindowMs(options?.windowMs);
+  }
+
+  async keepTokens({ batchId, tokenIds }: KeepTokensParameters): Promise<void> {
     const batch = this.#batches.get(batchId);
     if (!batch) return;
     const keep = new Set(tokenIds);
@@ -205,7 +354,7 @@ export class MemoryStore implements SchedulerStore {
     return { ...this.#learned };
   }
 
-  async enqueue(collectionAddress: string, tokens: PendingToken[], nowMs: number): Promise<void> {
+  async enqueue({ collectionAddress, tokens, nowMs }: EnqueueParameters): Promise<void> {
     const key = collectionAddress.toLowerCase();
     let pending = this.#pending.get(key);
     if (!pending) {
@@ -234,11 +383,11 @@ export class MemoryStore implements SchedulerStore {
     return out;
   }
 
-  async takeBatch(
-    collectionAddress: string,
-    max: number,
-    leaseUntilMs: number,
-  ): Promise<LeasedBatch | undefined> {
+  async takeBatch({
+    collectionAddress,
+    max,
+    leaseUntilMs,
+  }: TakeBatchParameters): Promise<LeasedBatch | undefined> {
     const key = collectionAddress.toLowerCase();
     const pending = this.#pending.get(key);
     if (!pending || pending.size === 0) return undefined;
@@ -259,7 +408,7 @@ export class MemoryStore implements SchedulerStore {
     return { ...batch, tokens: [...tokens] };
   }
 
-  async markSent(batchId: string, refreshId: string, leaseUntilMs: number): Promise<boolean> {
+  async markSent({ batchId, refreshId, leaseUntilMs }: MarkSentParameters): Promise<boolean> {
     const batch = this.#batches.get(batchId);
     if (!batch || this.#knownRefreshIds.has(refreshId)) return false;
     batch.refreshId = refreshId;
@@ -273,7 +422,7 @@ export class MemoryStore implements SchedulerStore {
     return true;
   }
 
-  async markUncertain(batchId: string, sentAtMs: number, leaseUntilMs: number): Promise<void> {
+  async markUncertain({ batchId, sentAtMs, leaseUntilMs }: MarkUncertainParameters): Promise<void> {
     const batch = this.#batches.get(batchId);
     if (batch && batch.refreshId === undefined) {
       batch.uncertainSinceMs = sentAtMs;
@@ -281,30 +430,30 @@ export class MemoryStore implements SchedulerStore {
     }
   }
 
-  async renewLeases(batchIds: string[], leaseUntilMs: number): Promise<void> {
+  async renewLeases({ batchIds, leaseUntilMs }: RenewLeasesParameters): Promise<void> {
     for (const id of batchIds) {
       const batch = this.#batches.get(id);
       if (batch) batch.leaseUntilMs = leaseUntilMs;
     }
   }
 
-  async releaseBatch(batchId: string, nowMs: number): Promise<void> {
+  async releaseBatch({ batchId, nowMs }: ReleaseBatchParameters): Promise<void> {
     const batch = this.#batches.get(batchId);
     if (!batch) return;
     this.#batches.delete(batchId);
-    await this.enqueue(batch.collectionAddress, batch.tokens, nowMs);
+    await this.enqueue({ collectionAddress: batch.collectionAddress, tokens: batch.tokens, nowMs });
   }
 
-  async completeBatch(batchId: string): Promise<void> {
+  async completeBatch({ batchId }: CompleteBatchParameters): Promise<void> {
     this.#batches.delete(batchId);
   }
 
-  async reclaimExpired(nowMs: number, leaseUntilMs: number): Promise<LeasedBatch[]> {
+  async reclaimExpired({ nowMs, leaseUntilMs }: ReclaimExpiredParameters): Promise<LeasedBatch[]> {
     const adopted: LeasedBatch[] = [];
     for (const batch of [...this.#batches.values()]) {
       if (batch.leaseUntilMs > nowMs) continue;
       if (batch.refreshId === undefined && batch.uncertainSinceMs === undefined) {
-        await this.releaseBatch(batch.batchId, nowMs);
+        await this.releaseBatch({ batchId: batch.batchId, nowMs });
       } else {
         batch.leaseUntilMs = leaseUntilMs;
         adopted.push({ ...batch, tokens: [...batch.tokens] });
@@ -313,7 +462,8 @@ export class MemoryStore implements SchedulerStore {
     return adopted;
   }
 
-  async takeBudgetSlot(max: number, windowMs: number, nowMs: number, ttlMs: number) {
+  async takeBudgetSlot({ max, nowMs, ttlMs }: TakeBudgetSlotParameters): Promise<BudgetSlot> {
+    const windowMs = this.windowMs;
     const start = windowStart(nowMs, windowMs);
     let earlier = 0;
     for (const [id, slot] of this.#slots) {
@@ -332,34 +482,28 @@ export class MemoryStore implements SchedulerStore {
     return { taken, slotId, used: taken ? used + 1 : used, windowEndsMs: start + windowMs };
   }
 
-  async settleBudgetSlot(
-    slotId: string,
-    countedWindowEndsMs: number | undefined,
-    windowMs: number,
-  ): Promise<void> {
+  async settleBudgetSlot({
+    slotId,
+    countedWindowEndsMs,
+  }: SettleBudgetSlotParameters): Promise<void> {
     const slot = this.#slots.get(slotId);
     this.#slots.delete(slotId);
     if (!slot || countedWindowEndsMs === undefined) return;
-    const counted = countedWindowEndsMs - windowMs;
+    const counted = countedWindowEndsMs - this.windowMs;
     if (counted > slot.windowStart) this.#budget.set(counted, (this.#budget.get(counted) ?? 0) + 1);
   }
 
-  async syncBudget(
-    used: number,
-    windowEndsMs: number,
-    windowMs: number,
-    nowMs: number,
-  ): Promise<BudgetView> {
-    const start = windowEndsMs - windowMs;
-    if (start === windowStart(nowMs, windowMs)) {
+  async syncBudget({ used, windowEndsMs, nowMs }: SyncBudgetParameters): Promise<BudgetView> {
+    const start = windowEndsMs - this.windowMs;
+    if (start === windowStart(nowMs, this.windowMs)) {
       this.#budget.set(start, Math.max(this.#budget.get(start) ?? 0, used));
     }
-    return this.budget(windowMs, nowMs);
+    return this.budget({ nowMs });
   }
 
-  async budget(windowMs: number, nowMs: number): Promise<BudgetView> {
-    const start = windowStart(nowMs, windowMs);
-    return { used: this.#budget.get(start) ?? 0, windowEndsMs: start + windowMs };
+  async budget({ nowMs }: BudgetParameters): Promise<BudgetView> {
+    const start = windowStart(nowMs, this.windowMs);
+    return { used: this.#budget.get(start) ?? 0, windowEndsMs: start + this.windowMs };
   }
 
   async counts(): Promise<StoreCounts> {

@@ -75,12 +75,22 @@ export interface RefreshSchedulerOptions {
   target?: SchedulerTarget | undefined;
   /** Shorthand for `target: imxTarget({ client })` (Immutable X). */
   client?: SchedulerClient | undefined;
-  /** Where pending ids, leases and the budget live. Default: in memory (one process). */
+  /**
+   * Where pending ids, leases and the budget live, and the budget's window (`store.windowMs`, set
+   * when the store is created). Default: `new MemoryStore({ windowMs: budget.windowMs })` (one
+   * process).
+   */
   store?: SchedulerStore | undefined;
   /**
    * The project's budget, keeping `reserve` requests (default 0) for people and tools in each
    * window. Immutable X: `limit` requests per `windowMs` (default 10 an hour). zkEVM: the limit
    * is learned from the answers' headers; `limit` only caps it.
+   *
+   * `windowMs` defaults to the store's `windowMs` (one hour unless the store was created with
+   * another); with a store, a different value is an `InvalidRequestError`. Immutable X counts in
+   * windows of this length aligned to the epoch. zkEVM's windows are the server's (their end comes
+   * with each answer): there `windowMs` sizes the defaults of `maxDelayMs` and `windowGuardMs`
+   * and bounds how long a 429 may park the queue.
    */
   budget?:
     | { limit?: number | undefined; windowMs?: number | undefined; reserve?: number | undefined }

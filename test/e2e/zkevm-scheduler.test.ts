@@ -71,8 +71,8 @@ describe('RefreshScheduler → zkEVM reference server, over HTTP', () => {
       target: zkEvmTarget({
         client: zk,
         metadata: metadataApiSource({ baseUrl: api.url, timeoutMs: 1_500 }),
-        windowMs: WINDOW_MS,
       }),
+      budget: { windowMs: WINDOW_MS },
       maxDelayMs: 100,
       windowGuardMs: 100,
       retry: { attempts: 2 },

@@ -33,7 +33,7 @@ describe.skipIf(!redisClusterAvailable)('fleet of game servers on a Redis Cluste
     ({ server, url: serverUrl } = await startFleetServer(WINDOW_MS));
     parent = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
     parent.on('error', () => {});
-    store = createRedisStore({ client: parent, prefix: PREFIX });
+    store = createRedisStore({ client: parent, prefix: PREFIX, windowMs: WINDOW_MS });
   }, 60_000);
 
   afterAll(async () => {

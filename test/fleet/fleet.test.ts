@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../../src/redis/index.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { type RunningRedis, redisAvailable, startRedis } from '../support/redis-server.js';
-import { runFleet, startFleetServer } from './fleet-run.js';
+import { FLEET_WINDOW_MS, runFleet, startFleetServer } from './fleet-run.js';
 
 const PREFIX = 'fleet';
 
@@ -20,7 +20,7 @@ describe.skipIf(!redisAvailable)('fleet of game servers on Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     ({ server, url: serverUrl } = await startFleetServer());
-    store = createRedisStore({ url: redis.url }, PREFIX);
+    store = createRedisStore({ url: redis.url, windowMs: FLEET_WINDOW_MS }, PREFIX);
   });
 
   afterAll(async () => {

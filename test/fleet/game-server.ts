@@ -131,8 +131,10 @@ async function openStore(
 ): Promise<{ store: RedisStore; close(): Promise<void> }> {
   const kind = config.client ?? 'url';
   const nodes = config.clusterNodes ?? [];
+  // The fleet's window is set once, on the store; the schedulers take it from there.
+  const windowMs = config.budget.windowMs;
   if (kind === 'url') {
-    const store = createRedisStore({ url: config.redisUrl }, config.prefix);
+    const store = createRedisStore({ url: config.redisUrl, windowMs }, config.prefix);
     return { store, close: () => store.close() };
   }
   if (kind === 'node-redis' || kind === 'node-redis-cluster') {
@@ -145,7 +147,7 @@ async function openStore(
           });
     client.on('error', () => {});
     // Not connected: the store connects it.
-    const store = createRedisStore({ client, prefix: config.prefix });
+    const store = createRedisStore({ client, prefix: config.prefix, windowMs });
     return {
       store,
       close: async () => {
@@ -157,7 +159,7 @@ async function openStore(
   const { Cluster, Redis } = await import('ioredis');
   const client = kind === 'ioredis' ? new Redis(config.redisUrl) : new Cluster(nodes);
   client.on('error', () => {});
-  const store = createRedisStore({ client, prefix: config.prefix });
+  const store = createRedisStore({ client, prefix: config.prefix, windowMs });
   return {
     store,
     close: async () => {
@@ -207,7 +209,7 @@ function targetOptions(
     emit({ kind: 'reading', ids: [...tokenIds], at: Date.now() });
     return read(contractAddress, tokenIds, options);
   };
-  return { target: zkEvmTarget({ client, metadata, windowMs: config.budget.windowMs }) };
+  return { target: zkEvmTarget({ client, metadata }) };
 }
 
 /** zkEVM: the game levels the heroes up in its database (the Metadata API) before the event. */
@@ -232,7 +234,7 @@ async function main(): Promise<void> {
   const scheduler = new RefreshScheduler({
     ...targetOptions(config),
     store,
-    budget: config.budget,
+    budget: { limit: config.budget.limit },
     maxBatchSize: config.maxBatchSize ?? (config.zkevm ? 250 : 1000),
     maxDelayMs: config.maxDelayMs,
     leaseMs: config.leaseMs,

@@ -45,25 +45,39 @@ describe.skipIf(!redisAvailable)('Redis store on one Redis, by client kind', () 
     expect(detectClientKind(ioredis)).toBe('ioredis');
     expect(detectClientKind({})).toBeUndefined();
     expect(() => createRedisStore({ client: {} as never })).toThrow(TypeError);
+    for (const windowMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => createRedisStore({ client: ioredis, windowMs })).toThrow(TypeError);
+    }
   });
 
-  storeContract('redis (node-redis client)', async () =>
-    createRedisStore({ client: nodeRedis, prefix: `nr-${++n}` }),
+  storeContract('redis (node-redis client)', async (options) =>
+    createRedisStore({ client: nodeRedis, prefix: `nr-${++n}`, ...options }),
   );
-  storeContract('redis (ioredis)', async () =>
-    createRedisStore({ client: ioredis, prefix: `io-${++n}` }),
+  storeContract('redis (ioredis)', async (options) =>
+    createRedisStore({ client: ioredis, prefix: `io-${++n}`, ...options }),
   );
 
   it('is one store whether node-redis or ioredis wrote it: same keys, all under the hash tag', async () => {
     const writer = createRedisStore({ client: nodeRedis, prefix: 'shared' });
     const reader = createRedisStore({ client: ioredis, prefix: 'shared' });
     const now = Date.now();
-    await writer.enqueue(A, fresh(['1', '2', '3']), now);
+    await writer.enqueue({ collectionAddress: A, tokens: fresh(['1', '2', '3']), nowMs: now });
     expect(await reader.pendingCollections()).toEqual([
       { collectionAddress: A, count: 3, oldestMs: now },
     ]);
-    const batch = await reader.takeBatch(A, 2, now + 10_000, now);
-    expect(await writer.markSent(batch?.batchId as string, 'r-1', now + 10_000)).toBe(true);
+    const batch = await reader.takeBatch({
+      collectionAddress: A,
+      max: 2,
+      leaseUntilMs: now + 10_000,
+      nowMs: now,
+    });
+    expect(
+      await writer.markSent({
+        batchId: batch?.batchId as string,
+        refreshId: 'r-1',
+        leaseUntilMs: now + 10_000,
+      }),
+    ).toBe(true);
     expect(await reader.counts()).toEqual({ pending: 1, inFlight: 2 });
     const keys = (await ioredis.keys('*shared*')).sort();
     expect(keys.length).toBeGreaterThan(0);
@@ -90,7 +104,9 @@ describe.skipIf(!redisAvailable)('Redis store on one Redis, by client kind', () 
     process.kill(redis.pid, 'SIGSTOP');
     try {
       const started = performance.now();
-      const error = await store.enqueue(A, fresh(['p']), Date.now()).catch((e: unknown) => e);
+      const error = await store
+        .enqueue({ collectionAddress: A, tokens: fresh(['p']), nowMs: Date.now() })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error as StoreUnavailableError).operation).toBe('enqueue');
       expect(performance.now() - started).toBeLessThan(5_000);
@@ -115,7 +131,7 @@ describe.skipIf(!redisAvailable)('Redis store on one Redis, by client kind', () 
 
   it('falls back to EVAL when the script cache was flushed (restart, failover)', async () => {
     const store = createRedisStore({ client: ioredis, prefix: 'flushed' });
-    await store.enqueue(A, fresh(['f']), Date.now());
+    await store.enqueue({ collectionAddress: A, tokens: fresh(['f']), nowMs: Date.now() });
     await ioredis.script('FLUSH');
     expect(await store.counts()).toEqual({ pending: 1, inFlight: 0 });
   });
@@ -145,23 +161,28 @@ describe.skipIf(!redisClusterAvailable)('Redis store on a 3-master Redis Cluster
   });
 
   // Each test's store has its own prefix, so the stores land on different slots and nodes.
-  storeContract('redis cluster (node-redis createCluster)', async () =>
-    createRedisStore({ client: nodeRedis, prefix: `cnr-${++n}` }),
+  storeContract('redis cluster (node-redis createCluster)', async (options) =>
+    createRedisStore({ client: nodeRedis, prefix: `cnr-${++n}`, ...options }),
   );
-  storeContract('redis cluster (ioredis Cluster)', async () =>
-    createRedisStore({ client: ioredis, prefix: `cio-${++n}` }),
+  storeContract('redis cluster (ioredis Cluster)', async (options) =>
+    createRedisStore({ client: ioredis, prefix: `cio-${++n}`, ...options }),
   );
 
   it('is one store for node-redis and ioredis members, on one slot', async () => {
     const writer = createRedisStore({ client: nodeRedis, prefix: 'fleet-x' });
     const reader = createRedisStore({ client: ioredis, prefix: 'fleet-x' });
     const now = Date.now();
-    await writer.enqueue(A, fresh(['a', 'b']), now);
-    const batch = await reader.takeBatch(A, 1, now + 10_000, now);
+    await writer.enqueue({ collectionAddress: A, tokens: fresh(['a', 'b']), nowMs: now });
+    const batch = await reader.takeBatch({
+      collectionAddress: A,
+      max: 1,
+      leaseUntilMs: now + 10_000,
+      nowMs: now,
+    });
     expect(batch?.tokens.map((t) => t.tokenId)).toEqual(['a']);
     expect(await writer.counts()).toEqual({ pending: 1, inFlight: 1 });
-    await writer.renewLeases([batch?.batchId as string], now + 20_000);
-    await reader.completeBatch(batch?.batchId as string);
+    await writer.renewLeases({ batchIds: [batch?.batchId as string], leaseUntilMs: now + 20_000 });
+    await reader.completeBatch({ batchId: batch?.batchId as string });
     expect(await writer.counts()).toEqual({ pending: 1, inFlight: 0 });
     const slot = Number(await ioredis.cluster('KEYSLOT', '{fleet-x}:collections'));
     // Every key of the store, on the node that serves its slot (node-redis routes by the key).
@@ -178,7 +199,7 @@ describe.skipIf(!redisClusterAvailable)('Redis store on a 3-master Redis Cluster
 
   it('reloads its scripts on a node whose script cache was flushed (a failover, a restart)', async () => {
     const store = createRedisStore({ client: nodeRedis, prefix: 'flushed' });
-    await store.enqueue(A, fresh(['f']), Date.now());
+    await store.enqueue({ collectionAddress: A, tokens: fresh(['f']), nowMs: Date.now() });
     for (const { port } of cluster.nodes) {
       const node = new Redis(port, '127.0.0.1');
       await node.script('FLUSH');

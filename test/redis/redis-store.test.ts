@@ -16,8 +16,8 @@ describe.skipIf(!redisAvailable)('Redis', () => {
     await redis?.stop();
   });
 
-  storeContract('redis', async () => {
-    const store = createRedisStore({ url: redis.url }, `contract-${++n}`);
+  storeContract('redis', async (options) => {
+    const store = createRedisStore({ url: redis.url, ...options }, `contract-${++n}`);
     stores.push(store);
     return store;
   });

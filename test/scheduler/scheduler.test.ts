@@ -145,6 +145,65 @@ describe('budget', () => {
   });
 });
 
+describe('budget window', () => {
+  const MINUTE = 60_000;
+  const perWindow = (posts: { at: number }[], windowMs: number) => {
+    const counts = new Map<number, number>();
+    for (const p of posts) {
+      const w = Math.floor(p.at / windowMs);
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
+    return [...counts.values()];
+  };
+
+  it("counts in the store's window: budget.windowMs defaults to store.windowMs", async () => {
+    const store = new MemoryStore({ windowMs: 10 * MINUTE });
+    const h = harness({ store }, { limits: { windowMs: 10 * MINUTE } });
+    await h.scheduler.enqueue(COLLECTION, ids(15_000));
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(h.posts.map((p) => p.status)).toEqual(Array(15).fill(202));
+    expect(perWindow(h.posts, 10 * MINUTE)).toEqual([10, 5]);
+    expect((h.posts.at(-1)?.at ?? 0) - (h.posts[0]?.at ?? 0)).toBeLessThan(20 * MINUTE);
+  });
+
+  it('makes its memory store with its own window when none is given', async () => {
+    const h = harness({ budget: { windowMs: 10 * MINUTE } }, { limits: { windowMs: 10 * MINUTE } });
+    await h.scheduler.enqueue(COLLECTION, ids(15_000));
+    const { budget } = await h.scheduler.stats();
+    expect((budget.windowEndsAt?.getTime() ?? 0) % (10 * MINUTE)).toBe(0);
+    expect((budget.windowEndsAt?.getTime() ?? 0) - h.clock.now()).toBeLessThanOrEqual(10 * MINUTE);
+    h.scheduler.start();
+    await h.scheduler.drained();
+    await h.scheduler.stop();
+    expect(perWindow(h.posts, 10 * MINUTE)).toEqual([10, 5]);
+  });
+
+  it("refuses a budget.windowMs that differs from the store's, naming both", () => {
+    const store = new MemoryStore({ windowMs: 10 * MINUTE });
+    const error = (() => {
+      try {
+        harness({ store, budget: { windowMs: HOUR } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as Error).message).toMatch(/3600000/);
+    expect((error as Error).message).toMatch(/600000/);
+    expect(() => harness({ store: new MemoryStore(), budget: { windowMs: 10 * MINUTE } })).toThrow(
+      InvalidRequestError,
+    );
+    // Repeating the store's window is fine.
+    expect(() => harness({ store, budget: { windowMs: 10 * MINUTE } })).not.toThrow();
+    // A store without a window (written for the old interface) is refused, not guessed at.
+    const noWindow = Object.create(MemoryStore.prototype) as MemoryStore;
+    expect(noWindow.windowMs).toBeUndefined();
+    expect(() => harness({ store: noWindow })).toThrow(/store\.windowMs/);
+  });
+});
+
 describe('outcomes', () => {
   it('retries transient failures up to retry.attempts; reports the rest once', async () => {
     const calls = new Map<string, number>();
@@ -220,13 +279,18 @@ describe('leases', () => {
     const store = new MemoryStore();
     const h = harness({ store, leaseMs: 30_000, maxDelayMs: 0 });
     const t0 = h.clock.now();
-    await store.enqueue(
-      COLLECTION,
-      ids(3).map((tokenId) => ({ tokenId, attempts: 0 })),
-      t0,
-    );
+    await store.enqueue({
+      collectionAddress: COLLECTION,
+      tokens: ids(3).map((tokenId) => ({ tokenId, attempts: 0 })),
+      nowMs: t0,
+    });
     // Another process took the batch and died before sending it.
-    await store.takeBatch(COLLECTION, 1000, t0 + 30_000);
+    await store.takeBatch({
+      collectionAddress: COLLECTION,
+      max: 1000,
+      leaseUntilMs: t0 + 30_000,
+      nowMs: t0,
+    });
     h.scheduler.start();
     await h.scheduler.drained();
     await h.scheduler.stop();
@@ -238,10 +302,23 @@ describe('leases', () => {
     const store = new MemoryStore();
     const h = harness({ store, leaseMs: 30_000 });
     const t0 = h.clock.now();
-    await store.enqueue(COLLECTION, [{ tokenId: '9', attempts: 0 }], t0);
-    const batch = await store.takeBatch(COLLECTION, 1000, t0 + 30_000);
+    await store.enqueue({
+      collectionAddress: COLLECTION,
+      tokens: [{ tokenId: '9', attempts: 0 }],
+      nowMs: t0,
+    });
+    const batch = await store.takeBatch({
+      collectionAddress: COLLECTION,
+      max: 1000,
+      leaseUntilMs: t0 + 30_000,
+      nowMs: t0,
+    });
     const refreshId = h.mock.seedRefresh({ collectionAddress: COLLECTION, succeeded: ['9'] });
-    await store.markSent(batch?.batchId as string, refreshId, t0 + 30_000);
+    await store.markSent({
+      batchId: batch?.batchId as string,
+      refreshId,
+      leaseUntilMs: t0 + 30_000,
+    });
     h.scheduler.start();
     await h.scheduler.drained();
     await h.scheduler.stop();

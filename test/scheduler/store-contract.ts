@@ -1,19 +1,26 @@
 /** Behaviour every SchedulerStore must have; run against the memory store and the Redis store. */
 import { describe, expect, it } from 'vitest';
-import type { SchedulerStore } from '../../src/index.js';
+import type { SchedulerStore, SchedulerStoreOptions } from '../../src/index.js';
 
 const A = '0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d';
 const B = '0xabababababababababababababababababababab';
 const fresh = (ids: string[]) => ids.map((tokenId) => ({ tokenId, attempts: 0 }));
 
-export function storeContract(name: string, make: () => Promise<SchedulerStore>) {
+export function storeContract(
+  name: string,
+  make: (options?: SchedulerStoreOptions) => Promise<SchedulerStore>,
+) {
   describe(`${name} store contract`, () => {
     it('deduplicates pending ids, keeps the first enqueue time, and hands out the oldest first', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, fresh(['3', '1']), now);
-      await store.enqueue(A, fresh(['1', '2']), now + 10);
-      await store.enqueue(B.toUpperCase().replace('0X', '0x'), fresh(['x']), now + 20);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['3', '1']), nowMs: now });
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['1', '2']), nowMs: now + 10 });
+      await store.enqueue({
+        collectionAddress: B.toUpperCase().replace('0X', '0x'),
+        tokens: fresh(['x']),
+        nowMs: now + 20,
+      });
       const collections = (await store.pendingCollections()).sort(
         (a, b) => a.oldestMs - b.oldestMs,
       );
@@ -21,38 +28,88 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
         { collectionAddress: A, count: 3, oldestMs: now },
         { collectionAddress: B, count: 1, oldestMs: now + 20 },
       ]);
-      const batch = await store.takeBatch(A, 2, now + 1000, now);
+      const batch = await store.takeBatch({
+        collectionAddress: A,
+        max: 2,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
       expect(batch?.tokens.map((t) => t.tokenId).sort()).toEqual(['1', '3']);
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 2 });
-      const rest = await store.takeBatch(A, 1000, now + 1000, now);
+      const rest = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
       expect(rest?.tokens.map((t) => t.tokenId)).toEqual(['2']);
-      expect(await store.takeBatch(A, 1000, now + 1000, now)).toBeUndefined();
+      expect(
+        await store.takeBatch({
+          collectionAddress: A,
+          max: 1000,
+          leaseUntilMs: now + 1000,
+          nowMs: now,
+        }),
+      ).toBeUndefined();
     });
 
     it('releases a batch back untouched: same ids, attempts and enqueue time', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, [{ tokenId: 'r', attempts: 2 }, ...fresh(['s'])], now - 5000);
-      const batch = await store.takeBatch(A, 1000, now + 1000, now);
-      await store.releaseBatch(batch?.batchId as string, now);
+      await store.enqueue({
+        collectionAddress: A,
+        tokens: [{ tokenId: 'r', attempts: 2 }, ...fresh(['s'])],
+        nowMs: now - 5000,
+      });
+      const batch = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
+      await store.releaseBatch({ batchId: batch?.batchId as string, nowMs: now });
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 0 });
       expect((await store.pendingCollections())[0]?.oldestMs).toBe(now - 5000);
-      const again = await store.takeBatch(A, 1000, now + 1000, now);
+      const again = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
       expect(again?.tokens.find((t) => t.tokenId === 'r')?.attempts).toBe(2);
     });
 
     it('reclaims expired leases: unsent ids go back to pending, a sent batch is handed over', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, fresh(['u1', 'u2']), now);
-      const unsent = await store.takeBatch(A, 1000, now + 100, now);
-      await store.enqueue(A, fresh(['s1']), now);
-      const sent = await store.takeBatch(A, 1000, now + 100, now);
-      await store.markSent(sent?.batchId as string, 'refresh-1', now + 100);
-      await store.enqueue(A, fresh(['live']), now);
-      const live = await store.takeBatch(A, 1000, now + 60_000, now);
-      expect(await store.reclaimExpired(now + 50, now + 5000)).toEqual([]);
-      const adopted = await store.reclaimExpired(now + 200, now + 5000);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['u1', 'u2']), nowMs: now });
+      const unsent = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 100,
+        nowMs: now,
+      });
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['s1']), nowMs: now });
+      const sent = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 100,
+        nowMs: now,
+      });
+      await store.markSent({
+        batchId: sent?.batchId as string,
+        refreshId: 'refresh-1',
+        leaseUntilMs: now + 100,
+      });
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['live']), nowMs: now });
+      const live = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 60_000,
+        nowMs: now,
+      });
+      expect(await store.reclaimExpired({ nowMs: now + 50, leaseUntilMs: now + 5000 })).toEqual([]);
+      const adopted = await store.reclaimExpired({ nowMs: now + 200, leaseUntilMs: now + 5000 });
       expect(adopted).toEqual([
         expect.objectContaining({
           batchId: sent?.batchId,
@@ -63,22 +120,33 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       expect(adopted[0]?.tokens.map((t) => t.tokenId)).toEqual(['s1']);
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 2 });
       expect(unsent).toBeDefined();
-      await store.completeBatch(sent?.batchId as string);
-      await store.renewLeases([live?.batchId as string], now + 120_000);
-      expect(await store.reclaimExpired(now + 90_000, now + 200_000)).toEqual([]);
+      await store.completeBatch({ batchId: sent?.batchId as string });
+      await store.renewLeases({ batchIds: [live?.batchId as string], leaseUntilMs: now + 120_000 });
+      expect(
+        await store.reclaimExpired({ nowMs: now + 90_000, leaseUntilMs: now + 200_000 }),
+      ).toEqual([]);
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 1 });
-      await store.completeBatch(live?.batchId as string);
+      await store.completeBatch({ batchId: live?.batchId as string });
       expect(await store.counts()).toEqual({ pending: 2, inFlight: 0 });
     });
 
     it('keeps an uncertain batch leased and hands it over for reconciliation when its lease runs out', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, fresh(['q1', 'q2']), now);
-      const batch = await store.takeBatch(A, 1000, now + 100, now);
-      await store.markUncertain(batch?.batchId as string, now - 7, now + 100);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['q1', 'q2']), nowMs: now });
+      const batch = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 100,
+        nowMs: now,
+      });
+      await store.markUncertain({
+        batchId: batch?.batchId as string,
+        sentAtMs: now - 7,
+        leaseUntilMs: now + 100,
+      });
       expect(await store.counts()).toEqual({ pending: 0, inFlight: 2 });
-      const handed = await store.reclaimExpired(now + 200, now + 5000);
+      const handed = await store.reclaimExpired({ nowMs: now + 200, leaseUntilMs: now + 5000 });
       expect(handed).toEqual([
         expect.objectContaining({
           batchId: batch?.batchId,
@@ -89,100 +157,164 @@ export function storeContract(name: string, make: () => Promise<SchedulerStore>)
       ]);
       expect(await store.counts()).toEqual({ pending: 0, inFlight: 2 });
       // Claimed by reconciliation: an ordinary sent batch from then on.
-      expect(await store.markSent(batch?.batchId as string, 'refresh-q', now + 5000)).toBe(true);
-      const again = await store.reclaimExpired(now + 6000, now + 9000);
+      expect(
+        await store.markSent({
+          batchId: batch?.batchId as string,
+          refreshId: 'refresh-q',
+          leaseUntilMs: now + 5000,
+        }),
+      ).toBe(true);
+      const again = await store.reclaimExpired({ nowMs: now + 6000, leaseUntilMs: now + 9000 });
       expect(again[0]).toMatchObject({ refreshId: 'refresh-q', uncertainSinceMs: undefined });
     });
 
     it('lets one batch only claim a refresh id, also after that batch completed', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, fresh(['c1']), now);
-      const first = await store.takeBatch(A, 1000, now + 1000, now);
-      await store.enqueue(A, fresh(['c2']), now);
-      const second = await store.takeBatch(A, 1000, now + 1000, now);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['c1']), nowMs: now });
+      const first = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['c2']), nowMs: now });
+      const second = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 1000,
+        nowMs: now,
+      });
       const [a, b] = await Promise.all([
-        store.markSent(first?.batchId as string, 'refresh-c', now + 1000),
-        store.markSent(second?.batchId as string, 'refresh-c', now + 1000),
+        store.markSent({
+          batchId: first?.batchId as string,
+          refreshId: 'refresh-c',
+          leaseUntilMs: now + 1000,
+        }),
+        store.markSent({
+          batchId: second?.batchId as string,
+          refreshId: 'refresh-c',
+          leaseUntilMs: now + 1000,
+        }),
       ]);
       expect([a, b].sort()).toEqual([false, true]);
-      await store.completeBatch((a ? first : second)?.batchId as string);
-      expect(await store.markSent((a ? second : first)?.batchId as string, 'refresh-c', now)).toBe(
-        false,
-      );
+      await store.completeBatch({ batchId: (a ? first : second)?.batchId as string });
+      expect(
+        await store.markSent({
+          batchId: (a ? second : first)?.batchId as string,
+          refreshId: 'refresh-c',
+          leaseUntilMs: now,
+        }),
+      ).toBe(false);
     });
 
     it('hands every id to exactly one of many concurrent takers', async () => {
       const store = await make();
       const now = Date.now();
       const ids = Array.from({ length: 2500 }, (_, i) => `t${i}`);
-      await store.enqueue(A, fresh(ids), now);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(ids), nowMs: now });
       const batches = await Promise.all(
-        Array.from({ length: 8 }, () => store.takeBatch(A, 400, now + 1000, now)),
+        Array.from({ length: 8 }, () =>
+          store.takeBatch({ collectionAddress: A, max: 400, leaseUntilMs: now + 1000, nowMs: now }),
+        ),
       );
       const taken = batches.flatMap((b) => b?.tokens.map((t) => t.tokenId) ?? []);
       expect(taken).toHaveLength(2500);
       expect(new Set(taken).size).toBe(2500);
     });
 
+    it('counts the budget in windows of the windowMs it was created with, one hour by default', async () => {
+      const hourly = await make();
+      expect(hourly.windowMs).toBe(3_600_000);
+      // 7 s does not divide an hour: an end on its grid, within one window, is that window's.
+      const store = await make({ windowMs: 7_000 });
+      expect(store.windowMs).toBe(7_000);
+      const now = Date.now();
+      const slot = await store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 });
+      expect(slot.windowEndsMs % 7_000).toBe(0);
+      // (The Redis store reads Redis's clock a moment later: a little slack.)
+      expect(slot.windowEndsMs - now).toBeGreaterThan(0);
+      expect(slot.windowEndsMs - now).toBeLessThanOrEqual(8_000);
+      expect((await hourly.budget({ nowMs: now })).windowEndsMs % 3_600_000).toBe(0);
+    });
+
     it('never grants more budget slots than the limit, even to 50 callers at once', async () => {
-      const store = await make();
       const windowMs = 3_600_000;
+      const store = await make({ windowMs });
       const now = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 50 }, () => store.takeBudgetSlot(10, windowMs, now, 60_000)),
+        Array.from({ length: 50 }, () =>
+          store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 }),
+        ),
       );
       expect(results.filter((r) => r.taken)).toHaveLength(10);
-      const view = await store.budget(windowMs, now);
+      const view = await store.budget({ nowMs: now });
       expect(view.used).toBe(10);
       expect(view.windowEndsMs % windowMs).toBe(0);
     });
 
     it('keeps room in a new window for requests of the last one still in flight', async () => {
-      const store = await make();
       // A window short enough to cross in real time (the Redis store counts in Redis's clock).
       const windowMs = 400;
+      const store = await make({ windowMs });
+      const take = (nowMs: number) => store.takeBudgetSlot({ max: 2, nowMs, ttlMs: 60_000 });
       while (Date.now() % windowMs > 100) await new Promise((r) => setTimeout(r, 10));
       const now = Date.now();
-      const first = await store.takeBudgetSlot(2, windowMs, now, 60_000);
-      const second = await store.takeBudgetSlot(2, windowMs, now, 60_000);
+      const first = await take(now);
+      const second = await take(now);
       expect([first.taken, second.taken]).toEqual([true, true]);
-      await store.settleBudgetSlot(first.slotId as string, first.windowEndsMs, windowMs);
+      await store.settleBudgetSlot({
+        slotId: first.slotId as string,
+        countedWindowEndsMs: first.windowEndsMs,
+      });
       await new Promise((r) => setTimeout(r, first.windowEndsMs - Date.now() + 20));
       const next = Date.now();
       // One request of the last window is unanswered: only one of the two slots is free.
-      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(true);
-      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(false);
+      expect((await take(next)).taken).toBe(true);
+      expect((await take(next)).taken).toBe(false);
       // The server counted it in the new window: the count moves there, so no slot is left.
-      await store.settleBudgetSlot(
-        second.slotId as string,
-        second.windowEndsMs + windowMs,
-        windowMs,
-      );
-      expect((await store.takeBudgetSlot(2, windowMs, next, 60_000)).taken).toBe(false);
-      expect((await store.budget(windowMs, next)).used).toBe(2);
+      await store.settleBudgetSlot({
+        slotId: second.slotId as string,
+        countedWindowEndsMs: second.windowEndsMs + windowMs,
+      });
+      expect((await take(next)).taken).toBe(false);
+      expect((await store.budget({ nowMs: next })).used).toBe(2);
     });
 
     it('raises the window count from the server, never lowers it', async () => {
-      const store = await make();
       const windowMs = 3_600_000;
+      const store = await make({ windowMs });
       const now = Date.now();
-      const { windowEndsMs } = await store.takeBudgetSlot(10, windowMs, now, 60_000);
-      expect((await store.syncBudget(7, windowEndsMs, windowMs, now)).used).toBe(7);
-      expect((await store.syncBudget(3, windowEndsMs, windowMs, now)).used).toBe(7);
-      expect((await store.syncBudget(9, windowEndsMs + windowMs, windowMs, now)).used).toBe(7);
-      expect((await store.takeBudgetSlot(7, windowMs, now, 60_000)).taken).toBe(false);
-      expect((await store.takeBudgetSlot(8, windowMs, now, 60_000)).taken).toBe(true);
+      const sync = async (used: number, windowEndsMs: number) =>
+        (await store.syncBudget({ used, windowEndsMs, nowMs: now })).used;
+      const take = async (max: number) =>
+        (await store.takeBudgetSlot({ max, nowMs: now, ttlMs: 60_000 })).taken;
+      const { windowEndsMs } = await store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 });
+      expect(await sync(7, windowEndsMs)).toBe(7);
+      expect(await sync(3, windowEndsMs)).toBe(7);
+      expect(await sync(9, windowEndsMs + windowMs)).toBe(7);
+      expect(await take(7)).toBe(false);
+      expect(await take(8)).toBe(true);
     });
+
     it('narrows a batch to the ids kept: a takeover never sees the others', async () => {
       const store = await make();
       const now = Date.now();
-      await store.enqueue(A, fresh(['k1', 'k2', 'k3']), now);
-      const batch = await store.takeBatch(A, 1000, now + 100, now);
-      await store.keepTokens(batch?.batchId as string, ['k2']);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['k1', 'k2', 'k3']), nowMs: now });
+      const batch = await store.takeBatch({
+        collectionAddress: A,
+        max: 1000,
+        leaseUntilMs: now + 100,
+        nowMs: now,
+      });
+      await store.keepTokens({ batchId: batch?.batchId as string, tokenIds: ['k2'] });
       expect(await store.counts()).toEqual({ pending: 0, inFlight: 1 });
-      await store.markSent(batch?.batchId as string, 'push-1', now + 100);
-      const [adopted] = await store.reclaimExpired(now + 200, now + 5000);
+      await store.markSent({
+        batchId: batch?.batchId as string,
+        refreshId: 'push-1',
+        leaseUntilMs: now + 100,
+      });
+      const [adopted] = await store.reclaimExpired({ nowMs: now + 200, leaseUntilMs: now + 5000 });
       expect(adopted?.tokens.map((t) => t.tokenId)).toEqual(['k2']);
     });
 

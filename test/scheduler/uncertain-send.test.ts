@@ -177,16 +177,25 @@ describe('an uncertain send', () => {
             collectionAddress: COLLECTION,
             tokenIds: ['k0', 'k1', 'k2'],
           });
-          await store.enqueue(
-            COLLECTION,
-            ids(3, 'k').map((tokenId) => ({ tokenId, attempts: 0 })),
-            0,
-          );
+          await store.enqueue({
+            collectionAddress: COLLECTION,
+            tokens: ids(3, 'k').map((tokenId) => ({ tokenId, attempts: 0 })),
+            nowMs: 0,
+          });
           const leaseUntil = h.clock.now() + 30_000;
-          const batch = await store.takeBatch(COLLECTION, 3, leaseUntil);
-          expect(await store.markSent(batch?.batchId as string, known.refreshId, leaseUntil)).toBe(
-            true,
-          );
+          const batch = await store.takeBatch({
+            collectionAddress: COLLECTION,
+            max: 3,
+            leaseUntilMs: leaseUntil,
+            nowMs: h.clock.now(),
+          });
+          expect(
+            await store.markSent({
+              batchId: batch?.batchId as string,
+              refreshId: known.refreshId,
+              leaseUntilMs: leaseUntil,
+            }),
+          ).toBe(true);
           throw new TimeoutError('The request timed out after 15000 ms');
         }
         return client.requestRefresh(params);

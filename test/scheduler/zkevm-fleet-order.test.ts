@@ -56,7 +56,7 @@ describe('RefreshScheduler on zkEVM, two processes on one store', () => {
     };
     const scheduler = (client: ZkEvmSchedulerClient, onEvent?: (e: SchedulerEvent) => void) =>
       new RefreshScheduler({
-        target: zkEvmTarget({ client, metadata, windowMs: WINDOW_MS }),
+        target: zkEvmTarget({ client, metadata }),
         store,
         clock: api.clock,
         maxDelayMs: 0,

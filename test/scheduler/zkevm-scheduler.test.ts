@@ -60,12 +60,13 @@ function run(
   const statuses: number[] = [];
   const zk = api.client({ onResponse: (r) => r.method === 'POST' && statuses.push(r.status) });
   const events: (SchedulerEvent & { at: number })[] = [];
-  const { metadata, client, verify, ...rest } = options;
+  const { metadata, client, verify, budget, ...rest } = options;
   const scheduler = new RefreshScheduler({
-    target: zkEvmTarget({ client: client ?? zk, metadata, verify, windowMs: WINDOW_MS }),
+    target: zkEvmTarget({ client: client ?? zk, metadata, verify }),
     clock: api.clock,
     pollIntervalMs: 1_000,
     onEvent: (e) => events.push({ ...e, at: api.clock.now() }),
+    budget: { windowMs: WINDOW_MS, ...budget },
     ...rest,
   });
   const finals = () => {
@@ -346,14 +347,25 @@ describe('RefreshScheduler on zkEVM', () => {
     expect(() => zkEvmTarget({ client: zk, metadata: undefined as never })).toThrow(/metadata/);
     expect(() => metadataApiSource({ baseUrl: 'not a url' })).toThrow(/absolute URL/);
     expect(() => metadataApiSource({ baseUrl: 'https://g.test/m?x=1' })).toThrow(/query/);
+    // The window is the store's (or budget.windowMs), never a second one on the target.
+    expect(() =>
+      zkEvmTarget({ client: zk, metadata: gameDatabase().source, windowMs: 60_000 } as never),
+    ).toThrow(/takes no windowMs/);
     const target = zkEvmTarget({ client: zk, metadata: gameDatabase().source });
     expect(() => new RefreshScheduler({ target, maxBatchSize: 251 })).toThrow(/1 to 250/);
+    expect(
+      () =>
+        new RefreshScheduler({
+          target,
+          store: new MemoryStore({ windowMs: 60_000 }),
+          budget: { windowMs: 30_000 },
+        }),
+    ).toThrow(/budget\.windowMs \(30000\) differs from the store's windowMs \(60000\)/);
     expect(() => new RefreshScheduler({ target, client: {} as never })).toThrow(/not both/);
     expect(() => new RefreshScheduler({} as never)).toThrow(/needs a target/);
     expect(
       new MetadataReadError({ errorCode: 'x', statusCode: 500, transient: true }).message,
     ).toMatch(/HTTP 500/);
     void ({} as NftMetadataPush);
-    void MemoryStore;
   });
 });

@@ -21,7 +21,8 @@ export interface BudgetReport {
 /**
  * How the target's budget is known: `fixed` (Immutable X: 10 an hour, in hours aligned to the
  * epoch) or `learned` (zkEVM: per project, announced in every answer's headers, in windows the
- * server opens).
+ * server opens). `windowMs` is the API's window: the scheduler's only when neither a store nor
+ * `budget.windowMs` sets one (the store's window wins).
  */
 export type TargetBudget =
   | { kind: 'fixed'; limit: number; windowMs: number }

@@ -35,12 +35,11 @@ export interface ZkEvmTargetOptions {
    * `tokenFailed` with `metadata_not_synced`. Without it, a 202 ends each id in `tokenSucceeded`.
    */
   verify?: { timeoutMs?: number | undefined; clockSkewMs?: number | undefined } | undefined;
-  /** The budget window the project's limit applies to. Default one hour (the platform's). */
-  windowMs?: number | undefined;
 }
 
 /** NFTs read at once while verifying or reconciling. */
 const READ_CONCURRENCY = 4;
+/** The platform's window; the server announces where each one ends. */
 const HOUR_MS = 3_600_000;
 
 // The receipt names the push: when it began (for verify after a takeover) and its batch (unique).
@@ -114,7 +113,8 @@ function unsendableFrom(tokenId: string, value: unknown): UnsendableToken | NftM
  * });
  * const scheduler = new RefreshScheduler({ target });
  * ```
- * @throws {InvalidRequestError} a missing client or source, or a bad `verify`.
+ * @throws {InvalidRequestError} a missing client or source, a bad `verify`, or a `windowMs` (the
+ *   window is the store's).
  */
 export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   const client = options?.client;
@@ -137,9 +137,11 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
     if (!Number.isFinite(v) || v < 0)
       throw new InvalidRequestError(`${name} must be a non-negative number`);
   }
-  const windowMs = options.windowMs ?? HOUR_MS;
-  if (!Number.isFinite(windowMs) || windowMs <= 0) {
-    throw new InvalidRequestError('windowMs must be a positive number');
+  if ((options as { windowMs?: unknown }).windowMs !== undefined) {
+    // The window lives on the store (one for the fleet); a second place to set it could disagree.
+    throw new InvalidRequestError(
+      'zkEvmTarget takes no windowMs: give it to the store (new MemoryStore({ windowMs }), createRedisStore({ …, windowMs })) or as budget.windowMs',
+    );
   }
   /** Verifying: per push, the ids already seen synced. */
   const synced = new Map<string, Set<string>>();
@@ -159,7 +161,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   return {
     api: 'zkevm',
     maxBatchSize: MAX_NFTS_PER_REFRESH,
-    budget: { kind: 'learned', windowMs },
+    budget: { kind: 'learned', windowMs: HOUR_MS },
     async prepare({ collectionAddress, tokenIds, signal }) {
       let read: Map<string, unknown>;
       try {
