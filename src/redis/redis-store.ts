@@ -330,7 +330,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'markSent',
         Lua.MARK_SENT,
         [key.batch(batchId), key.leases, key.knownRefreshes],
-        [batchId, refreshId, leaseUntilMs, KNOWN_REFRESH_IDS],
+        [batchId, refreshId, leaseUntilMs, KNOWN_REFRESH_IDS, tag],
       );
       return Number(marked) === 1;
     },
@@ -368,7 +368,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         'completeBatch',
         Lua.COMPLETE_BATCH,
         [key.leases, key.inflight, key.batch(batchId)],
-        [batchId],
+        [batchId, tag],
       );
     },
 
@@ -432,7 +432,12 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     },
 
     async keepTokens({ batchId, tokenIds }) {
-      await run('keepTokens', Lua.KEEP_TOKENS, [key.batch(batchId), key.inflight], tokenIds);
+      await run(
+        'keepTokens',
+        Lua.KEEP_TOKENS,
+        [key.batch(batchId), key.inflight],
+        [tag, ...tokenIds],
+      );
     },
 
     async takeLearnedSlot(p): Promise<LearnedSlot> {

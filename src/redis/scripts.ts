@@ -54,16 +54,26 @@ return out
 
 /** KEYS: pending, attempts, collections, leases, sequence, inflight. ARGV: max, leaseUntilMs, collection, prefix. */
 export const TAKE_BATCH = `
-local rows = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+local max = tonumber(ARGV[1])
+local unsent = ARGV[4] .. ':unsent:' .. ARGV[3]
+-- Ids whose push is still unanswered wait: a newer push must not land before an older one.
+local held = redis.call('SCARD', unsent)
+local rows = redis.call('ZRANGE', KEYS[1], 0, max + held - 1, 'WITHSCORES')
 if #rows == 0 then return false end
 local tokens = {}
 for i = 1, #rows, 2 do
   local id = rows[i]
-  local attempts = redis.call('HGET', KEYS[2], id)
-  if attempts then redis.call('HDEL', KEYS[2], id) else attempts = '0' end
-  table.insert(tokens, { id, attempts, rows[i + 1] })
+  if #tokens < max and redis.call('SISMEMBER', unsent, id) == 0 then
+    local attempts = redis.call('HGET', KEYS[2], id)
+    if attempts then redis.call('HDEL', KEYS[2], id) else attempts = '0' end
+    table.insert(tokens, { id, attempts, rows[i + 1] })
+  end
 end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #tokens - 1)
+if #tokens == 0 then return false end
+for _, t in ipairs(tokens) do
+  redis.call('ZREM', KEYS[1], t[1])
+  redis.call('SADD', unsent, t[1])
+end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
 local id = tostring(redis.call('INCR', KEYS[5]))
 local json = cjson.encode(tokens)
@@ -73,14 +83,24 @@ redis.call('INCRBY', KEYS[6], #tokens)
 return { id, json }
 `;
 
+// Shared Lua: a batch's push was answered (or the batch ends): its ids may be taken again.
+const UNHOLD_FN = `
+local function unhold(prefix, collection, tokensJson)
+  local unsent = prefix .. ':unsent:' .. collection
+  for _, t in ipairs(cjson.decode(tokensJson)) do redis.call('SREM', unsent, t[1]) end
+end
+`;
+
 /**
  * KEYS: batch, leases, known refresh ids (ZSET scored by Redis TIME). ARGV: batchId, refreshId,
- * leaseUntilMs, how many known ids to keep. Returns 0, changing nothing, for a refresh id the
+ * leaseUntilMs, how many known ids to keep, prefix. Returns 0, changing nothing, for a refresh id the
  * store already knows: that is how reconciliation claims a refresh for one batch only.
  */
-export const MARK_SENT = `
+export const MARK_SENT = `${UNHOLD_FN}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 0 end
+local sent = redis.call('HMGET', KEYS[1], 'collection', 'tokens')
+unhold(ARGV[5], sent[1], sent[2])
 local t = redis.call('TIME')
 redis.call('ZADD', KEYS[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[4]) - 1)
@@ -111,11 +131,12 @@ return 1
 `;
 
 // Shared Lua: puts one batch's tokens back into pending and drops the batch.
-const RELEASE_FN = `
+const RELEASE_FN = `${UNHOLD_FN}
 local function release(prefix, collections, leases, inflight, id)
   local key = prefix .. ':batch:' .. id
   local fields = redis.call('HMGET', key, 'collection', 'tokens', 'count')
   if not fields[1] then return 0 end
+  unhold(prefix, fields[1], fields[2])
   local c = fields[1]
   local pending = prefix .. ':pending:' .. c
   local attempts = prefix .. ':attempts:' .. c
@@ -139,10 +160,12 @@ export const RELEASE_BATCH = `${RELEASE_FN}
 return release(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2])
 `;
 
-/** KEYS: leases, inflight, batch. ARGV: batchId. */
-export const COMPLETE_BATCH = `
-local count = redis.call('HGET', KEYS[3], 'count')
+/** KEYS: leases, inflight, batch. ARGV: batchId, prefix. */
+export const COMPLETE_BATCH = `${UNHOLD_FN}
+local fields = redis.call('HMGET', KEYS[3], 'collection', 'tokens', 'count')
+local count = fields[3]
 if not count then return 0 end
+unhold(ARGV[2], fields[1], fields[2])
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DECRBY', KEYS[2], count)
@@ -272,15 +295,16 @@ end
 return n
 `;
 
-/** KEYS: batch, inflight. ARGV: then the token ids to keep…. Drops the batch's other ids. */
+/** KEYS: batch, inflight. ARGV: prefix, then the token ids to keep…. Drops the batch's other ids. */
 export const KEEP_TOKENS = `
-local fields = redis.call('HMGET', KEYS[1], 'tokens', 'count')
+local fields = redis.call('HMGET', KEYS[1], 'tokens', 'count', 'collection')
 if not fields[1] then return 0 end
 local keep = {}
-for i = 1, #ARGV do keep[ARGV[i]] = true end
+for i = 2, #ARGV do keep[ARGV[i]] = true end
 local kept = {}
+local unsent = ARGV[1] .. ':unsent:' .. fields[3]
 for _, t in ipairs(cjson.decode(fields[1])) do
-  if keep[t[1]] then table.insert(kept, t) end
+  if keep[t[1]] then table.insert(kept, t) else redis.call('SREM', unsent, t[1]) end
 end
 redis.call('HSET', KEYS[1], 'tokens', cjson.encode(kept), 'count', #kept)
 redis.call('DECRBY', KEYS[2], tonumber(fields[2]) - #kept)

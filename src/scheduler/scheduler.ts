@@ -15,6 +15,9 @@ import type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './
 
 export type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
 
+/** How soon a collection whose pending ids were all held back is looked at again. */
+const HELD_RETRY_MS = 250;
+
 /** How a taken slot is settled once its request is answered. */
 type Slot = { kind: 'fixed'; slotId: string | undefined } | { kind: 'learned'; probe: boolean };
 
@@ -235,6 +238,7 @@ export class RefreshScheduler {
   /** Sends every batch that is due while the budget allows. Returns when the next one is due. */
   async #sendDue(): Promise<number | undefined> {
     const { store, clock, leaseMs } = this.#o;
+    const held = new Set<string>();
     for (let sent = 0; sent < 100; sent++) {
       const now = clock.now();
       const collections = (await store.pendingCollections()).sort(
@@ -244,9 +248,17 @@ export class RefreshScheduler {
       const maxDelayMs = this.#maxDelayMs();
       // Sorted oldest first: of the collections that are full or overdue, the oldest goes first.
       const ready = collections.find(
-        (c) => c.count >= this.#o.maxBatchSize || now - c.oldestMs >= maxDelayMs,
+        (c) =>
+          !held.has(c.collectionAddress) &&
+          (c.count >= this.#o.maxBatchSize || now - c.oldestMs >= maxDelayMs),
       );
-      if (!ready) return Math.min(...collections.map((c) => c.oldestMs + maxDelayMs));
+      if (!ready) {
+        const waiting = collections.filter((c) => !held.has(c.collectionAddress));
+        const due = waiting.map((c) => c.oldestMs + maxDelayMs);
+        // Ids held back behind an unanswered send: look again shortly.
+        if (held.size > 0) due.push(now + HELD_RETRY_MS);
+        return Math.min(...due);
+      }
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
       const windowEnds = await this.#knownWindowEnd(now);
@@ -259,7 +271,11 @@ export class RefreshScheduler {
         leaseUntilMs: now + leaseMs,
         nowMs: now,
       });
-      if (!batch) continue;
+      if (!batch) {
+        // Taken by another process, or held behind a send not answered yet.
+        held.add(ready.collectionAddress);
+        continue;
+      }
       // Read what the request needs before taking a slot, so the request leaves right after.
       const prepared = await this.#prepare(batch);
       if (prepared === undefined) continue;

@@ -218,7 +218,13 @@ export interface SchedulerStore {
   enqueue(parameters: EnqueueParameters): Promise<void>;
   /** Collections with pending ids. */
   pendingCollections(): Promise<PendingCollection[]>;
-  /** Moves up to `max` ids, oldest first, from pending into a new batch leased until `leaseUntilMs`. */
+  /**
+   * Moves up to `max` ids, oldest first, from pending into a new batch leased until `leaseUntilMs`.
+   * An id also in a batch whose send is unanswered (no `refreshId` recorded yet: being prepared,
+   * sent, or uncertain) stays pending until that batch is marked sent, released or completed, so a
+   * newer push of it can never land before the older one. Resolves `undefined` when no id can be
+   * taken.
+   */
   takeBatch(parameters: TakeBatchParameters): Promise<LeasedBatch | undefined>;
   /**
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
@@ -391,7 +397,17 @@ export class MemoryStore implements SchedulerStore {
     const key = collectionAddress.toLowerCase();
     const pending = this.#pending.get(key);
     if (!pending || pending.size === 0) return undefined;
-    const oldestFirst = [...pending.entries()].sort((a, b) => a[1].enqueuedMs - b[1].enqueuedMs);
+    // Ids whose push is still unanswered wait: a newer push must not land before an older one.
+    const held = new Set<string>();
+    for (const b of this.#batches.values()) {
+      if (b.collectionAddress === key && b.refreshId === undefined) {
+        for (const t of b.tokens) held.add(t.tokenId);
+      }
+    }
+    const oldestFirst = [...pending.entries()]
+      .filter(([tokenId]) => !held.has(tokenId))
+      .sort((a, b) => a[1].enqueuedMs - b[1].enqueuedMs);
+    if (oldestFirst.length === 0) return undefined;
     const tokens = oldestFirst
       .slice(0, max)
       .map(([tokenId, e]) => ({ tokenId, attempts: e.attempts, enqueuedMs: e.enqueuedMs }));

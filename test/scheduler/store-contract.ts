@@ -297,6 +297,37 @@ export function storeContract(
       expect(await take(8)).toBe(true);
     });
 
+    it('holds an id back while a send of it is unanswered, and frees it once answered', async () => {
+      const store = await make();
+      const now = Date.now();
+      const take = () =>
+        store.takeBatch({
+          collectionAddress: A,
+          max: 1000,
+          leaseUntilMs: now + 60_000,
+          nowMs: now,
+        });
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['h1', 'h2']), nowMs: now });
+      const first = await take();
+      // Levelled up again while the first send is on its way: pending, but not taken.
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['h1', 'h3']), nowMs: now + 1 });
+      expect((await take())?.tokens.map((t) => t.tokenId)).toEqual(['h3']);
+      expect(await take()).toBeUndefined();
+      expect((await store.counts()).pending).toBe(1);
+      // Dropped from the batch before sending: free at once.
+      await store.keepTokens({ batchId: first?.batchId as string, tokenIds: ['h2'] });
+      expect((await take())?.tokens.map((t) => t.tokenId)).toEqual(['h1']);
+      await store.enqueue({ collectionAddress: A, tokens: fresh(['h2']), nowMs: now + 2 });
+      expect(await take()).toBeUndefined();
+      // The send was answered: h2 may go again.
+      await store.markSent({
+        batchId: first?.batchId as string,
+        refreshId: 'held-1',
+        leaseUntilMs: now + 60_000,
+      });
+      expect((await take())?.tokens.map((t) => t.tokenId)).toEqual(['h2']);
+    });
+
     it('narrows a batch to the ids kept: a takeover never sees the others', async () => {
       const store = await make();
       const now = Date.now();
