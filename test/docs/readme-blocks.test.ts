@@ -4,12 +4,16 @@
 // only names the test declares are the ones a block takes from the prose around it (`client`,
 // `collectionAddress`, …), each typed, in PRELUDES below, and none of them is a name the package
 // or vitest exports.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertFreshBuild, PACKAGE_ROOT } from '../support/built-package.js';
+import {
+  type ConsumerProject,
+  createConsumerProject,
+  importedPackages,
+} from '../support/consumer-project.js';
 import { type CodeBlock, extractCodeBlocks } from '../support/markdown-code-blocks.js';
 
 const blocks = extractCodeBlocks(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')).filter(
@@ -102,13 +106,7 @@ function preludeOf(block: CodeBlock): string[] {
   );
 }
 
-/** `ethers` for `ethers`, `@types/node` for `@types/node/x`, nothing for relative or node: ones. */
-function packageName(specifier: string): string | undefined {
-  if (specifier.startsWith('.') || specifier.startsWith('node:')) return undefined;
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-}
-
+let project: ConsumerProject | undefined;
 let dir: string;
 let program: ts.Program;
 /** Per block, found in beforeAll: checking is the slow part, and beforeAll has the time for it. */
@@ -116,30 +114,17 @@ const diagnostics = new Map<CodeBlock, string[]>();
 
 beforeAll(() => {
   assertFreshBuild();
-  dir = mkdtempSync(join(tmpdir(), 'readme-blocks-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
-  // Install by symlink: the package itself, and what the blocks import from this repo's
-  // node_modules (a block importing a package we do not depend on fails to resolve).
-  const packages = new Set(['@types/node']);
-  for (const block of blocks) {
-    for (const { fileName: spec } of ts.preProcessFile(block.code).importedFiles) {
-      const name = packageName(spec);
-      if (name) packages.add(name);
-    }
-  }
-  for (const name of packages) {
-    const link = join(dir, 'node_modules', name);
-    mkdirSync(dirname(link), { recursive: true });
-    const target =
-      name === 'imx-metadata-refresh' ? PACKAGE_ROOT : join(PACKAGE_ROOT, 'node_modules', name);
-    symlinkSync(target, link, 'dir');
-  }
+  project = createConsumerProject([
+    '@types/node',
+    ...blocks.flatMap((block) => importedPackages(block.code)),
+  ]);
+  dir = project.dir;
+  project.write('tsconfig.json', JSON.stringify(TSCONFIG, null, 2));
   for (const block of blocks)
-    writeFileSync(join(dir, fileName(block)), [...preludeOf(block), block.code].join('\n'));
+    project.write(fileName(block), [...preludeOf(block), block.code].join('\n'));
   // Resolves the public names, to keep them out of the preludes.
-  writeFileSync(
-    join(dir, 'public-names.ts'),
+  project.write(
+    'public-names.ts',
     [
       'imx-metadata-refresh',
       'imx-metadata-refresh/server',
@@ -161,9 +146,7 @@ beforeAll(() => {
   for (const block of blocks) diagnostics.set(block, diagnosticsOf(block));
 }, 180_000);
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => project?.remove());
 
 /** The block's diagnostics as `README.md:line:column message`, lines counted in the README. */
 function diagnosticsOf(block: CodeBlock): string[] {
