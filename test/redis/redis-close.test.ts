@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/index.js';
+import { MetadataRefreshClient, RefreshScheduler, StoreUnavailableError } from '../../src/index.js';
 import { createRedisStore } from '../../src/redis/index.js';
 import { COLLECTION, PRIVATE_KEY } from '../support/fixtures.js';
 import { type RunningRedis, redisAvailable, startRedis } from '../support/redis-server.js';
@@ -42,7 +42,12 @@ describe.skipIf(!redisAvailable)('Redis store close()', () => {
 
   it('after use: a later operation rejects instead of reconnecting', async () => {
     const store = createRedisStore({ url: redis.url, prefix: 'close-late' });
-    await store.enqueue(COLLECTION, [{ tokenId: '1', attempts: 0 }], Date.now());
+    const client = new MetadataRefreshClient({
+      signer: PRIVATE_KEY,
+      baseURL: 'http://127.0.0.1:9',
+    });
+    // Never started: enqueue alone opens the connection.
+    await new RefreshScheduler({ client, store }).enqueue(COLLECTION, ['1']);
     expect(await otherConnections()).toBe(1);
     await store.close();
     await expect(store.counts()).rejects.toBeInstanceOf(StoreUnavailableError);
