@@ -13,6 +13,7 @@ const REAL_TIME = [
   'test/redis/**/*.test.ts',
   'test/client/deadlines.test.ts',
   'examples/**/*.test.ts',
+  'test/docs/readme-run.test.ts',
 ];
 
 export default defineConfig({

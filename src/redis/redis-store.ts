@@ -78,7 +78,11 @@ export type RedisStoreOptions = RedisConnection & {
 
 /** A {@link SchedulerStore} in Redis, with `close()` for a client it created. */
 export interface RedisStore extends SchedulerStore {
-  /** Closes the connection when the store created it (from `{ url }`); otherwise does nothing. */
+  /**
+   * Closes the connection when the store created it (from `{ url }`), also one still opening;
+   * every operation after it rejects with `StoreUnavailableError`. With your `client`, does
+   * nothing.
+   */
   close(): Promise<void>;
   /**
    * Deletes every key of this store (tests and tools): one script on the store's node, which scans
@@ -156,6 +160,13 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     throw new TypeError('windowMs must be a positive number of milliseconds');
   }
   let owned: OwnedClient | undefined;
+  // Set by close() on a store that owns its client: from then on nothing may (re)open it, or the
+  // process never exits (node-redis reconnects a closed client on the next command).
+  let closed = false;
+  const closedError = (operation: string) =>
+    new StoreUnavailableError(`The scheduler's Redis store is closed (${operation})`, {
+      operation,
+    });
   let ready: Promise<CommandClient>;
   // Loading node-redis is this process's start-up cost, not Redis being slow: the command
   // deadline starts after it.
@@ -168,6 +179,8 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     const module = import('redis');
     loaded = module.catch(() => {});
     ready = module.then(async ({ createClient }) => {
+      // close() came first, while node-redis was still loading: never connect.
+      if (closed) throw closedError('connect');
       // No offline queue: while Redis is down a command fails at once (StoreUnavailableError)
       // instead of waiting for a reconnect that may never come.
       owned = createClient({
@@ -181,6 +194,9 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       await owned.connect();
       return toCommandClient(owned);
     });
+    // A failed connect, or a close() before it, rejects where a command awaits it; a store that
+    // never runs one must not crash the process with an unhandled rejection.
+    ready.catch(() => {});
   } else {
     throw new TypeError(
       'createRedisStore needs { url } or { client } (a node-redis or ioredis client or cluster)',
@@ -232,6 +248,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     args: (string | number)[],
   ): Promise<Reply> {
     await loaded;
+    if (closed) throw closedError(operation);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -500,6 +517,10 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     },
 
     async close() {
+      if (!('url' in connection) || closed) return;
+      closed = true;
+      // The client may still be being created (node-redis loads lazily): let that finish or stop.
+      await loaded;
       if (!owned) return;
       const client = owned;
       owned = undefined;

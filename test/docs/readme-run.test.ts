@@ -1,0 +1,145 @@
+// The README's runnable blocks, run as a reader would run them: each block as written, in a
+// consumer project that installs the built package, given only the names it takes from the prose
+// (and, for the quickstart, the edits the README tells a reader to make for `serve --demo`).
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_COLLECTION } from '../../src/cli/demo-metadata-api.js';
+import { startServe } from '../../src/cli/serve.js';
+import { assertFreshBuild, PACKAGE_ROOT } from '../support/built-package.js';
+import {
+  type ConsumerProject,
+  createConsumerProject,
+  importedPackages,
+} from '../support/consumer-project.js';
+import { PRIVATE_KEY } from '../support/fixtures.js';
+import { type CodeBlock, extractCodeBlocks } from '../support/markdown-code-blocks.js';
+import { redisAvailable, startRedis } from '../support/redis-server.js';
+
+const run = promisify(execFile);
+const README = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+const blocks = extractCodeBlocks(README);
+const VITEST = join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs');
+
+function block(id: string): CodeBlock {
+  const found = blocks.find((b) => b.lang === 'ts' && b.id === id);
+  if (!found) throw new Error(`README has no \`\`\`ts block under "${id}"`);
+  return found;
+}
+
+/** `code` with each `[from, to]` replaced once; a `from` the code lacks throws. */
+function edit(code: string, edits: [from: string, to: string][]): string {
+  return edits.reduce((text, [from, to]) => {
+    if (!text.includes(from)) throw new Error(`the block no longer contains ${from}`);
+    return text.replace(from, to);
+  }, code);
+}
+
+/** TypeScript to an ES module for node (types stripped; the type check is readme-blocks.test). */
+function toModule(code: string): string {
+  return ts.transpileModule(code, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+}
+
+// The names the runnable blocks take from the prose, as values.
+const IMX_MOCK_PRELUDE = `import { Wallet as ReadmeWallet } from 'ethers';
+const wallet = ReadmeWallet.createRandom();
+const collectionAddress = '0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d';
+`;
+// Nothing is enqueued, so the client is never called: an address where nothing listens.
+const REDIS_PRELUDE = `import { MetadataRefreshClient as ReadmeClient } from 'imx-metadata-refresh';
+const client = new ReadmeClient({ signer: '${PRIVATE_KEY}', baseURL: 'http://127.0.0.1:9' });
+`;
+
+let project: ConsumerProject | undefined;
+
+beforeAll(() => {
+  assertFreshBuild();
+  project = createConsumerProject(
+    [IMX_MOCK_PRELUDE, ...blocks.map((b) => b.code)].flatMap((code) => importedPackages(code)),
+  );
+});
+
+afterAll(() => project?.remove());
+
+function consumer(): ConsumerProject {
+  if (!project) throw new Error('beforeAll did not create the project');
+  return project;
+}
+
+describe('README blocks run against the built package', () => {
+  it('the quickstart, edited as the README says, refreshes two demo tokens on serve --demo', async () => {
+    // The README tells the reader these edits; it must keep telling them.
+    const prose = README.replace(/\s+/g, ' ');
+    expect(prose).toContain(
+      "replace `environment: 'sandbox'` with `baseURL: 'http://127.0.0.1:4000'`",
+    );
+    expect(prose).toContain(`use the demo collection, \`${DEMO_COLLECTION}\``);
+    const lines: string[] = [];
+    const serve = await startServe(
+      { port: 0, host: '127.0.0.1', demo: true, collections: [] },
+      (line) => lines.push(line),
+    );
+    try {
+      const key = /export IMX_PRIVATE_KEY=(0x[0-9a-f]{64})/.exec(lines.join('\n'))?.[1];
+      expect(key).toBeDefined();
+      const code = edit(block('Quickstart').code, [
+        // Port 0 here, not 4000: a parallel run or a developer's own serve may hold 4000.
+        ["environment: 'sandbox'", `baseURL: '${serve.url}'`],
+        ["'0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d'", `'${DEMO_COLLECTION}'`],
+      ]);
+      const file = consumer().write('quickstart.mjs', toModule(code));
+      const { stdout, stderr } = await run(process.execPath, [file], {
+        cwd: consumer().dir,
+        env: { ...process.env, IMX_PRIVATE_KEY: key },
+        timeout: 40_000,
+      });
+      expect(stderr).toBe('');
+      // Tokens 1 and 2 of the demo collection succeed: a summary, the budget, no error rows.
+      expect(stdout).toBe('{ succeeded: 2, failed: 0, pending: 0 } 9 refreshes left this hour\n');
+    } finally {
+      await serve.stop();
+    }
+  }, 60_000);
+
+  it('the two msw mock blocks pass as a consumer’s vitest unit tests', async () => {
+    const p = consumer();
+    p.write('imx-mock.test.ts', IMX_MOCK_PRELUDE + block('Mocking in your unit tests').code);
+    p.write('zkevm-mock.test.ts', block('The zkEVM mock').code);
+    // vitest's defaults: no config, no globals (a block must import beforeAll & co.).
+    const { stdout } = await run(process.execPath, [VITEST, 'run', '--reporter=verbose'], {
+      cwd: p.dir,
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      // A second vitest starting on a loaded 2-core machine takes its time.
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/✓ imx-mock\.test\.ts > survives a spent budget/);
+    expect(stdout).toMatch(/✓ zkevm-mock\.test\.ts > pushes the level-up/);
+    expect(stdout).toMatch(/Tests\s+2 passed \(2\)/);
+  }, 90_000);
+
+  it.skipIf(!redisAvailable)(
+    'the Redis scheduler block exits: it stops the scheduler and closes the store',
+    async () => {
+      const redis = await startRedis();
+      try {
+        const code = REDIS_PRELUDE + block('A fleet, with Redis').code;
+        const file = consumer().write('redis-scheduler.mjs', toModule(code));
+        // A store left open keeps node running: execFile's timeout would kill it and reject.
+        const { stderr } = await run(process.execPath, [file], {
+          cwd: consumer().dir,
+          env: { ...process.env, REDIS_URL: redis.url },
+          timeout: 20_000,
+        });
+        expect(stderr).toBe('');
+      } finally {
+        await redis.stop();
+      }
+    },
+    40_000,
+  );
+});
