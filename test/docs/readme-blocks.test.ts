@@ -69,6 +69,7 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
   },
   'A fleet, with Redis': { client: CLIENT },
   'A fleet, with Redis #2': {},
+  'Your own store': {},
   'Keeping zkEVM metadata current': {},
   'Mocking in your unit tests': { wallet: WALLET, collectionAddress: 'string' },
   'The zkEVM mock': {},
