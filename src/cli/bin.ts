@@ -15,6 +15,7 @@ import {
 } from './commands.js';
 import { runDemo } from './demo.js';
 import { parseCollectionArg, startServe } from './serve.js';
+import { packageVersion } from './version.js';
 import {
   redactApiKeys,
   type ZkEvmConnection,
@@ -48,6 +49,7 @@ const program = new Command()
   .description(
     'Push NFT metadata on Immutable zkEVM, drive the Immutable X refresh API, and run both locally',
   )
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   // commander quotes a bad argument back ("unknown option '--key=sk_imapik-…'"): never a key.
   .configureOutput({ outputError: (text, write) => write(redactApiKeys(text, process.env)) });
