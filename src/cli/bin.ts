@@ -152,7 +152,10 @@ function apiCommand<A extends unknown[]>(
       .command(name)
       .description(description)
       .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
-      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server'),
+      .option(
+        '--base-url <url>',
+        'any API base URL instead, e.g. a local reference server (default: $IMX_BASE_URL)',
+      ),
     (options) => clientFrom(options as ConnectionOptions, io.env),
     run,
   );
@@ -218,8 +221,14 @@ function zkevmCommand<A extends unknown[]>(
       .command(name)
       .description(description)
       .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
-      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server')
-      .option('--chain-name <name>', 'the chain with --base-url, e.g. imtbl-zkevm-testnet')
+      .option(
+        '--base-url <url>',
+        'any API base URL instead, e.g. a local reference server (default: $IMMUTABLE_BASE_URL)',
+      )
+      .option(
+        '--chain-name <name>',
+        'the chain with --base-url, e.g. imtbl-zkevm-testnet (default: $IMMUTABLE_CHAIN_NAME)',
+      )
       // Declared only to refuse it with a clear message rather than commander's echo of it.
       .addOption(new Option('--api-key <key>').hideHelp()),
     (options) => zkEvmConnect(options as ZkEvmConnectionOptions, io.env),

@@ -27,7 +27,14 @@ export interface ConnectionOptions {
 /** Exit codes. */
 export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
 
-/** Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag. */
+/** The variable `--base-url` of the Immutable X commands defaults to. */
+export const BASE_URL_VARIABLE = 'IMX_BASE_URL';
+
+/**
+ * Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag.
+ * `IMX_BASE_URL` stands in for `--base-url` when neither `--base-url` nor `--environment` is
+ * given: a flag always wins over the environment.
+ */
 export function clientFrom(options: ConnectionOptions, env: Io['env']): MetadataRefreshClient {
   const key = env.IMX_PRIVATE_KEY;
   if (!key) {
@@ -38,8 +45,10 @@ export function clientFrom(options: ConnectionOptions, env: Io['env']): Metadata
   if (options.environment !== undefined && options.baseUrl !== undefined) {
     throw new InvalidRequestError('Give --environment or --base-url, not both');
   }
-  if (options.baseUrl !== undefined)
-    return new MetadataRefreshClient({ signer: key, baseURL: options.baseUrl });
+  const baseUrl =
+    options.baseUrl ??
+    (options.environment === undefined ? env[BASE_URL_VARIABLE] || undefined : undefined);
+  if (baseUrl !== undefined) return new MetadataRefreshClient({ signer: key, baseURL: baseUrl });
   const environment = options.environment ?? 'sandbox';
   if (!(environment in IMX_BASE_URLS)) {
     throw new InvalidRequestError(
