@@ -6,6 +6,7 @@ import {
   type ConnectionOptions,
   clientFrom,
   errorsCommand,
+  hostOf,
   type Io,
   listCommand,
   reportError,
@@ -122,6 +123,7 @@ const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
 function withApi<C, A extends unknown[]>(
   command: Command,
   connect: (options: Record<string, unknown>) => C,
+  baseUrlOf: (connection: C) => string,
   run: (connection: C, ...args: [...A, Record<string, unknown>]) => Promise<number>,
 ): Command {
   return command
@@ -130,10 +132,13 @@ function withApi<C, A extends unknown[]>(
       // commander passes the positional arguments, then the options, then the command.
       const args = received.slice(0, -1) as [...A, Record<string, unknown>];
       const options = args[args.length - 1] as { json?: boolean };
+      let host: string | undefined;
       try {
-        process.exitCode = await run(connect(options), ...args);
+        const connection = connect(options);
+        host = hostOf(baseUrlOf(connection));
+        process.exitCode = await run(connection, ...args);
       } catch (error) {
-        process.exitCode = reportError(error, io, options.json);
+        process.exitCode = reportError(error, io, options.json, host);
       }
     });
 }
@@ -157,6 +162,7 @@ function apiCommand<A extends unknown[]>(
         'any API base URL instead, e.g. a local reference server (default: $IMX_BASE_URL)',
       ),
     (options) => clientFrom(options as ConnectionOptions, io.env),
+    (client) => client.baseURL,
     run,
   );
 }
@@ -232,6 +238,7 @@ function zkevmCommand<A extends unknown[]>(
       // Declared only to refuse it with a clear message rather than commander's echo of it.
       .addOption(new Option('--api-key <key>').hideHelp()),
     (options) => zkEvmConnect(options as ZkEvmConnectionOptions, io.env),
+    (connection) => connection.client.baseURL,
     run,
   );
 }

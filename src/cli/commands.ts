@@ -5,7 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
-import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import {
+  ApiError,
+  ConnectionError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  RateLimitError,
+  TimeoutError,
+} from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
 import { budgetLine, localTime, table, write } from './format.js';
@@ -61,8 +68,39 @@ export function clientFrom(options: ConnectionOptions, env: Io['env']): Metadata
   });
 }
 
-/** Prints an error the way an operator needs it and returns the exit code. */
-export function reportError(error: unknown, io: Io, json = false): number {
+/**
+ * The `host:port` of a base URL, for naming where a request went: never its user info (a
+ * credential may sit there) nor its path. Undefined when it is no URL.
+ */
+export function hostOf(baseUrl: string): string | undefined {
+  try {
+    return new URL(baseUrl).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failure to reach the API at all (refused, DNS, reset, a timed-out attempt). */
+function unreachable(error: unknown): error is ConnectionError | TimeoutError {
+  // A TimeoutError without a method is waitForRefresh's own deadline, not an unanswered request.
+  return (
+    error instanceof ConnectionError ||
+    (error instanceof TimeoutError && error.method !== undefined)
+  );
+}
+
+/** Why the API could not be reached, in a few words: the system code, or that it timed out. */
+function unreachableReason(error: ConnectionError | TimeoutError): string {
+  if (error instanceof TimeoutError) return 'timed out';
+  return error.code ?? error.message;
+}
+
+/**
+ * Prints an error the way an operator needs it and returns the exit code. `host` (see
+ * {@link hostOf}) is where the command sent its requests: a connection error names it.
+ */
+export function reportError(error: unknown, io: Io, json = false, host?: string): number {
+  const where = host !== undefined && unreachable(error) ? { host } : {};
   if (json) {
     const payload =
       error instanceof ApiError
@@ -78,6 +116,7 @@ export function reportError(error: unknown, io: Io, json = false): number {
             error: {
               name: (error as Error)?.name ?? 'Error',
               message: (error as Error)?.message ?? String(error),
+              ...where,
             },
           };
     const extra =
@@ -106,6 +145,9 @@ export function reportError(error: unknown, io: Io, json = false): number {
     );
   } else if (error instanceof ApiError) {
     write(io.err, `error: ${error.status} ${error.code}: ${error.apiMessage}`);
+  } else if (where.host !== undefined && unreachable(error)) {
+    write(io.err, `error: could not reach ${where.host} (${unreachableReason(error)})`);
+    write(io.err, error.message);
   } else {
     write(io.err, `error: ${error instanceof Error ? error.message : String(error)}`);
   }
