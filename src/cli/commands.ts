@@ -317,26 +317,49 @@ export async function watchCommand(
         })
       : undefined;
   let started = false;
-  const refresh = await client.waitForRefresh(refreshId, {
-    pollIntervalMs: options.intervalMs,
-    maxPollIntervalMs: Math.max(options.intervalMs, 30_000),
-    onProgress: (r) => {
-      const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
-      const done = r.summary.succeeded + r.summary.failed;
-      if (options.json) return; // one document at the end
-      if (bar) {
-        if (!started) bar.start(total, done, { status: r.status, ...r.summary });
-        else bar.update(done, { status: r.status, ...r.summary });
-      } else {
-        write(
-          io.out,
-          `${r.status}: ${r.summary.succeeded} succeeded, ${r.summary.failed} failed, ${r.summary.pending} pending`,
-        );
-      }
-      started = true;
-    },
-  });
-  bar?.stop();
+  // The bar hides the cursor and turns line wrap off; every way out turns both back on.
+  const restore = () => {
+    if (!bar) return;
+    if (started) bar.stop();
+    io.out.write('\x1b[?25h\x1b[?7h');
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    restore();
+    // The shell's convention: 128 + the signal's number (SIGINT 2, SIGTERM 15).
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  if (bar) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let refresh: Refresh;
+  try {
+    refresh = await client.waitForRefresh(refreshId, {
+      pollIntervalMs: options.intervalMs,
+      maxPollIntervalMs: Math.max(options.intervalMs, 30_000),
+      onProgress: (r) => {
+        const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
+        const done = r.summary.succeeded + r.summary.failed;
+        if (options.json) return; // one document at the end
+        if (bar) {
+          if (!started) bar.start(total, done, { status: r.status, ...r.summary });
+          else bar.update(done, { status: r.status, ...r.summary });
+        } else {
+          write(
+            io.out,
+            `${r.status}: ${r.summary.succeeded} succeeded, ${r.summary.failed} failed, ${r.summary.pending} pending`,
+          );
+        }
+        started = true;
+      },
+    });
+  } finally {
+    if (bar) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    restore();
+  }
   if (options.json) write(io.out, JSON.stringify(refresh));
   else {
     write(io.out, `Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);
