@@ -6,6 +6,7 @@ import {
   type ConnectionOptions,
   clientFrom,
   errorsCommand,
+  hostOf,
   type Io,
   listCommand,
   reportError,
@@ -15,6 +16,7 @@ import {
 } from './commands.js';
 import { runDemo } from './demo.js';
 import { parseCollectionArg, startServe } from './serve.js';
+import { packageVersion } from './version.js';
 import {
   redactApiKeys,
   type ZkEvmConnection,
@@ -48,6 +50,7 @@ const program = new Command()
   .description(
     'Push NFT metadata on Immutable zkEVM, drive the Immutable X refresh API, and run both locally',
   )
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   // commander quotes a bad argument back ("unknown option '--key=sk_imapik-…'"): never a key.
   .configureOutput({ outputError: (text, write) => write(redactApiKeys(text, process.env)) });
@@ -120,6 +123,7 @@ const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
 function withApi<C, A extends unknown[]>(
   command: Command,
   connect: (options: Record<string, unknown>) => C,
+  baseUrlOf: (connection: C) => string,
   run: (connection: C, ...args: [...A, Record<string, unknown>]) => Promise<number>,
 ): Command {
   return command
@@ -128,10 +132,13 @@ function withApi<C, A extends unknown[]>(
       // commander passes the positional arguments, then the options, then the command.
       const args = received.slice(0, -1) as [...A, Record<string, unknown>];
       const options = args[args.length - 1] as { json?: boolean };
+      let host: string | undefined;
       try {
-        process.exitCode = await run(connect(options), ...args);
+        const connection = connect(options);
+        host = hostOf(baseUrlOf(connection));
+        process.exitCode = await run(connection, ...args);
       } catch (error) {
-        process.exitCode = reportError(error, io, options.json);
+        process.exitCode = reportError(error, io, options.json, host);
       }
     });
 }
@@ -150,8 +157,12 @@ function apiCommand<A extends unknown[]>(
       .command(name)
       .description(description)
       .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
-      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server'),
+      .option(
+        '--base-url <url>',
+        'any API base URL instead, e.g. a local reference server (default: $IMX_BASE_URL)',
+      ),
     (options) => clientFrom(options as ConnectionOptions, io.env),
+    (client) => client.baseURL,
     run,
   );
 }
@@ -216,11 +227,18 @@ function zkevmCommand<A extends unknown[]>(
       .command(name)
       .description(description)
       .option('-e, --environment <name>', 'production or sandbox (default: sandbox)')
-      .option('--base-url <url>', 'any API base URL instead, e.g. a local reference server')
-      .option('--chain-name <name>', 'the chain with --base-url, e.g. imtbl-zkevm-testnet')
+      .option(
+        '--base-url <url>',
+        'any API base URL instead, e.g. a local reference server (default: $IMMUTABLE_BASE_URL)',
+      )
+      .option(
+        '--chain-name <name>',
+        'the chain with --base-url, e.g. imtbl-zkevm-testnet (default: $IMMUTABLE_CHAIN_NAME)',
+      )
       // Declared only to refuse it with a clear message rather than commander's echo of it.
       .addOption(new Option('--api-key <key>').hideHelp()),
     (options) => zkEvmConnect(options as ZkEvmConnectionOptions, io.env),
+    (connection) => connection.client.baseURL,
     run,
   );
 }

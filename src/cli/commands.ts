@@ -5,7 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
-import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import {
+  ApiError,
+  ConnectionError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  RateLimitError,
+  TimeoutError,
+} from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
 import { budgetLine, localTime, table, write } from './format.js';
@@ -27,7 +34,14 @@ export interface ConnectionOptions {
 /** Exit codes. */
 export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
 
-/** Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag. */
+/** The variable `--base-url` of the Immutable X commands defaults to. */
+export const BASE_URL_VARIABLE = 'IMX_BASE_URL';
+
+/**
+ * Builds the client from the options and `IMX_PRIVATE_KEY`. Never takes a key from a flag.
+ * `IMX_BASE_URL` stands in for `--base-url` when neither `--base-url` nor `--environment` is
+ * given: a flag always wins over the environment.
+ */
 export function clientFrom(options: ConnectionOptions, env: Io['env']): MetadataRefreshClient {
   const key = env.IMX_PRIVATE_KEY;
   if (!key) {
@@ -38,8 +52,10 @@ export function clientFrom(options: ConnectionOptions, env: Io['env']): Metadata
   if (options.environment !== undefined && options.baseUrl !== undefined) {
     throw new InvalidRequestError('Give --environment or --base-url, not both');
   }
-  if (options.baseUrl !== undefined)
-    return new MetadataRefreshClient({ signer: key, baseURL: options.baseUrl });
+  const baseUrl =
+    options.baseUrl ??
+    (options.environment === undefined ? env[BASE_URL_VARIABLE] || undefined : undefined);
+  if (baseUrl !== undefined) return new MetadataRefreshClient({ signer: key, baseURL: baseUrl });
   const environment = options.environment ?? 'sandbox';
   if (!(environment in IMX_BASE_URLS)) {
     throw new InvalidRequestError(
@@ -52,8 +68,39 @@ export function clientFrom(options: ConnectionOptions, env: Io['env']): Metadata
   });
 }
 
-/** Prints an error the way an operator needs it and returns the exit code. */
-export function reportError(error: unknown, io: Io, json = false): number {
+/**
+ * The `host:port` of a base URL, for naming where a request went: never its user info (a
+ * credential may sit there) nor its path. Undefined when it is no URL.
+ */
+export function hostOf(baseUrl: string): string | undefined {
+  try {
+    return new URL(baseUrl).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failure to reach the API at all (refused, DNS, reset, a timed-out attempt). */
+function unreachable(error: unknown): error is ConnectionError | TimeoutError {
+  // A TimeoutError without a method is waitForRefresh's own deadline, not an unanswered request.
+  return (
+    error instanceof ConnectionError ||
+    (error instanceof TimeoutError && error.method !== undefined)
+  );
+}
+
+/** Why the API could not be reached, in a few words: the system code, or that it timed out. */
+function unreachableReason(error: ConnectionError | TimeoutError): string {
+  if (error instanceof TimeoutError) return 'timed out';
+  return error.code ?? error.message;
+}
+
+/**
+ * Prints an error the way an operator needs it and returns the exit code. `host` (see
+ * {@link hostOf}) is where the command sent its requests: a connection error names it.
+ */
+export function reportError(error: unknown, io: Io, json = false, host?: string): number {
+  const where = host !== undefined && unreachable(error) ? { host } : {};
   if (json) {
     const payload =
       error instanceof ApiError
@@ -69,6 +116,7 @@ export function reportError(error: unknown, io: Io, json = false): number {
             error: {
               name: (error as Error)?.name ?? 'Error',
               message: (error as Error)?.message ?? String(error),
+              ...where,
             },
           };
     const extra =
@@ -97,6 +145,9 @@ export function reportError(error: unknown, io: Io, json = false): number {
     );
   } else if (error instanceof ApiError) {
     write(io.err, `error: ${error.status} ${error.code}: ${error.apiMessage}`);
+  } else if (where.host !== undefined && unreachable(error)) {
+    write(io.err, `error: could not reach ${where.host} (${unreachableReason(error)})`);
+    write(io.err, error.message);
   } else {
     write(io.err, `error: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -266,26 +317,49 @@ export async function watchCommand(
         })
       : undefined;
   let started = false;
-  const refresh = await client.waitForRefresh(refreshId, {
-    pollIntervalMs: options.intervalMs,
-    maxPollIntervalMs: Math.max(options.intervalMs, 30_000),
-    onProgress: (r) => {
-      const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
-      const done = r.summary.succeeded + r.summary.failed;
-      if (options.json) return; // one document at the end
-      if (bar) {
-        if (!started) bar.start(total, done, { status: r.status, ...r.summary });
-        else bar.update(done, { status: r.status, ...r.summary });
-      } else {
-        write(
-          io.out,
-          `${r.status}: ${r.summary.succeeded} succeeded, ${r.summary.failed} failed, ${r.summary.pending} pending`,
-        );
-      }
-      started = true;
-    },
-  });
-  bar?.stop();
+  // The bar hides the cursor and turns line wrap off; every way out turns both back on.
+  const restore = () => {
+    if (!bar) return;
+    if (started) bar.stop();
+    io.out.write('\x1b[?25h\x1b[?7h');
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    restore();
+    // The shell's convention: 128 + the signal's number (SIGINT 2, SIGTERM 15).
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  if (bar) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let refresh: Refresh;
+  try {
+    refresh = await client.waitForRefresh(refreshId, {
+      pollIntervalMs: options.intervalMs,
+      maxPollIntervalMs: Math.max(options.intervalMs, 30_000),
+      onProgress: (r) => {
+        const total = r.summary.succeeded + r.summary.failed + r.summary.pending;
+        const done = r.summary.succeeded + r.summary.failed;
+        if (options.json) return; // one document at the end
+        if (bar) {
+          if (!started) bar.start(total, done, { status: r.status, ...r.summary });
+          else bar.update(done, { status: r.status, ...r.summary });
+        } else {
+          write(
+            io.out,
+            `${r.status}: ${r.summary.succeeded} succeeded, ${r.summary.failed} failed, ${r.summary.pending} pending`,
+          );
+        }
+        started = true;
+      },
+    });
+  } finally {
+    if (bar) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    restore();
+  }
   if (options.json) write(io.out, JSON.stringify(refresh));
   else {
     write(io.out, `Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);

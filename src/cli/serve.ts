@@ -141,6 +141,7 @@ export async function startServe(
     await demoApi?.close();
     throw error;
   }
+  // Only now, listening: a busy port fails above with no throwaway key printed for nothing.
   for (const line of credentials) log(line);
   log(`Reference metadata refresh service on ${url} (owner ${owner})`);
   for (const c of collections) log(`  collection ${c.address} -> ${c.metadataApiUrl}`);

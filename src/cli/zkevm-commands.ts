@@ -65,15 +65,31 @@ export function redactApiKeys(text: string, env: Io['env']): string {
   return plain.replace(new RegExp(`${SECRET_API_KEY_PREFIX}[^\\s'"]*`, 'g'), '[redacted]');
 }
 
+/** The variables `--base-url` and `--chain-name` of the zkEVM commands default to. */
+export const BASE_URL_VARIABLE = 'IMMUTABLE_BASE_URL';
+export const CHAIN_NAME_VARIABLE = 'IMMUTABLE_CHAIN_NAME';
+
 /**
  * Builds the client from the options and `IMMUTABLE_API_KEY`. Never takes the key from a flag
  * (it would land in shell history and `ps`), and never puts it in a message.
+ * `IMMUTABLE_BASE_URL` stands in for `--base-url` when neither `--base-url` nor `--environment`
+ * is given, and `IMMUTABLE_CHAIN_NAME` for `--chain-name` with a base URL: a flag always wins.
  */
 export function zkEvmConnect(
-  options: ZkEvmConnectionOptions,
+  given: ZkEvmConnectionOptions,
   env: Io['env'],
   overrides: { timeoutMs?: number; maxRetries?: number } = {},
 ): ZkEvmConnection {
+  const baseUrl =
+    given.baseUrl ??
+    (given.environment === undefined ? env[BASE_URL_VARIABLE] || undefined : undefined);
+  const options: ZkEvmConnectionOptions = {
+    ...given,
+    baseUrl,
+    chainName:
+      given.chainName ??
+      (baseUrl === undefined ? undefined : env[CHAIN_NAME_VARIABLE] || undefined),
+  };
   if (options.apiKey !== undefined) {
     throw new InvalidRequestError(
       `zkevm commands read the API key only from ${API_KEY_VARIABLE}, never from a flag (it would land in shell history and the process list)`,
@@ -95,7 +111,7 @@ export function zkEvmConnect(
   }
   if (options.baseUrl !== undefined && options.chainName === undefined) {
     throw new InvalidRequestError(
-      `--base-url needs --chain-name (${Object.values(ZKEVM_ENVIRONMENTS)
+      `--base-url needs --chain-name or ${CHAIN_NAME_VARIABLE} (${Object.values(ZKEVM_ENVIRONMENTS)
         .map((e) => e.chainName)
         .join(' or ')})`,
     );
