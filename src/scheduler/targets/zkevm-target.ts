@@ -3,6 +3,7 @@
  * {@link MetadataSource} just before the push. There is no refresh id: a 202 is the acceptance,
  * and `verify` confirms it through each NFT's `metadataSyncedAt`.
  */
+import { mapLimit } from '../../client/map-limit.js';
 import type { ZkEvmMetadataClient } from '../../client/zkevm-client.js';
 import { type NftMetadataPush, toNftWireItems } from '../../client/zkevm-validate.js';
 import { syncedSince } from '../../client/zkevm-wait.js';
@@ -47,19 +48,6 @@ const receiptOf = (sentAtMs: number, batchId: string) => `push:${sentAtMs}:${bat
 function sentAtOf(receipt: string): number {
   const ms = Number(receipt.split(':')[1]);
   return Number.isFinite(ms) ? ms : 0;
-}
-
-async function mapLimit<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return results;
 }
 
 /** Why a token's metadata cannot be pushed as the source gave it. */
@@ -152,7 +140,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
     sinceMs: number,
     signal: AbortSignal,
   ) => {
-    const nfts = await mapLimit(tokenIds, (tokenId) =>
+    const nfts = await mapLimit(tokenIds, READ_CONCURRENCY, (tokenId) =>
       client.getNft({ contractAddress, tokenId, signal }),
     );
     return tokenIds.filter((_, i) => syncedSince(nfts[i] as never, sinceMs));
