@@ -1,12 +1,25 @@
 /**
  * Section 2: cold import time of the package root, each in a fresh `node` process: ours (the
- * built ESM entry) vs `require('@imtbl/core-sdk')` vs bare `node -e ''`.
+ * built ESM entry) vs `require('@imtbl/core-sdk')` vs bare `node -e ''`; and a cold start, from a
+ * fresh process to the first answered `getRefresh` signed with a hex key, ours vs core-sdk.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { imxAuthHeaders } from '../src/index.js';
 import { importBreakdown } from './diagnostics.js';
 import { DIST_ENTRY, ensureDist } from './dist.js';
-import { check, fmt, fmtMs, median, ROOT, type SectionResult } from './lib.js';
+import {
+  BENCH_PRIVATE_KEY,
+  check,
+  fmt,
+  fmtMs,
+  median,
+  ROOT,
+  type Row,
+  type SectionResult,
+  withChild,
+} from './lib.js';
 
 const RUNS = 7;
 
@@ -29,6 +42,86 @@ function timeNode(script: string): { wall: number; cpu: number } {
     throw new Error(`node -e ${JSON.stringify(script)} failed: ${result.stderr.slice(0, 500)}`);
   }
   return { wall, cpu: Number(result.stdout) };
+}
+
+/**
+ * Milliseconds from the process's start (`performance.now()`, whose origin is the process's
+ * start) to the first answered call, with the call's process CPU time: each script prints them
+ * as JSON and exits at once, so an idle keep-alive socket does not count.
+ */
+function timeFirstCall(script: string): { wall: number; cpu: number } {
+  const done =
+    'const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ wall: performance.now(), cpu: (u.user + u.system) / 1000 })); process.exit(0);';
+  const result = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `(async () => { ${script} })().then(() => { ${done} }, (e) => { console.error(e); process.exit(1); });`,
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 30_000,
+    },
+  );
+  if (result.status !== 0) {
+    throw new Error(`cold start failed: ${result.stderr.slice(0, 500)}`);
+  }
+  return JSON.parse(result.stdout) as { wall: number; cpu: number };
+}
+
+/**
+ * Cold start against the reference server (a bench child): import, construct with a hex private
+ * key, one signed `getRefresh` answered. core-sdk signs with the ethers v5 it ships with.
+ */
+async function coldStart(oursUrl: string): Promise<{ row: Row; note: string }> {
+  const owner = (await imxAuthHeaders(BENCH_PRIVATE_KEY))['x-imx-eth-address'];
+  return withChild<{ url: string; id: string }, { row: Row; note: string }>(
+    ['reference', owner, '1'],
+    async ({ url, id }) => {
+      const corePath = createRequire(import.meta.url).resolve('@imtbl/core-sdk');
+      const ethers5 = createRequire(corePath).resolve('ethers');
+      const scripts = {
+        ours: `const { MetadataRefreshClient } = await import(${JSON.stringify(oursUrl)});
+          const client = new MetadataRefreshClient({ signer: ${JSON.stringify(BENCH_PRIVATE_KEY)}, baseURL: ${JSON.stringify(url)} });
+          if ((await client.getRefresh(${JSON.stringify(id)})).refreshId !== ${JSON.stringify(id)}) throw new Error('another refresh');`,
+        core: `const core = require('@imtbl/core-sdk');
+          const { Wallet } = require(${JSON.stringify(ethers5)});
+          const zero = '0x' + '00'.repeat(20);
+          const imx = new core.ImmutableX(core.Config.createConfig({ basePath: ${JSON.stringify(url)}, chainID: 11155111, coreContractAddress: zero, registrationContractAddress: zero }));
+          const refresh = await imx.getMetadataRefreshResults(new Wallet(${JSON.stringify(BENCH_PRIVATE_KEY)}), ${JSON.stringify(id)});
+          if (refresh.refresh_id !== ${JSON.stringify(id)}) throw new Error('another refresh');`,
+        node: '',
+      };
+      const wall = { ours: [] as number[], core: [] as number[], node: [] as number[] };
+      const cpu = { ours: [] as number[], core: [] as number[], node: [] as number[] };
+      const keys = Object.keys(scripts) as (keyof typeof scripts)[];
+      for (const key of keys) timeFirstCall(scripts[key]);
+      for (let run = 0; run < RUNS; run++) {
+        for (const key of keys) {
+          const t = timeFirstCall(scripts[key]);
+          wall[key].push(t.wall);
+          cpu[key].push(t.cpu);
+        }
+      }
+      const [ours, core, node] = [median(wall.ours), median(wall.core), median(wall.node)];
+      const ratio = ours / core;
+      return {
+        row: {
+          section: '2',
+          metric: `cold start to the first answered getRefresh (hex key), median of ${RUNS}`,
+          ours: `${fmtMs(ours)} (+${fmtMs(ours - node)} net)`,
+          baseline: `core-sdk ${fmtMs(core)} (+${fmtMs(core - node)} net); node ${fmtMs(node)}`,
+          ratio: `${fmt(ratio)}× (net ${fmt((ours - node) / (core - node))}×)`,
+          target: '≤ 0.4× core-sdk',
+          ok: check(ratio, '<=', 0.4),
+        },
+        note: `cold start: from process start (performance.now()) to the first answer, against the reference server in a bench child; CPU medians ours ${fmtMs(median(cpu.ours))}, core-sdk ${fmtMs(median(cpu.core))}, node ${fmtMs(median(cpu.node))}.`,
+      };
+    },
+  );
 }
 
 export async function importTime(): Promise<SectionResult> {
@@ -57,6 +150,7 @@ export async function importTime(): Promise<SectionResult> {
   const ratio = ours / core;
   const netRatio = (ours - node) / (core - node);
   const [cpuOurs, cpuCore, cpuNode] = [median(cpu.ours), median(cpu.core), median(cpu.node)];
+  const cold = await coldStart(oursUrl);
   const parts = importBreakdown(DIST_ENTRY)
     .map((p) => `${p.name} ${fmtMs(p.ms)}`)
     .join(', ');
@@ -71,11 +165,13 @@ export async function importTime(): Promise<SectionResult> {
         target: '≤ 0.25× core-sdk',
         ok: check(ratio, '<=', 0.25),
       },
+      cold.row,
     ],
     notes: [
       ...notes,
       'import: ours = node -e "import(\'dist/index.js\')" (ESM build), core-sdk = node -e "require(\'@imtbl/core-sdk\')"; wall time of the whole process; net = minus bare node startup.',
       `import: CPU time (user+sys) medians: ours ${fmtMs(cpuOurs)}, core-sdk ${fmtMs(cpuCore)}, node -e '' ${fmtMs(cpuNode)}: ours ÷ core-sdk ${fmt(cpuOurs / cpuCore)}× (net ${fmt((cpuOurs - cpuNode) / (cpuCore - cpuNode))}×).`,
+      cold.note,
       `import: what our root entry loads, each dependency alone in a fresh process (in-process import time, median of 3; they overlap): ${parts}.`,
     ],
   };

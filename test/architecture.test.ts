@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -25,12 +25,28 @@ function reach(entry: string): { files: string[]; packages: Set<string> } {
   return { files: [...files].map((f) => f.slice(SRC.length + 1)), packages };
 }
 
+/** Every .ts file under src/. */
+function sourceFiles(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = resolve(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
 describe('what each entry loads', () => {
   it('the package root loads only the client: no msw, engine, server or cli', () => {
     const { files, packages } = reach('index.ts');
     expect(files.filter((f) => /^(engine|server|msw|cli|redis)\//.test(f))).toEqual([]);
-    // axios and ethers load on first use, not at import (client/transport.ts, auth/ethers.ts).
+    // axios and @noble load on first use, not at import (client/transport.ts, auth/secp256k1.ts).
     expect([...packages].sort()).toEqual(['node:module', 'zod']);
+  });
+
+  it('no source file loads ethers: signing is @noble, and ethers signers are duck-typed', () => {
+    // ethers is a dev dependency (the tests' oracle); tsup would bundle it into dist silently.
+    const loadsEthers = /(?:from\s+|import\(\s*|require\(\s*)'ethers(?:\/[^']*)?'/;
+    const offenders = sourceFiles().filter((file) => loadsEthers.test(readFileSync(file, 'utf8')));
+    expect(offenders.map((f) => f.slice(SRC.length + 1))).toEqual([]);
   });
 
   it('./server never loads msw', () => {

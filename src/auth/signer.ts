@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors.js';
 import { SIGNATURE_PATTERN } from '../wire/limits.js';
-import { ethers } from './ethers.js';
+import { secp256k1Key } from './secp256k1.js';
 
 /** Anything with `getAddress()` and `signMessage(string)`: an ethers v6 or v5 `Signer`/`Wallet`. */
 export interface EthersLikeSigner {
@@ -50,15 +50,10 @@ export function toImxSignatureForm(signature: string): string {
 }
 
 function fromPrivateKey(key: string): NormalizedSigner {
-  const { SigningKey, computeAddress, hashMessage } = ethers();
-  const signingKey = new SigningKey(key.startsWith('0x') ? key : `0x${key}`);
-  const address = computeAddress(signingKey);
+  const signingKey = secp256k1Key(key);
   return {
-    getAddress: async () => address,
-    signMessage: async (message) => {
-      const sig = signingKey.sign(hashMessage(message));
-      return `${sig.r}${sig.s.slice(2)}0${sig.yParity}`;
-    },
+    getAddress: async () => signingKey.address(),
+    signMessage: async (message) => signingKey.signPersonalMessage(message),
   };
 }
 

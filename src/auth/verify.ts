@@ -1,5 +1,5 @@
 import { SIGNATURE_PATTERN } from '../wire/limits.js';
-import { ethers } from './ethers.js';
+import { recoverPersonalMessageSigner } from './secp256k1.js';
 
 /** What {@link verifyImxSignature} checks. */
 export interface ImxSignatureInput {
@@ -21,8 +21,7 @@ export function verifyImxSignature(input: ImxSignatureInput): boolean {
     const { address, timestamp, signature } = input;
     if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
     if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
-    const { recoverAddress, hashMessage, Signature } = ethers();
-    const recovered = recoverAddress(hashMessage(timestamp), Signature.from(signature));
+    const recovered = recoverPersonalMessageSigner(timestamp, signature);
     return recovered.toLowerCase() === address.toLowerCase();
   } catch {
     return false;

@@ -4,7 +4,7 @@
  * shows progress until it completes, then prints the outcome, each error and the budget.
  */
 import { SingleBar } from 'cli-progress';
-import { Wallet } from 'ethers/wallet';
+import { randomPrivateKey, secp256k1Key } from '../auth/secp256k1.js';
 import { MetadataRefreshClient } from '../client/client.js';
 import { createReferenceServer } from '../server/reference-server.js';
 import type { Refresh } from '../wire/mappers.js';
@@ -31,7 +31,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
   const out = options.out ?? process.stdout;
   const say = (line = '') => out.write(`${line}\n`);
   const metadataApi = await startDemoMetadataApi({ slowMs: options.slowMs });
-  const owner = Wallet.createRandom();
+  const ownerKey = randomPrivateKey();
+  const owner = { privateKey: ownerKey, address: secp256k1Key(ownerKey).address() };
   const server = createReferenceServer({
     owner: owner.address,
     collections: [
@@ -50,7 +51,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
     say(`Project owner      ${owner.address} (throwaway wallet)`);
     say();
 
-    const client = new MetadataRefreshClient({ signer: owner, baseURL: url });
+    const client = new MetadataRefreshClient({ signer: owner.privateKey, baseURL: url });
     const { refreshId } = await client.requestRefresh({
       collectionAddress: DEMO_COLLECTION,
       tokenIds: DEMO_REQUEST_TOKEN_IDS,

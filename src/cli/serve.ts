@@ -3,7 +3,7 @@
  * under `/v1/chains/`, the zkEVM API), optionally with the demo Metadata API and demo NFTs.
  */
 import { randomBytes } from 'node:crypto';
-import { Wallet } from 'ethers/wallet';
+import { randomPrivateKey, secp256k1Key } from '../auth/secp256k1.js';
 import type { CollectionConfig } from '../engine/imx/index.js';
 import type { ZkEvmCollectionConfig } from '../engine/zkevm/index.js';
 import {
@@ -92,7 +92,8 @@ export async function startServe(
       tokenIds: DEMO_EXISTING_TOKEN_IDS,
     });
     if (!owner) {
-      const wallet = Wallet.createRandom();
+      const privateKey = randomPrivateKey();
+      const wallet = { privateKey, address: secp256k1Key(privateKey).address() };
       owner = wallet.address;
       credentials.push(
         `Throwaway owner ${wallet.address}`,

@@ -1,5 +1,8 @@
 import { verifyMessage, Wallet } from 'ethers';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+// Any message, not only the timestamps the public API signs: the signer itself is under test.
+import { normalizeSigner } from '../../src/auth/signer.js';
 import {
   type EthersLikeSigner,
   type ImxSigner,
@@ -184,5 +187,82 @@ describe('verifyImxSignature', () => {
     const input = await sign();
 
     expect(verifyImxSignature({ ...input, signature: `0x${'ff'.repeat(64)}00` })).toBe(false);
+  });
+});
+
+// Hex keys are signed and signatures verified with @noble directly; ethers (a dev dependency
+// only) is the oracle that the results are the ones every Ethereum wallet produces.
+describe('hex keys and verification agree with ethers', () => {
+  const key = fc
+    .uint8Array({ minLength: 32, maxLength: 32 })
+    .map((bytes) => `0x${Buffer.from(bytes).toString('hex')}`)
+    .filter((hex) => {
+      try {
+        return new Wallet(hex).address.length === 42;
+      } catch {
+        return false;
+      }
+    });
+  const message = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.nat().map(String));
+
+  it('derives the same checksummed address and signature as an ethers Wallet', async () => {
+    await fc.assert(
+      fc.asyncProperty(key, message, async (privateKey, text) => {
+        const wallet = new Wallet(privateKey);
+        const client = await imxAuthHeaders(privateKey, { timestamp: TIMESTAMP });
+        expect(client['x-imx-eth-address']).toBe(wallet.address);
+        const ours = await normalizeSigner(privateKey).signMessage(text);
+        const theirs = await wallet.signMessage(text);
+        expect(ours).toBe(`${theirs.slice(0, 130)}0${theirs.endsWith('1b') ? 0 : 1}`);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('recovers exactly the signers ethers recovers, and rejects what ethers rejects', async () => {
+    await fc.assert(
+      fc.asyncProperty(key, message, fc.nat({ max: 64 }), async (privateKey, text, flip) => {
+        const wallet = new Wallet(privateKey);
+        const signature = await wallet.signMessage(text);
+        expect(verifyImxSignature({ address: wallet.address, timestamp: text, signature })).toBe(
+          true,
+        );
+        // One byte of r, s or v changed: whatever ethers recovers (or refuses), we agree.
+        const bytes = Buffer.from(signature.slice(2), 'hex');
+        bytes[flip] = ((bytes[flip] as number) + 1) % 256;
+        const tampered = `0x${bytes.toString('hex')}`;
+        let recovered: string | undefined;
+        try {
+          recovered = verifyMessage(text, tampered);
+        } catch {
+          recovered = undefined;
+        }
+        const accepted = verifyImxSignature({
+          address: wallet.address,
+          timestamp: text,
+          signature: tampered,
+        });
+        expect(accepted).toBe(recovered === wallet.address);
+        if (recovered) {
+          expect(
+            verifyImxSignature({ address: recovered, timestamp: text, signature: tampered }),
+          ).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses the malleated twin (n - s, v flipped) of a valid signature, as ethers does', async () => {
+    const signature = await wallet.signMessage(TIMESTAMP);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const s = BigInt(`0x${signature.slice(66, 130)}`);
+    const v = signature.endsWith('1b') ? '1c' : '1b';
+    const twin = `${signature.slice(0, 66)}${(n - s).toString(16).padStart(64, '0')}${v}`;
+
+    expect(() => verifyMessage(TIMESTAMP, twin)).toThrow(/non-canonical s/);
+    expect(
+      verifyImxSignature({ address: wallet.address, timestamp: TIMESTAMP, signature: twin }),
+    ).toBe(false);
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The Ethereum key operations the SDK needs (EIP-191 personal-message signing and recovery,
+ * EIP-55 addresses, random keys), on `@noble/curves` and `@noble/hashes`: the audited code ethers
+ * itself signs with, without the rest of ethers. They load on first use instead of at import,
+ * since many processes import the SDK long before they sign anything; `require` keeps first use
+ * synchronous, so `verifyImxSignature` can stay a plain function.
+ */
+import { createRequire } from 'node:module';
+
+type Secp256k1 = typeof import('@noble/curves/secp256k1').secp256k1;
+type Keccak256 = typeof import('@noble/hashes/sha3').keccak_256;
+
+let loaded: { secp256k1: Secp256k1; keccak256: Keccak256 } | undefined;
+
+function noble(): { secp256k1: Secp256k1; keccak256: Keccak256 } {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = {
+      secp256k1: (require('@noble/curves/secp256k1') as typeof import('@noble/curves/secp256k1'))
+        .secp256k1,
+      keccak256: (require('@noble/hashes/sha3') as typeof import('@noble/hashes/sha3')).keccak_256,
+    };
+  }
+  return loaded;
+}
+
+const utf8 = new TextEncoder();
+
+const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+/** Bytes of a hex string (`0x` optional); throws rather than stop at the first non-hex character. */
+function fromHex(hex: string): Uint8Array {
+  const digits = hex.startsWith('0x') ? hex.slice(2) : hex;
+  if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) throw new Error('not hex');
+  return Uint8Array.from(Buffer.from(digits, 'hex'));
+}
+
+/** The EIP-191 digest of a personal message: keccak256("\x19Ethereum Signed Message:\n" + len + message). */
+function personalMessageDigest(message: string): Uint8Array {
+  const body = utf8.encode(message);
+  const prefix = utf8.encode(`\x19Ethereum Signed Message:\n${body.length}`);
+  const bytes = new Uint8Array(prefix.length + body.length);
+  bytes.set(prefix);
+  bytes.set(body, prefix.length);
+  return noble().keccak256(bytes);
+}
+
+/** The EIP-55 (mixed-case checksum) address of an uncompressed public key. */
+function addressOf(uncompressedPublicKey: Uint8Array): string {
+  const { keccak256 } = noble();
+  const lower = toHex(keccak256(uncompressedPublicKey.subarray(1)).subarray(12));
+  const hash = toHex(keccak256(utf8.encode(lower)));
+  let out = '0x';
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower[i] as string;
+    out += Number.parseInt(hash[i] as string, 16) >= 8 ? c.toUpperCase() : c;
+  }
+  return out;
+}
+
+/** A validated private key: its address and EIP-191 signatures. */
+export interface Secp256k1Key {
+  /** The key's EIP-55 address (derived on first use: it costs the curve's one-time tables). */
+  address(): string;
+  /** The EIP-191 signature of `message`, as r ‖ s ‖ v with v as `00`/`01` (low s, RFC 6979). */
+  signPersonalMessage(message: string): string;
+}
+
+/**
+ * A signing key from 64 hex characters (`0x` optional). Throws when the value is not a valid
+ * secp256k1 private key (zero, or not below the curve's order); the check is cheap, so a
+ * misconfigured key fails at construction while the first curve multiplication waits for use.
+ */
+export function secp256k1Key(privateKeyHex: string): Secp256k1Key {
+  const { secp256k1 } = noble();
+  const key = fromHex(privateKeyHex);
+  if (key.length !== 32 || !secp256k1.utils.isValidPrivateKey(key)) {
+    throw new Error('not a valid secp256k1 private key');
+  }
+  let address: string | undefined;
+  return {
+    address: () => {
+      address ??= addressOf(secp256k1.getPublicKey(key, false));
+      return address;
+    },
+    signPersonalMessage(message) {
+      const signature = secp256k1.sign(personalMessageDigest(message), key, { lowS: true });
+      return `0x${signature.toCompactHex()}0${signature.recovery}`;
+    },
+  };
+}
+
+/**
+ * The EIP-55 address that signed `message`, from a 65-byte hex signature whose v is 0/1 or 27/28.
+ * Throws when the signature cannot be recovered (out-of-range r or s, an s with its top bit set,
+ * another v).
+ */
+export function recoverPersonalMessageSigner(message: string, signature: string): string {
+  const { secp256k1 } = noble();
+  const bytes = fromHex(signature);
+  if (bytes.length !== 65) throw new Error('a signature is 65 bytes');
+  // The same rule ethers applies: an s with its top bit set is not a canonical signature.
+  if (((bytes[32] as number) & 0x80) !== 0) throw new Error('non-canonical s');
+  const v = bytes[64] as number;
+  const recovery = v >= 27 ? v - 27 : v;
+  if (recovery !== 0 && recovery !== 1) throw new Error('invalid v');
+  const point = secp256k1.Signature.fromCompact(bytes.subarray(0, 64))
+    .addRecoveryBit(recovery)
+    .recoverPublicKey(personalMessageDigest(message));
+  return addressOf(point.toRawBytes(false));
+}
+
+/** A fresh random private key, `0x` + 64 hex (the CLI's throwaway demo keys). */
+export function randomPrivateKey(): string {
+  return `0x${toHex(noble().secp256k1.utils.randomPrivateKey())}`;
+}
