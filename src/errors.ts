@@ -76,9 +76,9 @@ export interface ErrorCause {
   /** The underlying error's message. */
   message: string;
   /** Its code, e.g. `ECONNRESET` or axios's `ERR_BAD_RESPONSE`, when it had one. */
-  code?: string;
+  code?: string | undefined;
   /** The same summary of its own cause, when it had one. */
-  cause?: ErrorCause;
+  cause?: ErrorCause | undefined;
 }
 
 /**
@@ -91,7 +91,12 @@ export function scrubCause(error: unknown, depth = 3): ErrorCause | undefined {
   if (typeof error !== 'object' && typeof error !== 'function') {
     return { name: typeof error, message: String(error) };
   }
-  const e = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+  const e = error as {
+    name?: unknown | undefined;
+    message?: unknown | undefined;
+    code?: unknown | undefined;
+    cause?: unknown | undefined;
+  };
   const out: ErrorCause = {
     name: typeof e.name === 'string' ? e.name : 'Error',
     message: typeof e.message === 'string' ? e.message : '',
@@ -146,9 +151,9 @@ export class MetadataRefreshError extends Error {
    * and on input refused before anything was sent.
    */
   // `declare`: no own property on errors that carry none (inspect and JSON stay clean).
-  declare readonly progress?: RequestProgress;
+  declare readonly progress?: RequestProgress | undefined;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }
@@ -172,7 +177,11 @@ export class ConnectionError extends MetadataRefreshError {
 
   constructor(
     message: string,
-    options: RequestTarget & { code?: string | undefined; nothingSent: boolean; cause?: unknown },
+    options: RequestTarget & {
+      code?: string | undefined;
+      nothingSent: boolean;
+      cause?: unknown | undefined;
+    },
   ) {
     super(message, options);
     this.code = options.code;
@@ -193,7 +202,7 @@ export class TimeoutError extends MetadataRefreshError {
   /** The timed-out request's path and query; undefined when no single request timed out. */
   readonly path: string | undefined;
 
-  constructor(message: string, options: RequestTarget & { cause?: unknown } = {}) {
+  constructor(message: string, options: RequestTarget & { cause?: unknown | undefined } = {}) {
     super(message, options);
     this.method = options.method;
     this.path = options.path;
@@ -216,7 +225,7 @@ export class ResponseTooLargeError extends MetadataRefreshError {
 
   constructor(
     message: string,
-    options: RequestTarget & { maxResponseBytes: number; cause?: unknown },
+    options: RequestTarget & { maxResponseBytes: number; cause?: unknown | undefined },
   ) {
     super(message, options);
     this.maxResponseBytes = options.maxResponseBytes;
@@ -244,7 +253,10 @@ export class ResponseValidationError extends MetadataRefreshError {
   /** The HTTP status of the response. */
   readonly status: number | undefined;
 
-  constructor(message: string, options: { body: unknown; status?: number; cause?: unknown }) {
+  constructor(
+    message: string,
+    options: { body: unknown; status?: number | undefined; cause?: unknown | undefined },
+  ) {
     super(message, options);
     this.body = options.body;
     this.status = options.status;
@@ -283,9 +295,9 @@ export interface ApiErrorInit extends RequestTarget {
   /** Response headers (lower-case names). */
   headers: ResponseHeaders;
   /** The raw response body. */
-  body?: unknown;
+  body?: unknown | undefined;
   /** The underlying error, if any. */
-  cause?: unknown;
+  cause?: unknown | undefined;
 }
 
 /**
@@ -297,7 +309,7 @@ export interface ApiErrorResponse extends RequestTarget {
   /** HTTP status code. */
   status: number;
   /** The raw response body. */
-  body?: unknown;
+  body?: unknown | undefined;
   /** Response headers (lower-case names); never the request's. */
   headers?: ResponseHeaders | undefined;
   /** The API's error code from the body; default `unknown_error`. */
@@ -327,7 +339,7 @@ export interface ApiErrorResponse extends RequestTarget {
   /** Where a 3xx pointed, when known better than from `Location`. */
   locationHost?: string | undefined;
   /** The underlying error; only its summary is kept ({@link ErrorCause}). */
-  cause?: unknown;
+  cause?: unknown | undefined;
 }
 
 /** The longest text body kept as the message of an error response without a JSON body. */
@@ -532,7 +544,7 @@ export class StoreUnavailableError extends MetadataRefreshError {
   /** The store operation that failed, e.g. `enqueue`. */
   readonly operation: string;
 
-  constructor(message: string, options: { operation: string; cause?: unknown }) {
+  constructor(message: string, options: { operation: string; cause?: unknown | undefined }) {
     super(message, options);
     this.operation = options.operation;
   }

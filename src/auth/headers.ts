@@ -45,7 +45,7 @@ export async function signAuthHeaders(
  */
 export async function imxAuthHeaders(
   signer: ImxSigner,
-  options: { timestamp?: number | string } = {},
+  options: { timestamp?: number | string | undefined } = {},
 ): Promise<ImxAuthHeaders> {
   const timestamp = options.timestamp ?? unixSeconds();
   // Whole unix seconds: a millisecond value (Date.now()) would be refused by the API as stale.

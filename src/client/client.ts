@@ -47,29 +47,29 @@ export interface MetadataRefreshClientOptions {
   /** Signs every request as the project owner: an ethers Signer/Wallet, a viem account or a hex private key. */
   signer: ImxSigner;
   /** `'production'` or `'sandbox'`. Give this or `baseURL`, not both. */
-  environment?: ImxEnvironment;
+  environment?: ImxEnvironment | undefined;
   /** Any base URL instead of an environment, e.g. a local reference server. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** Per-attempt timeout in ms. Default 30000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries for safe calls (GETs, and a POST that provably was not sent). Default 2. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /**
    * Cap on a response body in bytes, after decompression. A longer body is not read further and
    * the call throws `ResponseTooLargeError`. Default {@link DEFAULT_MAX_RESPONSE_BYTES} (4 MiB).
    */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /**
    * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
    * on every request the client sets `maxRedirects: 0` and `maxContentLength`: redirects are
    * never followed (a 3xx throws `RedirectError`) and bodies are capped, whatever the instance's
    * defaults.
    */
-  axiosInstance?: AxiosInstance;
+  axiosInstance?: AxiosInstance | undefined;
   /** Source of time for retries and waiting; inject one in tests. Default: the system clock. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Called after every HTTP response received, with its status and headers (logging, metrics). */
-  onResponse?: (info: ResponseInfo) => void;
+  onResponse?: ((info: ResponseInfo) => void) | undefined;
 }
 
 /** Input of {@link MetadataRefreshClient.requestRefresh}. */
@@ -79,7 +79,7 @@ export interface RequestRefreshParams {
   /** 1 to 1000 distinct, non-empty token ids. */
   tokenIds: string[];
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Result of {@link MetadataRefreshClient.requestRefresh}. */
@@ -93,31 +93,31 @@ export interface RequestRefreshResult {
 /** Paging options of the list calls. */
 export interface PageParams {
   /** Rows per page: a positive integer (the reference server takes 1 to 1000, default 100). */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** The `cursor` of the previous page. */
-  cursor?: string;
+  cursor?: string | undefined;
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of the `iterate*` methods. */
 export interface IterateParams extends ResumeOptions {
   /** Rows fetched per request. */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** Stop iterating (the loop throws `AbortError`). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of {@link MetadataRefreshClient.listRefreshes}. */
 export interface ListRefreshesParams extends PageParams {
   /** Only refreshes of this collection. */
-  collectionAddress?: string;
+  collectionAddress?: string | undefined;
 }
 
 /** Options of {@link MetadataRefreshClient.iterateRefreshes}. */
 export interface IterateRefreshesParams extends IterateParams {
   /** Only refreshes of this collection. */
-  collectionAddress?: string;
+  collectionAddress?: string | undefined;
 }
 
 const REFRESHES_PATH = '/v1/metadata-refreshes';
@@ -247,7 +247,10 @@ export class MetadataRefreshClient {
   }
 
   /** The status and token counts of one refresh. @throws {NotFoundError} unknown id. */
-  async getRefresh(refreshId: string, options: { signal?: AbortSignal } = {}): Promise<Refresh> {
+  async getRefresh(
+    refreshId: string,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Refresh> {
     return this.#getRefresh(assertRefreshId(refreshId), options.signal, undefined);
   }
 

@@ -50,7 +50,7 @@ export interface ResumeOptions {
    * it handled (see {@link ResumableIterator.cursor}), or a page's cursor. Give the same filters
    * as that iteration. Default: the beginning.
    */
-  cursor?: string;
+  cursor?: string | undefined;
 }
 
 /** Options of {@link paginate}. */

@@ -110,8 +110,8 @@ export function redactSecrets<T>(value: T, secrets: readonly string[], depth = 0
 export interface SendRequest<S extends z.ZodType> {
   method: HttpMethod;
   path: string;
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
+  query?: Record<string, string | number | undefined> | undefined;
+  body?: unknown | undefined;
   signal?: AbortSignal | undefined;
   /** By the client's clock: no attempt or retry wait runs past it (`TimeoutError`). */
   deadlineMs?: number | undefined;
@@ -144,7 +144,7 @@ function toHeaderRecord(headers: AxiosResponse['headers'] | undefined): Response
   const out: ResponseHeaders = {};
   if (!headers) return out;
   const plain =
-    typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+    typeof (headers as { toJSON?: unknown | undefined }).toJSON === 'function'
       ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
       : (headers as Record<string, unknown>);
   for (const [name, value] of Object.entries(plain)) {
@@ -191,7 +191,7 @@ const SYSTEM_CODE = /^E(?!RR_)[A-Z0-9_]+$/;
 
 /** The first system error code down the cause chain, e.g. `ECONNRESET`. */
 function systemCodeOf(error: unknown): string | undefined {
-  let current = error as { code?: unknown; cause?: unknown } | undefined;
+  let current = error as { code?: unknown | undefined; cause?: unknown | undefined } | undefined;
   for (let depth = 0; current && depth < 4; depth++) {
     if (typeof current.code === 'string' && SYSTEM_CODE.test(current.code)) return current.code;
     current = current.cause as typeof current;
@@ -200,7 +200,7 @@ function systemCodeOf(error: unknown): string | undefined {
 }
 
 function redirectErrorIn(error: unknown): RedirectError | undefined {
-  let current = error as { cause?: unknown } | undefined;
+  let current = error as { cause?: unknown | undefined } | undefined;
   for (let depth = 0; current && depth < 4; depth++) {
     if (current instanceof RedirectError) return current;
     current = current.cause as typeof current;
@@ -279,8 +279,8 @@ function errorFromFailure(error: unknown, context: AttemptContext): MetadataRefr
 
 /** Refuses every redirect, should the caller's transport follow them despite `maxRedirects: 0`. */
 function refuseRedirect(
-  next: { host?: unknown } | undefined,
-  response: { headers?: Record<string, unknown>; statusCode?: number },
+  next: { host?: unknown | undefined } | undefined,
+  response: { headers?: Record<string, unknown> | undefined; statusCode?: number | undefined },
 ): never {
   const headers: ResponseHeaders = {};
   for (const [name, value] of Object.entries(response?.headers ?? {})) {

@@ -6,19 +6,19 @@ import type { Refresh, RefreshSummary } from '../wire/mappers.js';
 /** Options of `waitForRefresh`. */
 export interface WaitForRefreshOptions {
   /** First wait between polls, in ms. Default 5000. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** The wait grows by half each poll without progress, up to this. Default 60000. */
-  maxPollIntervalMs?: number;
+  maxPollIntervalMs?: number | undefined;
   /**
    * Give up with `TimeoutError` after this many ms (a poll in flight then gets at most one more
    * second, retries included). Default: no limit (the service estimates a refresh may take up to
    * 48 hours).
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Stop waiting (rejects with `AbortError`). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called with the refresh on the first poll and whenever its summary or status changes. */
-  onProgress?: (refresh: Refresh) => void;
+  onProgress?: ((refresh: Refresh) => void) | undefined;
 }
 
 function sameProgress(a: Refresh, b: Refresh): boolean {

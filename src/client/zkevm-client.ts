@@ -57,34 +57,34 @@ export interface ZkEvmMetadataClientOptions {
    * `'production'` (https://api.immutable.com, chain `imtbl-zkevm-mainnet`). Give this, or
    * `baseURL` and `chainName`.
    */
-  environment?: ZkEvmEnvironmentName;
+  environment?: ZkEvmEnvironmentName | undefined;
   /** Any base URL instead of an environment, e.g. a local reference server. Needs `chainName`. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** The `chain_name` path segment with `baseURL`, e.g. `imtbl-zkevm-testnet`. */
-  chainName?: string;
+  chainName?: string | undefined;
   /** Per-attempt timeout in ms. Default 30000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Retries. GETs retry on connection errors, timeouts, 429 and 5xx with backoff. A push is
    * retried when the failure proves nothing was sent, and at most once after a timeout, a broken
    * connection or a 5xx (that retry may spend a second request of the budget); never after a
    * 4xx. Default 2; 0 turns retries off.
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /**
    * Cap on a response body in bytes, after decompression; a longer body throws
    * `ResponseTooLargeError`. Default `DEFAULT_MAX_RESPONSE_BYTES` (4 MiB).
    */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /**
    * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
    * on every request the client sets `maxRedirects: 0` and `maxContentLength`.
    */
-  axiosInstance?: AxiosInstance;
+  axiosInstance?: AxiosInstance | undefined;
   /** Source of time for retries, budget checks and waiting; inject one in tests. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Called after every HTTP response received, with its status and headers (never the key). */
-  onResponse?: (info: ResponseInfo) => void;
+  onResponse?: ((info: ResponseInfo) => void) | undefined;
 }
 
 /** Input of {@link ZkEvmMetadataClient.refreshNftMetadata} and `refreshNftsMetadata`. */
@@ -98,7 +98,7 @@ export interface RefreshNftMetadataParams {
    */
   nfts: NftMetadataPush[];
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Input of {@link ZkEvmMetadataClient.refreshStackedMetadata}. */
@@ -111,7 +111,7 @@ export interface RefreshStackedMetadataParams {
    */
   metadata: StackedMetadataPush[];
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Result of one accepted push (HTTP 202). There is no receipt: the 202 is the acceptance. */
@@ -135,7 +135,7 @@ export interface GetNftParams {
   /** The token id: a uint256 in decimal. */
   tokenId: string;
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options common to {@link ZkEvmMetadataClient.listNfts} and `iterateNfts`. */
@@ -143,17 +143,17 @@ export interface NftListFilter {
   /** The collection's contract address. */
   contractAddress: string;
   /** NFTs per page: 1 to 200 (the API's default is 100). */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** Only NFTs updated at or after this time (a `Date` or an ISO 8601 date-time). */
-  fromUpdatedAt?: Date | string;
+  fromUpdatedAt?: Date | string | undefined;
   /** Abort the call. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Input of {@link ZkEvmMetadataClient.listNfts}. */
 export interface ListNftsParams extends NftListFilter {
   /** `nextCursor` (or `previousCursor`) of a page. */
-  cursor?: string;
+  cursor?: string | undefined;
 }
 
 /** One page of NFTs. */
@@ -178,15 +178,15 @@ export interface WaitForNftMetadataParams {
    */
   since: Date | string | number;
   /** Give up with `TimeoutError` after this many ms. Default: no limit. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** First wait between polling rounds, in ms. Default 2000. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** The wait grows by half after each round without progress, up to this. Default 30000. */
-  maxPollIntervalMs?: number;
+  maxPollIntervalMs?: number | undefined;
   /** NFTs read at once. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Stop waiting (rejects with `AbortError`). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 const accepted202Schema = z.unknown();

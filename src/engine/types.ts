@@ -11,9 +11,9 @@ export interface ServiceRequest {
   /** The path, optionally with a query string (`/v1/metadata-refreshes?page_size=10`). */
   path: string;
   /** Query parameters; merged over any query string in `path`. */
-  query?: Record<string, string | string[] | undefined> | URLSearchParams;
+  query?: Record<string, string | string[] | undefined> | URLSearchParams | undefined;
   /** Request headers, any case. */
-  headers?: Record<string, string | string[] | undefined> | Headers;
+  headers?: Record<string, string | string[] | undefined> | Headers | undefined;
   /**
    * The raw body: text, bytes, or a {@link ReadBody} the engine calls only once the request is
    * authenticated and its declared length is within the limit, so an adapter holds no body for
@@ -47,7 +47,7 @@ export interface ServiceErrorContext {
   /** `request`: while answering a request; `worker`: while processing a token. */
   source: 'request' | 'worker';
   /** The request's method, for `request`. */
-  method?: string;
+  method?: string | undefined;
   /** The request's path without its query string, for `request`. */
-  path?: string;
+  path?: string | undefined;
 }

@@ -25,7 +25,7 @@ export function classifyFetch(result: MetadataFetchResult, maxBytes: number): Fe
   // A fetcher that returns something malformed counts as no answer, never as a crash.
   if (
     typeof result?.status !== 'number' ||
-    typeof (result as { body?: unknown }).body !== 'string'
+    typeof (result as { body?: unknown | undefined }).body !== 'string'
   ) {
     return { ok: false, errorCode: 'unable_to_retrieve_metadata', statusCode: null, body: null };
   }
@@ -38,7 +38,7 @@ export function classifyFetch(result: MetadataFetchResult, maxBytes: number): Fe
     };
   }
   const overLong =
-    (result as { truncated?: unknown }).truncated === true ||
+    (result as { truncated?: unknown | undefined }).truncated === true ||
     // Cheap bound first: a string of n UTF-16 units holds at most 3n UTF-8 bytes.
     (result.body.length * 3 > maxBytes && Buffer.byteLength(result.body, 'utf8') > maxBytes);
   let parsed: unknown;

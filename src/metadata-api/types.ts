@@ -7,7 +7,7 @@ export type MetadataFetchResult =
    * the request's `maxBytes` and the fetcher stopped reading: `body` holds the start of it (at
    * least the 1000 characters an error row keeps, when the body had them).
    */
-  | { status: number; body: string; truncated?: boolean }
+  | { status: number; body: string; truncated?: boolean | undefined }
   /** No answer (timeout, refused, reset); `reason` says which, for logs. */
   | { status: null; reason: string };
 

@@ -6,20 +6,20 @@ export type InjectedFailure =
       /** HTTP status to answer with, e.g. 503 or 429. */
       status: number;
       /** Error code; default from the status, in the API's own codes (see each mock). */
-      code?: string;
-      message?: string;
+      code?: string | undefined;
+      message?: string | undefined;
       /** Extra headers. A 429 gets the current rate-limit headers (remaining 0) unless given. */
-      headers?: Record<string, string>;
+      headers?: Record<string, string> | undefined;
       /** How many requests fail. Default 1. */
-      times?: number;
+      times?: number | undefined;
       /** Only requests with this method (e.g. `'POST'`). */
-      method?: string;
+      method?: string | undefined;
     }
   | {
       /** A network error (the client sees `ConnectionError`). */
       network: true;
-      times?: number;
-      method?: string;
+      times?: number | undefined;
+      method?: string | undefined;
     };
 
 /** The queue behind `failNext`. */

@@ -34,7 +34,7 @@ const HTTP_ANSWER = Symbol.for('imx-metadata-refresh.metadataAnswer');
 export interface MetadataAnswer {
   status: number;
   /** A string is sent as is; anything else as JSON. */
-  body?: unknown;
+  body?: unknown | undefined;
 }
 
 /**
@@ -61,25 +61,25 @@ export type ResolveMetadata = (
 export interface MockCollection {
   address: string;
   /** Default `https://metadata.mock/<address>`. */
-  metadataApiUrl?: string;
+  metadataApiUrl?: string | undefined;
   /** The tokens that exist; omitted: every token. */
-  tokenIds?: string[];
+  tokenIds?: string[] | undefined;
 }
 
 /** Options of {@link createMetadataRefreshMock}. */
 export interface MetadataRefreshMockOptions
   extends Omit<RefreshServiceOptions, 'owner' | 'collections' | 'fetchMetadata' | 'clock'> {
   /** The project owner. Omitted: any correctly signed request counts as the owner. */
-  owner?: string;
+  owner?: string | undefined;
   /** The collections that exist. Omitted: every collection. */
-  collections?: MockCollection[];
+  collections?: MockCollection[] | undefined;
   /** Each token's metadata. Default: a generated object per token. */
-  resolveMetadata?: ResolveMetadata;
+  resolveMetadata?: ResolveMetadata | undefined;
   /** More base URLs to answer on, beside production and sandbox (e.g. your test's baseURL). */
-  baseURL?: string | string[];
+  baseURL?: string | string[] | undefined;
   /** The service's clock before `advanceTime`. Default `Date.now()` (so vitest fake timers move it). */
-  clock?: ServiceClock;
-  limits?: ServiceLimits;
+  clock?: ServiceClock | undefined;
+  limits?: ServiceLimits | undefined;
 }
 
 /**

@@ -26,11 +26,11 @@ export interface ZkEvmMockOptions extends Omit<ZkEvmServiceOptions, 'apiKey' | '
    * The accepted API key, or a predicate. Default: any non-empty key (no or a blank key is
    * still a 401). Give your test's key to have any other answered 403.
    */
-  apiKey?: ApiKeyRule;
+  apiKey?: ApiKeyRule | undefined;
   /** More base URLs to answer on, beside production and sandbox (e.g. your test's baseURL). */
-  baseURL?: string | string[];
+  baseURL?: string | string[] | undefined;
   /** The base time before `advanceTime`. Default `Date.now()` (so vitest fake timers move it). */
-  clock?: ServiceClock;
+  clock?: ServiceClock | undefined;
 }
 
 /** The mock returned by {@link createZkEvmMock}. */

@@ -9,7 +9,7 @@ export interface NodeRedisLike {
   /** Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`. */
   sendCommand(args: string[]): Promise<unknown>;
   /** False until `connect()` was called (node-redis 4 to 6). */
-  readonly isOpen?: boolean;
+  readonly isOpen?: boolean | undefined;
   /** Opens the connection; the store calls it once when `isOpen` is false. */
   connect?(): Promise<unknown>;
 }
@@ -25,7 +25,7 @@ export interface NodeRedisClusterLike {
   /** Present on a cluster only: how the store tells it from a single client. */
   getSlotMaster(slot: number): unknown;
   /** False until `connect()` was called. */
-  readonly isOpen?: boolean;
+  readonly isOpen?: boolean | undefined;
   /** Opens the connections; the store calls it once when `isOpen` is false. */
   connect?(): Promise<unknown>;
 }
@@ -35,7 +35,7 @@ export interface IoRedisLike {
   /** Sends one raw command; a Cluster routes it by its keys and follows MOVED, ASK and TRYAGAIN. */
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
   /** ioredis connects on its own (also with `lazyConnect`, on the first command). */
-  readonly status?: string;
+  readonly status?: string | undefined;
 }
 
 /** The clients the Redis store accepts. */

@@ -566,7 +566,7 @@ export class RefreshScheduler {
 }
 
 function errorCodeOf(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
+  const code = (error as { code?: unknown | undefined })?.code;
   if (typeof code === 'string' && code !== '') return code;
   return (error as Error)?.name ?? 'unknown_error';
 }

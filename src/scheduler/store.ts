@@ -23,7 +23,7 @@ export interface PendingToken {
   /** Sends so far (0 for a fresh id; a retried id carries its count). */
   attempts: number;
   /** When it was first enqueued (ms); kept when a batch goes back to pending. */
-  enqueuedMs?: number;
+  enqueuedMs?: number | undefined;
 }
 
 /** Pending work of one collection. */

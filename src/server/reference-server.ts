@@ -12,7 +12,7 @@ import { createHttpAdapter } from './http-adapter.js';
 /** Options of {@link createReferenceServer}: the service's, with an HTTP `fetchMetadata` by default. */
 export interface ReferenceServerOptions extends Omit<RefreshServiceOptions, 'fetchMetadata'> {
   /** How the worker reaches Metadata APIs. Default: HTTP GET with the global `fetch`. */
-  fetchMetadata?: FetchMetadata;
+  fetchMetadata?: FetchMetadata | undefined;
 }
 
 /** A running (or runnable) reference server. */

@@ -20,7 +20,7 @@ export interface ZkEvmReferenceServerOptions extends ZkEvmServiceOptions {
    * of bad input or a client going away. Default: a line on stderr with the method and path
    * (never headers, so never the key).
    */
-  onError?: (error: unknown, context: ServiceErrorContext) => void;
+  onError?: ((error: unknown, context: ServiceErrorContext) => void) | undefined;
 }
 
 /** A running (or runnable) zkEVM reference server. */
@@ -79,7 +79,7 @@ export interface CombinedReferenceServerOptions {
   /** The zkEVM service (`/v1/chains/...`). */
   zkevm: Omit<ZkEvmServiceOptions, 'onError'>;
   /** Told of a bug in either service or the adapter. Default: a line on stderr (method and path). */
-  onError?: (error: unknown, context: ServiceErrorContext) => void;
+  onError?: ((error: unknown, context: ServiceErrorContext) => void) | undefined;
 }
 
 /** Both reference services on one port. */

@@ -59,4 +59,20 @@ describe('client options', () => {
     ).toBe('https://api.sandbox.x.immutable.com');
     expect(construct({ baseURL: `${BASE_URL}/`, maxRetries: 0 })().baseURL).toBe(BASE_URL);
   });
+
+  // exactOptionalPropertyTypes users pass `{ timeoutMs: config.timeoutMs }`: undefined is "not set".
+  it('treats an option given as undefined as not given', () => {
+    const client = construct({
+      environment: 'sandbox',
+      baseURL: undefined,
+      timeoutMs: undefined,
+      maxRetries: undefined,
+      maxResponseBytes: undefined,
+      axiosInstance: undefined,
+      clock: undefined,
+      onResponse: undefined,
+    })();
+
+    expect(client.baseURL).toBe('https://api.sandbox.x.immutable.com');
+  });
 });

@@ -80,8 +80,8 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
   },
 };
 
-// What a new user's strict project would have. exactOptionalPropertyTypes stays off until the
-// package's options accept it (issue 15, "Types for every resolver").
+// What a new user's strictest project would have, exactOptionalPropertyTypes included (every
+// optional property the package declares admits undefined: test/docs/exact-optional.test.ts).
 const TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -89,7 +89,7 @@ const TSCONFIG = {
     module: 'nodenext',
     moduleResolution: 'nodenext',
     strict: true,
-    exactOptionalPropertyTypes: false,
+    exactOptionalPropertyTypes: true,
     types: ['node'],
     skipLibCheck: true,
     noEmit: true,
@@ -117,6 +117,8 @@ beforeAll(() => {
   assertFreshBuild();
   project = createConsumerProject([
     '@types/node',
+    // The preludes' wallets are ethers Wallets: a reader who has one has installed ethers.
+    'ethers',
     ...blocks.flatMap((block) => importedPackages(block.code)),
   ]);
   dir = project.dir;

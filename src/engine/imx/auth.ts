@@ -18,7 +18,7 @@ export function authenticate(
     owner: string | undefined;
     nowMs: number;
     toleranceSeconds: number;
-    verify?: typeof verifyImxSignature;
+    verify?: typeof verifyImxSignature | undefined;
   },
 ): AuthResult {
   const fail = (status: number, code: string, message: string): AuthResult => ({

@@ -21,17 +21,17 @@ export interface CollectionConfig {
   /** Base URL of its Metadata API; token `N` is fetched from `${metadataApiUrl}/N`. */
   metadataApiUrl: string;
   /** The tokens that exist. Omitted: every token id exists. */
-  tokenIds?: string[];
+  tokenIds?: string[] | undefined;
 }
 
 /** The service's limits. */
 export interface ServiceLimits {
   /** Accepted refresh requests per project per window. Default 10. */
-  refreshesPerHour?: number;
+  refreshesPerHour?: number | undefined;
   /** Most distinct tokens in one refresh request. Default 1000. */
-  tokensPerRefresh?: number;
+  tokensPerRefresh?: number | undefined;
   /** Window length in ms, aligned to the epoch (so one clock hour by default). Default 3600000. */
-  windowMs?: number;
+  windowMs?: number | undefined;
 }
 
 /** Options of `createRefreshService`. */
@@ -40,33 +40,33 @@ export interface RefreshServiceOptions {
    * The project owner's address: only its signed requests are served (others get 403).
    * Omitted: any correctly signed request counts as the owner.
    */
-  owner?: string;
+  owner?: string | undefined;
   /** The collections that exist. Omitted: every collection exists, with a placeholder Metadata API URL. */
-  collections?: CollectionConfig[];
-  limits?: ServiceLimits;
+  collections?: CollectionConfig[] | undefined;
+  limits?: ServiceLimits | undefined;
   /** Per-attempt timeout of a Metadata API request. Default 3000 (the platform's). */
-  fetchTimeoutMs?: number;
+  fetchTimeoutMs?: number | undefined;
   /** Attempts per token before it fails. Default 2 (the platform's: one retry). */
-  fetchAttempts?: number;
+  fetchAttempts?: number | undefined;
   /**
    * Longest Metadata API body the worker reads, in bytes. Default 1 MiB
    * (`DEFAULT_MAX_METADATA_BYTES`). Past it the fetcher stops reading, and the attempt fails with
    * `unable_to_decode_response` (status 200) or, for another status, `invalid_response_status_code`;
    * the error row keeps the first 1000 characters either way.
    */
-  maxMetadataBytes?: number;
+  maxMetadataBytes?: number | undefined;
   /**
    * Tokens fetched at once, across all refreshes. Default 16: enough to finish a full
    * 1000-token refresh against a 20 ms Metadata API in about 1.3 s, without flooding a studio's
    * development Metadata API.
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** How far `x-imx-eth-timestamp` may be from the clock, in seconds. Default 300. */
-  timestampToleranceSeconds?: number;
+  timestampToleranceSeconds?: number | undefined;
   /** The source of time. Default: the system clock. */
-  clock?: ServiceClock;
+  clock?: ServiceClock | undefined;
   /** Makes refresh ids. Default: `crypto.randomUUID`. */
-  generateId?: () => string;
+  generateId?: (() => string) | undefined;
   /** How the worker fetches metadata: the server passes an HTTP one, the msw mock its resolver. */
   fetchMetadata: FetchMetadata;
   /**
@@ -74,20 +74,20 @@ export interface RefreshServiceOptions {
    * bad input, a client going away or a Metadata API's failure, which are answers and outcomes.
    * Default: a line on stderr with the method and path (never headers, so never a credential).
    */
-  onError?: (error: unknown, context: ServiceErrorContext) => void;
+  onError?: ((error: unknown, context: ServiceErrorContext) => void) | undefined;
 }
 
 /** A failed token to seed, in camelCase. */
 export interface SeedError {
   tokenId: string;
   /** Default `invalid_response_status_code`. */
-  errorCode?: string;
+  errorCode?: string | undefined;
   /** Default 404 for `invalid_response_status_code`, else null. */
-  statusCode?: number | null;
+  statusCode?: number | null | undefined;
   /** Default `'404 page not found\n'` with a 404 status code, else null. */
-  body?: string | null;
+  body?: string | null | undefined;
   /** Default: the refresh's start time. */
-  createdAt?: Date;
+  createdAt?: Date | undefined;
 }
 
 /**
@@ -97,15 +97,15 @@ export interface SeedError {
 export interface RefreshSeed {
   collectionAddress: string;
   /** Tokens that succeeded (ids, or a count of generated ids `s1`, `s2`, ...). */
-  succeeded?: string[] | number;
+  succeeded?: string[] | number | undefined;
   /** Tokens that failed: rows, or a count of generated `invalid_response_status_code` rows `f1`, `f2`, .... */
-  failed?: SeedError[] | number;
+  failed?: SeedError[] | number | undefined;
   /** Tokens still pending (the refresh stays `queued` or `in_progress`). */
-  pending?: string[] | number;
+  pending?: string[] | number | undefined;
   /** Default: the service's clock. */
-  startedAt?: Date;
+  startedAt?: Date | undefined;
   /** Default: a generated id. */
-  refreshId?: string;
+  refreshId?: string | undefined;
 }
 
 /** The reference service returned by `createRefreshService`. */

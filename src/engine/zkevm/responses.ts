@@ -20,8 +20,8 @@ const STATUS_OF: Record<ZkEvmErrorCode, number> = {
 export interface ZkEvmErrorSpec {
   code: ZkEvmErrorCode;
   message: string;
-  details?: Record<string, unknown> | null;
-  headers?: Record<string, string>;
+  details?: Record<string, unknown> | null | undefined;
+  headers?: Record<string, string> | undefined;
 }
 
 /** Builds `{ message, link, trace_id, code, details }` with the status its code implies. */

@@ -14,17 +14,17 @@ export interface ZkEvmCollectionConfig {
    * The token ids minted so far. Omitted: every token id is minted (an NFT with no metadata
    * until something is pushed for it).
    */
-  tokenIds?: string[];
+  tokenIds?: string[] | undefined;
   /** Reported as the NFTs' `contract_type`. Default `ERC721`. */
-  contractType?: 'ERC721' | 'ERC1155';
+  contractType?: 'ERC721' | 'ERC1155' | undefined;
 }
 
 /** The refresh budget. The platform publishes no numbers; these are this engine's. */
 export interface ZkEvmLimits {
   /** Refresh requests accepted per window. Default 100 (an assumption, not the platform's). */
-  refreshesPerHour?: number;
+  refreshesPerHour?: number | undefined;
   /** Window length in ms; a window starts with the first refresh after the last one ended. Default 3600000. */
-  windowMs?: number;
+  windowMs?: number | undefined;
 }
 
 /** Options of `createZkEvmService`. */
@@ -32,33 +32,33 @@ export interface ZkEvmServiceOptions {
   /** The accepted API key, or a predicate over the `x-immutable-api-key` header. Required. */
   apiKey: ApiKeyRule;
   /** The chain served; other `chain_name`s answer 404. Default `imtbl-zkevm-testnet`. */
-  chainName?: string;
+  chainName?: string | undefined;
   /** The chain's CAIP-2 id for `chain.id`. Default: the platform's id for a known chain name. */
-  chainId?: string;
+  chainId?: string | undefined;
   /** The collections that exist. Omitted: every collection exists and every token id is minted. */
-  collections?: ZkEvmCollectionConfig[];
+  collections?: ZkEvmCollectionConfig[] | undefined;
   /** The refresh budget. */
-  limits?: ZkEvmLimits;
+  limits?: ZkEvmLimits | undefined;
   /**
    * How long after a 202 a push shows on the NFT (`metadata_synced_at` is set then). Default 500:
    * short for tests, long enough that "accepted" and "applied" can be told apart. The platform
    * documents about 8 s for marketplaces.
    */
-  syncDelayMs?: number;
+  syncDelayMs?: number | undefined;
   /** What a null metadata field in a push does. Default `clear`: the push is the whole metadata. */
-  nullFields?: 'clear' | 'keep';
+  nullFields?: 'clear' | 'keep' | undefined;
   /** What one request naming a token id (or metadata id) twice gets. Default `reject` (400). */
-  duplicates?: 'reject' | 'last-wins';
+  duplicates?: 'reject' | 'last-wins' | undefined;
   /** The source of time; `settled()` waits through its `sleep`. Default: the system clock. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Makes metadata ids and trace ids; must return UUIDs. Default: `crypto.randomUUID`. */
-  generateId?: () => string;
+  generateId?: (() => string) | undefined;
   /**
    * Told of a bug: `handle` threw (the caller gets a 500 `INTERNAL_SERVER_ERROR`). Not told of
    * bad input, which is an answer. Default: a line on stderr with the method and path (never
    * headers, so never the key).
    */
-  onError?: (error: unknown, context: ServiceErrorContext) => void;
+  onError?: ((error: unknown, context: ServiceErrorContext) => void) | undefined;
 }
 
 /** An NFT to mint through the test control: its token id, and metadata fields if any. */

@@ -32,7 +32,7 @@ export class MetadataReadError extends MetadataRefreshError {
     errorCode: string;
     statusCode: number | null;
     transient: boolean;
-    message?: string;
+    message?: string | undefined;
   }) {
     super(
       init.message ??

@@ -125,7 +125,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
     if (!Number.isFinite(v) || v < 0)
       throw new InvalidRequestError(`${name} must be a non-negative number`);
   }
-  if ((options as { windowMs?: unknown }).windowMs !== undefined) {
+  if ((options as { windowMs?: unknown | undefined }).windowMs !== undefined) {
     // The window lives on the store (one for the fleet); a second place to set it could disagree.
     throw new InvalidRequestError(
       'zkEvmTarget takes no windowMs: give it to the store (new MemoryStore({ windowMs }), createRedisStore({ …, windowMs })) or as budget.windowMs',

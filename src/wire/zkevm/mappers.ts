@@ -24,7 +24,7 @@ export interface NftAttribute {
   /** The trait's value. */
   value: string | number | boolean;
   /** How marketplaces show a numeric trait; absent or null for plain text. */
-  displayType?: DisplayType | null;
+  displayType?: DisplayType | null | undefined;
 }
 
 /** The seven metadata fields; all are required and null means "none". */
@@ -231,14 +231,14 @@ export interface MetadataPushFromJsonOptions {
    * `/<tokenId>`): a `token_id` in the document must then equal it. Without it the document must
    * carry `token_id`.
    */
-  tokenId?: string;
+  tokenId?: string | undefined;
   /**
    * What a key other than `token_id` and the seven metadata keys gets. `refuse` (default): the
    * document is refused, since a misspelt key (`imageUrl`) would otherwise clear its field.
    * `ignore`: listed in `ignoredKeys`, for documents written for other readers (a Metadata API's
    * ERC-721 JSON often carries keys the platform has no field for).
    */
-  unknownKeys?: 'refuse' | 'ignore';
+  unknownKeys?: 'refuse' | 'ignore' | undefined;
 }
 
 const PUSH_KEYS: readonly string[] = ['token_id', ...METADATA_KEYS];
