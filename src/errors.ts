@@ -142,6 +142,12 @@ export interface RequestTarget {
  * {@link ErrorCause} summary of an HTTP-stack error); never an axios error, whose config holds the
  * request's signing headers.
  */
+/** What every error of the package may carry besides its message. */
+export interface MetadataRefreshErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown | undefined;
+}
+
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
   /**
@@ -153,7 +159,7 @@ export class MetadataRefreshError extends Error {
   // `declare`: no own property on errors that carry none (inspect and JSON stay clean).
   declare readonly progress?: RequestProgress | undefined;
 
-  constructor(message: string, options?: { cause?: unknown | undefined }) {
+  constructor(message: string, options?: MetadataRefreshErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }
@@ -164,6 +170,14 @@ export class InvalidRequestError extends MetadataRefreshError {
 }
 
 /** The server could not be reached, or the connection broke before a response arrived. */
+/** What a {@link ConnectionError} says of the failed request. */
+export interface ConnectionErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {
+  /** The system error code, e.g. `ECONNREFUSED`. */
+  code?: string | undefined;
+  /** True when the failure proves the request never left this process. */
+  nothingSent: boolean;
+}
+
 export class ConnectionError extends MetadataRefreshError {
   override name = 'ConnectionError';
   /** The system error code, e.g. `ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`. */
@@ -175,14 +189,7 @@ export class ConnectionError extends MetadataRefreshError {
   /** The request's path and query. */
   readonly path: string | undefined;
 
-  constructor(
-    message: string,
-    options: RequestTarget & {
-      code?: string | undefined;
-      nothingSent: boolean;
-      cause?: unknown | undefined;
-    },
-  ) {
+  constructor(message: string, options: ConnectionErrorOptions) {
     super(message, options);
     this.code = options.code;
     this.nothingSent = options.nothingSent;
@@ -195,6 +202,9 @@ export class ConnectionError extends MetadataRefreshError {
  * A request attempt took longer than `timeoutMs` (`method` and `path` name it), or
  * `waitForRefresh` ran out of time.
  */
+/** What a {@link TimeoutError} says of the timed-out request, when one request timed out. */
+export interface TimeoutErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {}
+
 export class TimeoutError extends MetadataRefreshError {
   override name = 'TimeoutError';
   /** The timed-out request's method; undefined when no single request timed out. */
@@ -202,7 +212,7 @@ export class TimeoutError extends MetadataRefreshError {
   /** The timed-out request's path and query; undefined when no single request timed out. */
   readonly path: string | undefined;
 
-  constructor(message: string, options: RequestTarget & { cause?: unknown | undefined } = {}) {
+  constructor(message: string, options: TimeoutErrorOptions = {}) {
     super(message, options);
     this.method = options.method;
     this.path = options.path;
@@ -214,6 +224,12 @@ export class TimeoutError extends MetadataRefreshError {
  * client stopped reading it and closed the connection. Not retried: the same request would get the
  * same body. On a POST the refresh may have been created.
  */
+/** What a {@link ResponseTooLargeError} says of the request and the cap. */
+export interface ResponseTooLargeErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {
+  /** The cap that was exceeded, in bytes. */
+  maxResponseBytes: number;
+}
+
 export class ResponseTooLargeError extends MetadataRefreshError {
   override name = 'ResponseTooLargeError';
   /** The cap that was exceeded, in bytes (after decompression). */
@@ -223,10 +239,7 @@ export class ResponseTooLargeError extends MetadataRefreshError {
   /** The request's path and query. */
   readonly path: string | undefined;
 
-  constructor(
-    message: string,
-    options: RequestTarget & { maxResponseBytes: number; cause?: unknown | undefined },
-  ) {
+  constructor(message: string, options: ResponseTooLargeErrorOptions) {
     super(message, options);
     this.maxResponseBytes = options.maxResponseBytes;
     this.method = options.method;
@@ -246,6 +259,14 @@ export class AbortError extends MetadataRefreshError {
 }
 
 /** The server answered with a body that does not match the documented wire shape. */
+/** What a {@link ResponseValidationError} keeps of the response. */
+export interface ResponseValidationErrorOptions extends MetadataRefreshErrorOptions {
+  /** The raw response body. */
+  body: unknown;
+  /** The HTTP status of the response. */
+  status?: number | undefined;
+}
+
 export class ResponseValidationError extends MetadataRefreshError {
   override name = 'ResponseValidationError';
   /** The raw response body, as received. */
@@ -253,10 +274,7 @@ export class ResponseValidationError extends MetadataRefreshError {
   /** The HTTP status of the response. */
   readonly status: number | undefined;
 
-  constructor(
-    message: string,
-    options: { body: unknown; status?: number | undefined; cause?: unknown | undefined },
-  ) {
+  constructor(message: string, options: ResponseValidationErrorOptions) {
     super(message, options);
     this.body = options.body;
     this.status = options.status;
@@ -267,19 +285,27 @@ export class ResponseValidationError extends MetadataRefreshError {
  * The API handed back a cursor already seen in the same iteration (A, B, A, ...): following it
  * would loop forever, so the `iterate*` method stops. `cursor` is the repeated cursor.
  */
+/** What a {@link PaginationCycleError} keeps: the page's body and the repeated cursor. */
+export interface PaginationCycleErrorOptions {
+  /** The raw body of the page whose cursor repeated. */
+  body: unknown;
+  /** The cursor that came back a second time. */
+  cursor: string;
+}
+
 export class PaginationCycleError extends ResponseValidationError {
   override name = 'PaginationCycleError';
   /** The cursor that came back a second time. */
   readonly cursor: string;
 
-  constructor(message: string, options: { body: unknown; cursor: string }) {
+  constructor(message: string, options: PaginationCycleErrorOptions) {
     super(message, { body: options.body });
     this.cursor = options.cursor;
   }
 }
 
 /** Options common to every {@link ApiError}. */
-export interface ApiErrorInit extends RequestTarget {
+export interface ApiErrorOptions extends RequestTarget {
   /** HTTP status code. */
   status: number;
   /** The API's error code, or `unknown_error`. */
@@ -383,7 +409,7 @@ export class ApiError extends MetadataRefreshError {
   /** The request's path and query, when the error came from a request this client sent. */
   readonly path: string | undefined;
 
-  constructor(init: ApiErrorInit) {
+  constructor(init: ApiErrorOptions) {
     super(`${init.status} ${init.code}: ${init.message}`, { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
@@ -408,11 +434,12 @@ export class ApiError extends MetadataRefreshError {
    * const error = ApiError.from({ status: 404, body, headers, code: 'not_found', message: 'No such refresh' });
    * error instanceof NotFoundError; // true
    * ```
+   * Never throws: a status or body it does not know gives a plain `ApiError`.
    */
   static from(response: ApiErrorResponse): ApiError {
     const { status, body } = response;
     const headers = response.headers ?? {};
-    const init: ApiErrorInit = {
+    const init: ApiErrorOptions = {
       status,
       code: response.code ?? 'unknown_error',
       message:
@@ -479,12 +506,18 @@ export function hostOf(location: string | undefined, base: string | undefined): 
  * host, and that host's answer would be taken as the API's. On a POST the refresh may or may not
  * have been created (a 303 means it was).
  */
+/** {@link ApiErrorOptions} and where a redirect pointed. */
+export interface RedirectErrorOptions extends ApiErrorOptions {
+  /** The host (and port) of the `Location` header, if it named one. */
+  locationHost?: string | undefined;
+}
+
 export class RedirectError extends ApiError {
   override name = 'RedirectError';
   /** The host (and port) the `Location` header pointed to, or undefined when it named none. */
   readonly locationHost: string | undefined;
 
-  constructor(init: ApiErrorInit & { locationHost?: string | undefined }) {
+  constructor(init: RedirectErrorOptions) {
     super(init);
     this.locationHost = init.locationHost;
   }
@@ -518,6 +551,14 @@ export class InternalServerError extends ApiError {
 }
 
 /** 429: the project's hourly refresh budget is spent (or a GET was throttled). */
+/** {@link ApiErrorOptions} and what a 429 says of the budget. */
+export interface RateLimitErrorOptions extends ApiErrorOptions {
+  /** The rate-limit state from the response headers, if sent. */
+  rateLimit?: RateLimit | undefined;
+  /** How long to wait before trying again. */
+  retryAfterMs?: number | undefined;
+}
+
 export class RateLimitError extends ApiError {
   override name = 'RateLimitError';
   /** The rate-limit state from the response headers, when the server sent them. */
@@ -525,9 +566,7 @@ export class RateLimitError extends ApiError {
   /** How long to wait before trying again, from `Retry-After` or the limit reset time. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(
-    init: ApiErrorInit & { rateLimit?: RateLimit | undefined; retryAfterMs?: number | undefined },
-  ) {
+  constructor(init: RateLimitErrorOptions) {
     super(init);
     this.rateLimit = init.rateLimit;
     this.retryAfterMs = init.retryAfterMs;
@@ -539,12 +578,18 @@ export class RateLimitError extends ApiError {
  * `commandTimeoutMs`. Nothing is known to have changed: an `enqueue` that rejects with this may
  * or may not have stored its ids, and enqueueing them again is harmless (ids deduplicate).
  */
+/** What a {@link StoreUnavailableError} says: the store operation that failed. */
+export interface StoreUnavailableErrorOptions extends MetadataRefreshErrorOptions {
+  /** The store operation that failed, e.g. `enqueue`. */
+  operation: string;
+}
+
 export class StoreUnavailableError extends MetadataRefreshError {
   override name = 'StoreUnavailableError';
   /** The store operation that failed, e.g. `enqueue`. */
   readonly operation: string;
 
-  constructor(message: string, options: { operation: string; cause?: unknown | undefined }) {
+  constructor(message: string, options: StoreUnavailableErrorOptions) {
     super(message, options);
     this.operation = options.operation;
   }

@@ -9,6 +9,7 @@
  */
 export {
   type ImxAuthHeaders,
+  type ImxAuthHeadersOptions,
   imxAuthHeaders,
 } from './auth/headers.js';
 export type {
@@ -18,15 +19,16 @@ export type {
 } from './auth/signer.js';
 export { type ImxSignatureInput, verifyImxSignature } from './auth/verify.js';
 export {
+  type CallOptions,
   IMX_BASE_URLS,
   type ImxEnvironment,
-  type IterateParams,
-  type IterateRefreshesParams,
-  type ListRefreshesParams,
+  type IterateParameters,
+  type IterateRefreshesParameters,
+  type ListRefreshesParameters,
   MetadataRefreshClient,
   type MetadataRefreshClientOptions,
-  type PageParams,
-  type RequestRefreshParams,
+  type PageParameters,
+  type RequestRefreshParameters,
   type RequestRefreshResult,
 } from './client/client.js';
 export type { ResumableIterator, ResumeOptions } from './client/paginate.js';
@@ -36,14 +38,15 @@ export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
 export {
   type AcceptedPush,
-  type GetNftParams,
-  type ListNftsParams,
+  type GetNftParameters,
+  type IterateNftsParameters,
+  type ListNftsParameters,
   type NftListFilter,
   type NftPage,
-  type RefreshNftMetadataParams,
+  type RefreshNftMetadataParameters,
   type RefreshNftsMetadataResult,
-  type RefreshStackedMetadataParams,
-  type WaitForNftMetadataParams,
+  type RefreshStackedMetadataParameters,
+  type WaitForNftMetadataParameters,
   ZkEvmMetadataClient,
   type ZkEvmMetadataClientOptions,
   type ZkEvmRefreshResult,
@@ -60,21 +63,26 @@ export {
   type AcceptedRefresh,
   type AcceptedRequest,
   ApiError,
-  type ApiErrorInit,
+  type ApiErrorOptions,
   type ApiErrorResponse,
   AuthenticationError,
   BadRequestError,
   ConnectionError,
+  type ConnectionErrorOptions,
   DEFAULT_MAX_RESPONSE_BYTES,
   type ErrorCause,
   InternalServerError,
   InvalidRequestError,
   MetadataRefreshError,
+  type MetadataRefreshErrorOptions,
   NotFoundError,
   PaginationCycleError,
+  type PaginationCycleErrorOptions,
   PermissionDeniedError,
   RateLimitError,
+  type RateLimitErrorOptions,
   RedirectError,
+  type RedirectErrorOptions,
   type RefreshNftsMetadataProgress,
   type RequestProgress,
   type RequestProgressOf,
@@ -82,9 +90,13 @@ export {
   type RequestTarget,
   type ResponseHeaders,
   ResponseTooLargeError,
+  type ResponseTooLargeErrorOptions,
   ResponseValidationError,
+  type ResponseValidationErrorOptions,
   StoreUnavailableError,
+  type StoreUnavailableErrorOptions,
   TimeoutError,
+  type TimeoutErrorOptions,
 } from './errors.js';
 export { SCHEDULER_FAILURE_CODES } from './scheduler/failure-codes.js';
 export type {
@@ -99,7 +111,12 @@ export {
   type MetadataApiSourceOptions,
   metadataApiSource,
 } from './scheduler/sources/metadata-api-source.js';
-export { MetadataReadError, type MetadataSource } from './scheduler/sources/metadata-source.js';
+export {
+  MetadataReadError,
+  type MetadataReadErrorOptions,
+  type MetadataSource,
+  type MetadataSourceOptions,
+} from './scheduler/sources/metadata-source.js';
 export {
   type BudgetParameters,
   type BudgetSlot,

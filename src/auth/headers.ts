@@ -32,6 +32,12 @@ export async function signAuthHeaders(
   };
 }
 
+/** Options of {@link imxAuthHeaders}. */
+export interface ImxAuthHeadersOptions {
+  /** Whole unix seconds to sign, as a number or decimal string; default now. */
+  timestamp?: number | string | undefined;
+}
+
 /**
  * Builds the `x-imx-eth-*` headers for callers with their own HTTP stack: the signer's address,
  * the timestamp (unix seconds as a decimal string; default now) and the EIP-191 signature of that
@@ -42,10 +48,13 @@ export async function signAuthHeaders(
  * const headers = await imxAuthHeaders(wallet);
  * await fetch(url, { headers: { ...headers } });
  * ```
+ * @throws {InvalidRequestError} an unsupported signer, a malformed private key, or a timestamp
+ * that is not whole unix seconds.
+ * @throws whatever the signer's own `signMessage` throws (a hardware wallet refusing, say).
  */
 export async function imxAuthHeaders(
   signer: ImxSigner,
-  options: { timestamp?: number | string | undefined } = {},
+  options: ImxAuthHeadersOptions = {},
 ): Promise<ImxAuthHeaders> {
   const timestamp = options.timestamp ?? unixSeconds();
   // Whole unix seconds: a millisecond value (Date.now()) would be refused by the API as stale.

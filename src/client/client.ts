@@ -73,7 +73,7 @@ export interface MetadataRefreshClientOptions {
 }
 
 /** Input of {@link MetadataRefreshClient.requestRefresh}. */
-export interface RequestRefreshParams {
+export interface RequestRefreshParameters {
   /** The collection's contract address (`0x` + 40 hex). */
   collectionAddress: string;
   /** 1 to 1000 distinct, non-empty token ids. */
@@ -91,7 +91,13 @@ export interface RequestRefreshResult {
 }
 
 /** Paging options of the list calls. */
-export interface PageParams {
+/** What every single call takes besides its own parameters. */
+export interface CallOptions {
+  /** Abort the call (it rejects with `AbortError`). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface PageParameters {
   /** Rows per page: a positive integer (the reference server takes 1 to 1000, default 100). */
   pageSize?: number | undefined;
   /** The `cursor` of the previous page. */
@@ -101,7 +107,7 @@ export interface PageParams {
 }
 
 /** Options of the `iterate*` methods. */
-export interface IterateParams extends ResumeOptions {
+export interface IterateParameters extends ResumeOptions {
   /** Rows fetched per request. */
   pageSize?: number | undefined;
   /** Stop iterating (the loop throws `AbortError`). */
@@ -109,13 +115,13 @@ export interface IterateParams extends ResumeOptions {
 }
 
 /** Options of {@link MetadataRefreshClient.listRefreshes}. */
-export interface ListRefreshesParams extends PageParams {
+export interface ListRefreshesParameters extends PageParameters {
   /** Only refreshes of this collection. */
   collectionAddress?: string | undefined;
 }
 
 /** Options of {@link MetadataRefreshClient.iterateRefreshes}. */
-export interface IterateRefreshesParams extends IterateParams {
+export interface IterateRefreshesParameters extends IterateParameters {
   /** Only refreshes of this collection. */
   collectionAddress?: string | undefined;
 }
@@ -162,6 +168,14 @@ export class MetadataRefreshClient {
   readonly #clock: Clock;
   #rateLimit: RateLimit | undefined;
 
+  /**
+   * Checks every option now, so a misconfigured client fails at start-up rather than on its
+   * first request. Sends nothing.
+   *
+   * @throws {InvalidRequestError} a bad option (named in the message): both or neither of
+   * `environment` and `baseURL`, an unsupported signer or malformed private key, a timeout,
+   * retry count or cap out of range, a `clock` without `now`/`sleep`.
+   */
   constructor(options: MetadataRefreshClientOptions) {
     assertObject(options, 'MetadataRefreshClient');
     this.baseURL = resolveBaseURL(options);
@@ -196,7 +210,7 @@ export class MetadataRefreshClient {
    * @throws {RateLimitError} the hourly budget is spent; see `error.rateLimit.resetAt`.
    * @throws {ApiError} any other error status (a subclass per status, see {@link ApiError.from}).
    */
-  async requestRefresh(params: RequestRefreshParams): Promise<RequestRefreshResult> {
+  async requestRefresh(params: RequestRefreshParameters): Promise<RequestRefreshResult> {
     assertObject(params, 'requestRefresh');
     const collectionAddress = assertCollectionAddress(params.collectionAddress);
     const tokenIds = assertTokenIds(params.tokenIds);
@@ -234,7 +248,7 @@ export class MetadataRefreshClient {
    * @throws {TimeoutError} a request timed out; its ids are in `progress.uncertain`.
    * @throws {AbortError} `signal` aborted; `progress` says what was sent.
    */
-  async requestRefreshes(params: RequestRefreshParams): Promise<RequestRefreshesResult> {
+  async requestRefreshes(params: RequestRefreshParameters): Promise<RequestRefreshesResult> {
     assertObject(params, 'requestRefreshes');
     const collectionAddress = assertCollectionAddress(params.collectionAddress);
     const tokenIds = assertTokenIds(params.tokenIds, Infinity);
@@ -247,10 +261,7 @@ export class MetadataRefreshClient {
   }
 
   /** The status and token counts of one refresh. @throws {NotFoundError} unknown id. */
-  async getRefresh(
-    refreshId: string,
-    options: { signal?: AbortSignal | undefined } = {},
-  ): Promise<Refresh> {
+  async getRefresh(refreshId: string, options: CallOptions = {}): Promise<Refresh> {
     return this.#getRefresh(assertRefreshId(refreshId), options.signal, undefined);
   }
 
@@ -269,10 +280,15 @@ export class MetadataRefreshClient {
     return toRefresh(data);
   }
 
-  /** One page of the tokens a refresh failed to update, with the reasons. */
+  /**
+   * One page of the tokens a refresh failed to update, with the reasons.
+   *
+   * @throws {InvalidRequestError} a bad `refreshId`, `pageSize` or `cursor`; nothing was sent.
+   * @throws {NotFoundError} unknown refresh id.
+   */
   async getRefreshErrors(
     refreshId: string,
-    params: PageParams = {},
+    params: PageParameters = {},
   ): Promise<CursorPage<RefreshError>> {
     const id = assertRefreshId(refreshId);
     const { data } = await this.#transport.send({
@@ -285,8 +301,12 @@ export class MetadataRefreshClient {
     return toCursorPage(data, toRefreshError);
   }
 
-  /** One page of the project's refreshes, newest first, optionally of one collection. */
-  async listRefreshes(params: ListRefreshesParams = {}): Promise<CursorPage<RefreshListItem>> {
+  /**
+   * One page of the project's refreshes, newest first, optionally of one collection.
+   *
+   * @throws {InvalidRequestError} a bad `collectionAddress`, `pageSize` or `cursor`; nothing was sent.
+   */
+  async listRefreshes(params: ListRefreshesParameters = {}): Promise<CursorPage<RefreshListItem>> {
     const collectionAddress =
       params.collectionAddress === undefined
         ? undefined
@@ -319,7 +339,7 @@ export class MetadataRefreshClient {
    */
   iterateRefreshErrors(
     refreshId: string,
-    params: IterateParams = {},
+    params: IterateParameters = {},
   ): ResumableIterator<RefreshError> {
     assertRefreshId(refreshId);
     const pageSize = assertPageSize(params.pageSize);
@@ -335,7 +355,7 @@ export class MetadataRefreshClient {
    *
    * @throws {InvalidRequestError} at once, for a bad `collectionAddress`, `pageSize` or `cursor`.
    */
-  iterateRefreshes(params: IterateRefreshesParams = {}): ResumableIterator<RefreshListItem> {
+  iterateRefreshes(params: IterateRefreshesParameters = {}): ResumableIterator<RefreshListItem> {
     const pageSize = assertPageSize(params.pageSize);
     const collectionAddress =
       params.collectionAddress === undefined

@@ -12,7 +12,7 @@ const MAX_BACKOFF_MS = 8_000;
 
 /**
  * Statuses that say "not now" rather than "no": 5xx, 429, and 408 (a proxy that gave up waiting).
- * The `RedirectError` of a 3xx is not among them: a redirect is refused, not retried.
+ * The `RedirectError` of a 3xx is not among them: a redirect is refused, not retried. Never throws.
  */
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;

@@ -88,7 +88,7 @@ export interface ZkEvmMetadataClientOptions {
 }
 
 /** Input of {@link ZkEvmMetadataClient.refreshNftMetadata} and `refreshNftsMetadata`. */
-export interface RefreshNftMetadataParams {
+export interface RefreshNftMetadataParameters {
   /** The collection's contract address (`0x` + 40 hex). */
   contractAddress: string;
   /**
@@ -102,7 +102,7 @@ export interface RefreshNftMetadataParams {
 }
 
 /** Input of {@link ZkEvmMetadataClient.refreshStackedMetadata}. */
-export interface RefreshStackedMetadataParams {
+export interface RefreshStackedMetadataParameters {
   /** The collection's contract address (`0x` + 40 hex). */
   contractAddress: string;
   /**
@@ -129,7 +129,7 @@ export interface RefreshNftsMetadataResult {
 }
 
 /** Input of {@link ZkEvmMetadataClient.getNft}. */
-export interface GetNftParams {
+export interface GetNftParameters {
   /** The collection's contract address. */
   contractAddress: string;
   /** The token id: a uint256 in decimal. */
@@ -137,6 +137,9 @@ export interface GetNftParams {
   /** Abort the call. */
   signal?: AbortSignal | undefined;
 }
+
+/** Parameters of {@link ZkEvmMetadataClient.iterateNfts}: the filter, and where to resume. */
+export interface IterateNftsParameters extends NftListFilter, ResumeOptions {}
 
 /** Options common to {@link ZkEvmMetadataClient.listNfts} and `iterateNfts`. */
 export interface NftListFilter {
@@ -151,7 +154,7 @@ export interface NftListFilter {
 }
 
 /** Input of {@link ZkEvmMetadataClient.listNfts}. */
-export interface ListNftsParams extends NftListFilter {
+export interface ListNftsParameters extends NftListFilter {
   /** `nextCursor` (or `previousCursor`) of a page. */
   cursor?: string | undefined;
 }
@@ -167,7 +170,7 @@ export interface NftPage {
 }
 
 /** Input of {@link ZkEvmMetadataClient.waitForNftMetadata}. */
-export interface WaitForNftMetadataParams {
+export interface WaitForNftMetadataParameters {
   /** The collection's contract address. */
   contractAddress: string;
   /** The NFTs to wait for: distinct uint256 decimal token ids. */
@@ -316,6 +319,14 @@ export class ZkEvmMetadataClient {
   readonly #clock: Clock;
   #rateLimit: ZkEvmRateLimit | undefined;
 
+  /**
+   * Checks every option now, so a misconfigured client fails at start-up rather than on its
+   * first request. Sends nothing.
+   *
+   * @throws {InvalidRequestError} a bad option (named in the message, never echoing the key): an
+   * `apiKey` that is not a secret key, `environment` together with `baseURL`/`chainName` or
+   * neither, a `baseURL` without a valid `chainName`, a timeout, retry count or cap out of range.
+   */
   constructor(options: ZkEvmMetadataClientOptions) {
     assertObject(options, 'ZkEvmMetadataClient');
     const { apiKey } = options;
@@ -393,7 +404,7 @@ export class ZkEvmMetadataClient {
    * @throws {NotFoundError} an NFT or the collection does not exist (`body.details` lists ids).
    * @throws {ApiError} any other error status, with the platform's `code`, `apiMessage` and `traceId`.
    */
-  async refreshNftMetadata(params: RefreshNftMetadataParams): Promise<ZkEvmRefreshResult> {
+  async refreshNftMetadata(params: RefreshNftMetadataParameters): Promise<ZkEvmRefreshResult> {
     assertObject(params, 'refreshNftMetadata');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const items = toNftWireItems(params.nfts, MAX_NFTS_PER_REFRESH);
@@ -432,7 +443,9 @@ export class ZkEvmMetadataClient {
    * @throws {TimeoutError} a request timed out; its ids are in `progress.uncertain`.
    * @throws {AbortError} `signal` aborted; `progress` says what was pushed.
    */
-  async refreshNftsMetadata(params: RefreshNftMetadataParams): Promise<RefreshNftsMetadataResult> {
+  async refreshNftsMetadata(
+    params: RefreshNftMetadataParameters,
+  ): Promise<RefreshNftsMetadataResult> {
     assertObject(params, 'refreshNftsMetadata');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const items = toNftWireItems(params.nfts, Number.POSITIVE_INFINITY);
@@ -474,8 +487,14 @@ export class ZkEvmMetadataClient {
    * const { metadataId } = await zk.getNft({ contractAddress, tokenId: '1' });
    * await zk.refreshStackedMetadata({ contractAddress, metadata: [{ metadataId: metadataId!, name: 'Potion' }] });
    * ```
+   * @throws {InvalidRequestError} bad input (more than 10 stacks, a bad id, an item over 16 KiB); nothing was sent.
+   * @throws {RateLimitError} the budget is spent; see `retryAfterMs` and `rateLimit.resetAt`.
+   * @throws {NotFoundError} a metadata id or the collection does not exist.
+   * @throws {ApiError} any other error status, with the platform's `code`, `apiMessage` and `traceId`.
    */
-  async refreshStackedMetadata(params: RefreshStackedMetadataParams): Promise<ZkEvmRefreshResult> {
+  async refreshStackedMetadata(
+    params: RefreshStackedMetadataParameters,
+  ): Promise<ZkEvmRefreshResult> {
     assertObject(params, 'refreshStackedMetadata');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const items = toStackedWireItems(params.metadata, MAX_STACKED_METADATA_PER_REFRESH);
@@ -496,7 +515,7 @@ export class ZkEvmMetadataClient {
    * ```
    * @throws {NotFoundError} no such NFT or collection.
    */
-  async getNft(params: GetNftParams): Promise<Nft> {
+  async getNft(params: GetNftParameters): Promise<Nft> {
     assertObject(params, 'getNft');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const tokenId = assertTokenId(params.tokenId);
@@ -527,8 +546,10 @@ export class ZkEvmMetadataClient {
    * const page = await zk.listNfts({ contractAddress, pageSize: 200 });
    * const next = page.nextCursor && (await zk.listNfts({ contractAddress, cursor: page.nextCursor }));
    * ```
+   * @throws {InvalidRequestError} a bad `contractAddress`, `pageSize`, `cursor` or `fromUpdatedAt`; nothing was sent.
+   * @throws {NotFoundError} no such collection.
    */
-  async listNfts(params: ListNftsParams): Promise<NftPage> {
+  async listNfts(params: ListNftsParameters): Promise<NftPage> {
     assertObject(params, 'listNfts');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const { data } = await this.#transport.send({
@@ -558,8 +579,9 @@ export class ZkEvmMetadataClient {
    * ```ts
    * for await (const nft of zk.iterateNfts({ contractAddress, fromUpdatedAt: since })) console.log(nft.tokenId);
    * ```
+   * @throws {InvalidRequestError} at once, for a bad `contractAddress`, `pageSize`, `cursor` or `fromUpdatedAt`.
    */
-  iterateNfts(params: NftListFilter & ResumeOptions): ResumableIterator<Nft> {
+  iterateNfts(params: IterateNftsParameters): ResumableIterator<Nft> {
     assertObject(params, 'iterateNfts');
     const contractAddress = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const pageSize = assertZkPageSize(params.pageSize);
@@ -598,7 +620,7 @@ export class ZkEvmMetadataClient {
    * @throws {TimeoutError} not all synced within `timeoutMs` (the message lists those still waiting).
    * @throws {AbortError} `signal` aborted.
    */
-  async waitForNftMetadata(params: WaitForNftMetadataParams): Promise<Nft[]> {
+  async waitForNftMetadata(params: WaitForNftMetadataParameters): Promise<Nft[]> {
     assertObject(params, 'waitForNftMetadata');
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const tokenIds = assertWaitTokenIds(params.tokenIds);

@@ -3,7 +3,8 @@ import type { ServiceErrorContext } from './types.js';
 
 /**
  * Writes one line to stderr: where the bug happened (method and path, or the worker) and the
- * error's stack. Never the request's headers, query or body, so never a credential.
+ * error's stack. Never the request's headers, query or body, so never a credential. Never
+ * throws.
  */
 export function logServiceError(error: unknown, context: ServiceErrorContext): void {
   const where =

@@ -40,7 +40,7 @@ export interface MetadataAnswer {
 /**
  * Makes an explicit Metadata API answer for `resolveMetadata`, e.g. `metadataAnswer(404, 'not
  * found')`. A plain `{ status, body }` object also counts as an answer; use this when your
- * metadata itself has a numeric `status` field.
+ * metadata itself has a numeric `status` field. Never throws.
  */
 export function metadataAnswer(status: number, body?: unknown): MetadataAnswer {
   return Object.assign({ status, body }, { [HTTP_ANSWER]: true });
@@ -191,6 +191,8 @@ function toCollections(collections: MockCollection[] | undefined): CollectionCon
  * afterEach(() => mock.reset());
  * afterAll(() => server.close());
  * ```
+ * @throws {TypeError} a bad option, named in the message (an owner that is not an address, a
+ * limit that is not a positive integer, a collection's malformed address or Metadata API URL).
  */
 export function createMetadataRefreshMock(
   options: MetadataRefreshMockOptions = {},

@@ -96,6 +96,9 @@ function codeFor(status: number): ZkEvmErrorCode {
  * afterEach(() => mock.reset());
  * afterAll(() => server.close());
  * ```
+ * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
+ * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmMock(options: ZkEvmMockOptions = {}): ZkEvmMock {
   const { baseURL, apiKey, clock: base, ...engineOptions } = options;

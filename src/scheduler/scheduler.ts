@@ -116,7 +116,10 @@ export class RefreshScheduler {
     this.#poke();
   }
 
-  /** Starts sending and following in the background. Calling it twice is harmless. */
+  /**
+   * Starts sending and following in the background. Calling it twice is harmless. Never throws:
+   * what fails in the background is an `error` event, and ids stay in the store.
+   */
   start(): void {
     if (this.#running) return;
     this.#running = true;
@@ -132,6 +135,8 @@ export class RefreshScheduler {
    * `timeoutMs`; abandoning it would make its outcome uncertain). Pending ids stay in the store;
    * batches being followed or reconciled are handed back (their leases expire now), so another
    * process, or this one after `start()`, takes them up.
+   *
+   * @throws {StoreUnavailableError} the shared store did not answer while the batches were handed back.
    */
   async stop(): Promise<void> {
     if (!this.#running) return;
@@ -148,7 +153,8 @@ export class RefreshScheduler {
 
   /**
    * Resolves when the store holds nothing pending or in flight and every batch this process sent
-   * or adopted has its outcome. Requires `start()`.
+   * or adopted has its outcome. Requires `start()`. Never rejects: a failure on the way is an
+   * `error` event, and the wait goes on until the work is done.
    */
   drained(): Promise<void> {
     return new Promise((resolve) => {
@@ -162,6 +168,8 @@ export class RefreshScheduler {
    * Redis store, one round trip), so they include ids enqueued a moment ago and hold before
    * `start()`. `nextSendAt` is what the background loop last planned (`undefined` before
    * `start()`).
+   *
+   * @throws {StoreUnavailableError} the shared store did not answer.
    */
   async stats(): Promise<SchedulerStats> {
     await this.#updateStats(this.#nextSend);

@@ -53,6 +53,8 @@ export function imxInternalError(): ServiceResponse {
  * const { url } = await server.listen();
  * const client = new MetadataRefreshClient({ signer: wallet, baseURL: url });
  * ```
+ * @throws {TypeError} a bad option, named in the message (an owner that is not an address, a
+ * limit that is not a positive integer, a collection's malformed address or Metadata API URL).
  */
 export function createReferenceServer(options: ReferenceServerOptions): ReferenceServer {
   const service = imxServiceOf(options);

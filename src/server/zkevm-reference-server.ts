@@ -55,6 +55,9 @@ function zkEvmInternalError(): ServiceResponse {
  *   body: JSON.stringify({ nft_metadata: [{ token_id: '1', name: 'Hero', … }] }),
  * });
  * ```
+ * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
+ * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmReferenceServer(
   options: ZkEvmReferenceServerOptions,
@@ -107,6 +110,8 @@ export interface CombinedReferenceServer {
  * });
  * const { url } = await server.listen(4000);
  * ```
+ * @throws {TypeError} a bad option of either service, named in the message (see
+ * {@link createReferenceServer} and {@link createZkEvmReferenceServer}).
  */
 export function createCombinedReferenceServer(
   options: CombinedReferenceServerOptions,

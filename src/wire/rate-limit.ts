@@ -58,7 +58,7 @@ const HTTP_DATE =
 /**
  * Parses the reset header, which the service documents as unix seconds and the wire schema as a
  * date. Accepts unix seconds, unix milliseconds, ISO 8601 / RFC 1123 dates and Go's default time
- * format. Returns undefined for anything else.
+ * format. Returns undefined for anything else. Never throws on a string.
  */
 export function parseResetTime(value: string): Date | undefined {
   const trimmed = value.trim();
@@ -98,6 +98,7 @@ function parseCount(value: string | undefined): number | undefined {
  * present and valid (the service sends them on every refresh request and on 429), and the reset
  * is at most {@link MAX_RESET_AHEAD_MS} after `nowMs` (default `Date.now()`). Without a believable
  * reset nothing is returned: a `remaining` without the time it holds until cannot be acted on.
+ * Never throws: unreadable headers are `undefined`.
  *
  * @example
  * ```ts

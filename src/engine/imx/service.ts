@@ -40,7 +40,13 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return v;
 }
 
-/** Creates the reference service. See {@link RefreshServiceOptions} for the defaults. */
+/**
+ * Creates the reference service. See {@link RefreshServiceOptions} for the defaults.
+ *
+ * @throws {TypeError} no `fetchMetadata` function, or a bad option, named in the message (an
+ * owner that is not an address, a limit that is not a positive integer, a collection's malformed
+ * address or Metadata API URL).
+ */
 export function createRefreshService(options: RefreshServiceOptions): RefreshService {
   if (typeof options?.fetchMetadata !== 'function') {
     throw new TypeError('createRefreshService needs a fetchMetadata function');

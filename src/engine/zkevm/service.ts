@@ -84,6 +84,9 @@ function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undef
  * const service = createZkEvmService({ apiKey: (key) => key.length > 0, syncDelayMs: 0 });
  * const response = await service.handle({ method: 'GET', path: '/v1/chains/imtbl-zkevm-testnet/collections/0x…/nfts/1' });
  * ```
+ * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
+ * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
   const clock = options.clock ?? systemClock;

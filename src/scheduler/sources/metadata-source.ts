@@ -15,8 +15,26 @@ import { MetadataRefreshError } from '../../errors.js';
 export type MetadataSource = (
   contractAddress: string,
   tokenIds: readonly string[],
-  options: { signal: AbortSignal },
+  options: MetadataSourceOptions,
 ) => Promise<Map<string, MetadataPushFields | Error>>;
+
+/** What the scheduler hands a {@link MetadataSource} with each read. */
+export interface MetadataSourceOptions {
+  /** Aborted when the scheduler stops: a source should give up its reads. */
+  signal: AbortSignal;
+}
+
+/** What a {@link MetadataReadError} says of one token. */
+export interface MetadataReadErrorOptions {
+  /** The failure code (see {@link MetadataReadError.errorCode}). */
+  errorCode: string;
+  /** The Metadata API's HTTP status, or null when it did not answer. */
+  statusCode: number | null;
+  /** Whether a later try may succeed. */
+  transient: boolean;
+  /** The message; by default one built from the code and status. */
+  message?: string | undefined;
+}
 
 /** Why one token's metadata could not be read. */
 export class MetadataReadError extends MetadataRefreshError {
@@ -28,12 +46,7 @@ export class MetadataReadError extends MetadataRefreshError {
   /** Whether a later try may succeed (no answer, a 429 or a 5xx). */
   readonly transient: boolean;
 
-  constructor(init: {
-    errorCode: string;
-    statusCode: number | null;
-    transient: boolean;
-    message?: string | undefined;
-  }) {
+  constructor(init: MetadataReadErrorOptions) {
     super(
       init.message ??
         `metadata could not be read: ${init.errorCode}${init.statusCode === null ? '' : ` (HTTP ${init.statusCode})`}`,

@@ -45,6 +45,7 @@ function report(rateLimit: { limit: number; remaining: number; resetAt: Date } |
  * ```ts
  * const scheduler = new RefreshScheduler({ target: imxTarget({ client }) });
  * ```
+ * @throws {InvalidRequestError} `client` is not a {@link MetadataRefreshClient}-like client.
  */
 export function imxTarget(options: ImxTargetOptions): SchedulerTarget {
   const client = options?.client;
