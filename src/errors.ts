@@ -135,6 +135,12 @@ export interface RequestTarget {
   path?: string | undefined;
 }
 
+/** What every error of the package may carry besides its message. */
+export interface MetadataRefreshErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown | undefined;
+}
+
 /**
  * Base class of every error this SDK throws. Catch this to catch them all.
  *
@@ -142,12 +148,6 @@ export interface RequestTarget {
  * {@link ErrorCause} summary of an HTTP-stack error); never an axios error, whose config holds the
  * request's signing headers.
  */
-/** What every error of the package may carry besides its message. */
-export interface MetadataRefreshErrorOptions {
-  /** The underlying error, if any. */
-  cause?: unknown | undefined;
-}
-
 export class MetadataRefreshError extends Error {
   override name = 'MetadataRefreshError';
   /**
@@ -169,7 +169,6 @@ export class InvalidRequestError extends MetadataRefreshError {
   override name = 'InvalidRequestError';
 }
 
-/** The server could not be reached, or the connection broke before a response arrived. */
 /** What a {@link ConnectionError} says of the failed request. */
 export interface ConnectionErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {
   /** The system error code, e.g. `ECONNREFUSED`. */
@@ -178,6 +177,7 @@ export interface ConnectionErrorOptions extends RequestTarget, MetadataRefreshEr
   nothingSent: boolean;
 }
 
+/** The server could not be reached, or the connection broke before a response arrived. */
 export class ConnectionError extends MetadataRefreshError {
   override name = 'ConnectionError';
   /** The system error code, e.g. `ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`. */
@@ -198,13 +198,13 @@ export class ConnectionError extends MetadataRefreshError {
   }
 }
 
+/** What a {@link TimeoutError} says of the timed-out request, when one request timed out. */
+export interface TimeoutErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {}
+
 /**
  * A request attempt took longer than `timeoutMs` (`method` and `path` name it), or
  * `waitForRefresh` ran out of time.
  */
-/** What a {@link TimeoutError} says of the timed-out request, when one request timed out. */
-export interface TimeoutErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {}
-
 export class TimeoutError extends MetadataRefreshError {
   override name = 'TimeoutError';
   /** The timed-out request's method; undefined when no single request timed out. */
@@ -219,17 +219,17 @@ export class TimeoutError extends MetadataRefreshError {
   }
 }
 
-/**
- * A response body grew past `maxResponseBytes` (default {@link DEFAULT_MAX_RESPONSE_BYTES}); the
- * client stopped reading it and closed the connection. Not retried: the same request would get the
- * same body. On a POST the refresh may have been created.
- */
 /** What a {@link ResponseTooLargeError} says of the request and the cap. */
 export interface ResponseTooLargeErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {
   /** The cap that was exceeded, in bytes. */
   maxResponseBytes: number;
 }
 
+/**
+ * A response body grew past `maxResponseBytes` (default {@link DEFAULT_MAX_RESPONSE_BYTES}); the
+ * client stopped reading it and closed the connection. Not retried: the same request would get the
+ * same body. On a POST the refresh may have been created.
+ */
 export class ResponseTooLargeError extends MetadataRefreshError {
   override name = 'ResponseTooLargeError';
   /** The cap that was exceeded, in bytes (after decompression). */
@@ -258,7 +258,6 @@ export class AbortError extends MetadataRefreshError {
   override name = 'AbortError';
 }
 
-/** The server answered with a body that does not match the documented wire shape. */
 /** What a {@link ResponseValidationError} keeps of the response. */
 export interface ResponseValidationErrorOptions extends MetadataRefreshErrorOptions {
   /** The raw response body. */
@@ -267,6 +266,7 @@ export interface ResponseValidationErrorOptions extends MetadataRefreshErrorOpti
   status?: number | undefined;
 }
 
+/** The server answered with a body that does not match the documented wire shape. */
 export class ResponseValidationError extends MetadataRefreshError {
   override name = 'ResponseValidationError';
   /** The raw response body, as received. */
@@ -281,10 +281,6 @@ export class ResponseValidationError extends MetadataRefreshError {
   }
 }
 
-/**
- * The API handed back a cursor already seen in the same iteration (A, B, A, ...): following it
- * would loop forever, so the `iterate*` method stops. `cursor` is the repeated cursor.
- */
 /** What a {@link PaginationCycleError} keeps: the page's body and the repeated cursor. */
 export interface PaginationCycleErrorOptions {
   /** The raw body of the page whose cursor repeated. */
@@ -293,6 +289,10 @@ export interface PaginationCycleErrorOptions {
   cursor: string;
 }
 
+/**
+ * The API handed back a cursor already seen in the same iteration (A, B, A, ...): following it
+ * would loop forever, so the `iterate*` method stops. `cursor` is the repeated cursor.
+ */
 export class PaginationCycleError extends ResponseValidationError {
   override name = 'PaginationCycleError';
   /** The cursor that came back a second time. */
@@ -500,18 +500,18 @@ export function hostOf(location: string | undefined, base: string | undefined): 
   }
 }
 
-/**
- * 3xx: the server (or something in between) answered with a redirect. The client never follows
- * one, whatever axios instance it was given: the signed headers and the body would go to another
- * host, and that host's answer would be taken as the API's. On a POST the refresh may or may not
- * have been created (a 303 means it was).
- */
 /** {@link ApiErrorOptions} and where a redirect pointed. */
 export interface RedirectErrorOptions extends ApiErrorOptions {
   /** The host (and port) of the `Location` header, if it named one. */
   locationHost?: string | undefined;
 }
 
+/**
+ * 3xx: the server (or something in between) answered with a redirect. The client never follows
+ * one, whatever axios instance it was given: the signed headers and the body would go to another
+ * host, and that host's answer would be taken as the API's. On a POST the refresh may or may not
+ * have been created (a 303 means it was).
+ */
 export class RedirectError extends ApiError {
   override name = 'RedirectError';
   /** The host (and port) the `Location` header pointed to, or undefined when it named none. */
@@ -550,7 +550,6 @@ export class InternalServerError extends ApiError {
   override name = 'InternalServerError';
 }
 
-/** 429: the project's hourly refresh budget is spent (or a GET was throttled). */
 /** {@link ApiErrorOptions} and what a 429 says of the budget. */
 export interface RateLimitErrorOptions extends ApiErrorOptions {
   /** The rate-limit state from the response headers, if sent. */
@@ -559,6 +558,7 @@ export interface RateLimitErrorOptions extends ApiErrorOptions {
   retryAfterMs?: number | undefined;
 }
 
+/** 429: the project's hourly refresh budget is spent (or a GET was throttled). */
 export class RateLimitError extends ApiError {
   override name = 'RateLimitError';
   /** The rate-limit state from the response headers, when the server sent them. */
@@ -573,17 +573,17 @@ export class RateLimitError extends ApiError {
   }
 }
 
-/**
- * The scheduler's shared store (Redis) could not be reached, or did not answer within its
- * `commandTimeoutMs`. Nothing is known to have changed: an `enqueue` that rejects with this may
- * or may not have stored its ids, and enqueueing them again is harmless (ids deduplicate).
- */
 /** What a {@link StoreUnavailableError} says: the store operation that failed. */
 export interface StoreUnavailableErrorOptions extends MetadataRefreshErrorOptions {
   /** The store operation that failed, e.g. `enqueue`. */
   operation: string;
 }
 
+/**
+ * The scheduler's shared store (Redis) could not be reached, or did not answer within its
+ * `commandTimeoutMs`. Nothing is known to have changed: an `enqueue` that rejects with this may
+ * or may not have stored its ids, and enqueueing them again is harmless (ids deduplicate).
+ */
 export class StoreUnavailableError extends MetadataRefreshError {
   override name = 'StoreUnavailableError';
   /** The store operation that failed, e.g. `enqueue`. */

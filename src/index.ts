@@ -31,6 +31,7 @@ export {
   type RequestRefreshParameters,
   type RequestRefreshResult,
 } from './client/client.js';
+export type { SharedClientOptions } from './client/options.js';
 export type { ResumableIterator, ResumeOptions } from './client/paginate.js';
 export type { RequestRefreshesResult } from './client/request-refreshes.js';
 export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';

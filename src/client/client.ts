@@ -1,7 +1,6 @@
-import type { AxiosInstance } from 'axios';
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
 import type { Clock } from '../clock.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { IMX_BASE_URLS } from '../wire/limits.js';
 import {
   type CursorPage,
@@ -21,10 +20,10 @@ import {
   refreshWireSchema,
 } from '../wire/schemas.js';
 import { imxAuthProvider } from './imx-auth.js';
-import { assertBaseURL, sharedSettings } from './options.js';
+import { assertBaseURL, type SharedClientOptions, sharedSettings } from './options.js';
 import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
-import { imxDialect, type ResponseInfo, Transport } from './transport.js';
+import { imxDialect, Transport } from './transport.js';
 import {
   assertCollectionAddress,
   assertCursor,
@@ -42,34 +41,14 @@ export { IMX_BASE_URLS };
 /** An Immutable X environment. */
 export type ImxEnvironment = keyof typeof IMX_BASE_URLS;
 
-/** Options of {@link MetadataRefreshClient}. */
-export interface MetadataRefreshClientOptions {
+/** Options of {@link MetadataRefreshClient}: who signs, where to, and the shared transport options. */
+export interface MetadataRefreshClientOptions extends SharedClientOptions {
   /** Signs every request as the project owner: an ethers Signer/Wallet, a viem account or a hex private key. */
   signer: ImxSigner;
   /** `'production'` or `'sandbox'`. Give this or `baseURL`, not both. */
   environment?: ImxEnvironment | undefined;
   /** Any base URL instead of an environment, e.g. a local reference server. */
   baseURL?: string | undefined;
-  /** Per-attempt timeout in ms. Default 30000. */
-  timeoutMs?: number | undefined;
-  /** Retries for safe calls (GETs, and a POST that provably was not sent). Default 2. */
-  maxRetries?: number | undefined;
-  /**
-   * Cap on a response body in bytes, after decompression. A longer body is not read further and
-   * the call throws `ResponseTooLargeError`. Default {@link DEFAULT_MAX_RESPONSE_BYTES} (4 MiB).
-   */
-  maxResponseBytes?: number | undefined;
-  /**
-   * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
-   * on every request the client sets `maxRedirects: 0` and `maxContentLength`: redirects are
-   * never followed (a 3xx throws `RedirectError`) and bodies are capped, whatever the instance's
-   * defaults.
-   */
-  axiosInstance?: AxiosInstance | undefined;
-  /** Source of time for retries and waiting; inject one in tests. Default: the system clock. */
-  clock?: Clock | undefined;
-  /** Called after every HTTP response received, with its status and headers (logging, metrics). */
-  onResponse?: ((info: ResponseInfo) => void) | undefined;
 }
 
 /** Input of {@link MetadataRefreshClient.requestRefresh}. */
@@ -90,13 +69,13 @@ export interface RequestRefreshResult {
   rateLimit: RateLimit | undefined;
 }
 
-/** Paging options of the list calls. */
 /** What every single call takes besides its own parameters. */
 export interface CallOptions {
   /** Abort the call (it rejects with `AbortError`). */
   signal?: AbortSignal | undefined;
 }
 
+/** Paging options of the list calls. */
 export interface PageParameters {
   /** Rows per page: a positive integer (the reference server takes 1 to 1000, default 100). */
   pageSize?: number | undefined;

@@ -5,13 +5,30 @@ import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
 import type { ResponseInfo } from './transport.js';
 import { assertDuration } from './validate.js';
 
-/** The transport options every client takes. */
+/** The transport options both clients take. */
 export interface SharedClientOptions {
+  /** Per-attempt timeout in ms. Default 30000. */
   timeoutMs?: number | undefined;
+  /** Retries for safe calls (GETs, and a request that provably was not sent). Default 2. */
   maxRetries?: number | undefined;
+  /**
+   * Cap on a response body in bytes, after decompression. A longer body is not read further and
+   * the call throws `ResponseTooLargeError`. Default {@link DEFAULT_MAX_RESPONSE_BYTES} (4 MiB).
+   */
   maxResponseBytes?: number | undefined;
+  /**
+   * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
+   * on every request the client sets `maxRedirects: 0` and `maxContentLength`: redirects are
+   * never followed (a 3xx throws `RedirectError`) and bodies are capped, whatever the instance's
+   * defaults.
+   */
   axiosInstance?: AxiosInstance | undefined;
+  /** Source of time for retries, budget checks and waiting; inject one in tests. Default: the system clock. */
   clock?: Clock | undefined;
+  /**
+   * Called after every HTTP response received, with its status and headers (logging, metrics);
+   * never the request's credentials.
+   */
   onResponse?: ((info: ResponseInfo) => void) | undefined;
 }
 

@@ -1,10 +1,3 @@
-/**
- * The Immutable zkEVM metadata refresh client: pushes NFT metadata with the project's secret API
- * key, reads NFTs back, waits for a push to take effect. A thin layer of methods over the same
- * transport as the Immutable X client (no redirects, bounded bodies, scrubbed errors,
- * deadlines), with the zkEVM dialect injected.
- */
-import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { type AcceptedPush, InvalidRequestError } from '../errors.js';
@@ -26,11 +19,11 @@ import {
   type NftMetadataItemWire,
   type StackedMetadataItemWire,
 } from '../wire/zkevm/schemas.js';
-import { assertBaseURL, sharedSettings } from './options.js';
+import { assertBaseURL, type SharedClientOptions, sharedSettings } from './options.js';
 import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { sendChunks } from './request-refreshes.js';
 import { pushRetryRule } from './retry.js';
-import { type ResponseInfo, Transport } from './transport.js';
+import { Transport } from './transport.js';
 import { assertCollectionAddress, assertCursor, assertDuration, assertObject } from './validate.js';
 import { zkEvmDialect } from './zkevm-dialect.js';
 import {
@@ -44,8 +37,8 @@ import { pollUntilSynced } from './zkevm-wait.js';
 
 export type { AcceptedPush } from '../errors.js';
 
-/** Options of {@link ZkEvmMetadataClient}. */
-export interface ZkEvmMetadataClientOptions {
+/** Options of {@link ZkEvmMetadataClient}: the key, where to, and the shared transport options. */
+export interface ZkEvmMetadataClientOptions extends SharedClientOptions {
   /**
    * The project's **secret** API key from the platform's Hub (`sk_imapik-…`), sent as
    * `x-immutable-api-key` on every request. Whoever holds it can rewrite the project's metadata:
@@ -62,8 +55,6 @@ export interface ZkEvmMetadataClientOptions {
   baseURL?: string | undefined;
   /** The `chain_name` path segment with `baseURL`, e.g. `imtbl-zkevm-testnet`. */
   chainName?: string | undefined;
-  /** Per-attempt timeout in ms. Default 30000. */
-  timeoutMs?: number | undefined;
   /**
    * Retries. GETs retry on connection errors, timeouts, 429 and 5xx with backoff. A push is
    * retried when the failure proves nothing was sent, and at most once after a timeout, a broken
@@ -71,20 +62,6 @@ export interface ZkEvmMetadataClientOptions {
    * 4xx. Default 2; 0 turns retries off.
    */
   maxRetries?: number | undefined;
-  /**
-   * Cap on a response body in bytes, after decompression; a longer body throws
-   * `ResponseTooLargeError`. Default `DEFAULT_MAX_RESPONSE_BYTES` (4 MiB).
-   */
-  maxResponseBytes?: number | undefined;
-  /**
-   * Bring your own axios instance (interceptors, proxies, agents). Its base URL is ignored, and
-   * on every request the client sets `maxRedirects: 0` and `maxContentLength`.
-   */
-  axiosInstance?: AxiosInstance | undefined;
-  /** Source of time for retries, budget checks and waiting; inject one in tests. */
-  clock?: Clock | undefined;
-  /** Called after every HTTP response received, with its status and headers (never the key). */
-  onResponse?: ((info: ResponseInfo) => void) | undefined;
 }
 
 /** Input of {@link ZkEvmMetadataClient.refreshNftMetadata} and `refreshNftsMetadata`. */
