@@ -32,10 +32,31 @@ function sameProgress(a: Refresh, b: Refresh): boolean {
   );
 }
 
+/** Tokens done: the progress a rate is measured in. */
+const doneOf = (refresh: Refresh) => refresh.summary.succeeded + refresh.summary.failed;
+
+/**
+ * How long until the tokens still pending are done at the rate seen since `first`, in ms; never
+ * under `floor`. Undefined while no token has been seen done.
+ */
+function untilDone(
+  first: { at: number; done: number },
+  now: number,
+  refresh: Refresh,
+  floor: number,
+): number | undefined {
+  const done = doneOf(refresh) - first.done;
+  if (done <= 0 || now <= first.at) return undefined;
+  return Math.max(floor, Math.ceil((refresh.summary.pending * (now - first.at)) / done));
+}
+
 /**
  * Polls `getRefresh` until the refresh is `completed` and returns it. The interval starts at
  * `pollIntervalMs`, grows by half on each poll that shows no progress (capped at
- * `maxPollIntervalMs`) and drops back when progress shows.
+ * `maxPollIntervalMs`) and drops back when progress shows. When the rate of progress says the
+ * refresh will be done before the next poll, that poll comes when it should be done instead
+ * (never sooner than `REFRESH_POLL.minMs`), backing off by half from there while nothing
+ * changes: a poll at the interval would notice completion up to an interval late.
  */
 export async function pollUntilCompleted(
   getRefresh: (signal: AbortSignal | undefined) => Promise<Refresh>,
@@ -46,25 +67,33 @@ export async function pollUntilCompleted(
   const max = Math.max(initial, options.maxPollIntervalMs ?? REFRESH_POLL.maxMs);
   const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
   const { signal, onProgress } = options;
+  const floor = Math.min(initial, REFRESH_POLL.minMs);
   let interval = initial;
+  // The wait the rate of progress suggests, when it is known.
+  let soon: number | undefined;
+  let first: { at: number; done: number } | undefined;
   let last: Refresh | undefined;
   for (;;) {
     throwIfAborted(signal);
     const refresh = await getRefresh(signal);
+    const now = clock.now();
+    first ??= { at: now, done: doneOf(refresh) };
     if (!last || !sameProgress(last, refresh)) {
       onProgress?.(refresh);
       interval = last ? initial : interval;
+      soon = untilDone(first, now, refresh, floor);
     } else {
       interval = Math.min(max, interval * REFRESH_POLL.factor);
+      if (soon !== undefined) soon *= REFRESH_POLL.factor;
     }
     last = refresh;
     if (refresh.status === 'completed') return refresh;
-    const left = deadline - clock.now();
+    const left = deadline - now;
     if (left <= 0) {
       throw new TimeoutError(
         `Refresh ${refresh.refreshId} did not complete within ${options.timeoutMs} ms (last status ${refresh.status}, ${refresh.summary.pending} pending)`,
       );
     }
-    await clock.sleep(Math.min(interval, left), signal);
+    await clock.sleep(Math.min(interval, soon ?? interval, left), signal);
   }
 }

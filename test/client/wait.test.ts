@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, MetadataRefreshClient, TimeoutError } from '../../src/index.js';
+import { AbortError, MetadataRefreshClient, REFRESH_POLL, TimeoutError } from '../../src/index.js';
 import { metadataAnswer } from '../../src/msw/index.js';
 import {
   BASE_URL,
@@ -193,5 +193,34 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
       'completed',
     ]);
     expect(clock.sleeps).toEqual([5000, 7500, 5000, 7500]);
+  });
+
+  const counts = (done: number, pending: number): Step => ({
+    status: pending === 0 ? 'completed' : 'in_progress',
+    summary: { succeeded: done, failed: 0, pending },
+  });
+
+  /** Waits with the default options on a test clock; the waits between polls. */
+  async function sleepsOf(steps: Step[]) {
+    const polls = serveSteps(steps);
+    const clock = createTestClock();
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
+    await expect(client.waitForRefresh(REFRESH_ID)).resolves.toMatchObject({
+      status: 'completed',
+    });
+    expect(polls()).toBe(clock.sleeps.length + 1);
+    return clock.sleeps;
+  }
+
+  it('polls when the rate of progress says the refresh will be done, not a whole interval later', async () => {
+    // 8 of 10 done in 5 s: the last 2 should take 1.25 s.
+    expect(await sleepsOf([counts(0, 10), counts(8, 2), counts(10, 0)])).toEqual([5000, 1250]);
+  });
+
+  it('never polls sooner than REFRESH_POLL.minMs, and backs off from there while nothing changes', async () => {
+    expect(REFRESH_POLL.minMs).toBe(500);
+    // 99 of 100 in 5 s says 51 ms for the last one; it is slower (a token being retried).
+    const steps = [counts(0, 100), counts(99, 1), counts(99, 1), counts(99, 1), counts(100, 0)];
+    expect(await sleepsOf(steps)).toEqual([5000, 500, 750, 1125]);
   });
 });
