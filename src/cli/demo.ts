@@ -3,7 +3,6 @@
  * Metadata API, makes a throwaway wallet the owner, requests a refresh with the real client,
  * shows progress until it completes, then prints the outcome, each error and the budget.
  */
-import { SingleBar } from 'cli-progress';
 import { Wallet } from 'ethers/wallet';
 import { MetadataRefreshClient } from '../client/client.js';
 import { createReferenceServer } from '../server/reference-server.js';
@@ -14,6 +13,7 @@ import {
   DEMO_REQUEST_TOKEN_IDS,
   startDemoMetadataApi,
 } from './demo-metadata-api.js';
+import { refreshProgressBar } from './progress.js';
 
 /** Where the demo writes, and how fast its slow parts are (tests shorten them). */
 export interface DemoOptions {
@@ -58,14 +58,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
     say(`Requested refresh ${refreshId} of tokens ${DEMO_REQUEST_TOKEN_IDS.join(', ')}`);
 
     const total = DEMO_REQUEST_TOKEN_IDS.length;
-    const bar = out.isTTY
-      ? new SingleBar({
-          format:
-            ' {bar} {value}/{total} | {status} | succeeded {succeeded} failed {failed} pending {pending}',
-          stream: out,
-          hideCursor: true,
-        })
-      : undefined;
+    const bar = out.isTTY ? refreshProgressBar(out) : undefined;
     bar?.start(total, 0, { status: 'queued', succeeded: 0, failed: 0, pending: total });
     const refresh = await client.waitForRefresh(refreshId, {
       pollIntervalMs: options.pollIntervalMs ?? 250,

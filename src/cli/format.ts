@@ -17,6 +17,24 @@ export function table(headers: string[], rows: (string | number | null)[][]): st
   return [line(headers), ...cells.map(line)].join('\n');
 }
 
+/**
+ * `text` broken at spaces into lines of at most `columns` (a longer word keeps a line to
+ * itself): a terminal would break it mid-word, a refresh id included. Unchanged without columns.
+ */
+export function wrapWords(text: string, columns: number | undefined): string {
+  if (!columns || text.length <= columns) return text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > columns) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
 /** A date in the machine's local time zone, e.g. `2026-11-24 15:00:00 (Europe/Paris)`. */
 export function localTime(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -3,7 +3,7 @@
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
 import { readFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { mapLimit } from '../client/map-limit.js';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
@@ -34,6 +34,7 @@ import {
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import { EXIT, type Io } from './commands.js';
 import { budgetLine, localTime, table, write } from './format.js';
+import { fittingBar } from './progress.js';
 
 /** Options every zkEVM command takes. */
 export interface ZkEvmConnectionOptions {
@@ -287,11 +288,12 @@ async function readFromMetadataApi(
 
 function progressBar(io: Io, json: boolean | undefined): SingleBar | undefined {
   return io.out.isTTY && !json
-    ? new SingleBar({
-        format: ' {bar} {value}/{total} tokens | {phase}',
-        stream: io.out,
-        hideCursor: true,
-      })
+    ? fittingBar<{ phase: string }>(io.out, (value, total, { phase }) => [
+        `${value}/${total} tokens | ${phase}`,
+        // `reading` or `pushing`
+        `${value}/${total} tokens | ${phase.split(' ')[0]}`,
+        `${value}/${total} tokens`,
+      ])
     : undefined;
 }
 

@@ -11,6 +11,7 @@ import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js'
 import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
 import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
+import { replayOnScreen } from '../support/terminal-screen.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
 const CHAIN = 'imtbl-zkevm-testnet';
@@ -512,5 +513,21 @@ describe('the progress bar', () => {
     expect(text).toMatch(/\d\/3 tokens \| reading the Metadata API/);
     expect(text).toMatch(/2\/2 tokens \| pushing/);
     expect(text).toContain('Pushed 2 NFTs in 1 request: 1 2');
+  });
+
+  it('in 40 columns: every redraw fits, with the count and the phase', async () => {
+    const out = Object.assign(new PassThrough(), { isTTY: true, columns: 40 });
+    let text = '';
+    out.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const io = { out, err: new PassThrough(), env: { IMMUTABLE_API_KEY: KEY } };
+    const connection = zkEvmConnect({ baseUrl: url, chainName: CHAIN }, io.env);
+    await zkevmPushCommand(connection, CONTRACT, ['1', '2', '4'], { fromMetadataApi: api.url }, io);
+    // The bar's part of the output, before the report (a table a terminal may wrap).
+    const bar = replayOnScreen(text.slice(0, text.indexOf('Pushed')), 40);
+    expect(bar.pastEdge).toBe(0);
+    expect(text).toMatch(/ [=-]{17} \d\/3 tokens \| reading(?!\w)/);
+    expect(bar.rows).toContainEqual(` ${'='.repeat(17)} 2/2 tokens | pushing`);
   });
 });
