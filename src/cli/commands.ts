@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
-import { budgetLine, localTime, table, wrapWords, write } from './format.js';
+import { budgetLine, localTime, localTimeOf, table, wrapWords, write } from './format.js';
 import { refreshProgressBar } from './progress.js';
 
 /** Where a command writes. */
@@ -218,8 +218,8 @@ function refreshRows(refresh: Refresh): (string | number | null)[][] {
     ['refresh', refresh.refreshId],
     ['status', refresh.status],
     ['collection', refresh.collectionAddress],
-    ['started', refresh.startedAt],
-    ['completed', refresh.completedAt],
+    ['started', localTimeOf(refresh.startedAt)],
+    ['completed', localTimeOf(refresh.completedAt)],
     ['succeeded', refresh.summary.succeeded],
     ['failed', refresh.summary.failed],
     ['pending', refresh.summary.pending],
@@ -292,8 +292,8 @@ export async function listCommand(
               r.refreshId,
               r.status,
               r.collectionAddress,
-              r.startedAt,
-              r.completedAt,
+              localTimeOf(r.startedAt),
+              localTimeOf(r.completedAt),
             ]),
           ),
     );
@@ -357,7 +357,7 @@ export async function watchCommand(
   else {
     // Under the bar, fitted like it: a narrow terminal would cut the id mid-way.
     const say = (line: string) => write(io.out, wrapWords(line, bar ? io.out.columns : undefined));
-    say(`Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);
+    say(`Refresh ${refresh.refreshId} completed at ${localTimeOf(refresh.completedAt) ?? '-'}`);
     if (refresh.summary.failed > 0) say(`Run: imx-metadata-refresh errors ${refresh.refreshId}`);
   }
   return refresh.summary.failed > 0 ? EXIT.someFailed : EXIT.ok;

@@ -13,6 +13,7 @@ import {
   DEMO_REQUEST_TOKEN_IDS,
   startDemoMetadataApi,
 } from './demo-metadata-api.js';
+import { budgetLine, localTimeOf } from './format.js';
 import { refreshProgressBar } from './progress.js';
 
 /** Where the demo writes, and how fast its slow parts are (tests shorten them). */
@@ -76,7 +77,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
 
     say();
     say(
-      `Status   ${refresh.status} (started ${refresh.startedAt}, completed ${refresh.completedAt})`,
+      `Status   ${refresh.status} (started ${localTimeOf(refresh.startedAt)}, completed ${localTimeOf(refresh.completedAt) ?? '-'})`,
     );
     say(
       `Summary  ${refresh.summary.succeeded} succeeded, ${refresh.summary.failed} failed, ${refresh.summary.pending} pending`,
@@ -91,13 +92,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
         `  token ${error.tokenId.padEnd(3)} ${error.errorCode.padEnd(30)} status ${status}${body}`,
       );
     }
-    const rateLimit = client.rateLimit;
     say();
-    say(
-      rateLimit
-        ? `Budget   ${rateLimit.remaining} of ${rateLimit.limit} refresh requests left, resets ${rateLimit.resetAt.toISOString()}`
-        : 'Budget   unknown',
-    );
+    say(`Budget   ${budgetLine(client.rateLimit)}`);
     return refresh;
   } finally {
     await server.close();

@@ -1,4 +1,7 @@
-/** Plain-text output helpers for the CLI: lines, aligned tables, local times and the budget. */
+/**
+ * Plain-text output helpers for the CLI: lines, aligned tables, local times and the budget.
+ * Every time a person reads is local time with the zone; `--json` keeps ISO 8601.
+ */
 
 /** Writes one line. */
 export const write = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
@@ -42,6 +45,16 @@ export function localTime(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(
     date.getMinutes(),
   )}:${pad(date.getSeconds())} (${zone})`;
+}
+
+/**
+ * A time the API sent (ISO 8601) in local time, as {@link localTime}; null stays null (a `-` in
+ * a table), and a string that is no date is shown as sent rather than as `NaN`.
+ */
+export function localTimeOf(iso: string | null): string | null {
+  if (iso === null) return null;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : localTime(date);
 }
 
 /** The budget as both APIs report it: requests allowed per window, left, and the window's end. */

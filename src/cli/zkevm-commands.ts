@@ -33,7 +33,7 @@ import {
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import { EXIT, type Io } from './commands.js';
-import { budgetLine, localTime, table, write } from './format.js';
+import { budgetLine, localTime, localTimeOf, table, write } from './format.js';
 import { fittingBar } from './progress.js';
 
 /** Options every zkEVM command takes. */
@@ -520,8 +520,6 @@ export async function zkevmPushCommand(
   return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
 }
 
-const when = (iso: string | null) => (iso === null ? null : localTime(new Date(iso)));
-
 function attributesText(nft: Nft): string | null {
   return nft.attributes.length === 0
     ? null
@@ -557,9 +555,9 @@ export async function zkevmGetCommand(
         ['youtube_url', nft.youtubeUrl],
         ['attributes', attributesText(nft)],
         ['metadata_id', nft.metadataId],
-        ['metadata_synced_at', when(nft.metadataSyncedAt)],
-        ['updated_at', when(nft.updatedAt)],
-        ['indexed_at', when(nft.indexedAt)],
+        ['metadata_synced_at', localTimeOf(nft.metadataSyncedAt)],
+        ['updated_at', localTimeOf(nft.updatedAt)],
+        ['indexed_at', localTimeOf(nft.indexedAt)],
       ],
     ),
   );
@@ -592,7 +590,12 @@ export async function zkevmListCommand(
       ? 'No NFTs.'
       : table(
           ['TOKEN', 'NAME', 'METADATA SYNCED AT', 'UPDATED AT'],
-          nfts.map((n) => [n.tokenId, n.name, when(n.metadataSyncedAt), when(n.updatedAt)]),
+          nfts.map((n) => [
+            n.tokenId,
+            n.name,
+            localTimeOf(n.metadataSyncedAt),
+            localTimeOf(n.updatedAt),
+          ]),
         ),
   );
   return EXIT.ok;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetadataRefreshClient } from '../../src/index.js';
 import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { COLLECTION, inTokyo, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
 import { replayOnScreen } from '../support/terminal-screen.js';
 
 // Runs the command on a pty (argv[2] columns wide, unless 0), waits for the bar, sends the signal
@@ -146,7 +146,7 @@ describe('watch in a 40-column terminal', () => {
       collectionAddress: COLLECTION,
       tokenIds: ['done-1', 'done-2', 'fail-3'],
     });
-    const result = await watchOnPty('-', refreshId, { columns: 40 });
+    const result = await watchOnPty('-', refreshId, { columns: 40, env: { TZ: 'Asia/Tokyo' } });
     expect(result.code).toBe(2);
     const screen = replayOnScreen(result.out, 40);
     // Nothing reached past the edge, on any redraw: nothing cut off, nothing wrapped.
@@ -156,7 +156,8 @@ describe('watch in a 40-column terminal', () => {
     expect(screen.rows).toContainEqual(' ========== 3/3 ok 2 failed 1 pending 0');
     // The closing lines, broken at spaces: the id in one piece.
     const text = screen.rows.join(' ');
-    expect(text).toContain(`Refresh ${refreshId} completed at `);
+    const { completedAt } = await client.getRefresh(refreshId);
+    expect(text).toContain(`Refresh ${refreshId} completed at ${inTokyo(completedAt as string)}`);
     expect(text).toContain(`Run: imx-metadata-refresh errors ${refreshId}`);
   });
 });

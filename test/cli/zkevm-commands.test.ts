@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js';
 import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
+import { inTokyo } from '../support/fixtures.js';
 import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
 import { replayOnScreen } from '../support/terminal-screen.js';
 
@@ -331,10 +332,7 @@ describe('zkevm get and list', () => {
 
   it('get: the NFT with metadata_synced_at in local time and zone', async () => {
     const nft = server.service.nft(CONTRACT, '1');
-    const synced = new Date(nft?.metadataSyncedAt as string);
-    // Tokyo has no daylight saving: UTC + 9 h, whatever the date.
-    const tokyo = new Date(synced.getTime() + 9 * 3_600_000).toISOString();
-    const expected = `${tokyo.slice(0, 10)} ${tokyo.slice(11, 19)} (Asia/Tokyo)`;
+    const expected = inTokyo(nft?.metadataSyncedAt as string);
     const result = await run(['zkevm', 'get', CONTRACT, '1', ...local()], {
       IMMUTABLE_API_KEY: KEY,
       TZ: 'Asia/Tokyo',
