@@ -11,7 +11,13 @@ import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js'
 import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
 import { inTokyo } from '../support/fixtures.js';
-import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
+import {
+  json,
+  later,
+  type MetadataApi,
+  respond,
+  startMetadataApi,
+} from '../support/metadata-api.js';
 import { replayOnScreen } from '../support/terminal-screen.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
@@ -39,6 +45,7 @@ beforeAll(async () => {
   api.behave('6', respond(200, '{"name": "Broken', 'application/json'));
   api.behave('8', json({ name: 8 }));
   api.behave('9', json({ ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 }));
+  api.behave('10', json({ name: 'x'.repeat(17_000) }));
   server = createZkEvmReferenceServer({
     apiKey: KEY,
     chainName: CHAIN,
@@ -121,6 +128,7 @@ describe('zkevm push --from-metadata-api', () => {
       '6',
       '8',
       '9',
+      '10',
       '--from-metadata-api',
       api.url,
       ...local(),
@@ -132,6 +140,10 @@ describe('zkevm push --from-metadata-api', () => {
     expect(result.stdout).toMatch(/^4\s+invalid_response_status_code\s+HTTP 404 "no such token"$/m);
     expect(result.stdout).toMatch(/^6\s+unable_to_decode_response\s+not a JSON object/m);
     expect(result.stdout).toMatch(/^8\s+invalid_metadata\s+name must be a string or null$/m);
+    // The scheduler's code for it: no push can carry it.
+    expect(result.stdout).toMatch(
+      /^10\s+metadata_too_large\s+must be at most 16384 bytes as JSON$/m,
+    );
     expect(result.stdout).toContain(
       'token 9: keys the platform has no field for, not pushed: image_url, level',
     );
@@ -174,6 +186,32 @@ describe('zkevm push --from-metadata-api', () => {
       notPushed: [{ tokenId: '1', code: 'unable_to_retrieve_metadata', statusCode: null }],
     });
     expect(server.service.budget().remaining).toBe(LIMIT);
+  });
+
+  it('--concurrency: at most that many tokens read at once', async () => {
+    // Each answer waits 100 ms, so the reads overlap as far as the limit lets them.
+    const slow = await startMetadataApi(
+      (tokenId) => (req, res, attempt) => later(100, () => json(hero(tokenId))(req, res, attempt)),
+    );
+    try {
+      const ids = ['1', '2', '3', '4', '5', '6'];
+      const result = await run([
+        'zkevm',
+        'push',
+        CONTRACT,
+        ...ids,
+        '--concurrency',
+        '2',
+        '--from-metadata-api',
+        slow.url,
+        '--json',
+        ...local(),
+      ]);
+      expect(JSON.parse(result.stdout).pushed).toEqual(ids);
+      expect(slow.maxOpen).toBe(2);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('--json: one document; exit 0 when every token was pushed', async () => {
