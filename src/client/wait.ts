@@ -35,19 +35,28 @@ function sameProgress(a: Refresh, b: Refresh): boolean {
 /** Tokens done: the progress a rate is measured in. */
 const doneOf = (refresh: Refresh) => refresh.summary.succeeded + refresh.summary.failed;
 
+/** A point progress is measured from: a time (ms) and the tokens done by then. */
+interface Mark {
+  at: number;
+  done: number;
+}
+
 /**
- * How long until the tokens still pending are done at the rate seen since `first`, in ms; never
- * under `floor`. Undefined while no token has been seen done.
+ * How long until the tokens still pending are done, in ms, at the faster of two rates: since
+ * the refresh started (its `startedAt`, nothing done then: this knows the rate on the first poll,
+ * a waiter that came late included) and since the first poll (this leaves out any time the
+ * refresh sat queued). Never under `floor`; undefined while neither rate is known. The server's
+ * clock is not ours: a skew only makes the estimate later (bounded by the interval) or unknown.
  */
-function untilDone(
-  first: { at: number; done: number },
-  now: number,
-  refresh: Refresh,
-  floor: number,
-): number | undefined {
-  const done = doneOf(refresh) - first.done;
-  if (done <= 0 || now <= first.at) return undefined;
-  return Math.max(floor, Math.ceil((refresh.summary.pending * (now - first.at)) / done));
+function untilDone(marks: Mark[], now: number, refresh: Refresh, floor: number) {
+  let soonest: number | undefined;
+  for (const mark of marks) {
+    const done = doneOf(refresh) - mark.done;
+    if (done <= 0 || !(now > mark.at)) continue;
+    const ms = (refresh.summary.pending * (now - mark.at)) / done;
+    soonest = Math.min(soonest ?? ms, ms);
+  }
+  return soonest === undefined ? undefined : Math.max(floor, Math.ceil(soonest));
 }
 
 /**
@@ -55,7 +64,7 @@ function untilDone(
  * `pollIntervalMs`, grows by half on each poll that shows no progress (capped at
  * `maxPollIntervalMs`) and drops back when progress shows. When the rate of progress says the
  * refresh will be done before the next poll, that poll comes when it should be done instead
- * (never sooner than `REFRESH_POLL.minMs`), backing off by half from there while nothing
+ * (never sooner than `REFRESH_POLL.minMs`), backing off by a quarter from there while nothing
  * changes: a poll at the interval would notice completion up to an interval late.
  */
 export async function pollUntilCompleted(
@@ -71,7 +80,7 @@ export async function pollUntilCompleted(
   let interval = initial;
   // The wait the rate of progress suggests, when it is known.
   let soon: number | undefined;
-  let first: { at: number; done: number } | undefined;
+  let first: Mark | undefined;
   let last: Refresh | undefined;
   for (;;) {
     throwIfAborted(signal);
@@ -81,10 +90,11 @@ export async function pollUntilCompleted(
     if (!last || !sameProgress(last, refresh)) {
       onProgress?.(refresh);
       interval = last ? initial : interval;
-      soon = untilDone(first, now, refresh, floor);
+      const started = { at: Date.parse(refresh.startedAt), done: 0 };
+      soon = untilDone([started, first], now, refresh, floor);
     } else {
       interval = Math.min(max, interval * REFRESH_POLL.factor);
-      if (soon !== undefined) soon *= REFRESH_POLL.factor;
+      if (soon !== undefined) soon *= REFRESH_POLL.nearFactor;
     }
     last = refresh;
     if (refresh.status === 'completed') return refresh;

@@ -218,9 +218,29 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
   });
 
   it('never polls sooner than REFRESH_POLL.minMs, and backs off from there while nothing changes', async () => {
-    expect(REFRESH_POLL.minMs).toBe(500);
+    expect(REFRESH_POLL).toMatchObject({ minMs: 500, nearFactor: 1.25 });
     // 99 of 100 in 5 s says 51 ms for the last one; it is slower (a token being retried).
     const steps = [counts(0, 100), counts(99, 1), counts(99, 1), counts(99, 1), counts(100, 0)];
-    expect(await sleepsOf(steps)).toEqual([5000, 500, 750, 1125]);
+    expect(await sleepsOf(steps)).toEqual([5000, 500, 625, 781.25]);
+  });
+
+  it('a waiter that comes late knows the rate from startedAt, on its first poll', async () => {
+    const clock = createTestClock();
+    // Started a second ago; 9 of 10 done, the last one slow.
+    const startedAt = new Date(clock.now() - 1000).toISOString();
+    let poll = 0;
+    server.use(
+      http.get(`${BASE_URL}/v1/metadata-refreshes/:id`, () => {
+        const done = ++poll === 4;
+        return HttpResponse.json({
+          ...refreshWire('service', counts(done ? 10 : 9, done ? 0 : 1)),
+          started_at: startedAt,
+        });
+      }),
+    );
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
+    await client.waitForRefresh(REFRESH_ID);
+    expect(poll).toBe(4);
+    expect(clock.sleeps).toEqual([500, 625, 781.25]);
   });
 });
