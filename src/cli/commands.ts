@@ -3,7 +3,6 @@
  * functions over a client and an output stream, returning the process exit code.
  */
 import { readFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
 import {
   ApiError,
@@ -15,11 +14,13 @@ import {
 } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
-import { budgetLine, localTime, table, write } from './format.js';
+import { budgetLine, localTime, localTimeOf, table, wrapWords, write } from './format.js';
+import { refreshProgressBar } from './progress.js';
 
 /** Where a command writes. */
 export interface Io {
-  out: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `columns` is the terminal's width, on a terminal. */
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   err: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
 }
@@ -217,8 +218,8 @@ function refreshRows(refresh: Refresh): (string | number | null)[][] {
     ['refresh', refresh.refreshId],
     ['status', refresh.status],
     ['collection', refresh.collectionAddress],
-    ['started', refresh.startedAt],
-    ['completed', refresh.completedAt],
+    ['started', localTimeOf(refresh.startedAt)],
+    ['completed', localTimeOf(refresh.completedAt)],
     ['succeeded', refresh.summary.succeeded],
     ['failed', refresh.summary.failed],
     ['pending', refresh.summary.pending],
@@ -291,8 +292,8 @@ export async function listCommand(
               r.refreshId,
               r.status,
               r.collectionAddress,
-              r.startedAt,
-              r.completedAt,
+              localTimeOf(r.startedAt),
+              localTimeOf(r.completedAt),
             ]),
           ),
     );
@@ -307,15 +308,7 @@ export async function watchCommand(
   options: { json?: boolean; intervalMs: number },
   io: Io,
 ): Promise<number> {
-  const bar =
-    io.out.isTTY && !options.json
-      ? new SingleBar({
-          format:
-            ' {bar} {value}/{total} | {status} | succeeded {succeeded} failed {failed} pending {pending}',
-          stream: io.out,
-          hideCursor: true,
-        })
-      : undefined;
+  const bar = io.out.isTTY && !options.json ? refreshProgressBar(io.out) : undefined;
   let started = false;
   // The bar hides the cursor and turns line wrap off; every way out turns both back on.
   const restore = () => {
@@ -362,9 +355,10 @@ export async function watchCommand(
   }
   if (options.json) write(io.out, JSON.stringify(refresh));
   else {
-    write(io.out, `Refresh ${refresh.refreshId} completed at ${refresh.completedAt ?? '-'}`);
-    if (refresh.summary.failed > 0)
-      write(io.out, `Run: imx-metadata-refresh errors ${refresh.refreshId}`);
+    // Under the bar, fitted like it: a narrow terminal would cut the id mid-way.
+    const say = (line: string) => write(io.out, wrapWords(line, bar ? io.out.columns : undefined));
+    say(`Refresh ${refresh.refreshId} completed at ${localTimeOf(refresh.completedAt) ?? '-'}`);
+    if (refresh.summary.failed > 0) say(`Run: imx-metadata-refresh errors ${refresh.refreshId}`);
   }
   return refresh.summary.failed > 0 ? EXIT.someFailed : EXIT.ok;
 }

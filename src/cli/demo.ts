@@ -3,7 +3,6 @@
  * Metadata API, makes a throwaway wallet the owner, requests a refresh with the real client,
  * shows progress until it completes, then prints the outcome, each error and the budget.
  */
-import { SingleBar } from 'cli-progress';
 import { randomPrivateKey, secp256k1Key } from '../auth/secp256k1.js';
 import { MetadataRefreshClient } from '../client/client.js';
 import { createReferenceServer } from '../server/reference-server.js';
@@ -14,6 +13,8 @@ import {
   DEMO_REQUEST_TOKEN_IDS,
   startDemoMetadataApi,
 } from './demo-metadata-api.js';
+import { budgetLine, localTimeOf } from './format.js';
+import { refreshProgressBar } from './progress.js';
 
 /** Where the demo writes, and how fast its slow parts are (tests shorten them). */
 export interface DemoOptions {
@@ -59,14 +60,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
     say(`Requested refresh ${refreshId} of tokens ${DEMO_REQUEST_TOKEN_IDS.join(', ')}`);
 
     const total = DEMO_REQUEST_TOKEN_IDS.length;
-    const bar = out.isTTY
-      ? new SingleBar({
-          format:
-            ' {bar} {value}/{total} | {status} | succeeded {succeeded} failed {failed} pending {pending}',
-          stream: out,
-          hideCursor: true,
-        })
-      : undefined;
+    const bar = out.isTTY ? refreshProgressBar(out) : undefined;
     bar?.start(total, 0, { status: 'queued', succeeded: 0, failed: 0, pending: total });
     const refresh = await client.waitForRefresh(refreshId, {
       pollIntervalMs: options.pollIntervalMs ?? 250,
@@ -84,7 +78,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
 
     say();
     say(
-      `Status   ${refresh.status} (started ${refresh.startedAt}, completed ${refresh.completedAt})`,
+      `Status   ${refresh.status} (started ${localTimeOf(refresh.startedAt)}, completed ${localTimeOf(refresh.completedAt) ?? '-'})`,
     );
     say(
       `Summary  ${refresh.summary.succeeded} succeeded, ${refresh.summary.failed} failed, ${refresh.summary.pending} pending`,
@@ -99,13 +93,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
         `  token ${error.tokenId.padEnd(3)} ${error.errorCode.padEnd(30)} status ${status}${body}`,
       );
     }
-    const rateLimit = client.rateLimit;
     say();
-    say(
-      rateLimit
-        ? `Budget   ${rateLimit.remaining} of ${rateLimit.limit} refresh requests left, resets ${rateLimit.resetAt.toISOString()}`
-        : 'Budget   unknown',
-    );
+    say(`Budget   ${budgetLine(client.rateLimit)}`);
     return refresh;
   } finally {
     await server.close();

@@ -3,19 +3,16 @@
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
 import { readFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
-import { mapLimit } from '../client/map-limit.js';
+import type { SingleBar } from 'cli-progress';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
 import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
-import { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
 import {
-  DEFAULT_MAX_METADATA_BYTES,
-  METADATA_API_ATTEMPTS,
-  METADATA_API_TIMEOUT_MS,
-} from '../metadata-api/limits.js';
-import { readTokenMetadata } from '../metadata-api/read-token.js';
-import { checkMetadataApiUrl, metadataUrl } from '../metadata-api/url.js';
+  type MetadataApiReader,
+  metadataApiReader,
+  readMetadataApi,
+  type TokenRead,
+} from '../scheduler/sources/metadata-api-source.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   CONTRACT_ADDRESS_PATTERN,
@@ -33,7 +30,8 @@ import {
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import { EXIT, type Io } from './commands.js';
-import { budgetLine, localTime, table, write } from './format.js';
+import { budgetLine, localTime, localTimeOf, table, write } from './format.js';
+import { fittingBar } from './progress.js';
 
 /** Options every zkEVM command takes. */
 export interface ZkEvmConnectionOptions {
@@ -164,8 +162,9 @@ export interface NotPushed {
   tokenId: string;
   /**
    * Reading its metadata: `unable_to_retrieve_metadata` (no answer within 3 s, twice),
-   * `invalid_response_status_code`, `unable_to_decode_response` (not a JSON object) or
-   * `invalid_metadata` (a JSON object the platform would refuse). Pushing: the API's code
+   * `invalid_response_status_code`, `unable_to_decode_response` (not a JSON object),
+   * `invalid_metadata` (a JSON object the platform would refuse) or `metadata_too_large` (over
+   * 16 KiB as pushed): the scheduler's `metadataApiSource` codes. Pushing: the API's code
    * (`TOO_MANY_REQUESTS_ERROR`, …) or the error's name.
    */
   code: string;
@@ -244,54 +243,32 @@ export function parseNftLines(text: string, label: string): NftMetadataRefresh[]
   return nfts;
 }
 
-type ReadOutcome =
-  | { ok: true; nft: NftMetadataRefresh; ignoredKeys: string[] }
-  | { ok: false; notPushed: NotPushed };
-
-async function readFromMetadataApi(
-  base: string,
-  contractAddress: string,
+/** A token the Metadata API read could not give a push for, in an operator's words. */
+function notPushedOf(
   tokenId: string,
-  signal: AbortSignal,
-): Promise<ReadOutcome> {
-  const outcome = await readTokenMetadata({
-    fetchMetadata: fetchMetadataOverHttp,
-    url: metadataUrl(base, tokenId),
-    collectionAddress: contractAddress,
-    tokenId,
-    attempts: METADATA_API_ATTEMPTS,
-    timeoutMs: METADATA_API_TIMEOUT_MS,
-    maxBytes: DEFAULT_MAX_METADATA_BYTES,
-    signal,
-  });
-  if (!outcome.ok) {
-    const message =
-      outcome.errorCode === 'unable_to_retrieve_metadata'
-        ? `no answer (${METADATA_API_ATTEMPTS} attempts of ${METADATA_API_TIMEOUT_MS / 1000} s)`
-        : outcome.errorCode === 'invalid_response_status_code'
-          ? `HTTP ${outcome.statusCode}${outcome.body ? ` ${JSON.stringify(outcome.body.slice(0, 60))}` : ''}`
-          : `not a JSON object${outcome.body ? `: ${JSON.stringify(outcome.body.slice(0, 60))}` : ''}`;
-    return {
-      ok: false,
-      notPushed: { tokenId, code: outcome.errorCode, statusCode: outcome.statusCode, message },
-    };
-  }
-  // A Metadata API document is written for marketplaces too: keys the platform has no field
-  // for are listed, not a reason to refuse the token.
-  const mapped = metadataPushFromJson(outcome.metadata, { tokenId, unknownKeys: 'ignore' });
-  if (!mapped.ok) {
-    return { ok: false, notPushed: { tokenId, code: 'invalid_metadata', message: mapped.problem } };
-  }
-  return mapped;
+  read: Extract<TokenRead, { ok: false }>,
+  reader: MetadataApiReader,
+): NotPushed {
+  const { errorCode: code, statusCode } = read.error;
+  const body = read.body ? JSON.stringify(read.body.slice(0, 60)) : '';
+  const message =
+    read.problem ??
+    (code === 'unable_to_retrieve_metadata'
+      ? `no answer (${reader.attempts} attempts of ${reader.timeoutMs / 1000} s)`
+      : code === 'invalid_response_status_code'
+        ? `HTTP ${statusCode}${body ? ` ${body}` : ''}`
+        : `not a JSON object${body ? `: ${body}` : ''}`);
+  return { tokenId, code, statusCode, message };
 }
 
 function progressBar(io: Io, json: boolean | undefined): SingleBar | undefined {
   return io.out.isTTY && !json
-    ? new SingleBar({
-        format: ' {bar} {value}/{total} tokens | {phase}',
-        stream: io.out,
-        hideCursor: true,
-      })
+    ? fittingBar<{ phase: string }>(io.out, (value, total, { phase }) => [
+        `${value}/${total} tokens | ${phase}`,
+        // `reading` or `pushing`
+        `${value}/${total} tokens | ${phase.split(' ')[0]}`,
+        `${value}/${total} tokens`,
+      ])
     : undefined;
 }
 
@@ -361,30 +338,28 @@ export async function pushNfts(
         throw new InvalidRequestError('Give the token ids to read from the Metadata API');
       }
       assertTokenIds(tokenIds);
-      try {
-        checkMetadataApiUrl(base, '--from-metadata-api');
-        if (!/^https?:$/.test(new URL(base).protocol))
-          throw new TypeError(`--from-metadata-api: ${base} is not an http(s) URL`);
-      } catch (error) {
-        throw new InvalidRequestError((error as Error).message);
-      }
-      const concurrency = source.concurrency ?? 8;
+      // The scheduler's reader: the Immutable X service's rules (3 s, one retry, 1 MiB).
+      const reader = metadataApiReader(
+        { baseUrl: base, concurrency: source.concurrency ?? 8 },
+        '--from-metadata-api',
+      );
+      if (!/^https?:$/.test(new URL(base).protocol))
+        throw new InvalidRequestError(`--from-metadata-api: ${base} is not an http(s) URL`);
       let read = 0;
       bar?.start(tokenIds.length, 0, { phase: 'reading the Metadata API' });
       // Nothing stops a read early: each ends within its attempts and timeouts.
       const never = new AbortController().signal;
-      const outcomes = await mapLimit(tokenIds, concurrency, async (tokenId) => {
-        const outcome = await readFromMetadataApi(base, contractAddress, tokenId, never);
-        bar?.update(++read);
-        return outcome;
-      });
+      const reads = await readMetadataApi(reader, contractAddress, tokenIds, never, () =>
+        bar?.update(++read),
+      );
       nfts = [];
-      for (const outcome of outcomes) {
+      for (const tokenId of tokenIds) {
+        const outcome = reads.get(tokenId) as TokenRead;
         if (outcome.ok) {
           nfts.push(outcome.nft);
           if (outcome.ignoredKeys.length > 0)
-            report.ignoredKeys.push({ tokenId: outcome.nft.tokenId, keys: outcome.ignoredKeys });
-        } else report.notPushed.push(outcome.notPushed);
+            report.ignoredKeys.push({ tokenId, keys: outcome.ignoredKeys });
+        } else report.notPushed.push(notPushedOf(tokenId, outcome, reader));
       }
       bar?.update(0, { phase: 'pushing' });
       bar?.setTotal(nfts.length);
@@ -518,8 +493,6 @@ export async function zkevmPushCommand(
   return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
 }
 
-const when = (iso: string | null) => (iso === null ? null : localTime(new Date(iso)));
-
 function attributesText(nft: Nft): string | null {
   return nft.attributes.length === 0
     ? null
@@ -555,9 +528,9 @@ export async function zkevmGetCommand(
         ['youtube_url', nft.youtubeUrl],
         ['attributes', attributesText(nft)],
         ['metadata_id', nft.metadataId],
-        ['metadata_synced_at', when(nft.metadataSyncedAt)],
-        ['updated_at', when(nft.updatedAt)],
-        ['indexed_at', when(nft.indexedAt)],
+        ['metadata_synced_at', localTimeOf(nft.metadataSyncedAt)],
+        ['updated_at', localTimeOf(nft.updatedAt)],
+        ['indexed_at', localTimeOf(nft.indexedAt)],
       ],
     ),
   );
@@ -590,7 +563,12 @@ export async function zkevmListCommand(
       ? 'No NFTs.'
       : table(
           ['TOKEN', 'NAME', 'METADATA SYNCED AT', 'UPDATED AT'],
-          nfts.map((n) => [n.tokenId, n.name, when(n.metadataSyncedAt), when(n.updatedAt)]),
+          nfts.map((n) => [
+            n.tokenId,
+            n.name,
+            localTimeOf(n.metadataSyncedAt),
+            localTimeOf(n.updatedAt),
+          ]),
         ),
   );
   return EXIT.ok;

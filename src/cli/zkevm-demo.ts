@@ -13,7 +13,7 @@ import {
   DEMO_ZKEVM_NFTS,
   startDemoMetadataApi,
 } from './demo-metadata-api.js';
-import { budgetLine, localTime, table } from './format.js';
+import { budgetLine, localTimeOf, table } from './format.js';
 import { throwawayApiKey } from './serve.js';
 import {
   API_KEY_VARIABLE,
@@ -110,12 +110,7 @@ export async function runZkEvmDemo(options: ZkEvmDemoOptions = {}): Promise<ZkEv
     say(
       table(
         ['TOKEN', 'NAME', 'ATTRIBUTES', 'METADATA SYNCED AT'],
-        nfts.map((n) => [
-          n.tokenId,
-          n.name,
-          attributes(n),
-          n.metadataSyncedAt === null ? null : localTime(new Date(n.metadataSyncedAt)),
-        ]),
+        nfts.map((n) => [n.tokenId, n.name, attributes(n), localTimeOf(n.metadataSyncedAt)]),
       ),
     );
     say();

@@ -1,4 +1,7 @@
-/** Bounded concurrency over a list: for polling NFTs, and for the CLI reading Metadata APIs. */
+/**
+ * Bounded concurrency over a list: for reading NFTs back (`waitForNftMetadata`, the zkEVM
+ * target's verification).
+ */
 
 /** Runs `task` over `items` with at most `limit` running at once; results in input order. */
 export async function mapLimit<T, R>(

@@ -32,10 +32,40 @@ function sameProgress(a: Refresh, b: Refresh): boolean {
   );
 }
 
+/** Tokens done: the progress a rate is measured in. */
+const doneOf = (refresh: Refresh) => refresh.summary.succeeded + refresh.summary.failed;
+
+/** A point progress is measured from: a time (ms) and the tokens done by then. */
+interface Mark {
+  at: number;
+  done: number;
+}
+
+/**
+ * How long until the tokens still pending are done, in ms, at the faster of two rates: since
+ * the refresh started (its `startedAt`, nothing done then: this knows the rate on the first poll,
+ * a waiter that came late included) and since the first poll (this leaves out any time the
+ * refresh sat queued). Never under `floor`; undefined while neither rate is known. The server's
+ * clock is not ours: a skew only makes the estimate later (bounded by the interval) or unknown.
+ */
+function untilDone(marks: Mark[], now: number, refresh: Refresh, floor: number) {
+  let soonest: number | undefined;
+  for (const mark of marks) {
+    const done = doneOf(refresh) - mark.done;
+    if (done <= 0 || !(now > mark.at)) continue;
+    const ms = (refresh.summary.pending * (now - mark.at)) / done;
+    soonest = Math.min(soonest ?? ms, ms);
+  }
+  return soonest === undefined ? undefined : Math.max(floor, Math.ceil(soonest));
+}
+
 /**
  * Polls `getRefresh` until the refresh is `completed` and returns it. The interval starts at
  * `pollIntervalMs`, grows by half on each poll that shows no progress (capped at
- * `maxPollIntervalMs`) and drops back when progress shows.
+ * `maxPollIntervalMs`) and drops back when progress shows. When the rate of progress says the
+ * refresh will be done before the next poll, that poll comes when it should be done instead
+ * (never sooner than `REFRESH_POLL.minMs`), backing off by a quarter from there while nothing
+ * changes: a poll at the interval would notice completion up to an interval late.
  */
 export async function pollUntilCompleted(
   getRefresh: (signal: AbortSignal | undefined) => Promise<Refresh>,
@@ -46,25 +76,34 @@ export async function pollUntilCompleted(
   const max = Math.max(initial, options.maxPollIntervalMs ?? REFRESH_POLL.maxMs);
   const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
   const { signal, onProgress } = options;
+  const floor = Math.min(initial, REFRESH_POLL.minMs);
   let interval = initial;
+  // The wait the rate of progress suggests, when it is known.
+  let soon: number | undefined;
+  let first: Mark | undefined;
   let last: Refresh | undefined;
   for (;;) {
     throwIfAborted(signal);
     const refresh = await getRefresh(signal);
+    const now = clock.now();
+    first ??= { at: now, done: doneOf(refresh) };
     if (!last || !sameProgress(last, refresh)) {
       onProgress?.(refresh);
       interval = last ? initial : interval;
+      const started = { at: Date.parse(refresh.startedAt), done: 0 };
+      soon = untilDone([started, first], now, refresh, floor);
     } else {
       interval = Math.min(max, interval * REFRESH_POLL.factor);
+      if (soon !== undefined) soon *= REFRESH_POLL.nearFactor;
     }
     last = refresh;
     if (refresh.status === 'completed') return refresh;
-    const left = deadline - clock.now();
+    const left = deadline - now;
     if (left <= 0) {
       throw new TimeoutError(
         `Refresh ${refresh.refreshId} did not complete within ${options.timeoutMs} ms (last status ${refresh.status}, ${refresh.summary.pending} pending)`,
       );
     }
-    await clock.sleep(Math.min(interval, left), signal);
+    await clock.sleep(Math.min(interval, soon ?? interval, left), signal);
   }
 }

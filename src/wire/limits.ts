@@ -26,9 +26,17 @@ export const MAX_PAGE_SIZE = 1000;
 
 /**
  * How a refresh is polled while it runs: the first wait, the growth per unchanged poll, the
- * longest wait. A 48-hour refresh polled at 60 s costs a few thousand GETs, not a budget unit.
+ * longest wait; and, once the rate of progress says it is about to complete, the shortest wait
+ * and a gentler growth (a poll then notices completion at most a quarter of the wait late).
+ * A 48-hour refresh polled at 60 s costs a few thousand GETs, not a budget unit.
  */
-export const REFRESH_POLL = { initialMs: 5_000, factor: 1.5, maxMs: 60_000 } as const;
+export const REFRESH_POLL = {
+  initialMs: 5_000,
+  factor: 1.5,
+  maxMs: 60_000,
+  minMs: 500,
+  nearFactor: 1.25,
+} as const;
 
 /** An `x-imx-eth-signature`: `0x` and 65 bytes (r, s, v) in hex. */
 export const SIGNATURE_PATTERN = /^0x[0-9a-fA-F]{130}$/;

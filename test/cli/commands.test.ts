@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { COLLECTION, inTokyo, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
 
 let cli: string;
 let server: ReferenceServer;
@@ -128,6 +128,33 @@ describe('the imx-metadata-refresh bin', () => {
     const items = JSON.parse(result.stdout);
     expect(items).toHaveLength(5);
     expect(items[4].refreshId).toBe(refreshId);
+  });
+
+  it('prints every time in local time with the zone; --json keeps ISO 8601', async () => {
+    const tokyo = { IMX_PRIVATE_KEY: PRIVATE_KEY, TZ: 'Asia/Tokyo' };
+    const [json, status, list, watch, request] = await Promise.all([
+      run(['status', refreshId, '--json', ...api()], tokyo),
+      run(['status', refreshId, ...api()], tokyo),
+      run(['list', ...api()], tokyo),
+      run(['watch', refreshId, ...api()], tokyo),
+      run(['request', COLLECTION, '1', ...api()], tokyo),
+    ]);
+    const { startedAt, completedAt } = JSON.parse(json.stdout);
+    for (const iso of [startedAt, completedAt])
+      expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    const value = (field: string) =>
+      status.stdout
+        .split('\n')
+        .find((line) => line.startsWith(`${field} `))
+        ?.slice(field.length)
+        .trim();
+    expect(value('started')).toBe(inTokyo(startedAt));
+    expect(value('completed')).toBe(inTokyo(completedAt));
+    expect(list.stdout.split('\n').find((line) => line.startsWith(refreshId))).toContain(
+      `  ${inTokyo(startedAt)}  ${inTokyo(completedAt)}`,
+    );
+    expect(watch.stdout).toContain(`Refresh ${refreshId} completed at ${inTokyo(completedAt)}\n`);
+    expect(request.stdout).toMatch(/resets \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Asia\/Tokyo\)$/m);
   });
 
   it('a 429 says when the budget resets, in local time, and exits non-zero', async () => {

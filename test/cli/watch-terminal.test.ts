@@ -1,19 +1,28 @@
-/** `watch` in a pseudo-terminal: Ctrl-C or SIGTERM mid-progress leaves the cursor shown and line wrap on. */
+/**
+ * `watch` in a pseudo-terminal: Ctrl-C or SIGTERM mid-progress leaves the cursor shown and line
+ * wrap on; in 40 columns every line fits and the counts stay on screen.
+ */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetadataRefreshClient } from '../../src/index.js';
 import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
-import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { COLLECTION, inTokyo, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
+import { replayOnScreen } from '../support/terminal-screen.js';
 
-// Runs the command on a pty, waits for the bar, sends the signal, and prints the exit status and
-// everything the terminal received (base64) as JSON.
+// Runs the command on a pty (argv[2] columns wide, unless 0), waits for the bar, sends the signal
+// (argv[1], unless '-'), and prints the exit status and everything the terminal received
+// (base64) as JSON.
 const PTY = `
-import base64, json, os, pty, select, signal, sys, time
-sig = getattr(signal, sys.argv[1])
+import base64, fcntl, json, os, pty, select, signal, struct, sys, termios, time
+sig = None if sys.argv[1] == '-' else getattr(signal, sys.argv[1])
+columns = int(sys.argv[2])
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
+    if columns:
+        # Set before the program starts, so its first look at the width sees it.
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24, columns, 0, 0))
+    os.execv(sys.argv[3], sys.argv[3:])
 out = b''
 deadline = time.time() + 20
 sent = False
@@ -27,7 +36,7 @@ while time.time() < deadline:
         if not chunk:
             break
         out += chunk
-    if not sent and b'pending' in out:
+    if sig is not None and not sent and b'pending' in out:
         os.kill(pid, sig)
         sent = True
 _, status = os.waitpid(pid, 0)
@@ -47,10 +56,15 @@ beforeAll(async () => {
   server = createReferenceServer({
     owner: OWNER,
     collections: [{ address: COLLECTION, metadataApiUrl: 'http://metadata.test' }],
-    // Tokens stay pending until the end of the file: the refresh never completes under watch.
-    fetchMetadata: async () => {
-      await never;
-      return { status: 200, body: '{"name":"x"}' };
+    // Tokens stay pending until the end of the file (the refresh never completes under watch),
+    // except `done-N` and `fail-N`, answered after N × 300 ms.
+    fetchMetadata: async ({ tokenId }) => {
+      const [kind, n] = tokenId.split('-');
+      if (kind !== 'done' && kind !== 'fail') await never;
+      await new Promise((resolve) => setTimeout(resolve, Number(n) * 300));
+      return kind === 'fail'
+        ? { status: 404, body: 'nope' }
+        : { status: 200, body: '{"name":"x"}' };
     },
   });
   ({ url } = await server.listen());
@@ -60,7 +74,11 @@ afterAll(async () => {
   await server.close();
 });
 
-function watchOnPty(signal: 'SIGINT' | 'SIGTERM', refreshId: string) {
+function watchOnPty(
+  signal: 'SIGINT' | 'SIGTERM' | '-',
+  refreshId: string,
+  { columns = 0, env = {} }: { columns?: number; env?: Record<string, string> } = {},
+) {
   return new Promise<{ sent: boolean; code: number; out: string }>((resolve, reject) => {
     execFile(
       'python3',
@@ -68,6 +86,7 @@ function watchOnPty(signal: 'SIGINT' | 'SIGTERM', refreshId: string) {
         '-c',
         PTY,
         signal,
+        String(columns),
         process.execPath,
         cli,
         'watch',
@@ -77,7 +96,10 @@ function watchOnPty(signal: 'SIGINT' | 'SIGTERM', refreshId: string) {
         '--interval-ms',
         '100',
       ],
-      { env: { PATH: process.env.PATH ?? '', IMX_PRIVATE_KEY: PRIVATE_KEY }, timeout: 25_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', IMX_PRIVATE_KEY: PRIVATE_KEY, ...env },
+        timeout: 25_000,
+      },
       (error, stdout) => {
         if (error) reject(error);
         else {
@@ -115,4 +137,27 @@ describe('watch on a terminal', () => {
       expect(result.code).toBe(code);
     });
   }
+});
+
+describe('watch in a 40-column terminal', () => {
+  it('every line fits: the bar shrinks, the labels shorten, the counts stay on screen', async () => {
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url });
+    const { refreshId } = await client.requestRefresh({
+      collectionAddress: COLLECTION,
+      tokenIds: ['done-1', 'done-2', 'fail-3'],
+    });
+    const result = await watchOnPty('-', refreshId, { columns: 40, env: { TZ: 'Asia/Tokyo' } });
+    expect(result.code).toBe(2);
+    const screen = replayOnScreen(result.out, 40);
+    // Nothing reached past the edge, on any redraw: nothing cut off, nothing wrapped.
+    expect(screen.pastEdge).toBe(0);
+    expect(screen.rows.filter((row) => row.length > 40)).toEqual([]);
+    // The bar's last redraw, left on screen: the counts, and a bar still.
+    expect(screen.rows).toContainEqual(' ========== 3/3 ok 2 failed 1 pending 0');
+    // The closing lines, broken at spaces: the id in one piece.
+    const text = screen.rows.join(' ');
+    const { completedAt } = await client.getRefresh(refreshId);
+    expect(text).toContain(`Refresh ${refreshId} completed at ${inTokyo(completedAt as string)}`);
+    expect(text).toContain(`Run: imx-metadata-refresh errors ${refreshId}`);
+  });
 });

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js';
 import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
-import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
+import { inTokyo } from '../support/fixtures.js';
+import {
+  json,
+  later,
+  type MetadataApi,
+  respond,
+  startMetadataApi,
+} from '../support/metadata-api.js';
+import { replayOnScreen } from '../support/terminal-screen.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
 const CHAIN = 'imtbl-zkevm-testnet';
@@ -37,6 +45,7 @@ beforeAll(async () => {
   api.behave('6', respond(200, '{"name": "Broken', 'application/json'));
   api.behave('8', json({ name: 8 }));
   api.behave('9', json({ ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 }));
+  api.behave('10', json({ name: 'x'.repeat(17_000) }));
   server = createZkEvmReferenceServer({
     apiKey: KEY,
     chainName: CHAIN,
@@ -119,6 +128,7 @@ describe('zkevm push --from-metadata-api', () => {
       '6',
       '8',
       '9',
+      '10',
       '--from-metadata-api',
       api.url,
       ...local(),
@@ -130,6 +140,10 @@ describe('zkevm push --from-metadata-api', () => {
     expect(result.stdout).toMatch(/^4\s+invalid_response_status_code\s+HTTP 404 "no such token"$/m);
     expect(result.stdout).toMatch(/^6\s+unable_to_decode_response\s+not a JSON object/m);
     expect(result.stdout).toMatch(/^8\s+invalid_metadata\s+name must be a string or null$/m);
+    // The scheduler's code for it: no push can carry it.
+    expect(result.stdout).toMatch(
+      /^10\s+metadata_too_large\s+must be at most 16384 bytes as JSON$/m,
+    );
     expect(result.stdout).toContain(
       'token 9: keys the platform has no field for, not pushed: image_url, level',
     );
@@ -172,6 +186,32 @@ describe('zkevm push --from-metadata-api', () => {
       notPushed: [{ tokenId: '1', code: 'unable_to_retrieve_metadata', statusCode: null }],
     });
     expect(server.service.budget().remaining).toBe(LIMIT);
+  });
+
+  it('--concurrency: at most that many tokens read at once', async () => {
+    // Each answer waits 100 ms, so the reads overlap as far as the limit lets them.
+    const slow = await startMetadataApi(
+      (tokenId) => (req, res, attempt) => later(100, () => json(hero(tokenId))(req, res, attempt)),
+    );
+    try {
+      const ids = ['1', '2', '3', '4', '5', '6'];
+      const result = await run([
+        'zkevm',
+        'push',
+        CONTRACT,
+        ...ids,
+        '--concurrency',
+        '2',
+        '--from-metadata-api',
+        slow.url,
+        '--json',
+        ...local(),
+      ]);
+      expect(JSON.parse(result.stdout).pushed).toEqual(ids);
+      expect(slow.maxOpen).toBe(2);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('--json: one document; exit 0 when every token was pushed', async () => {
@@ -330,10 +370,7 @@ describe('zkevm get and list', () => {
 
   it('get: the NFT with metadata_synced_at in local time and zone', async () => {
     const nft = server.service.nft(CONTRACT, '1');
-    const synced = new Date(nft?.metadataSyncedAt as string);
-    // Tokyo has no daylight saving: UTC + 9 h, whatever the date.
-    const tokyo = new Date(synced.getTime() + 9 * 3_600_000).toISOString();
-    const expected = `${tokyo.slice(0, 10)} ${tokyo.slice(11, 19)} (Asia/Tokyo)`;
+    const expected = inTokyo(nft?.metadataSyncedAt as string);
     const result = await run(['zkevm', 'get', CONTRACT, '1', ...local()], {
       IMMUTABLE_API_KEY: KEY,
       TZ: 'Asia/Tokyo',
@@ -512,5 +549,21 @@ describe('the progress bar', () => {
     expect(text).toMatch(/\d\/3 tokens \| reading the Metadata API/);
     expect(text).toMatch(/2\/2 tokens \| pushing/);
     expect(text).toContain('Pushed 2 NFTs in 1 request: 1 2');
+  });
+
+  it('in 40 columns: every redraw fits, with the count and the phase', async () => {
+    const out = Object.assign(new PassThrough(), { isTTY: true, columns: 40 });
+    let text = '';
+    out.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const io = { out, err: new PassThrough(), env: { IMMUTABLE_API_KEY: KEY } };
+    const connection = zkEvmConnect({ baseUrl: url, chainName: CHAIN }, io.env);
+    await zkevmPushCommand(connection, CONTRACT, ['1', '2', '4'], { fromMetadataApi: api.url }, io);
+    // The bar's part of the output, before the report (a table a terminal may wrap).
+    const bar = replayOnScreen(text.slice(0, text.indexOf('Pushed')), 40);
+    expect(bar.pastEdge).toBe(0);
+    expect(text).toMatch(/ [=-]{17} \d\/3 tokens \| reading(?!\w)/);
+    expect(bar.rows).toContainEqual(` ${'='.repeat(17)} 2/2 tokens | pushing`);
   });
 });

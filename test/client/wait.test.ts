@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, MetadataRefreshClient, TimeoutError } from '../../src/index.js';
+import { AbortError, MetadataRefreshClient, REFRESH_POLL, TimeoutError } from '../../src/index.js';
 import { metadataAnswer } from '../../src/msw/index.js';
 import {
   BASE_URL,
@@ -193,5 +193,54 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
       'completed',
     ]);
     expect(clock.sleeps).toEqual([5000, 7500, 5000, 7500]);
+  });
+
+  const counts = (done: number, pending: number): Step => ({
+    status: pending === 0 ? 'completed' : 'in_progress',
+    summary: { succeeded: done, failed: 0, pending },
+  });
+
+  /** Waits with the default options on a test clock; the waits between polls. */
+  async function sleepsOf(steps: Step[]) {
+    const polls = serveSteps(steps);
+    const clock = createTestClock();
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
+    await expect(client.waitForRefresh(REFRESH_ID)).resolves.toMatchObject({
+      status: 'completed',
+    });
+    expect(polls()).toBe(clock.sleeps.length + 1);
+    return clock.sleeps;
+  }
+
+  it('polls when the rate of progress says the refresh will be done, not a whole interval later', async () => {
+    // 8 of 10 done in 5 s: the last 2 should take 1.25 s.
+    expect(await sleepsOf([counts(0, 10), counts(8, 2), counts(10, 0)])).toEqual([5000, 1250]);
+  });
+
+  it('never polls sooner than REFRESH_POLL.minMs, and backs off from there while nothing changes', async () => {
+    expect(REFRESH_POLL).toMatchObject({ minMs: 500, nearFactor: 1.25 });
+    // 99 of 100 in 5 s says 51 ms for the last one; it is slower (a token being retried).
+    const steps = [counts(0, 100), counts(99, 1), counts(99, 1), counts(99, 1), counts(100, 0)];
+    expect(await sleepsOf(steps)).toEqual([5000, 500, 625, 781.25]);
+  });
+
+  it('a waiter that comes late knows the rate from startedAt, on its first poll', async () => {
+    const clock = createTestClock();
+    // Started a second ago; 9 of 10 done, the last one slow.
+    const startedAt = new Date(clock.now() - 1000).toISOString();
+    let poll = 0;
+    server.use(
+      http.get(`${BASE_URL}/v1/metadata-refreshes/:id`, () => {
+        const done = ++poll === 4;
+        return HttpResponse.json({
+          ...refreshWire('service', counts(done ? 10 : 9, done ? 0 : 1)),
+          started_at: startedAt,
+        });
+      }),
+    );
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
+    await client.waitForRefresh(REFRESH_ID);
+    expect(poll).toBe(4);
+    expect(clock.sleeps).toEqual([500, 625, 781.25]);
   });
 });

@@ -70,6 +70,15 @@ export function rateLimitHeaders(
   };
 }
 
+/**
+ * An ISO 8601 time as the CLI prints it with `TZ=Asia/Tokyo` (`localTime`): Tokyo has no
+ * daylight saving, so it is UTC + 9 h whatever the date.
+ */
+export function inTokyo(iso: string): string {
+  const tokyo = new Date(Date.parse(iso) + 9 * 3_600_000).toISOString();
+  return `${tokyo.slice(0, 10)} ${tokyo.slice(11, 19)} (Asia/Tokyo)`;
+}
+
 /** A clock whose `sleep` returns at once and moves time forward, recording every wait. */
 export interface TestClock extends Clock {
   sleeps: number[];

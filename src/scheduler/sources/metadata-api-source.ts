@@ -16,9 +16,8 @@ import {
 import { readTokenMetadata } from '../../metadata-api/read-token.js';
 import type { FetchMetadata } from '../../metadata-api/types.js';
 import { checkMetadataApiUrl, metadataUrl } from '../../metadata-api/url.js';
-import type { RefreshErrorCode } from '../../wire/schemas.js';
 import { MAX_ITEM_BYTES, wireByteLength } from '../../wire/zkevm/limits.js';
-import { metadataPushFromJson } from '../../wire/zkevm/mappers.js';
+import { metadataPushFromJson, type NftMetadataRefresh } from '../../wire/zkevm/mappers.js';
 import { METADATA_KEYS } from '../../wire/zkevm/schemas.js';
 import { SCHEDULER_FAILURE_CODES } from '../failure-codes.js';
 import { MetadataReadError, type MetadataSource } from './metadata-source.js';
@@ -39,27 +38,70 @@ export interface MetadataApiSourceOptions {
   fetchMetadata?: FetchMetadata | undefined;
 }
 
-function readError(outcome: { errorCode: RefreshErrorCode; statusCode: number | null }) {
-  return new MetadataReadError({
-    errorCode: outcome.errorCode,
-    statusCode: outcome.statusCode,
-    transient: isTransientFetchFailure(outcome.errorCode, outcome.statusCode),
-  });
+/** How a Metadata API is read: {@link MetadataApiSourceOptions} checked, the defaults filled in. */
+export interface MetadataApiReader {
+  baseUrl: string;
+  concurrency: number;
+  timeoutMs: number;
+  attempts: number;
+  maxBytes: number;
+  fetchMetadata: FetchMetadata;
 }
 
 /**
- * The document as a push: its seven fields (other keys, common in ERC-721 JSON, are not pushed),
- * or why it cannot be pushed.
+ * One token as read: the push item and the document's keys the platform has no field for, or
+ * why it cannot be pushed, with the Metadata API's body (cut) and, for a document the push
+ * refuses, the problem alone (the error's message names the token too).
  */
-function toPush(tokenId: string, json: Record<string, unknown>): MetadataPushFields | Error {
-  const mapped = metadataPushFromJson(json, { tokenId, unknownKeys: 'ignore' });
-  if (mapped.ok) {
-    const { tokenId: _, ...fields } = mapped.nft;
-    return fields;
+export type TokenRead =
+  | { ok: true; nft: NftMetadataRefresh; ignoredKeys: string[] }
+  | { ok: false; error: MetadataReadError; body: string | null; problem?: string };
+
+/**
+ * Checks the options and fills in the defaults (`concurrency` 16, the Immutable X service's
+ * 3 s, one retry and 1 MiB).
+ * @throws {InvalidRequestError} `baseUrl` is not an absolute URL without query or fragment (named as `label`), or an option is out of range.
+ */
+export function metadataApiReader(
+  options: MetadataApiSourceOptions,
+  label = 'metadataApiSource',
+): MetadataApiReader {
+  const baseUrl = options?.baseUrl;
+  if (typeof baseUrl !== 'string') {
+    throw new InvalidRequestError(`${label} needs a baseUrl`);
   }
+  try {
+    checkMetadataApiUrl(baseUrl, label);
+  } catch (error) {
+    throw new InvalidRequestError((error as Error).message);
+  }
+  const positiveInt = (value: number | undefined, fallback: number, name: string) => {
+    const v = value ?? fallback;
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new InvalidRequestError(`${label}: ${name} must be a positive integer`);
+    }
+    return v;
+  };
+  return {
+    baseUrl,
+    concurrency: positiveInt(options.concurrency, 16, 'concurrency'),
+    timeoutMs: positiveInt(options.timeoutMs, METADATA_API_TIMEOUT_MS, 'timeoutMs'),
+    attempts: positiveInt(options.attempts, METADATA_API_ATTEMPTS, 'attempts'),
+    maxBytes: positiveInt(options.maxBytes, DEFAULT_MAX_METADATA_BYTES, 'maxBytes'),
+    fetchMetadata: options.fetchMetadata ?? fetchMetadataOverHttp,
+  };
+}
+
+/**
+ * The document as a push: its seven fields (other keys, common in ERC-721 JSON, are listed, not
+ * pushed), or why it cannot be pushed.
+ */
+function toPush(tokenId: string, json: Record<string, unknown>): TokenRead {
+  const mapped = metadataPushFromJson(json, { tokenId, unknownKeys: 'ignore' });
+  if (mapped.ok) return mapped;
   const fields = Object.fromEntries(METADATA_KEYS.map((key) => [key, json[key] ?? null]));
   const tooLarge = wireByteLength({ token_id: tokenId, ...fields }) > MAX_ITEM_BYTES;
-  return new MetadataReadError({
+  const error = new MetadataReadError({
     errorCode: tooLarge
       ? SCHEDULER_FAILURE_CODES.metadataTooLarge
       : SCHEDULER_FAILURE_CODES.invalidMetadata,
@@ -67,14 +109,73 @@ function toPush(tokenId: string, json: Record<string, unknown>): MetadataPushFie
     transient: false,
     message: `metadata of token ${tokenId} cannot be pushed: ${mapped.problem}`,
   });
+  return { ok: false, error, body: null, problem: mapped.problem };
 }
 
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) {
-    throw new InvalidRequestError(`metadataApiSource: ${name} must be a positive integer`);
+/**
+ * Reads `tokenIds` of a collection, at most `concurrency` at once, each under the reader's
+ * attempts, timeout and body cap; `onRead` hears each token as it ends. Stops starting reads,
+ * and aborts those in flight, when `signal` aborts: an id not read is missing from the map.
+ * The loop behind {@link metadataApiSource} and the CLI's `zkevm push --from-metadata-api`.
+ */
+export async function readMetadataApi(
+  reader: MetadataApiReader,
+  contractAddress: string,
+  tokenIds: readonly string[],
+  signal: AbortSignal,
+  onRead?: (tokenId: string, read: TokenRead) => void,
+): Promise<Map<string, TokenRead>> {
+  const out = new Map<string, TokenRead>();
+  // One listener on the caller's long-lived signal, not one per read in flight (Node warns
+  // past 10): it aborts the reads' own controllers.
+  const reads = new Set<AbortController>();
+  const abortReads = () => {
+    for (const read of reads) read.abort(signal.reason);
+  };
+  signal.addEventListener('abort', abortReads, { once: true });
+  let next = 0;
+  const worker = async () => {
+    while (next < tokenIds.length && !signal.aborted) {
+      const tokenId = tokenIds[next++] as string;
+      const controller = new AbortController();
+      reads.add(controller);
+      try {
+        const outcome = await readTokenMetadata({
+          fetchMetadata: reader.fetchMetadata,
+          url: metadataUrl(reader.baseUrl, tokenId),
+          collectionAddress: contractAddress,
+          tokenId,
+          attempts: reader.attempts,
+          timeoutMs: reader.timeoutMs,
+          maxBytes: reader.maxBytes,
+          signal: controller.signal,
+        });
+        const read: TokenRead = outcome.ok
+          ? toPush(tokenId, outcome.metadata)
+          : {
+              ok: false,
+              error: new MetadataReadError({
+                errorCode: outcome.errorCode,
+                statusCode: outcome.statusCode,
+                transient: isTransientFetchFailure(outcome.errorCode, outcome.statusCode),
+              }),
+              body: outcome.body,
+            };
+        out.set(tokenId, read);
+        onRead?.(tokenId, read);
+      } finally {
+        reads.delete(controller);
+      }
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(reader.concurrency, tokenIds.length) }, worker),
+    );
+  } finally {
+    signal.removeEventListener('abort', abortReads);
   }
-  return v;
+  return out;
 }
 
 /**
@@ -90,57 +191,16 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
  * @throws {InvalidRequestError} `baseUrl` is not an absolute URL without query or fragment, or an option is out of range.
  */
 export function metadataApiSource(options: MetadataApiSourceOptions): MetadataSource {
-  const baseUrl = options?.baseUrl;
-  if (typeof baseUrl !== 'string') {
-    throw new InvalidRequestError('metadataApiSource needs a baseUrl');
-  }
-  try {
-    checkMetadataApiUrl(baseUrl, 'metadataApiSource');
-  } catch (error) {
-    throw new InvalidRequestError((error as Error).message);
-  }
-  const concurrency = positiveInt(options.concurrency, 16, 'concurrency');
-  const timeoutMs = positiveInt(options.timeoutMs, METADATA_API_TIMEOUT_MS, 'timeoutMs');
-  const attempts = positiveInt(options.attempts, METADATA_API_ATTEMPTS, 'attempts');
-  const maxBytes = positiveInt(options.maxBytes, DEFAULT_MAX_METADATA_BYTES, 'maxBytes');
-  const fetchMetadata = options.fetchMetadata ?? fetchMetadataOverHttp;
-
+  const reader = metadataApiReader(options);
   return async (contractAddress, tokenIds, { signal }) => {
+    const reads = await readMetadataApi(reader, contractAddress, tokenIds, signal);
     const out = new Map<string, MetadataPushFields | Error>();
-    // One listener on the caller's long-lived signal, not one per read in flight (Node warns
-    // past 10): it aborts the reads' own controllers.
-    const reads = new Set<AbortController>();
-    const abortReads = () => {
-      for (const read of reads) read.abort(signal.reason);
-    };
-    signal.addEventListener('abort', abortReads, { once: true });
-    let next = 0;
-    const worker = async () => {
-      while (next < tokenIds.length && !signal.aborted) {
-        const tokenId = tokenIds[next++] as string;
-        const read = new AbortController();
-        reads.add(read);
-        try {
-          const outcome = await readTokenMetadata({
-            fetchMetadata,
-            url: metadataUrl(baseUrl, tokenId),
-            collectionAddress: contractAddress,
-            tokenId,
-            attempts,
-            timeoutMs,
-            maxBytes,
-            signal: read.signal,
-          });
-          out.set(tokenId, outcome.ok ? toPush(tokenId, outcome.metadata) : readError(outcome));
-        } finally {
-          reads.delete(read);
-        }
+    for (const [tokenId, read] of reads) {
+      if (!read.ok) out.set(tokenId, read.error);
+      else {
+        const { tokenId: _, ...fields } = read.nft;
+        out.set(tokenId, fields);
       }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, tokenIds.length) }, worker));
-    } finally {
-      signal.removeEventListener('abort', abortReads);
     }
     return out;
   };
