@@ -1,16 +1,19 @@
 /** `imx-metadata-refresh zkevm …` as a user runs it: the built bin against the zkEVM reference server on loopback. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js';
-import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
+import {
+  createZkEvmReferenceServer,
+  type MetadataApiServer,
+  startMetadataApiServer,
+  type ZkEvmReferenceServer,
+} from '../../src/server/index.js';
+import { serveOnLoopback } from '../../src/server/loopback.js';
 import { builtCli } from '../support/built-cli.js';
-import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
 const CHAIN = 'imtbl-zkevm-testnet';
@@ -20,7 +23,7 @@ const LIMIT = 5;
 let cli: string;
 let server: ZkEvmReferenceServer;
 let url: string;
-let api: MetadataApi;
+let api: MetadataApiServer;
 /** Everything any run printed: the key must be in none of it. */
 const printed: string[] = [];
 
@@ -32,11 +35,15 @@ const hero = (tokenId: string) => ({
 
 beforeAll(async () => {
   cli = builtCli();
-  api = await startMetadataApi((tokenId) => json(hero(tokenId)));
-  api.behave('4', respond(404, 'no such token'));
-  api.behave('6', respond(200, '{"name": "Broken', 'application/json'));
-  api.behave('8', json({ name: 8 }));
-  api.behave('9', json({ ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 }));
+  api = await startMetadataApiServer({
+    answers: {
+      '4': { status: 404, body: 'no such token' },
+      '6': { body: '{"name": "Broken', contentType: 'application/json' },
+      '8': { json: { name: 8 } },
+      '9': { json: { ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 } },
+    },
+    fallback: ({ tokenId }) => ({ json: hero(tokenId) }),
+  });
   server = createZkEvmReferenceServer({
     apiKey: KEY,
     chainName: CHAIN,
@@ -153,7 +160,7 @@ describe('zkevm push --from-metadata-api', () => {
   });
 
   it('a Metadata API that does not answer: unable_to_retrieve_metadata; nothing pushed, no budget spent', async () => {
-    const closed = await startMetadataApi();
+    const closed = await startMetadataApiServer();
     await closed.close();
     const result = await run([
       'zkevm',
@@ -433,7 +440,7 @@ describe('the API key', () => {
   });
 
   it('a server that echoes the key in its error, headers and body: never printed', async () => {
-    const echo: Server = createServer((req, res) => {
+    const echo = await serveOnLoopback((req, res) => {
       const key = String(req.headers['x-immutable-api-key']);
       res
         .writeHead(400, {
@@ -450,16 +457,14 @@ describe('the API key', () => {
           }),
         );
     });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     try {
       const file = jsonl([{ token_id: '1', name: 'x' }]);
       const results = await Promise.all(
         [
-          ['zkevm', 'push', CONTRACT, '--from-file', file, ...local(echoUrl)],
-          ['zkevm', 'push', CONTRACT, '--from-file', file, '--json', ...local(echoUrl)],
-          ['zkevm', 'get', CONTRACT, '1', ...local(echoUrl)],
-          ['zkevm', 'list', CONTRACT, '--json', ...local(echoUrl)],
+          ['zkevm', 'push', CONTRACT, '--from-file', file, ...local(echo.url)],
+          ['zkevm', 'push', CONTRACT, '--from-file', file, '--json', ...local(echo.url)],
+          ['zkevm', 'get', CONTRACT, '1', ...local(echo.url)],
+          ['zkevm', 'list', CONTRACT, '--json', ...local(echo.url)],
         ].map((args) => run(args)),
       );
       for (const result of results) {
@@ -468,7 +473,7 @@ describe('the API key', () => {
         expect(`${result.stdout}${result.stderr}`).not.toContain(KEY);
       }
     } finally {
-      await new Promise<void>((resolve) => echo.close(() => resolve()));
+      await echo.close();
     }
   });
 
