@@ -124,6 +124,7 @@ function tokenIdOf(url: string | undefined): string {
  * expect(api.hits('2')).toBe(2); // the platform retries once
  * await api.close();
  * ```
+ * @throws {Error} rejects when it cannot listen, e.g. `EADDRINUSE` on a `port` in use.
  */
 export async function startMetadataApiServer(
   options: MetadataApiServerOptions = {},
