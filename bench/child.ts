@@ -7,14 +7,15 @@
  *                                            a Metadata API that answers 200 '{}' at once
  *   zkevm <apiKey> <limit> <windowMs>        the zkEVM reference server with a short budget window
  *   bare <jsonBody>                          node:http answering every request with jsonBody
- *   metadata <delayMs>                       a Metadata API answering each token after delayMs
+ *   metadata <delayMs>                       the package's Metadata API server answering each
+ *                                            token from a timer of delayMs
  *   iterate <url> <id> <pageSize> <ours|bare> iterates every error of a refresh, reports rows/s, RSS
  *
  * Servers listen on 127.0.0.1 only, print `{ url, ... }` as their first stdout line and exit
  * when stdin closes (the bench ended or died) or after 5 minutes at most.
  */
-import { Agent, createServer, type Server } from 'node:http';
-import { BENCH_COLLECTION, BENCH_PRIVATE_KEY, getJson, listenOnLoopback } from './lib.js';
+import { Agent } from 'node:http';
+import { BENCH_COLLECTION, BENCH_PRIVATE_KEY, getJson } from './lib.js';
 
 const HARD_LIMIT_MS = 5 * 60_000;
 
@@ -30,17 +31,6 @@ function exitWhenParentLeaves(close: () => Promise<void>): void {
   process.stdin.on('error', end);
   process.stdin.resume();
   setTimeout(() => process.exit(3), HARD_LIMIT_MS).unref();
-}
-
-async function listen(server: Server): Promise<string> {
-  return `http://127.0.0.1:${await listenOnLoopback(server)}`;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 async function reference(owner: string, seedFailed: number): Promise<void> {
@@ -78,35 +68,30 @@ async function zkevm(apiKey: string, limit: number, windowMs: number): Promise<v
   reply({ url });
 }
 
+/** The floor of section 6: node:http and nothing else, so not the Metadata API server. */
 async function bare(body: string): Promise<void> {
-  const server = createServer((req, res) => {
+  const { serveOnLoopback } = await import('../src/server/loopback.js');
+  const server = await serveOnLoopback((req, res) => {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(body);
     });
   });
-  server.keepAliveTimeout = 5_000;
-  const url = await listen(server);
-  exitWhenParentLeaves(() => closeServer(server));
-  reply({ url });
+  exitWhenParentLeaves(() => server.close());
+  reply({ url: server.url });
 }
 
 async function metadata(delayMs: number): Promise<void> {
-  const server = createServer((req, res) => {
-    req.resume();
-    setTimeout(() => {
-      const tokenId = decodeURIComponent((req.url ?? '/').split('/').pop() ?? '');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({ name: `Token ${tokenId}`, image: `https://img.invalid/${tokenId}` }),
-      );
-    }, delayMs);
+  const { startMetadataApiServer } = await import('../src/server/index.js');
+  const api = await startMetadataApiServer({
+    fallback: ({ tokenId }) => ({
+      json: { name: `Token ${tokenId}`, image: `https://img.invalid/${tokenId}` },
+      delayMs,
+    }),
   });
-  server.keepAliveTimeout = 5_000;
-  const url = await listen(server);
-  exitWhenParentLeaves(() => closeServer(server));
-  reply({ url });
+  exitWhenParentLeaves(() => api.close());
+  reply({ url: api.url });
 }
 
 /** GETs one page of errors with precomputed headers over a keep-alive agent; the bare floor. */

@@ -1,11 +1,11 @@
 /**
  * Shared pieces of the benchmark suite: fixed test identities, statistics, the result row, the
  * table printer, a helper that runs a bench child process (bench/child.ts) and stops it again, and
- * the bare loopback pieces (listening on a free port, a plain JSON GET).
+ * a plain JSON GET. Servers come from the loopback kit (src/server/loopback.ts, the Metadata API
+ * server, test/support/redis-server.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type RequestOptions, request } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -218,14 +218,6 @@ export function reasonOf(error: unknown): string {
       .slice(0, 160);
   }
   return String(error).slice(0, 160);
-}
-
-/** Listens on a free 127.0.0.1 port; resolves with the port. */
-export function listenOnLoopback(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
 }
 
 /**

@@ -8,7 +8,8 @@
  * - Ids per second one process enqueues into Redis: calls of 1000 ids, 4 at a time, for 3 s,
  *   against a plain `ZADD NX` of the same ids on the same connection (the Redis floor).
  *
- * Redis is a redis-server child on a free 127.0.0.1 port without persistence, stopped at the end.
+ * Redis is a redis-server child on a free 127.0.0.1 port without persistence (the tests' starter),
+ * stopped at the end.
  */
 import {
   imxAuthHeaders,
@@ -19,6 +20,7 @@ import {
   type SchedulerStore,
 } from '../src/index.js';
 import { createRedisStore, type RedisStore } from '../src/redis/index.js';
+import { redisAvailable, startRedis } from '../test/support/redis-server.js';
 import {
   BENCH_COLLECTION,
   BENCH_PRIVATE_KEY,
@@ -32,7 +34,6 @@ import {
   type SectionResult,
   withChild,
 } from './lib.js';
-import { redisServerPath, startRedis } from './redis.js';
 
 const LIMIT = 5;
 const WINDOW_MS = 2000;
@@ -362,13 +363,12 @@ export async function scheduler(): Promise<SectionResult> {
   rows.push(...satOut.rows);
   notes.push(...satOut.notes);
 
-  const bin = redisServerPath();
-  if (!bin) {
+  if (!redisAvailable) {
     notes.push(
       'scheduler: redis-server not found, Redis rows not measured (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis).',
     );
   }
-  const redisServer = bin ? await startRedis(bin) : undefined;
+  const redisServer = redisAvailable ? await startRedis() : undefined;
   const redis = redisServer
     ? createRedisStore({ url: redisServer.url }, `bench-${process.pid}`)
     : undefined;

@@ -97,7 +97,7 @@ export async function worker(): Promise<SectionResult> {
   const owner = (await imxAuthHeaders(BENCH_PRIVATE_KEY))['x-imx-eth-address'];
   return withChildren(async (track) => {
     const api = track(await startChild<{ url: string }>(['metadata', String(DELAY_MS)]));
-    const metadataApiUrl = `${api.info.url}/metadata`;
+    const metadataApiUrl = api.info.url;
     // One untimed run warms the code paths and the Metadata API's connections.
     await oneRun(metadataApiUrl, undefined, owner);
     await fetchPool(metadataApiUrl, 16);

@@ -254,7 +254,7 @@ async function readRates(): Promise<{ rows: Row[]; notes: string[] }> {
   await withChildren(async (track) => {
     for (const { delayMs, tokens16, tokens1 } of READS) {
       const api = track(await startChild<{ url: string }>(['metadata', String(delayMs)]));
-      const url = `${api.info.url}/metadata`;
+      const { url } = api.info;
       // Untimed: warms the code paths and opens the connections.
       await readRate(url, undefined, 200, 0, signal);
       const at16: number[] = [];
@@ -283,7 +283,7 @@ async function readRates(): Promise<{ rows: Row[]; notes: string[] }> {
   return {
     rows,
     notes: [
-      `metadata read rate: metadataApiSource (global fetch, 3 s per attempt, one retry, body capped) in the bench process, the Metadata API (node:http, JSON of a name and an image after setTimeout) in a child process; time from the call to its Map, every token read.`,
+      `metadata read rate: metadataApiSource (global fetch, 3 s per attempt, one retry, body capped) in the bench process, the Metadata API (the package's Metadata API server: JSON of a name and an image after setTimeout) in a child process; time from the call to its Map, every token read.`,
     ],
   };
 }

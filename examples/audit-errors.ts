@@ -18,14 +18,16 @@ export async function auditErrors(client: MetadataRefreshClient, refreshId: stri
 }
 
 export async function auditDemo(log: (line: string) => void = console.log) {
-  // A Metadata API that is down for every 7th token and missing every 5th.
   const platform = await startLocalPlatform({
     tokenIds: Array.from({ length: 990 }, (_, i) => String(i + 1)),
-    metadataStatus: (id) => (Number(id) % 7 === 0 ? 503 : Number(id) % 5 === 0 ? 404 : 200),
   });
-  const { client, collectionAddress, metadata } = platform;
+  const { client, collectionAddress, api } = platform;
   try {
-    for (let i = 1; i <= 1000; i++) metadata.set(String(i), { name: `Token ${i}` });
+    // A Metadata API that is down for every 7th token and has nothing (404) for every 5th.
+    for (let i = 1; i <= 1000; i++) {
+      if (i % 7 === 0) api.answer(String(i), { status: 503, body: 'error 503' });
+      else if (i % 5 !== 0) api.metadata.set(String(i), { name: `Token ${i}` });
+    }
     const tokenIds = Array.from({ length: 1000 }, (_, i) => String(i + 1));
     const { refreshId } = await client.requestRefresh({ collectionAddress, tokenIds });
     const done = await client.waitForRefresh(refreshId, { pollIntervalMs: 100 });

@@ -7,8 +7,6 @@
  *
  * Run: npx tsx examples/level-up-zkevm.ts
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   metadataApiSource,
   RefreshScheduler,
@@ -16,27 +14,20 @@ import {
   ZkEvmMetadataClient,
   zkEvmTarget,
 } from 'imx-metadata-refresh';
-import { createZkEvmReferenceServer } from 'imx-metadata-refresh/server';
+import { createZkEvmReferenceServer, startMetadataApiServer } from 'imx-metadata-refresh/server';
 
 const CONTRACT = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
 const API_KEY = 'sk_imapik-test-example-key-0123456789';
 
 export async function levelUpZkEvmDemo(log: (line: string) => void = console.log) {
   // The studio's Metadata API, as it served Immutable X: GET /metadata/:tokenId.
-  const levels = new Map<string, number>();
-  const api = createServer((req, res) => {
-    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
-    if (!levels.has(tokenId)) return void res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        name: `Hero #${tokenId}`,
-        image: `https://game.example/heroes/${tokenId}.png`,
-        attributes: [{ trait_type: 'Level', value: levels.get(tokenId), display_type: 'number' }],
-      }),
-    );
-  });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/metadata`;
+  const api = await startMetadataApiServer();
+  const levelUp = (tokenId: string, level: number) =>
+    api.metadata.set(tokenId, {
+      name: `Hero #${tokenId}`,
+      image: `https://game.example/heroes/${tokenId}.png`,
+      attributes: [{ trait_type: 'Level', value: level, display_type: 'number' }],
+    });
 
   // The platform, locally: the zkEVM reference server (20 pushes a window, applied after 200 ms).
   const platform = createZkEvmReferenceServer({
@@ -56,7 +47,7 @@ export async function levelUpZkEvmDemo(log: (line: string) => void = console.log
   const scheduler = new RefreshScheduler({
     target: zkEvmTarget({
       client: zk,
-      metadata: metadataApiSource({ baseUrl }),
+      metadata: metadataApiSource({ baseUrl: api.url }),
       verify: { timeoutMs: 10_000 }, // confirm each push through metadataSyncedAt
     }),
     maxDelayMs: 300, // a short demo; the default is the window over the learned limit
@@ -72,7 +63,7 @@ export async function levelUpZkEvmDemo(log: (line: string) => void = console.log
     // 600 level-ups of 300 heroes, each one enqueue call as a game server would make it.
     for (let i = 0; i < 600; i++) {
       const hero = String(1 + (i % 300));
-      levels.set(hero, 1 + Math.floor(i / 300));
+      levelUp(hero, 1 + Math.floor(i / 300));
       await scheduler.enqueue(CONTRACT, [hero]);
     }
     await scheduler.drained();
@@ -86,8 +77,7 @@ export async function levelUpZkEvmDemo(log: (line: string) => void = console.log
   } finally {
     await scheduler.stop();
     await platform.close();
-    api.closeAllConnections();
-    await new Promise((resolve) => api.close(resolve));
+    await api.close();
   }
 }
 

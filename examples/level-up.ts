@@ -10,7 +10,7 @@ import { startLocalPlatform } from './support/local-platform.js';
 
 export async function levelUpDemo(log: (line: string) => void = console.log) {
   const platform = await startLocalPlatform();
-  const { client, collectionAddress, metadata } = platform;
+  const { client, collectionAddress, api } = platform;
   const events: SchedulerEvent[] = [];
   const scheduler = new RefreshScheduler({
     client,
@@ -29,7 +29,7 @@ export async function levelUpDemo(log: (line: string) => void = console.log) {
     // 300 level-ups of 40 heroes: each is one enqueue call, as a game server would make them.
     for (let i = 0; i < 300; i++) {
       const hero = String(1 + (i % 40));
-      metadata.set(hero, { name: `Hero ${hero}`, level: 1 + Math.floor(i / 40) });
+      api.metadata.set(hero, { name: `Hero ${hero}`, level: 1 + Math.floor(i / 40) });
       await scheduler.enqueue(collectionAddress, [hero]);
     }
     await scheduler.drained();

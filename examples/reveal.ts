@@ -9,12 +9,12 @@ import { startLocalPlatform } from './support/local-platform.js';
 
 export async function reveal(log: (line: string) => void = console.log) {
   const platform = await startLocalPlatform({ tokenIds: [] });
-  const { client, server, collectionAddress, metadata } = platform;
+  const { client, server, collectionAddress, api } = platform;
   try {
     // 1. Mint three mystery boxes: the platform now knows the tokens; the Metadata API shows them unrevealed.
     const tokenIds = ['101', '102', '103'];
     server.service.addTokens(collectionAddress, tokenIds);
-    for (const id of tokenIds) metadata.set(id, { name: 'Mystery box', revealed: false });
+    for (const id of tokenIds) api.metadata.set(id, { name: 'Mystery box', revealed: false });
     const first = await client.requestRefresh({ collectionAddress, tokenIds });
     await client.waitForRefresh(first.refreshId, { pollIntervalMs: 50 });
     log(
@@ -24,7 +24,7 @@ export async function reveal(log: (line: string) => void = console.log) {
     // 2. Reveal time: update the Metadata API first, only then refresh.
     const rarities = ['common', 'rare', 'legendary'];
     tokenIds.forEach((id, i) => {
-      metadata.set(id, { name: `Hero #${id}`, revealed: true, rarity: rarities[i] });
+      api.metadata.set(id, { name: `Hero #${id}`, revealed: true, rarity: rarities[i] });
     });
     const { refreshId, rateLimit } = await client.requestRefresh({ collectionAddress, tokenIds });
     log(

@@ -1,12 +1,15 @@
 /**
  * A whole platform on this machine for the examples: a Metadata API you can edit, the reference
- * refresh service, and a client signed by a throwaway project owner.
+ * refresh service fetching from it, and a client signed by a throwaway project owner.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Wallet } from 'ethers';
 import { MetadataRefreshClient } from 'imx-metadata-refresh';
-import { createReferenceServer, type ReferenceServer } from 'imx-metadata-refresh/server';
+import {
+  createReferenceServer,
+  type MetadataApiServer,
+  type ReferenceServer,
+  startMetadataApiServer,
+} from 'imx-metadata-refresh/server';
 
 export interface LocalPlatform {
   client: MetadataRefreshClient;
@@ -14,38 +17,22 @@ export interface LocalPlatform {
   /** The reference service's base URL. */
   url: string;
   collectionAddress: string;
-  /** Your Metadata API's data: what `GET /metadata/:tokenId` answers (404 when missing). */
-  metadata: Map<string, unknown>;
+  /** Your Metadata API: `api.metadata` is what `GET /metadata/:tokenId` answers (404 when missing). */
+  api: MetadataApiServer;
   close(): Promise<void>;
 }
 
 export async function startLocalPlatform(
-  options: {
-    tokenIds?: string[];
-    fetchTimeoutMs?: number;
-    metadataStatus?: (tokenId: string) => number;
-  } = {},
+  options: { tokenIds?: string[] } = {},
 ): Promise<LocalPlatform> {
-  const metadata = new Map<string, unknown>();
-  const api = createServer((req, res) => {
-    const tokenId = decodeURIComponent(req.url?.split('/').pop() ?? '');
-    const status = options.metadataStatus?.(tokenId) ?? (metadata.has(tokenId) ? 200 : 404);
-    if (status !== 200) {
-      res.writeHead(status).end(status === 404 ? '404 page not found\n' : `error ${status}`);
-      return;
-    }
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify(metadata.get(tokenId)));
-  });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  const metadataApiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/metadata`;
+  const api = await startMetadataApiServer();
   const owner = Wallet.createRandom();
   const collectionAddress = Wallet.createRandom().address;
   const server = createReferenceServer({
     owner: owner.address,
-    collections: [{ address: collectionAddress, metadataApiUrl, tokenIds: options.tokenIds }],
-    fetchTimeoutMs: options.fetchTimeoutMs,
+    collections: [
+      { address: collectionAddress, metadataApiUrl: api.url, tokenIds: options.tokenIds },
+    ],
   });
   const { url } = await server.listen();
   return {
@@ -53,11 +40,10 @@ export async function startLocalPlatform(
     server,
     url,
     collectionAddress,
-    metadata,
+    api,
     async close() {
       await server.close();
-      api.closeAllConnections();
-      await new Promise((resolve) => api.close(resolve));
+      await api.close();
     },
   };
 }

@@ -1,10 +1,10 @@
 /**
  * A local Metadata API whose tokens show every outcome of a refresh, for `serve --demo`,
- * `npm run demo` and `npm run demo:zkevm`.
+ * `npm run demo` and `npm run demo:zkevm`: the package's Metadata API server, told the demo's
+ * answers.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { MintedNft } from '../engine/zkevm/index.js';
+import { type MetadataApiServer, startMetadataApiServer } from '../server/metadata-api-server.js';
 
 /** The demo collection's address (any valid address works locally). */
 export const DEMO_COLLECTION = `0x${'dec0de'.padEnd(40, '0')}`;
@@ -27,81 +27,40 @@ export const DEMO_REQUEST_TOKEN_IDS = [...DEMO_EXISTING_TOKEN_IDS, '9'];
 
 const HEROES = ['Aria', 'Borin', 'Cass'];
 
-/** A running demo Metadata API. */
-export interface DemoMetadataApi {
-  /** Base URL: token `N` is at `${url}/N`. */
-  url: string;
-  /** Slow answers in flight are dropped. */
-  close(): Promise<void>;
-}
+/**
+ * ERC-721 metadata as a zkEVM collection's baseURI serves it: what the platform keeps (name,
+ * image, attributes), so pushing it clears nothing the demo NFTs had.
+ */
+const hero = (n: number) => ({
+  name: `${HEROES[(n - 1) % HEROES.length]} #${n}`,
+  image: `https://example.com/heroes/${n}.png`,
+  attributes: [
+    { trait_type: 'level', value: 10 + n },
+    { trait_type: 'attack', value: 40 + 7 * n },
+  ],
+});
 
 /** Starts the demo Metadata API on loopback. `slowMs` is how long token 5 takes. */
-export async function startDemoMetadataApi(
-  options: { port?: number; slowMs?: number } = {},
-): Promise<DemoMetadataApi> {
-  const slowMs = options.slowMs ?? 3_500;
-  const timers = new Set<NodeJS.Timeout>();
-  const server: Server = createServer((req, res) => {
-    const id = decodeURIComponent(req.url?.split('?')[0]?.split('/').pop() ?? '');
-    const json = (status: number, body: string) =>
-      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-    switch (id) {
-      case '4':
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
-        return;
-      case '5': {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          json(
-            200,
-            JSON.stringify({ name: 'Late Hero', attributes: [{ trait_type: 'level', value: 5 }] }),
-          );
-        }, slowMs);
-        timers.add(timer);
-        return;
-      }
-      case '6':
-        json(200, '{"name": "Broken Hero", "level": ');
-        return;
-      case '7':
-        json(200, JSON.stringify([{ name: 'Not an object' }]));
-        return;
-      default: {
-        const n = Number(id);
-        if (!Number.isInteger(n) || n < 1) {
-          json(404, JSON.stringify({ error: 'unknown token' }));
-          return;
-        }
-        // ERC-721 metadata as a zkEVM collection's baseURI serves it: what the platform keeps
-        // (name, image, attributes), so pushing it clears nothing the demo NFTs had.
-        json(
-          200,
-          JSON.stringify({
-            name: `${HEROES[(n - 1) % HEROES.length]} #${n}`,
-            image: `https://example.com/heroes/${n}.png`,
-            attributes: [
-              { trait_type: 'level', value: 10 + n },
-              { trait_type: 'attack', value: 40 + 7 * n },
-            ],
-          }),
-        );
-      }
-    }
+export function startDemoMetadataApi(
+  options: { slowMs?: number } = {},
+): Promise<MetadataApiServer> {
+  return startMetadataApiServer({
+    answers: {
+      '4': { status: 404, body: '404 page not found\n' },
+      '5': {
+        json: { name: 'Late Hero', attributes: [{ trait_type: 'level', value: 5 }] },
+        delayMs: options.slowMs ?? 3_500,
+      },
+      '6': { body: '{"name": "Broken Hero", "level": ', contentType: 'application/json' },
+      '7': { json: [{ name: 'Not an object' }] },
+    },
+    fallback: ({ tokenId }) => {
+      const n = Number(tokenId);
+      return Number.isInteger(n) && n >= 1
+        ? { json: hero(n) }
+        : { status: 404, json: { error: 'unknown token' } };
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/metadata`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** The demo zkEVM collection `serve --demo` mints (a different address from the IMX one, to tell them apart). */

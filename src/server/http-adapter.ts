@@ -5,13 +5,13 @@
  * service lives here: an adapter is given a `handle` and writes back what it answers.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type {
   ReadBody,
   ServiceErrorContext,
   ServiceRequest,
   ServiceResponse,
 } from '../engine/types.js';
+import { listen } from './loopback.js';
 
 /** The client closed or reset the connection before its body was whole. */
 class ClientGoneError extends Error {}
@@ -148,17 +148,7 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
   server.keepAliveTimeout = 5_000;
 
   return {
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const address = server.address() as AddressInfo;
-          const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({ url: `http://${hostname}:${address.port}`, port: address.port });
-        });
-      });
-    },
+    listen: (port, host) => listen(server, port, host),
     async close() {
       const closed = new Promise<void>((resolve) => {
         if (!server.listening) resolve();

@@ -1,6 +1,6 @@
 /**
  * imx-metadata-refresh/server: the reference metadata refresh service, as a node:http server and
- * as the transport-neutral engine behind it.
+ * as the transport-neutral engine behind it, and a Metadata API to run it against.
  *
  * @packageDocumentation
  */
@@ -46,6 +46,14 @@ export {
 export { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
 export { DEFAULT_MAX_METADATA_BYTES, MAX_ERROR_BODY_LENGTH } from '../metadata-api/limits.js';
 export type { DisplayType, Nft, NftAttribute, NftMetadata } from '../wire/zkevm/mappers.js';
+export {
+  type MetadataApiAnswer,
+  type MetadataApiHandler,
+  type MetadataApiRequest,
+  type MetadataApiServer,
+  type MetadataApiServerOptions,
+  startMetadataApiServer,
+} from './metadata-api-server.js';
 export {
   createReferenceServer,
   type ReferenceServer,

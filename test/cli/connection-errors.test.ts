@@ -1,11 +1,10 @@
 /** A request that never reaches the API: the CLI names the host it tried, never a credential. */
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostOf, type Io, reportError } from '../../src/cli/commands.js';
 import { MetadataRefreshClient } from '../../src/index.js';
+import { freePort, serveOnLoopback } from '../../src/server/loopback.js';
 import { builtCli } from '../support/built-cli.js';
 import { rejection } from '../support/errors.js';
 import { PRIVATE_KEY } from '../support/fixtures.js';
@@ -19,10 +18,7 @@ let closedPort: number;
 
 beforeAll(async () => {
   cli = builtCli();
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  closedPort = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  closedPort = await freePort();
 }, 60_000);
 
 function run(args: string[], env: Record<string, string>) {
@@ -88,12 +84,9 @@ describe('the built bin, when the API cannot be reached', () => {
 
 describe('reportError with a timed-out attempt', () => {
   it('names the host, and says it timed out', async () => {
-    const sockets = new Set<Socket>();
     // Accepts the request and never answers.
-    const silent = createServer(() => {});
-    silent.on('connection', (socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const baseURL = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const silent = await serveOnLoopback(() => {});
+    const baseURL = silent.url;
     try {
       const client = new MetadataRefreshClient({
         signer: PRIVATE_KEY,
@@ -112,8 +105,7 @@ describe('reportError with a timed-out attempt', () => {
       expect(text.split('\n')[0]).toBe(`error: could not reach ${hostOf(baseURL)} (timed out)`);
       expect(text).toContain('timed out after 200 ms');
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 });

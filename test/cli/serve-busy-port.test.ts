@@ -1,21 +1,20 @@
 /** `serve --demo` on a port in use: it fails before printing any throwaway key, and exits. */
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe } from '../../src/cli/serve.js';
+import { type LoopbackServer, serveOnLoopback } from '../../src/server/loopback.js';
 import { builtCli } from '../support/built-cli.js';
 
 let cli: string;
-let busy: Server;
+let busy: LoopbackServer;
 let port: number;
 
 beforeAll(async () => {
   cli = builtCli();
-  busy = createServer();
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-  port = (busy.address() as { port: number }).port;
+  busy = await serveOnLoopback(() => {});
+  port = busy.port;
 }, 60_000);
-afterAll(() => new Promise((resolve) => busy.close(resolve)));
+afterAll(() => busy.close());
 
 describe('serve on a busy port', () => {
   it('startServe rejects without logging a line', async () => {

@@ -1,23 +1,20 @@
 /** `imx-metadata-refresh zkevm …` as a user runs it: the built bin against the zkEVM reference server on loopback. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { zkEvmConnect, zkevmPushCommand } from '../../src/cli/zkevm-commands.js';
-import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
+import {
+  createZkEvmReferenceServer,
+  type MetadataApiServer,
+  startMetadataApiServer,
+  type ZkEvmReferenceServer,
+} from '../../src/server/index.js';
+import { serveOnLoopback } from '../../src/server/loopback.js';
 import { builtCli } from '../support/built-cli.js';
 import { inTokyo } from '../support/fixtures.js';
-import {
-  json,
-  later,
-  type MetadataApi,
-  respond,
-  startMetadataApi,
-} from '../support/metadata-api.js';
 import { replayOnScreen } from '../support/terminal-screen.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
@@ -28,7 +25,7 @@ const LIMIT = 5;
 let cli: string;
 let server: ZkEvmReferenceServer;
 let url: string;
-let api: MetadataApi;
+let api: MetadataApiServer;
 /** Everything any run printed: the key must be in none of it. */
 const printed: string[] = [];
 
@@ -40,12 +37,16 @@ const hero = (tokenId: string) => ({
 
 beforeAll(async () => {
   cli = builtCli();
-  api = await startMetadataApi((tokenId) => json(hero(tokenId)));
-  api.behave('4', respond(404, 'no such token'));
-  api.behave('6', respond(200, '{"name": "Broken', 'application/json'));
-  api.behave('8', json({ name: 8 }));
-  api.behave('9', json({ ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 }));
-  api.behave('10', json({ name: 'x'.repeat(17_000) }));
+  api = await startMetadataApiServer({
+    answers: {
+      '4': { status: 404, body: 'no such token' },
+      '6': { body: '{"name": "Broken', contentType: 'application/json' },
+      '8': { json: { name: 8 } },
+      '9': { json: { ...hero('9'), image_url: 'https://img.test/imx-9.png', level: 9 } },
+      '10': { json: { name: 'x'.repeat(17_000) } },
+    },
+    fallback: ({ tokenId }) => ({ json: hero(tokenId) }),
+  });
   server = createZkEvmReferenceServer({
     apiKey: KEY,
     chainName: CHAIN,
@@ -167,7 +168,7 @@ describe('zkevm push --from-metadata-api', () => {
   });
 
   it('a Metadata API that does not answer: unable_to_retrieve_metadata; nothing pushed, no budget spent', async () => {
-    const closed = await startMetadataApi();
+    const closed = await startMetadataApiServer();
     await closed.close();
     const result = await run([
       'zkevm',
@@ -190,9 +191,9 @@ describe('zkevm push --from-metadata-api', () => {
 
   it('--concurrency: at most that many tokens read at once', async () => {
     // Each answer waits 100 ms, so the reads overlap as far as the limit lets them.
-    const slow = await startMetadataApi(
-      (tokenId) => (req, res, attempt) => later(100, () => json(hero(tokenId))(req, res, attempt)),
-    );
+    const slow = await startMetadataApiServer({
+      fallback: ({ tokenId }) => ({ json: hero(tokenId), delayMs: 100 }),
+    });
     try {
       const ids = ['1', '2', '3', '4', '5', '6'];
       const result = await run([
@@ -470,7 +471,7 @@ describe('the API key', () => {
   });
 
   it('a server that echoes the key in its error, headers and body: never printed', async () => {
-    const echo: Server = createServer((req, res) => {
+    const echo = await serveOnLoopback((req, res) => {
       const key = String(req.headers['x-immutable-api-key']);
       res
         .writeHead(400, {
@@ -487,16 +488,14 @@ describe('the API key', () => {
           }),
         );
     });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     try {
       const file = jsonl([{ token_id: '1', name: 'x' }]);
       const results = await Promise.all(
         [
-          ['zkevm', 'push', CONTRACT, '--from-file', file, ...local(echoUrl)],
-          ['zkevm', 'push', CONTRACT, '--from-file', file, '--json', ...local(echoUrl)],
-          ['zkevm', 'get', CONTRACT, '1', ...local(echoUrl)],
-          ['zkevm', 'list', CONTRACT, '--json', ...local(echoUrl)],
+          ['zkevm', 'push', CONTRACT, '--from-file', file, ...local(echo.url)],
+          ['zkevm', 'push', CONTRACT, '--from-file', file, '--json', ...local(echo.url)],
+          ['zkevm', 'get', CONTRACT, '1', ...local(echo.url)],
+          ['zkevm', 'list', CONTRACT, '--json', ...local(echo.url)],
         ].map((args) => run(args)),
       );
       for (const result of results) {
@@ -505,7 +504,7 @@ describe('the API key', () => {
         expect(`${result.stdout}${result.stderr}`).not.toContain(KEY);
       }
     } finally {
-      await new Promise<void>((resolve) => echo.close(() => resolve()));
+      await echo.close();
     }
   });
 

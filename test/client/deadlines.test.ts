@@ -1,30 +1,22 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, MetadataRefreshClient, TimeoutError } from '../../src/index.js';
 import { PRIVATE_KEY } from '../support/fixtures.js';
+import { useLoopback } from '../support/loopback.js';
 
-let server: Server | undefined;
-const open = new Set<ServerResponse>();
+const loopback = useLoopback();
 const paths: string[] = [];
+afterEach(() => {
+  paths.length = 0;
+});
 
 async function serve(handler: (res: ServerResponse) => void): Promise<string> {
-  server = createServer((req, res) => {
+  const server = await loopback.serve((req, res) => {
     paths.push(req.url ?? '');
-    open.add(res);
     handler(res);
   });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return server.url;
 }
-
-afterEach(async () => {
-  for (const res of open) res.destroy();
-  open.clear();
-  paths.length = 0;
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  server = undefined;
-});
 
 describe('time limits', () => {
   it('timeoutMs bounds the whole attempt, even when the server trickles bytes', async () => {

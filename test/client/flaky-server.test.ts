@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   InternalServerError,
@@ -16,6 +15,7 @@ import {
   refreshWire,
   type TestClock,
 } from '../support/fixtures.js';
+import { useLoopback } from '../support/loopback.js';
 
 const CALLS = 300;
 const MAX_RETRIES = 3;
@@ -44,18 +44,7 @@ interface FlakyServer {
   posts: number;
 }
 
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(
-    servers
-      .splice(0)
-      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-  );
-});
+const loopback = useLoopback();
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -105,7 +94,7 @@ async function startFlakyServer(seed: number): Promise<FlakyServer> {
     answers,
     posts: 0,
   };
-  const server = createServer(async (req, res) => {
+  const { server, url } = await loopback.serve(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://flaky.test');
     if (req.method === 'POST' && url.pathname === REFRESHES) {
       const body = JSON.parse(await readBody(req)) as { token_ids: string[] };
@@ -148,13 +137,7 @@ async function startFlakyServer(seed: number): Promise<FlakyServer> {
     }
   });
   server.keepAliveTimeout = 60_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  flaky.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  flaky.url = url;
   return flaky;
 }
 

@@ -3,16 +3,10 @@
  * error keeps (never a credential), redirects (never followed), huge bodies (capped), transient
  * statuses and failures that are not the network's.
  */
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import axios, { type AxiosInstance } from 'axios';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   ConnectionError,
@@ -31,62 +25,13 @@ import {
   REFRESH_ID,
   refreshWire,
 } from '../support/fixtures.js';
+import { type SeenRequest, useLoopback } from '../support/loopback.js';
 
 const REFRESHES = '/v1/metadata-refreshes';
 // What a zkEVM client will send through the same transport: must never reach an error either.
 const API_KEY = 'sk_imapik-test-Zq8Xr3dT0pSecretKeyValue';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface Hostile {
-  url: string;
-  port: number;
-  requests: Seen[];
-}
-
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-  );
-});
-
-async function hostile(
-  handler: (res: ServerResponse, seen: Seen, index: number) => void,
-): Promise<Hostile> {
-  const requests: Seen[] = [];
-  const server = createServer((req, res) => {
-    const seen: Seen = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      body: '',
-    };
-    const index = requests.push(seen) - 1;
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      seen.body += chunk;
-    });
-    req.on('end', () => handler(res, seen, index));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, requests };
-}
+const hostile = useLoopback().recording;
 
 function json(res: ServerResponse, status: number, body: unknown, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -126,7 +71,7 @@ function post(c: MetadataRefreshClient) {
   return c.requestRefresh({ collectionAddress: COLLECTION, tokenIds: ['1', '2'] });
 }
 
-function expectNoCredential(error: Error, requests: Seen[]) {
+function expectNoCredential(error: Error, requests: SeenRequest[]) {
   const text = everyRendering(error);
   expect(requests.length).toBeGreaterThan(0);
   for (const seen of requests) {

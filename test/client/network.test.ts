@@ -1,12 +1,6 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   MetadataRefreshClient,
@@ -14,6 +8,7 @@ import {
   TimeoutError,
   verifyImxSignature,
 } from '../../src/index.js';
+import { freePort, listen } from '../../src/server/loopback.js';
 import {
   COLLECTION,
   createTestClock,
@@ -24,15 +19,9 @@ import {
   refreshWire,
   type TestClock,
 } from '../support/fixtures.js';
+import { type SeenRequest, useLoopback } from '../support/loopback.js';
 
 const REFRESHES = '/v1/metadata-refreshes';
-
-interface SeenRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 type Handler = (
   req: IncomingMessage,
@@ -46,53 +35,10 @@ interface TestServer {
   requests: SeenRequest[];
 }
 
-const servers: Server[] = [];
-const netServers: ReturnType<typeof createNetServer>[] = [];
-const sockets = new Set<Socket>();
+const loopback = useLoopback();
 
-function track(socket: Socket) {
-  sockets.add(socket);
-  socket.on('close', () => sockets.delete(socket));
-}
-
-async function listen(server: Server | ReturnType<typeof createNetServer>, port = 0) {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-async function startServer(handler: Handler, port = 0): Promise<TestServer> {
-  const requests: SeenRequest[] = [];
-  const server = createServer((req, res) => {
-    const seen: SeenRequest = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      body: '',
-    };
-    const index = requests.push(seen) - 1;
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      seen.body += chunk;
-    });
-    req.on('end', () => handler(req, res, seen, index));
-  });
-  server.on('connection', track);
-  servers.push(server);
-  return { port: await listen(server, port), requests };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const startServer = (handler: Handler, port?: number): Promise<TestServer> =>
+  loopback.recording((res, seen, index, req) => handler(req, res, seen, index), port);
 
 function json(res: ServerResponse, status: number, body: unknown, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -151,15 +97,6 @@ function expectBackoff(sleeps: number[]) {
     expect(ms).toBeLessThanOrEqual(base);
   });
 }
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  const closing = [...servers.splice(0), ...netServers.splice(0)].map(
-    (server) => new Promise<void>((resolve) => server.close(() => resolve())),
-  );
-  await Promise.all(closing);
-});
 
 describe('connection refused', () => {
   it('POST is retried, then throws ConnectionError ECONNREFUSED with nothingSent', async () => {
@@ -245,16 +182,20 @@ describe('connection reset after the request was read', () => {
 
   it('a raw TCP server that reads the request then closes is not retried for POST', async () => {
     const chunks: string[] = [];
+    const sockets = new Set<Socket>();
     const server = createNetServer((socket) => {
-      track(socket);
+      sockets.add(socket);
       socket.once('data', (data) => {
         chunks.push(data.toString('utf8'));
         socket.destroy();
       });
     });
-    netServers.push(server);
-    const { client, clock } = makeClient(await listen(server), { maxRetries: 5 });
-    const error = await rejection(post(client));
+    const { port } = await listen(server);
+    const { client, clock } = makeClient(port, { maxRetries: 5 });
+    const error = await rejection(post(client)).finally(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ nothingSent: false });
     expect(chunks).toHaveLength(1);

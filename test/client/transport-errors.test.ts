@@ -3,14 +3,7 @@
  * 127.0.0.1: every error status of either API becomes its class with the API's own fields, the
  * response's headers and never the request's.
  */
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ApiError,
   AuthenticationError,
@@ -25,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { everyRendering, rejection } from '../support/errors.js';
 import { createTestClock, PRIVATE_KEY, REFRESH_ID } from '../support/fixtures.js';
+import { type SeenRequest, useLoopback } from '../support/loopback.js';
 
 const CONTRACT = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
 const ZK_CHAIN = 'imtbl-zkevm-testnet';
@@ -37,43 +31,22 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
+const loopback = useLoopback();
 
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-  );
-});
-
-/** A server that gives every request the same answer; records the request headers it saw. */
+/** A server that gives every request the same answer; records the requests it saw. */
 async function answering(answer: Answer) {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res: ServerResponse) => {
-    seen.push(req.headers);
-    req.resume();
-    req.on('end', () => {
-      const text =
-        answer.body === undefined
-          ? ''
-          : typeof answer.body === 'string'
-            ? answer.body
-            : JSON.stringify(answer.body);
-      const type = typeof answer.body === 'string' ? 'text/html' : 'application/json';
-      res.writeHead(answer.status, { 'content-type': type, ...answer.headers });
-      res.end(text);
-    });
+  const text =
+    answer.body === undefined
+      ? ''
+      : typeof answer.body === 'string'
+        ? answer.body
+        : JSON.stringify(answer.body);
+  const type = typeof answer.body === 'string' ? 'text/html' : 'application/json';
+  const server = await loopback.recording((res) => {
+    res.writeHead(answer.status, { 'content-type': type, ...answer.headers });
+    res.end(text);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, seen };
+  return server;
 }
 
 const clock = () => createTestClock();
@@ -100,10 +73,10 @@ function zkevm(url: string) {
 }
 
 /** No request header, signature or key in the error, however it is logged. */
-function expectNoRequestHeaders(error: Error, seen: IncomingHttpHeaders[]) {
+function expectNoRequestHeaders(error: Error, seen: SeenRequest[]) {
   const text = everyRendering(error);
   expect(seen.length).toBeGreaterThan(0);
-  for (const headers of seen) {
+  for (const { headers } of seen) {
     const signature = headers['x-imx-eth-signature'];
     if (typeof signature === 'string') {
       expect(text).not.toContain(signature);
@@ -155,7 +128,7 @@ describe('Immutable X: each status becomes its class with the body and response 
     });
     expect(e.headers['x-request-id']).toBe(`req-${status}`);
     expect(e.headers['content-type']).toBe('application/json');
-    expectNoRequestHeaders(error, api.seen);
+    expectNoRequestHeaders(error, api.requests);
   });
 
   it('429: RateLimitError with the budget headers and the wait until the reset', async () => {
@@ -181,7 +154,7 @@ describe('Immutable X: each status becomes its class with the body and response 
       retryAfterMs: 30 * 60_000,
     });
     expect(e.headers['x-imx-remaining-refreshes']).toBe('0');
-    expectNoRequestHeaders(error, api.seen);
+    expectNoRequestHeaders(error, api.requests);
   });
 
   it('a body in no known shape: unknown_error and the text as message', async () => {
@@ -203,8 +176,8 @@ describe('Immutable X: each status becomes its class with the body and response 
     const error = await rejection(imx(api.url).getRefresh(REFRESH_ID));
     expect(error).toBeInstanceOf(RedirectError);
     expect(error).toMatchObject({ status: 302, locationHost: 'elsewhere.invalid:9' });
-    expect(api.seen).toHaveLength(1);
-    expectNoRequestHeaders(error, api.seen);
+    expect(api.requests).toHaveLength(1);
+    expectNoRequestHeaders(error, api.requests);
   });
 });
 
@@ -240,7 +213,7 @@ describe('zkEVM: each status becomes its class with the platform code, message a
       method: 'GET',
     });
     expect(e.headers['x-request-id']).toBe(`zk-${status}`);
-    expectNoRequestHeaders(error, api.seen);
+    expectNoRequestHeaders(error, api.requests);
   });
 
   it('a gateway body without link or trace id keeps its code and message', async () => {
@@ -284,7 +257,7 @@ describe('zkEVM: each status becomes its class with the platform code, message a
       method: 'POST',
     });
     expect((error as RateLimitError).headers['retry-after']).toBe('30');
-    expectNoRequestHeaders(error, api.seen);
+    expectNoRequestHeaders(error, api.requests);
   });
 
   it('a server echoing the api key: redacted in the body and the headers', async () => {
@@ -301,6 +274,6 @@ describe('zkEVM: each status becomes its class with the platform code, message a
       apiMessage: 'unknown key [redacted]',
       headers: expect.objectContaining({ 'x-echo': '[redacted]' }),
     });
-    expectNoRequestHeaders(error, api.seen);
+    expectNoRequestHeaders(error, api.requests);
   });
 });

@@ -3,14 +3,8 @@
  * the api key never reaches an error (however it is logged, even when the server echoes it),
  * redirects are never followed, bodies are capped, a push is retried at most once.
  */
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   MetadataRefreshError,
@@ -23,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { everyRendering, rejection } from '../support/errors.js';
 import { createTestClock } from '../support/fixtures.js';
+import { closedPortUrl, type SeenRequest, useLoopback } from '../support/loopback.js';
 
 // Not imported from ../support/zkevm-engine.ts: that would start the shared msw server, which
 // intercepts every request, and these tests need real sockets.
@@ -31,49 +26,7 @@ const ZK_CHAIN = 'imtbl-zkevm-testnet';
 const API_KEY = 'sk_imapik-hostile-9vQ2mX7pL0aSecretKeyValue';
 const PUSH_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts/refresh-metadata`;
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(
-    servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-  );
-});
-
-async function hostile(handler: (res: ServerResponse, seen: Seen) => void) {
-  const requests: Seen[] = [];
-  const server = createServer((req, res) => {
-    const seen: Seen = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      body: '',
-    };
-    requests.push(seen);
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      seen.body += chunk;
-    });
-    req.on('end', () => handler(res, seen));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests };
-}
+const hostile = useLoopback().recording;
 
 function json(res: ServerResponse, status: number, body: unknown, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -96,7 +49,7 @@ const push = (zk: ZkEvmMetadataClient) =>
   zk.refreshNftMetadata({ contractAddress: CONTRACT, nfts: [{ tokenId: '1', name: 'a' }] });
 
 /** `echoed`: the server sent the request's headers back, so their names may appear; never the key. */
-function expectNoKey(error: Error, requests: Seen[], { echoed = false } = {}) {
+function expectNoKey(error: Error, requests: SeenRequest[], { echoed = false } = {}) {
   expect(error).toBeInstanceOf(MetadataRefreshError);
   expect(requests.length).toBeGreaterThan(0);
   for (const seen of requests) expect(seen.headers['x-immutable-api-key']).toBe(API_KEY);
@@ -188,11 +141,7 @@ describe('redirects and bodies', () => {
   });
 
   it('a refused connection proves nothing was sent: retried', async () => {
-    const server = await hostile(() => {});
-    const { url } = server;
-    await new Promise<void>((resolve) => servers.pop()?.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    const zk = client(url, { maxRetries: 2 });
+    const zk = client(await closedPortUrl(), { maxRetries: 2 });
     const error = await rejection(push(zk));
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: 'ECONNREFUSED', nothingSent: true });

@@ -78,6 +78,7 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
     collection: 'string',
     fakeNow: { let: 'number' },
   },
+  'A Metadata API for your tests': {},
 };
 
 // What a new user's strictest project would have, exactOptionalPropertyTypes included (every

@@ -6,11 +6,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { metadataApiSource } from '../../src/index.js';
+import { type MetadataApiServer, startMetadataApiServer } from '../../src/server/index.js';
 import { COLLECTION } from '../support/fixtures.js';
-import { json, later, type MetadataApi, startMetadataApi } from '../support/metadata-api.js';
 
 describe('metadataApiSource on a real Metadata API', () => {
-  let api: MetadataApi | undefined;
+  let api: MetadataApiServer | undefined;
   const warnings: Error[] = [];
   const onWarning = (warning: Error) => warnings.push(warning);
 
@@ -21,8 +21,8 @@ describe('metadataApiSource on a real Metadata API', () => {
 
   it('reads at its default concurrency without a MaxListenersExceededWarning', async () => {
     // Answers after 20 ms, so 16 reads are in flight at once.
-    api = await startMetadataApi((tokenId) => (req, res, attempt) => {
-      later(20, () => json({ name: `Hero ${tokenId}` })(req, res, attempt));
+    api = await startMetadataApiServer({
+      fallback: ({ tokenId }) => ({ json: { name: `Hero ${tokenId}` }, delayMs: 20 }),
     });
     process.on('warning', onWarning);
     const ids = Array.from({ length: 32 }, (_, i) => String(i + 1));

@@ -1,30 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MetadataRefreshClient } from '../../src/index.js';
-import { createReferenceServer, type ReferenceServer } from '../../src/server/index.js';
+import {
+  createReferenceServer,
+  type MetadataApiServer,
+  type ReferenceServer,
+  startMetadataApiServer,
+} from '../../src/server/index.js';
 import { COLLECTION, OWNER, PRIVATE_KEY } from '../support/fixtures.js';
 
-let metadataApi: Server;
+let metadataApi: MetadataApiServer;
 let reference: ReferenceServer;
 let client: MetadataRefreshClient;
 
 beforeAll(async () => {
-  metadataApi = createServer((req, res) => {
-    const id = req.url?.split('/').pop();
-    if (id === '404') {
-      res.writeHead(404).end('404 page not found\n');
-      return;
-    }
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ name: `Hero ${id}` }));
+  // Token 404 has no metadata: the default answer, a 404.
+  metadataApi = await startMetadataApiServer({
+    metadata: { '1': { name: 'Hero 1' }, '2': { name: 'Hero 2' } },
   });
-  await new Promise<void>((r) => metadataApi.listen(0, '127.0.0.1', r));
-  const port = (metadataApi.address() as AddressInfo).port;
   reference = createReferenceServer({
     owner: OWNER,
-    collections: [{ address: COLLECTION, metadataApiUrl: `http://127.0.0.1:${port}/metadata` }],
+    collections: [{ address: COLLECTION, metadataApiUrl: metadataApi.url }],
   });
   const { url } = await reference.listen();
   client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: url });
@@ -32,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await reference.close();
-  await new Promise((r) => metadataApi.close(r));
+  await metadataApi.close();
 });
 
 it('refreshes tokens end to end through the real server and client', async () => {

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { Refresh, RefreshError } from '../../src/index.js';
+import type { MetadataApiAnswer, MetadataApiHandler } from '../../src/server/index.js';
 import { COLLECTION } from '../support/fixtures.js';
-import type { Behaviour, Stack } from '../support/metadata-api.js';
+import type { Stack } from '../support/metadata-api.js';
 import { errorsOf, slowDrip, useStacks } from '../support/metadata-api.js';
 
 const FETCH_TIMEOUT_MS = 500;
@@ -24,51 +24,49 @@ const UNAVAILABLE = 'metadata store unavailable';
 
 const metadataOf = (tokenId: string) => ({ name: `Hero ${tokenId}`, attributes: [{ level: 3 }] });
 
-const drip = slowDrip(DRIP_EVERY_MS);
-
-function answer(fault: Fault, tokenId: string, req: IncomingMessage, res: ServerResponse): void {
+/** How a token answers one request with `fault`; a body cut short is written by hand. */
+function answer(fault: Fault, tokenId: string): MetadataApiAnswer {
   const body = JSON.stringify(metadataOf(tokenId));
   const length = String(Buffer.byteLength(body));
   switch (fault) {
     case 'ok':
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
-      res.end(body);
-      return;
+      return { json: metadataOf(tokenId), headers: { 'content-length': length } };
     case 'resetMidBody':
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
-      res.write(body.slice(0, body.length >> 1), () => req.socket.destroy());
-      return;
+      return {
+        respond: (request, response) => {
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
+          response.write(body.slice(0, body.length >> 1), () => request.socket.destroy());
+        },
+      };
     case 'partialThenClose':
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
-      res.end(body, () => req.socket.destroy());
-      return;
+      return {
+        respond: (request, response) => {
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+          response.end(body, () => request.socket.destroy());
+        },
+      };
     case 'partialThenIdle':
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
-      res.end(body);
-      return;
+      return { json: metadataOf(tokenId), headers: { 'content-length': '4096' } };
     case 'slowDrip':
-      drip(req, res, 1);
-      return;
+      return slowDrip(DRIP_EVERY_MS);
     case 'notJson':
-      res.writeHead(200, { 'content-type': 'application/json' }).end(NOT_JSON);
-      return;
+      return { body: NOT_JSON, contentType: 'application/json' };
     case 'unavailable':
-      res.writeHead(503, { 'content-type': 'text/plain' }).end(UNAVAILABLE);
-      return;
+      return { status: 503, body: UNAVAILABLE };
   }
 }
 
 /** Answers the token's n-th request with its n-th fault, and later ones with the last. */
 const faults =
-  (tokenId: string, plan: Fault[]): Behaviour =>
-  (req, res, attempt) =>
-    answer(plan[Math.min(attempt, plan.length) - 1] ?? 'ok', tokenId, req, res);
+  (tokenId: string, plan: Fault[]): MetadataApiHandler =>
+  ({ attempt }) =>
+    answer(plan[Math.min(attempt, plan.length) - 1] ?? 'ok', tokenId);
 
 const stacks = useStacks();
 
 const start = (): Promise<Stack> =>
   stacks.start({
-    fallback: (tokenId) => faults(tokenId, ['ok']),
+    fallback: ({ tokenId }) => answer('ok', tokenId),
     server: (api) => ({
       collections: [{ address: COLLECTION, metadataApiUrl: api.url }],
       fetchTimeoutMs: FETCH_TIMEOUT_MS,
@@ -122,7 +120,7 @@ async function runRefresh(
   plans: Map<string, Fault[]>,
   pageSize?: number,
 ): Promise<{ refresh: Refresh; errors: RefreshError[] }> {
-  for (const [tokenId, plan] of plans) e.api.behave(tokenId, faults(tokenId, plan));
+  for (const [tokenId, plan] of plans) e.api.answer(tokenId, faults(tokenId, plan));
   const { refreshId } = await e.client.requestRefresh({
     collectionAddress: COLLECTION,
     tokenIds: [...plans.keys()],

@@ -1,10 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Refresh, RefreshError } from '../../src/index.js';
+import type { MetadataApiAnswer, MetadataApiServer } from '../../src/server/index.js';
 import { COLLECTION } from '../support/fixtures.js';
-import type { Behaviour, MetadataApi, Stack } from '../support/metadata-api.js';
-import { errorsOf, json, later, respond, slowDrip, useStacks } from '../support/metadata-api.js';
+import { closedPortUrl } from '../support/loopback.js';
+import type { Stack } from '../support/metadata-api.js';
+import { errorsOf, sequence, slowDrip, useStacks } from '../support/metadata-api.js';
 
 const FETCH_TIMEOUT_MS = 200;
 const MIXED_TIMEOUT_MS = 300;
@@ -13,29 +13,9 @@ const UNDER_TIMEOUT_MS = 100;
 const OVER_TIMEOUT_MS = 400;
 const REFUSING_COLLECTION = `0x${'ab'.repeat(20)}`;
 
-const delayed =
-  (ms: number, behaviour: Behaviour): Behaviour =>
-  (req, res, attempt) =>
-    later(ms, () => behaviour(req, res, attempt));
-
-const reset: Behaviour = (req) => {
-  req.socket.destroy();
-};
-
+const delayed = (delayMs: number, answer: MetadataApiAnswer) => ({ ...answer, delayMs });
+const reset: MetadataApiAnswer = { reset: true };
 const drip = slowDrip(40);
-
-const sequence =
-  (...behaviours: Behaviour[]): Behaviour =>
-  (req, res, attempt) =>
-    (behaviours[Math.min(attempt, behaviours.length) - 1] as Behaviour)(req, res, attempt);
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/metadata`;
-}
 
 interface Env extends Stack {
   refusedUrl: string;
@@ -49,7 +29,7 @@ async function start(
   let refusedUrl = '';
   const stack = await stacks.start({
     server: async (api) => {
-      refusedUrl = await closedPortUrl();
+      refusedUrl = `${await closedPortUrl()}/metadata`;
       return {
         collections: [
           { address: COLLECTION, metadataApiUrl: api.url, tokenIds: options.tokenIds },
@@ -104,7 +84,7 @@ const summary = (succeeded: number, failed: number, pending = 0) => ({
 describe('timeouts', () => {
   it('succeeds when the Metadata API answers just under the timeout', async () => {
     const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
-    e.api.behave('1', delayed(UNDER_TIMEOUT_MS, json({ name: 'Slow but fine' })));
+    e.api.answer('1', delayed(UNDER_TIMEOUT_MS, { json: { name: 'Slow but fine' } }));
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(1, 0));
     expect(errors).toEqual([]);
@@ -116,7 +96,7 @@ describe('timeouts', () => {
 
   it('fails with unable_to_retrieve_metadata after one retry when it answers just over', async () => {
     const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
-    e.api.behave('1', delayed(OVER_TIMEOUT_MS, json({ name: 'Too late' })));
+    e.api.answer('1', delayed(OVER_TIMEOUT_MS, { json: { name: 'Too late' } }));
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
@@ -126,7 +106,7 @@ describe('timeouts', () => {
 
   it('treats a body dribbled past the timeout as no answer', async () => {
     const e = await start({ fetchTimeoutMs: FETCH_TIMEOUT_MS });
-    e.api.behave('1', drip);
+    e.api.answer('1', drip);
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
@@ -137,7 +117,7 @@ describe('timeouts', () => {
 describe('status codes', () => {
   it('records a 500 with its status and body', async () => {
     const e = await start();
-    e.api.behave('1', respond(500, 'internal error'));
+    e.api.answer('1', { status: 500, body: 'internal error' });
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'invalid_response_status_code', 500, 'internal error')]);
@@ -146,7 +126,7 @@ describe('status codes', () => {
 
   it('records a 404 with its status and body', async () => {
     const e = await start();
-    e.api.behave('1', respond(404, '404 page not found\n'));
+    e.api.answer('1', { status: 404, body: '404 page not found\n' });
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([
@@ -157,8 +137,8 @@ describe('status codes', () => {
   it('cuts a body longer than 1000 characters to exactly 1000', async () => {
     const e = await start();
     const long = '0123456789'.repeat(150);
-    e.api.behave('1', respond(503, long));
-    e.api.behave('2', respond(503, long.slice(0, 1000)));
+    e.api.answer('1', { status: 503, body: long });
+    e.api.answer('2', { status: 503, body: long.slice(0, 1000) });
     const { result, errors } = await refresh(e, ['1', '2']);
     expect(result).toMatchObject(summary(0, 2));
     const sorted = [...errors].sort((a, b) => a.tokenId.localeCompare(b.tokenId));
@@ -180,7 +160,7 @@ describe('decoding', () => {
     ['an empty body', ''],
   ])('fails with unable_to_decode_response on a 200 with %s', async (_name, body) => {
     const e = await start();
-    e.api.behave('1', respond(200, body, 'application/json'));
+    e.api.answer('1', { status: 200, body, contentType: 'application/json' });
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'unable_to_decode_response', 200, body)]);
@@ -191,7 +171,7 @@ describe('decoding', () => {
 describe('connection failures', () => {
   it('fails with unable_to_retrieve_metadata after one retry when the connection is reset', async () => {
     const e = await start();
-    e.api.behave('1', reset);
+    e.api.answer('1', reset);
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'unable_to_retrieve_metadata', null, null)]);
@@ -218,7 +198,10 @@ describe('connection failures', () => {
 describe('retries', () => {
   it('succeeds when the retry succeeds, and serves the metadata', async () => {
     const e = await start();
-    e.api.behave('1', sequence(respond(500, 'flaky'), json({ name: 'Second try', level: 2 })));
+    e.api.answer(
+      '1',
+      sequence({ status: 500, body: 'flaky' }, { json: { name: 'Second try', level: 2 } }),
+    );
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(1, 0));
     expect(errors).toEqual([]);
@@ -239,7 +222,10 @@ describe('retries', () => {
 
   it('lets the last attempt decide the error', async () => {
     const e = await start();
-    e.api.behave('1', sequence(respond(200, 'not json'), respond(502, 'bad gateway')));
+    e.api.answer(
+      '1',
+      sequence({ status: 200, body: 'not json' }, { status: 502, body: 'bad gateway' }),
+    );
     const { result, errors } = await refresh(e, ['1']);
     expect(result).toMatchObject(summary(0, 1));
     expect(errors).toEqual([errorRow('1', 'invalid_response_status_code', 502, 'bad gateway')]);
@@ -264,7 +250,7 @@ describe('concurrency', () => {
   it('never has more than `concurrency` requests in flight, and reaches it', async () => {
     const e = await start({ concurrency: 4 });
     const tokenIds = ids('', 20);
-    for (const id of tokenIds) e.api.behave(id, delayed(30, json({ name: id })));
+    for (const id of tokenIds) e.api.answer(id, delayed(30, { json: { name: id } }));
     const { result } = await refresh(e, tokenIds);
     expect(result).toMatchObject(summary(20, 0));
     expect(e.api.maxOpen).toBe(4);
@@ -275,7 +261,7 @@ describe('concurrency', () => {
     const e = await start({ concurrency: 4 });
     const first = ids('a', 10);
     const second = ids('b', 10);
-    for (const id of [...first, ...second]) e.api.behave(id, delayed(30, json({ name: id })));
+    for (const id of [...first, ...second]) e.api.answer(id, delayed(30, { json: { name: id } }));
     const receipts = await Promise.all([
       e.client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: first }),
       e.client.requestRefresh({ collectionAddress: COLLECTION, tokenIds: second }),
@@ -305,20 +291,20 @@ const MIXED_FAILING = [
 const GHOST = 'ghost';
 const LONG_BODY = 'x'.repeat(1200);
 
-function behaveMixed(api: MetadataApi): void {
-  api.behave('ok', json({ name: 'ok' }));
-  api.behave('under', delayed(UNDER_TIMEOUT_MS, json({ name: 'under' })));
-  api.behave('flaky', sequence(respond(500, 'flaky'), json({ name: 'flaky' })));
-  api.behave('over', delayed(OVER_TIMEOUT_MS, json({ name: 'over' })));
-  api.behave('drip', drip);
-  api.behave('500', respond(500, 'internal error'));
-  api.behave('404', respond(404, '404 page not found\n'));
-  api.behave('503', respond(503, LONG_BODY));
-  api.behave('malformed', respond(200, '{"name":', 'application/json'));
-  api.behave('array', respond(200, '[]', 'application/json'));
-  api.behave('string', respond(200, '"name"', 'application/json'));
-  api.behave('number', respond(200, '7', 'application/json'));
-  api.behave('reset', reset);
+function behaveMixed(api: MetadataApiServer): void {
+  api.answer('ok', { json: { name: 'ok' } });
+  api.answer('under', delayed(UNDER_TIMEOUT_MS, { json: { name: 'under' } }));
+  api.answer('flaky', sequence({ status: 500, body: 'flaky' }, { json: { name: 'flaky' } }));
+  api.answer('over', delayed(OVER_TIMEOUT_MS, { json: { name: 'over' } }));
+  api.answer('drip', drip);
+  api.answer('500', { status: 500, body: 'internal error' });
+  api.answer('404', { status: 404, body: '404 page not found\n' });
+  api.answer('503', { status: 503, body: LONG_BODY });
+  api.answer('malformed', { status: 200, body: '{"name":', contentType: 'application/json' });
+  api.answer('array', { status: 200, body: '[]', contentType: 'application/json' });
+  api.answer('string', { status: 200, body: '"name"', contentType: 'application/json' });
+  api.answer('number', { status: 200, body: '7', contentType: 'application/json' });
+  api.answer('reset', reset);
 }
 
 describe('a refresh mixing every fault', () => {

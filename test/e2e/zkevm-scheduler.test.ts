@@ -11,8 +11,11 @@ import {
   ZkEvmMetadataClient,
   zkEvmTarget,
 } from '../../src/index.js';
-import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
-import { json, type MetadataApi, respond, startMetadataApi } from '../support/metadata-api.js';
+import {
+  createZkEvmReferenceServer,
+  startMetadataApiServer,
+  type ZkEvmReferenceServer,
+} from '../../src/server/index.js';
 
 const CONTRACT = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
 const API_KEY = 'sk_imapik-test-e2e-scheduler-key-000000';
@@ -54,17 +57,21 @@ describe('RefreshScheduler → zkEVM reference server, over HTTP', () => {
   it('pushes the latest metadata of 2000 ids through level-ups, every push full, no 429; failing tokens end with their codes', async () => {
     const { server, zk, statuses } = await platform();
     const level = new Map<string, number>();
-    const api: MetadataApi = await startMetadataApi((tokenId) =>
-      json({
-        name: `Hero #${tokenId}`,
-        attributes: [{ trait_type: 'Level', value: level.get(tokenId) ?? 1 }],
-      }),
-    );
-    closers.push(() => api.close());
     // The three ways a Metadata API fails: no answer in time, a 404, a body that is not JSON.
-    api.behave('5001', () => {});
-    api.behave('5002', respond(404, 'no such hero'));
-    api.behave('5003', respond(200, '<html>oops</html>', 'text/html'));
+    const api = await startMetadataApiServer({
+      answers: {
+        '5001': { respond: () => {} },
+        '5002': { status: 404, body: 'no such hero' },
+        '5003': { body: '<html>oops</html>', contentType: 'text/html' },
+      },
+      fallback: ({ tokenId }) => ({
+        json: {
+          name: `Hero #${tokenId}`,
+          attributes: [{ trait_type: 'Level', value: level.get(tokenId) ?? 1 }],
+        },
+      }),
+    });
+    closers.push(() => api.close());
 
     const events: SchedulerEvent[] = [];
     const scheduler = new RefreshScheduler({
@@ -123,15 +130,14 @@ describe('RefreshScheduler → zkEVM reference server, over HTTP', () => {
 
 describe('metadataApiSource over HTTP', () => {
   it('reads at most `concurrency` tokens at once, never follows a redirect, and caps the body', async () => {
-    const api = await startMetadataApi((tokenId) => (req, res) => {
-      setTimeout(() => json({ name: `Hero ${tokenId}` })(req, res, 1), 20);
+    const api = await startMetadataApiServer({
+      answers: {
+        redirect: { status: 302, body: 'moved' },
+        huge: { json: { name: 'x'.repeat(5_000) } },
+      },
+      fallback: ({ tokenId }) => ({ json: { name: `Hero ${tokenId}` }, delayMs: 20 }),
     });
     closers.push(() => api.close());
-    api.behave('redirect', respond(302, 'moved'));
-    api.behave(
-      'huge',
-      respond(200, JSON.stringify({ name: 'x'.repeat(5_000) }), 'application/json'),
-    );
     const read = metadataApiSource({ baseUrl: api.url, concurrency: 4, maxBytes: 1_000 });
     const ids = Array.from({ length: 40 }, (_, i) => String(i + 1));
     const out = await read(CONTRACT, [...ids, 'redirect', 'huge'], {

@@ -8,19 +8,16 @@
  * processes together, the first push went out alone until its answer told the budget, and that
  * budget lived in the shared store.
  */
-import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../../src/redis/index.js';
-import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
-import { COLLECTION } from '../support/fixtures.js';
 import {
-  type Behaviour,
-  json,
-  live,
-  type MetadataApi,
-  respond,
-  startMetadataApi,
-} from '../support/metadata-api.js';
+  createZkEvmReferenceServer,
+  type MetadataApiAnswer,
+  type MetadataApiServer,
+  startMetadataApiServer,
+  type ZkEvmReferenceServer,
+} from '../../src/server/index.js';
+import { COLLECTION } from '../support/fixtures.js';
 import { type RunningRedis, redisAvailable, startRedis } from '../support/redis-server.js';
 import {
   type Child,
@@ -59,34 +56,38 @@ const DEADLINE_MS = 60_000;
 const flaky = (tokenId: string) => Number(tokenId) % 100 === 7;
 
 /** The game's database behind its Metadata API: each hero's level (1 until it levels up). */
-function gameMetadataApi(levels: Map<string, number>) {
-  const hero =
-    (tokenId: string): Behaviour =>
-    (req, res, attempt) => {
-      if (flaky(tokenId) && attempt <= 2) return respond(503, 'busy')(req, res, attempt);
-      json({
-        name: `Hero #${tokenId}`,
-        image: `https://img.invalid/${tokenId}.png`,
-        attributes: [
-          { trait_type: 'Level', value: levels.get(tokenId) ?? 1, display_type: 'number' },
-        ],
-      })(req, res, attempt);
-    };
+function gameMetadataApi(levels: Map<string, number>): Promise<MetadataApiServer> {
   // POST { ids } levels those heroes up; answered once the levels are stored.
-  const levelUp: Behaviour = (req: IncomingMessage, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      for (const id of (JSON.parse(body) as { ids: string[] }).ids) {
-        levels.set(id, (levels.get(id) ?? 1) + 1);
-      }
-      if (live(res)) res.writeHead(204).end();
-    });
+  const levelUp: MetadataApiAnswer = {
+    respond: (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        for (const id of (JSON.parse(body) as { ids: string[] }).ids) {
+          levels.set(id, (levels.get(id) ?? 1) + 1);
+        }
+        if (!res.destroyed) res.writeHead(204).end();
+      });
+    },
   };
-  return { hero, levelUp };
+  return startMetadataApiServer({
+    answers: { 'level-up': levelUp },
+    fallback: ({ tokenId, attempt }) =>
+      flaky(tokenId) && attempt <= 2
+        ? { status: 503, body: 'busy' }
+        : {
+            json: {
+              name: `Hero #${tokenId}`,
+              image: `https://img.invalid/${tokenId}.png`,
+              attributes: [
+                { trait_type: 'Level', value: levels.get(tokenId) ?? 1, display_type: 'number' },
+              ],
+            },
+          },
+  });
 }
 
 describe.skipIf(!redisAvailable)('zkEVM fleet of game servers on Redis', () => {
@@ -94,7 +95,7 @@ describe.skipIf(!redisAvailable)('zkEVM fleet of game servers on Redis', () => {
   let redis: RunningRedis;
   let server: ZkEvmReferenceServer;
   let serverUrl: string;
-  let api: MetadataApi;
+  let api: MetadataApiServer;
   let store: RedisStore;
 
   beforeAll(async () => {
@@ -106,9 +107,7 @@ describe.skipIf(!redisAvailable)('zkEVM fleet of game servers on Redis', () => {
       syncDelayMs: 50,
     });
     serverUrl = (await server.listen(0, '127.0.0.1')).url;
-    const game = gameMetadataApi(levels);
-    api = await startMetadataApi(game.hero);
-    api.behave('level-up', game.levelUp);
+    api = await gameMetadataApi(levels);
     store = createRedisStore({ url: redis.url }, PREFIX);
   });
 

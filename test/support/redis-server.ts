@@ -1,13 +1,14 @@
 /**
- * A real redis-server for the Redis tests, on a free port, started and stopped by the suite.
- * Without redis-server the tests are skipped with a loud notice, except under CI=true, where a
- * missing Redis fails the run.
+ * A real redis-server on a free loopback port, without persistence, for the Redis tests and the
+ * bench (section 7). Without redis-server a test run skips the Redis tests with a loud notice,
+ * except under CI=true, where a missing Redis fails the run; the bench says so in its notes.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, listen } from '../../src/server/loopback.js';
 
 export interface RunningRedis {
   url: string;
@@ -17,77 +18,94 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-export function redisServerPath(): string | undefined {
+function commandPath(name: string): string | undefined {
   try {
     return (
-      execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() ||
-      undefined
+      execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined
     );
   } catch {
     return undefined;
   }
 }
 
+export const redisServerPath = () => commandPath('redis-server');
+
 export const redisAvailable = redisServerPath() !== undefined;
 
+/** A test run's notice; the bench imports this file too and reports a missing Redis itself. */
+function notice(text: string): void {
+  if (!process.env.VITEST) return;
+  if (process.env.CI === 'true') throw new Error(`${text} Under CI=true this fails the run.`);
+  console.warn(`\n*** ${text} ***\n`);
+}
+
 if (!redisAvailable) {
-  const notice =
-    'redis-server not found: the Redis store tests are SKIPPED. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) to run them.';
-  if (process.env.CI === 'true')
-    throw new Error(`${notice} Under CI=true a missing Redis fails the run.`);
-  console.warn(`\n*** ${notice} ***\n`);
+  notice(
+    'redis-server not found: the Redis store tests are SKIPPED. Install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) to run them.',
+  );
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const SETPRIV = '/usr/bin/setpriv';
 
-function waitForReady(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${out}`));
-    });
-  });
-}
-
-export async function startRedis(onPort?: number): Promise<RunningRedis> {
+/**
+ * Starts redis-server with `args` and waits until it accepts connections. On Linux it runs under
+ * `setpriv --pdeathsig SIGTERM` (which execs, so the pid is redis-server's), and an exit of this
+ * process kills it too: a killed test run or bench leaves no Redis behind.
+ */
+async function spawnRedis(
+  args: string[],
+): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed');
-  const port = onPort ?? (await freePort());
-  const child: ChildProcess = spawn(
-    bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await waitForReady(child);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    pid: child.pid as number,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+  const child = existsSync(SETPRIV)
+    ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', bin, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = () => child.kill('SIGTERM');
+  process.once('exit', kill);
+  const stop = async () => {
+    process.off('exit', kill);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(timer);
   };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server did not start: ${out}`)),
+        10_000,
+      );
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (out.length < 20_000) out += chunk.toString();
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}: ${out.slice(-2000)}`));
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { child, stop };
+}
+
+const NO_PERSISTENCE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+
+/** Starts redis-server on `onPort`, or a free port. */
+export async function startRedis(onPort?: number): Promise<RunningRedis> {
+  const port = onPort ?? (await freePort());
+  const { child, stop } = await spawnRedis(['--port', String(port), ...NO_PERSISTENCE]);
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid as number, stop };
 }
 
 /** A 3-master Redis Cluster on loopback, its node files in a temp dir. */
@@ -100,32 +118,24 @@ export interface RunningRedisCluster {
   stop(): Promise<void>;
 }
 
-function redisCliPath(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
+const redisCliPath = () => commandPath('redis-cli');
 
 /** redis-server and redis-cli (for `--cluster create`) are both installed. */
 export const redisClusterAvailable = redisAvailable && redisCliPath() !== undefined;
 
 if (redisAvailable && !redisClusterAvailable) {
-  const notice = 'redis-cli not found: the Redis Cluster tests are SKIPPED.';
-  if (process.env.CI === 'true')
-    throw new Error(`${notice} Under CI=true a missing redis-cli fails the run.`);
-  console.warn(`\n*** ${notice} ***\n`);
+  notice('redis-cli not found: the Redis Cluster tests are SKIPPED.');
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  try {
+    await listen(server, port);
+  } catch {
+    return false;
+  }
+  await new Promise((resolve) => server.close(resolve));
+  return true;
 }
 
 /** A free port whose cluster bus port (port + 10000) is free too. */
@@ -143,36 +153,23 @@ async function clusterPort(taken: number[]): Promise<number> {
  * temp dir.
  */
 export async function startRedisCluster(): Promise<RunningRedisCluster> {
-  const bin = redisServerPath();
-  if (!bin) throw new Error('redis-server is not installed');
   const cli = redisCliPath();
   if (!cli) throw new Error('redis-cli is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'imx-redis-cluster-'));
-  const children: ChildProcess[] = [];
+  const servers: Awaited<ReturnType<typeof spawnRedis>>[] = [];
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(servers.map((server) => server.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     const ports: number[] = [];
     for (let i = 0; i < 3; i++) ports.push(await clusterPort(ports));
     for (const port of ports) {
-      const child = spawn(
-        bin,
-        [
+      servers.push(
+        await spawnRedis([
           '--port',
           String(port),
-          '--bind',
-          '127.0.0.1',
+          ...NO_PERSISTENCE,
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',
@@ -181,15 +178,8 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
           '5000',
           '--dir',
           dir,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        ]),
       );
-      children.push(child);
-      await waitForReady(child);
     }
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
     execFileSync(cli, ['--cluster', 'create', ...nodes, '--cluster-yes'], {
@@ -210,7 +200,7 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     return {
       nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
       urls: ports.map((port) => `redis://127.0.0.1:${port}`),
-      pids: children.map((c) => c.pid as number),
+      pids: servers.map((server) => server.child.pid as number),
       stop,
     };
   } catch (error) {
