@@ -73,12 +73,19 @@ export interface MetadataApiServerOptions {
   port?: number | undefined;
   /** Default 127.0.0.1. */
   host?: string | undefined;
+  /**
+   * Called when an answer cannot be sent (a handler or `respond` threw, a `status` Node refuses,
+   * a `json` that cannot be serialised); that request gets a 500, or its connection is dropped
+   * when the status line was already sent. Default: one line on stderr. A test can collect these
+   * to fail on them.
+   */
+  onError?: ((error: unknown, request: MetadataApiRequest) => void) | undefined;
 }
 
 /** A running Metadata API, see {@link startMetadataApiServer}. */
 export interface MetadataApiServer {
   /** The base URL to give a collection (`metadataApiUrl`): token `7` is at `${url}/7`. */
-  url: string;
+  readonly url: string;
   /** The metadata it serves, by token id: change it and the next request sees the change. */
   readonly metadata: Map<string, unknown>;
   /** Sets how a token answers from its next request on; `undefined` goes back to its metadata. */
@@ -195,6 +202,31 @@ export async function startMetadataApiServer(
     endlessly(res, answer.endless.everyMs);
   };
 
+  const onError =
+    options.onError ??
+    ((error: unknown, { tokenId }: MetadataApiRequest) => {
+      const detail = error instanceof Error ? error.message : String(error);
+      process.stderr.write(
+        `metadata api server: the answer to token ${tokenId} failed: ${detail}\n`,
+      );
+    });
+  // A bad answer must not become an uncaught exception in the caller's process (or a request
+  // left hanging until its client times out): it is a 500 and a reported error.
+  const safely = (
+    res: ServerResponse,
+    request: MetadataApiRequest,
+    run: () => void,
+  ) => {
+    try {
+      run();
+    } catch (error) {
+      onError(error, request);
+      if (!live(res)) return;
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'content-type': 'text/plain' }).end('the answer failed\n');
+    }
+  };
+
   const { server, url, close } = await serveOnLoopback(
     (req, res) => {
       const tokenId = tokenIdOf(req.url);
@@ -209,9 +241,12 @@ export async function startMetadataApiServer(
       const chosen =
         answers.get(tokenId) ??
         (metadata.has(tokenId) ? { json: metadata.get(tokenId) } : fallback);
-      const answer = typeof chosen === 'function' ? chosen({ tokenId, attempt }) : chosen;
-      if (answer.delayMs !== undefined) later(answer.delayMs, () => send(req, res, answer));
-      else send(req, res, answer);
+      const request = { tokenId, attempt };
+      safely(res, request, () => {
+        const answer = typeof chosen === 'function' ? chosen(request) : chosen;
+        if (answer.delayMs === undefined) send(req, res, answer);
+        else later(answer.delayMs, () => safely(res, request, () => send(req, res, answer)));
+      });
     },
     { port: options.port, host: options.host },
   );

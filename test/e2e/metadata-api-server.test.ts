@@ -74,6 +74,41 @@ describe('startMetadataApiServer', () => {
     expect(server.totalHits).toBe(6);
   });
 
+  it('answers 500 and reports an answer that cannot be sent, instead of crashing or hanging', async () => {
+    const errors: string[] = [];
+    const { url } = await start({
+      answers: {
+        throws: () => {
+          throw new Error('handler bug');
+        },
+        status: { status: 99 },
+        bigint: { json: { level: 1n } },
+        late: { json: { level: 2n }, delayMs: 1 },
+        half: {
+          respond: (_req, res) => {
+            res.writeHead(200).write('{"na');
+            throw new Error('respond bug');
+          },
+        },
+      },
+      onError: (error, { tokenId, attempt }) =>
+        errors.push(`${tokenId}#${attempt}: ${(error as Error).message}`),
+    });
+
+    for (const tokenId of ['throws', 'status', 'bigint', 'late']) {
+      expect((await get(`${url}/${tokenId}`)).status).toBe(500);
+    }
+    // The status line was out: the connection is dropped, so the client sees a broken body.
+    await expect(fetch(`${url}/half`).then((r) => r.text())).rejects.toThrow();
+    expect(errors).toEqual([
+      'throws#1: handler bug',
+      expect.stringMatching(/^status#1: .*status code/i),
+      expect.stringMatching(/^bigint#1: .*BigInt/),
+      expect.stringMatching(/^late#1: .*BigInt/),
+      'half#1: respond bug',
+    ]);
+  });
+
   it('delays an answer by delayMs, and resets a connection', async () => {
     const { url } = await start({
       answers: { slow: { json: { name: 'Late' }, delayMs: 150 }, gone: { reset: true } },
