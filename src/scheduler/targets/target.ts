@@ -81,8 +81,38 @@ export type PollOutcome =
       completed?: { refreshId: string; summary: RefreshSummary } | undefined;
     };
 
-/** Input of {@link SchedulerTarget.reconcile}. */
-export interface ReconcileInput {
+/** Parameters of {@link SchedulerTarget.prepare}. */
+export interface PrepareParameters {
+  collectionAddress: string;
+  /** The batch's ids, oldest first. */
+  tokenIds: string[];
+  /** Aborted when the scheduler stops: give up the reads. */
+  signal: AbortSignal;
+}
+
+/** Parameters of {@link SchedulerTarget.send}. */
+export interface SendParameters {
+  collectionAddress: string;
+  /** What {@link SchedulerTarget.prepare} resolved. */
+  prepared: PreparedBatch;
+  /** When the send began, by the scheduler's clock (ms). */
+  sentAtMs: number;
+  /** The store's batch id: unique, for a receipt of the target's own. */
+  batchId: string;
+}
+
+/** Parameters of {@link SchedulerTarget.poll}. */
+export interface PollParameters {
+  /** The batch to learn the outcome of. */
+  sent: SentBatch;
+  /** Aborted when the scheduler stops: give up the reads. */
+  signal: AbortSignal;
+  /** Now, by the scheduler's clock (ms). */
+  nowMs: number;
+}
+
+/** Parameters of {@link SchedulerTarget.reconcile}. */
+export interface ReconcileParameters {
   batchId: string;
   collectionAddress: string;
   tokenIds: string[];
@@ -90,14 +120,26 @@ export interface ReconcileInput {
   sentAtMs: number;
   /** How far the server's clock may be behind ours. */
   clockSkewMs: number;
-  /** Claims a receipt for this batch (the store's atomic `markSent`); `false`: another batch holds it. */
+  /**
+   * Claims a receipt for this batch (the store's atomic `markSent`); `false`: another batch holds
+   * it.
+   *
+   * @throws what the store's `markSent` rejects with (`StoreUnavailableError`): let it through,
+   * the check is then tried again.
+   */
   claim: (receipt: string) => Promise<boolean>;
+  /** Aborted when the scheduler stops: give up the reads. */
   signal: AbortSignal;
 }
 
 /**
  * One API as the scheduler drives it. Made by {@link imxTarget} or {@link zkEvmTarget}; a
  * custom target (another API, a test double) implements the same.
+ *
+ * What the scheduler does with a rejection, method by method, is in each `@throws`: none loses
+ * an id. The synchronous methods (`classifySendFailure`, `budgetOf`, `refreshIdOf`, `isGone`)
+ * must not throw: the scheduler does not expect them to, and a throw there stops the step it
+ * happens in (an `error` event) and may hold a batch until its lease runs out.
  */
 export interface SchedulerTarget {
   /** Which API, for events and logs. */
@@ -106,34 +148,50 @@ export interface SchedulerTarget {
   readonly maxBatchSize: number;
   /** How the budget is known (and its defaults). */
   readonly budget: TargetBudget;
-  /** Reads what the request needs (zkEVM: each token's current metadata). Never throws for one token. */
-  prepare(input: {
-    collectionAddress: string;
-    tokenIds: string[];
-    signal: AbortSignal;
-  }): Promise<PreparedBatch>;
-  /** Sends one prepared batch. Rejects with the client's error. */
-  send(input: {
-    collectionAddress: string;
-    prepared: PreparedBatch;
-    /** When the send began, by the scheduler's clock (ms). */
-    sentAtMs: number;
-    /** The store's batch id: unique, for a receipt of the target's own. */
-    batchId: string;
-  }): Promise<AcceptedSend>;
-  /** What a rejection of `send` means for the batch (see `SendFailure`). */
+  /**
+   * Reads what the request needs (zkEVM: each token's current metadata). An id that cannot be
+   * read is `unsendable`, with why, rather than a rejection.
+   *
+   * @throws {AbortError} once `signal` aborts (the scheduler stops); otherwise reject only when
+   * the batch as a whole cannot be prepared. A rejection puts the batch's ids back into pending,
+   * untouched; any but that `AbortError` is also an `error` event.
+   */
+  prepare(parameters: PrepareParameters): Promise<PreparedBatch>;
+  /**
+   * Sends one prepared batch.
+   *
+   * @throws the client's error, as is (`RateLimitError`, `ApiError`, `ConnectionError`,
+   * `TimeoutError`, ...): {@link SchedulerTarget.classifySendFailure} says what it means for the
+   * batch (wait for the budget, end its ids, resend, or reconcile).
+   */
+  send(parameters: SendParameters): Promise<AcceptedSend>;
+  /** What a rejection of `send` means for the batch (see `SendFailure`). Never throws. */
   classifySendFailure(error: unknown): SendFailure;
-  /** The budget a rejection reported (a 429's headers), if any. */
+  /** The budget a rejection reported (a 429's headers), if any. Never throws. */
   budgetOf(error: unknown): BudgetReport | undefined;
-  /** Learns a sent batch's outcome, or that it is not known yet. */
-  poll(input: { sent: SentBatch; signal: AbortSignal; nowMs: number }): Promise<PollOutcome>;
+  /**
+   * Learns a sent batch's outcome, or that it is not known yet.
+   *
+   * @throws the client's error when the API cannot be read, or `AbortError` once `signal`
+   * aborts. The batch is polled again after its interval (an `error` event); after five errors
+   * that {@link SchedulerTarget.isGone} says mean the API no longer knows the send, with no answer
+   * between, its ids are sent again.
+   */
+  poll(parameters: PollParameters): Promise<PollOutcome>;
   /**
    * Finds out whether an uncertain send was accepted: resolves the receipt it claimed, or
-   * `undefined` when the API shows it was not (yet). Rejects when the API cannot be read.
+   * `undefined` when the API shows it was not (yet).
+   *
+   * @throws the client's error when the API cannot be read, `AbortError` once `signal` aborts,
+   * or what `claim` rejects with. That proves nothing: the batch stays leased and is checked
+   * again (an `error` event).
    */
-  reconcile(input: ReconcileInput): Promise<string | undefined>;
-  /** The API's own id of a receipt (`batchSent`, `tokenSucceeded`), if it has one. */
+  reconcile(parameters: ReconcileParameters): Promise<string | undefined>;
+  /** The API's own id of a receipt (`batchSent`, `tokenSucceeded`), if it has one. Never throws. */
   refreshIdOf(receipt: string): string | undefined;
-  /** Whether a poll error means the API no longer knows the send (then it is sent again). */
+  /**
+   * Whether a poll error means the API no longer knows the send (then it is sent again). Never
+   * throws.
+   */
   isGone?(error: unknown): boolean;
 }
