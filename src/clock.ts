@@ -5,9 +5,15 @@ import { AbortError } from './errors.js';
  * Inject your own to make tests deterministic instead of sleeping.
  */
 export interface Clock {
-  /** Milliseconds since the unix epoch. */
+  /** Milliseconds since the unix epoch. Never throws, and an implementation must not. */
   now(): number;
-  /** Resolves after `ms`; rejects with `AbortError` as soon as `signal` aborts. */
+  /**
+   * Resolves after `ms`.
+   *
+   * @throws {AbortError} as soon as `signal` aborts, with its reason as `cause`; nothing else.
+   * An implementation must do the same: the SDK takes an `AbortError` as the wait being
+   * cancelled, and does not expect any other rejection.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 

@@ -38,7 +38,10 @@ export interface ServiceResponse {
 
 /** The service's source of time. */
 export interface ServiceClock {
-  /** Milliseconds since the unix epoch. */
+  /**
+   * Milliseconds since the unix epoch. Never throws, and an implementation must not: the service
+   * reads it while answering and while recording outcomes.
+   */
   now(): number;
 }
 

@@ -100,15 +100,25 @@ export interface MetadataRefreshMock
   clock: Clock;
   /** Every request received since the last reset, oldest first. */
   requests: RecordedRequest[];
-  /** Makes the next matching requests fail, before the engine sees them. */
+  /**
+   * Makes the next matching requests fail, before the engine sees them.
+   *
+   * @throws {TypeError} a `times` that is not a positive integer, or a `status` outside 400-599.
+   * Nothing is queued then.
+   */
   failNext(failure: InjectedFailure): void;
-  /** Moves the mock's clock forward (e.g. past the hour, to restore the budget). */
+  /**
+   * Moves the mock's clock forward (e.g. past the hour, to restore the budget).
+   *
+   * @throws {TypeError} `ms` is negative or not finite.
+   */
   advanceTime(ms: number): void;
   /**
    * Back to a fresh mock: `service.reset()` (refreshes, budget spending and tokens added with
    * `service.addTokens` forgotten; Metadata API work in flight abandoned, its `resolveMetadata`
    * signal aborted, so `service.settled()` resolves at once, whatever a previous test left
    * unanswered), then injected failures, recorded requests and advanced time forgotten too.
+   * Never throws.
    */
   reset(): void;
 }

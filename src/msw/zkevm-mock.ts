@@ -64,15 +64,28 @@ export interface ZkEvmMock {
    * A status gets the platform's error body; its `code` defaults to the code the platform pairs
    * with the status (`TOO_MANY_REQUESTS_ERROR` for 429, with the four rate-limit headers at
    * remaining 0), else `INTERNAL_SERVER_ERROR` for a 5xx and `VALIDATION_ERROR` for a 4xx.
+   *
+   * @throws {TypeError} a `times` that is not a positive integer, or a `status` outside 400-599.
+   * Nothing is queued then.
    */
   failNext(failure: InjectedFailure): void;
-  /** Sets how many refresh requests are left in the current window. */
+  /**
+   * Sets how many refresh requests are left in the current window, as
+   * `service.setRemainingRefreshes` does.
+   *
+   * @throws {TypeError} `remaining` is not a non-negative integer.
+   */
   setRemainingRefreshes(remaining: number): void;
-  /** Moves the mock's clock forward (e.g. past the window, to restore the budget). */
+  /**
+   * Moves the mock's clock forward (e.g. past the window, to restore the budget).
+   *
+   * @throws {TypeError} `ms` is negative or not finite.
+   */
   advanceTime(ms: number): void;
   /**
    * Back to a fresh mock: the clock back to the base time, then NFTs, stacks, pushes not yet
    * applied and budget spending forgotten, and injected failures and recorded requests cleared.
+   * Never throws.
    */
   reset(): void;
 }

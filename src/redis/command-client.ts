@@ -6,33 +6,62 @@
 
 /** A node-redis client (`createClient`): `sendCommand(args)`. */
 export interface NodeRedisLike {
-  /** Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`. */
+  /**
+   * Sends one raw command, e.g. `['EVALSHA', sha, '1', key]`.
+   *
+   * @throws what the library throws. The store's operation rejects with `MetadataRefreshError`
+   * for a reply error (node-redis's `ErrorReply`), else with `StoreUnavailableError`; a `NOSCRIPT`
+   * reply makes the store send the script itself instead.
+   */
   sendCommand(args: string[]): Promise<unknown>;
   /** False until `connect()` was called (node-redis 4 to 6). */
   readonly isOpen?: boolean | undefined;
-  /** Opens the connection; the store calls it once when `isOpen` is false. */
+  /**
+   * Opens the connection; the store calls it once when `isOpen` is false.
+   *
+   * @throws the connection error: the store's operation rejects with `StoreUnavailableError`, and
+   * the next one calls `connect` again. A rejection while `isOpen` turned true (the owner opened it
+   * meanwhile) is ignored.
+   */
   connect?(): Promise<unknown>;
 }
 
 /** A node-redis cluster (`createCluster`): `sendCommand(firstKey, isReadonly, args)`, routed by `firstKey`. */
 export interface NodeRedisClusterLike {
-  /** Sends one raw command to the master of `firstKey`'s slot, following MOVED and ASK. */
+  /**
+   * Sends one raw command to the master of `firstKey`'s slot, following MOVED and ASK.
+   *
+   * @throws what the library throws, as {@link NodeRedisLike.sendCommand}.
+   */
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
     args: string[],
   ): Promise<unknown>;
-  /** Present on a cluster only: how the store tells it from a single client. */
+  /**
+   * Present on a cluster only: how the store tells it from a single client. The store never calls
+   * it, so it never throws here.
+   */
   getSlotMaster(slot: number): unknown;
   /** False until `connect()` was called. */
   readonly isOpen?: boolean | undefined;
-  /** Opens the connections; the store calls it once when `isOpen` is false. */
+  /**
+   * Opens the connections; the store calls it once when `isOpen` is false.
+   *
+   * @throws the connection error, as {@link NodeRedisLike.connect}.
+   */
   connect?(): Promise<unknown>;
 }
 
 /** An ioredis client or `Cluster`: `call(command, ...args)`, routed by the command's keys. */
 export interface IoRedisLike {
-  /** Sends one raw command; a Cluster routes it by its keys and follows MOVED, ASK and TRYAGAIN. */
+  /**
+   * Sends one raw command; a Cluster routes it by its keys and follows MOVED, ASK and TRYAGAIN.
+   *
+   * @throws what ioredis throws. The store's operation rejects with `MetadataRefreshError` for a
+   * reply error (ioredis's `ReplyError`), else with `StoreUnavailableError`; a `NOSCRIPT` reply
+   * makes the store send the script itself instead.
+   */
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
   /** ioredis connects on its own (also with `lazyConnect`, on the first command). */
   readonly status?: string | undefined;

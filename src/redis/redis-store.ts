@@ -81,12 +81,19 @@ export interface RedisStore extends SchedulerStore {
   /**
    * Closes the connection when the store created it (from `{ url }`), also one still opening;
    * every operation after it rejects with `StoreUnavailableError`. With your `client`, does
-   * nothing.
+   * nothing. Calling it again does nothing.
+   *
+   * @throws only what node-redis's own `close()` (or `quit()`) rejects with; the store is closed
+   * either way. Never rejects with your `client`.
    */
   close(): Promise<void>;
   /**
    * Deletes every key of this store (tests and tools): one script on the store's node, which scans
    * that node's keys, so it costs time in proportion to all the keys there.
+   *
+   * @throws {StoreUnavailableError} Redis did not answer within `commandTimeoutMs`, is
+   * unreachable, or the store is closed.
+   * @throws {MetadataRefreshError} Redis refused the script (e.g. out of memory).
    */
   clear(): Promise<void>;
 }

@@ -207,6 +207,15 @@ export interface SchedulerStoreOptions {
  * `takeBudgetSlot` at once never get the same ids or more slots than allowed. Every method that
  * takes input takes one parameters object, so a field can be added without breaking callers or
  * implementations.
+ *
+ * What the scheduler expects an implementation to throw: a rejection only when the state cannot
+ * be reached, as `StoreUnavailableError` (the Redis store also rejects with
+ * `MetadataRefreshError` when Redis refuses a command); whether the operation took effect is then
+ * unknown. A batch the store no longer holds (its lease ran out, and another process put its ids
+ * back or completed it) is not an error: the operation changes nothing (`markSent` resolves
+ * `false`). The scheduler lets a rejection reach the caller of its `enqueue`, `stats` and `stop`;
+ * in the background it is an `error` event and the step is tried again a second later, and a
+ * batch left leased comes back when its lease runs out. {@link MemoryStore} never rejects.
  */
 export interface SchedulerStore {
   /**
@@ -214,9 +223,19 @@ export interface SchedulerStore {
    * and `budget` count in windows of this length, aligned to the epoch.
    */
   readonly windowMs: number;
-  /** Adds ids to a collection's pending set; ids already pending keep their place. Resolves once durable. */
+  /**
+   * Adds ids to a collection's pending set; ids already pending keep their place. Resolves once
+   * durable.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached: the ids may or may not be
+   * stored, and enqueueing them again is harmless.
+   */
   enqueue(parameters: EnqueueParameters): Promise<void>;
-  /** Collections with pending ids. */
+  /**
+   * Collections with pending ids.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   pendingCollections(): Promise<PendingCollection[]>;
   /**
    * Moves up to `max` ids, oldest first, from pending into a new batch leased until `leaseUntilMs`.
@@ -224,29 +243,50 @@ export interface SchedulerStore {
    * sent, or uncertain) stays pending until that batch is marked sent, released or completed, so a
    * newer push of it can never land before the older one. Resolves `undefined` when no id can be
    * taken.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   takeBatch(parameters: TakeBatchParameters): Promise<LeasedBatch | undefined>;
   /**
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
    * nothing, when the store already knows that refresh id (another batch holds it, or held it
    * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
+   * Also `false` when the store no longer holds the batch.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   markSent(parameters: MarkSentParameters): Promise<boolean>;
   /**
    * Marks a batch whose send may have been accepted (see {@link LeasedBatch.uncertainSinceMs}),
    * keeping it leased until `leaseUntilMs`: its ids stay out of pending until reconciled.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   markUncertain(parameters: MarkUncertainParameters): Promise<void>;
-  /** Extends the leases of batches this process still follows. */
+  /**
+   * Extends the leases of batches this process still follows.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   renewLeases(parameters: RenewLeasesParameters): Promise<void>;
-  /** Puts a batch's ids back into pending, untouched, and drops the batch. */
+  /**
+   * Puts a batch's ids back into pending, untouched, and drops the batch.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   releaseBatch(parameters: ReleaseBatchParameters): Promise<void>;
-  /** Drops a batch whose refresh completed. */
+  /**
+   * Drops a batch whose refresh completed.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   completeBatch(parameters: CompleteBatchParameters): Promise<void>;
   /**
    * Handles expired leases: an unsent batch goes back to pending; a sent or uncertain one is
    * leased to the caller until `leaseUntilMs` and returned, so someone follows it to completion
    * (or reconciles it).
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   reclaimExpired(parameters: ReclaimExpiredParameters): Promise<LeasedBatch[]>;
   /**
@@ -255,34 +295,62 @@ export interface SchedulerStore {
    * flight until {@link SchedulerStore.settleBudgetSlot} or `ttlMs`: a request sent just before a
    * boundary may be counted by the server in the next window, so until its answer says where it
    * counted, the next window reserves room for it.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   takeBudgetSlot(parameters: TakeBudgetSlotParameters): Promise<BudgetSlot>;
   /**
    * The request of a slot was answered (or failed): it no longer needs room in a later window.
    * When the server counted it in a later window than the slot's (`countedWindowEndsMs`, from
    * the answer's reset header), that window's count is raised by one, atomically.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   settleBudgetSlot(parameters: SettleBudgetSlotParameters): Promise<void>;
-  /** Raises the current window's `used` to at least `used` (from the server's headers). */
+  /**
+   * Raises the current window's `used` to at least `used` (from the server's headers).
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   syncBudget(parameters: SyncBudgetParameters): Promise<BudgetView>;
-  /** The current window's budget without taking. */
+  /**
+   * The current window's budget without taking.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   budget(parameters: BudgetParameters): Promise<BudgetView>;
-  /** Pending and in-flight counts. */
+  /**
+   * Pending and in-flight counts.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   counts(): Promise<StoreCounts>;
   /**
    * Narrows a leased batch to `tokenIds` (a subset of its ids): the others were put back into
    * pending or ended before the send, so a process that takes the batch over never reports them.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   keepTokens(parameters: KeepTokensParameters): Promise<void>;
   /**
    * A budget learned from the answers (zkEVM): applies `takeLearnedSlot` atomically, so
    * the fleet never exceeds what the headers allow. Its windows are the server's (from the
    * answers' reset), not {@link SchedulerStore.windowMs}.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
-  /** Applies `settleLearnedSlot` atomically: what an answer said about the budget. */
+  /**
+   * Applies `settleLearnedSlot` atomically: what an answer said about the budget.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void>;
-  /** The learned budget as known now. */
+  /**
+   * The learned budget as known now.
+   *
+   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
+   */
   learnedBudget(): Promise<LearnedBudgetState>;
 }
 

@@ -17,9 +17,24 @@ export interface ReferenceServerOptions extends Omit<RefreshServiceOptions, 'fet
 
 /** A running (or runnable) reference server. */
 export interface ReferenceServer {
-  /** Starts listening; loopback by default. Resolves with the base URL to give the client. */
+  /**
+   * Starts listening; loopback (`127.0.0.1`) and any free port by default. Resolves with the base
+   * URL to give the client.
+   *
+   * @throws the listen error, as node:http gives it (its `code`): `EADDRINUSE` (the port is
+   * taken: pick another, or `0` for any free one), `EACCES` (a privileged port),
+   * `EADDRNOTAVAIL` or `ENOTFOUND` (a host not on this machine, or not found); a `RangeError`
+   * (`ERR_SOCKET_BAD_PORT`) for a bad port; `ERR_SERVER_ALREADY_LISTEN` when it listens already.
+   * A failed `listen` leaves the server as it was: call it again, e.g. with another port.
+   */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting connections, lets requests in flight finish and stops the worker. */
+  /**
+   * Stops accepting connections, lets requests in flight finish and stops the worker (fetches in
+   * flight are aborted, queued tokens stay pending). Calling it again, or before `listen`, is
+   * harmless. The worker does not restart: to serve again, create a new server.
+   *
+   * Never rejects.
+   */
   close(): Promise<void>;
   /** The engine behind the server, for tests and tools (`settled()`, `getRefresh`, ...). */
   readonly service: RefreshService;

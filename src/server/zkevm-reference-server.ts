@@ -25,9 +25,23 @@ export interface ZkEvmReferenceServerOptions extends ZkEvmServiceOptions {
 
 /** A running (or runnable) zkEVM reference server. */
 export interface ZkEvmReferenceServer {
-  /** Starts listening; loopback and any free port by default. Resolves with the base URL. */
+  /**
+   * Starts listening; loopback (`127.0.0.1`) and any free port by default. Resolves with the base
+   * URL.
+   *
+   * @throws the listen error, as node:http gives it (its `code`): `EADDRINUSE` (the port is
+   * taken: pick another, or `0` for any free one), `EACCES` (a privileged port),
+   * `EADDRNOTAVAIL` or `ENOTFOUND` (a host not on this machine, or not found); a `RangeError`
+   * (`ERR_SOCKET_BAD_PORT`) for a bad port; `ERR_SERVER_ALREADY_LISTEN` when it listens already.
+   * A failed `listen` leaves the server as it was: call it again, e.g. with another port.
+   */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting connections and lets requests in flight finish. */
+  /**
+   * Stops accepting connections and lets requests in flight finish. Calling it again, or before
+   * `listen`, is harmless; `listen` may be called again after it.
+   *
+   * Never rejects.
+   */
   close(): Promise<void>;
   /** The engine behind the server: `settled()`, `mint`, `setRemainingRefreshes`, `nft`, .... */
   readonly service: ZkEvmService;
@@ -87,9 +101,24 @@ export interface CombinedReferenceServerOptions {
 
 /** Both reference services on one port. */
 export interface CombinedReferenceServer {
-  /** Starts listening; loopback and any free port by default. Both APIs share the base URL. */
+  /**
+   * Starts listening; loopback (`127.0.0.1`) and any free port by default. Both APIs share the
+   * base URL.
+   *
+   * @throws the listen error, as node:http gives it (its `code`): `EADDRINUSE` (the port is
+   * taken: pick another, or `0` for any free one), `EACCES` (a privileged port),
+   * `EADDRNOTAVAIL` or `ENOTFOUND` (a host not on this machine, or not found); a `RangeError`
+   * (`ERR_SOCKET_BAD_PORT`) for a bad port; `ERR_SERVER_ALREADY_LISTEN` when it listens already.
+   * A failed `listen` leaves the server as it was: call it again, e.g. with another port.
+   */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting connections, lets requests in flight finish and stops the IMX worker. */
+  /**
+   * Stops accepting connections, lets requests in flight finish and stops the Immutable X worker
+   * (fetches in flight are aborted, queued tokens stay pending). Calling it again, or before
+   * `listen`, is harmless. The worker does not restart: to serve again, create a new server.
+   *
+   * Never rejects.
+   */
   close(): Promise<void>;
   /** The Immutable X engine. */
   readonly imx: RefreshService;

@@ -18,7 +18,10 @@ export const RATE_LIMIT_HEADERS = {
 /** Anything that holds headers: a `Headers`, axios headers, or a plain object. */
 export type HeadersLike =
   | {
-      /** A header's value by name, case-insensitively. */
+      /**
+       * A header's value by name, case-insensitively. Never throws, and an implementation must
+       * not: {@link parseRateLimit} lets what it throws through.
+       */
       get(name: string): string | null | undefined;
     }
   | Record<string, unknown>

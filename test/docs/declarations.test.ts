@@ -5,6 +5,9 @@
  * - Every parameter object has a name a user can import (`…Options` for what configures a thing
  *   or a call, `…Parameters` for a call's one parameters object), never an inline type.
  * - Every public function and method says what it throws (`@throws`), or that it never does.
+ *   Methods of interfaces count: those of what a factory returns (`ReferenceServer.listen`) say
+ *   what a caller meets, those of what a user implements (`SchedulerStore`) what the package
+ *   expects an implementation to throw.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,9 +57,47 @@ interface Callable {
 }
 
 /**
- * Exported functions, and public methods and constructors of exported classes. Constructors of
- * error classes are left out (a user throws, not calls, them), and so are the methods of a class
- * that `implements` an interface: the interface documents them.
+ * The object types an interface or type alias declares: an interface's body; a type alias's
+ * object type, also as a member of a union or intersection (`HeadersLike` is
+ * `{ get(name) } | Record<…>`).
+ */
+function objectTypesOf(statement: ts.Statement): { owner: string; members: ts.TypeElement[] }[] {
+  if (ts.isInterfaceDeclaration(statement)) {
+    return [{ owner: statement.name.text, members: [...statement.members] }];
+  }
+  if (!ts.isTypeAliasDeclaration(statement)) return [];
+  const owner = statement.name.text;
+  const found: { owner: string; members: ts.TypeElement[] }[] = [];
+  const visit = (type: ts.TypeNode) => {
+    if (ts.isTypeLiteralNode(type)) found.push({ owner, members: [...type.members] });
+    else if (ts.isUnionTypeNode(type) || ts.isIntersectionTypeNode(type)) type.types.forEach(visit);
+    else if (ts.isParenthesizedTypeNode(type)) visit(type.type);
+  };
+  visit(statement.type);
+  return found;
+}
+
+/**
+ * A member of an object type that is called, as a signature: a method (`close(): Promise<void>`)
+ * or call signature, or a required function-typed property (`close: () => Promise<void>`, a
+ * method written as a property). An optional function-typed property (`onEvent?: ((e) => void) |
+ * undefined`) is a callback the user hands over in options, not a method: left out.
+ */
+function signatureOf(member: ts.TypeElement): ts.SignatureDeclarationBase | undefined {
+  if (ts.isMethodSignature(member) || ts.isCallSignatureDeclaration(member)) return member;
+  if (!ts.isPropertySignature(member) || member.questionToken || !member.type) return undefined;
+  let type = member.type;
+  while (ts.isParenthesizedTypeNode(type)) type = type.type;
+  return ts.isFunctionTypeNode(type) ? type : undefined;
+}
+
+/**
+ * Exported functions; public methods and constructors of exported classes; and the methods of
+ * interfaces and of object type aliases: what the public factories return (`ReferenceServer`) and
+ * what users implement (`SchedulerStore`), whose implementations are not classes the declarations
+ * show. (A bundled .d.ts holds only what the public surface reaches, so every interface in it is
+ * public.) Constructors of error classes are left out (a user throws, not calls, them), and so are
+ * the methods of a class that `implements` an interface: the interface documents them.
  */
 function callables(file: string, text: string): Callable[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
@@ -69,6 +110,14 @@ function callables(file: string, text: string): Callable[] {
   for (const statement of source.statements) {
     if (ts.isFunctionDeclaration(statement) && statement.name) {
       found.push({ name: statement.name.text, node: statement, doc: docOf(statement) });
+    }
+    for (const { owner, members } of objectTypesOf(statement)) {
+      for (const member of members) {
+        const node = signatureOf(member);
+        if (!node) continue;
+        const name = `${owner}.${member.name?.getText(source) ?? '(call)'}`;
+        found.push({ name, node, doc: docOf(member) });
+      }
     }
     if (!ts.isClassDeclaration(statement) || !statement.name) continue;
     const className = statement.name.text;
@@ -143,7 +192,11 @@ describe('the built declarations', () => {
 
   it('every public function and method documents what it throws', () => {
     const list = declarations.flatMap(({ file, text }) => callables(file, text));
-    expect(list.map((c) => c.name)).toContain('MetadataRefreshClient.requestRefresh');
+    const names = list.map((c) => c.name);
+    expect(names).toContain('MetadataRefreshClient.requestRefresh');
+    // Interface methods are looked at: one a factory returns, one a user implements.
+    expect(names).toContain('ReferenceServer.listen');
+    expect(names).toContain('SchedulerStore.enqueue');
     expect(undocumentedCallables(list)).toEqual([]);
   });
 
@@ -167,10 +220,33 @@ describe('the built declarations', () => {
       '  private p(): void;',
       '}',
       'declare class D implements Iface { q(): void; }',
+      'interface I {',
+      '  /** Never rejects. */',
+      '  ok(): Promise<void>;',
+      '  undocumented(): void;',
+      '  /** @throws {TypeError} a bad x. */',
+      '  inline(parameters: { x: number }): void;',
+      '  /** @throws {Error} on failure. */',
+      '  documentedProperty: (x: number) => void;',
+      '  undocumentedProperty: () => Promise<void>;',
+      '  callback?: ((event: { type: string }) => void) | undefined;',
+      '  data: number;',
+      '}',
+      'type T = { m(): void } | null;',
+      'type U = Base & {',
+      '  /** Never throws. */',
+      '  n(): void;',
+      '};',
     ].join('\n');
     const list = callables('a.d.ts', text);
 
-    expect(inlineParameterTypes(list)).toEqual(['a(options)']);
-    expect(undocumentedCallables(list)).toEqual(['a', 'C.n']);
+    expect(inlineParameterTypes(list)).toEqual(['a(options)', 'I.inline(parameters)']);
+    expect(undocumentedCallables(list)).toEqual([
+      'a',
+      'C.n',
+      'I.undocumented',
+      'I.undocumentedProperty',
+      'T.m',
+    ]);
   });
 });

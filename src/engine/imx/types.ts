@@ -112,30 +112,57 @@ export interface RefreshSeed {
 export interface RefreshService {
   /** Answers one API request. Never throws; every error is a `{ code, message }` response. */
   handle(request: ServiceRequest): Promise<ServiceResponse>;
-  /** Resolves when no token is queued or being fetched. */
+  /**
+   * Resolves when no token is queued or being fetched (once stopped: none being fetched). Never
+   * rejects.
+   */
   settled(): Promise<void>;
-  /** A refresh in wire form, or undefined. */
+  /** A refresh in wire form, or undefined. Never throws. */
   getRefresh(refreshId: string): RefreshRecordWire | undefined;
-  /** The last metadata successfully fetched for a token, or undefined. */
+  /** The last metadata successfully fetched for a token, or undefined. Never throws. */
   getTokenMetadata(
     collectionAddress: string,
     tokenId: string,
   ): { metadata: Record<string, unknown>; updatedAt: string } | undefined;
-  /** Registers more existing tokens of a collection configured with `tokenIds` (e.g. after a mint). */
+  /**
+   * Registers more existing tokens of a collection configured with `tokenIds` (e.g. after a
+   * mint); for a configured collection without `tokenIds` (every token exists), does nothing.
+   *
+   * @throws {TypeError} the collection is not among `collections` (also when none are configured:
+   * then every token exists already), `tokenIds` is not an array, or an id is not a usable token
+   * id. Nothing is registered then.
+   */
   addTokens(collectionAddress: string, tokenIds: string[]): void;
-  /** Puts a refresh straight into the store (no worker) and returns its id. */
+  /**
+   * Puts a refresh straight into the store (no worker) and returns its id.
+   *
+   * @throws {TypeError} a `collectionAddress` that is not an address, no token at all, an
+   * unusable or repeated token id, or a `refreshId` that exists. Nothing is stored then.
+   */
   seedRefresh(seed: RefreshSeed): string;
-  /** Sets how many refresh requests are left in the current window. */
+  /**
+   * Sets how many refresh requests are left in the current window (more than the limit is
+   * allowed).
+   *
+   * @throws {TypeError} `remaining` is not a non-negative integer.
+   */
   setRemainingRefreshes(remaining: number): void;
-  /** The rate-limit headers as the next refresh request would see them before spending. */
+  /**
+   * The rate-limit headers as the next refresh request would see them before spending. Never
+   * throws.
+   */
   rateLimitHeaders(): Record<string, string>;
   /**
    * Back to the state after construction: forgets every refresh, metadata, spending and token
    * added with `addTokens`; drops queued tokens and abandons those in flight (their fetches are
-   * aborted and their outcomes never recorded), so `settled()` resolves at once.
+   * aborted and their outcomes never recorded), so `settled()` resolves at once. Never throws.
    */
   reset(): void;
-  /** Stops the worker: fetches in flight are aborted, queued tokens stay pending. */
+  /**
+   * Stops the worker: fetches in flight are aborted, queued tokens stay pending, and so do tokens
+   * of refreshes accepted later (the worker does not restart). Resolves once every fetch has
+   * ended. Never rejects.
+   */
   stop(): Promise<void>;
 }
 
