@@ -25,7 +25,7 @@ export default defineConfig([
     // Both builds write to dist/ at once: spare the bin's file from this build's clean.
     clean: ['!cli.js'],
     splitting: true,
-    // import.meta.url in the CJS build, for createRequire (lazy ethers).
+    // import.meta.url in the CJS build, for createRequire (@noble, loaded on first signature).
     shims: true,
   },
   // The bin: only `node dist/cli.js` loads it, so ESM only and no types; one file, so the

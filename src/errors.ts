@@ -253,6 +253,15 @@ export class ResponseTooLargeError extends MetadataRefreshError {
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The signer could not sign a request (a locked wallet, a hardware wallet that refused, a remote
+ * signer that is down); the signer's error, scrubbed, is in `cause`. Nothing was sent, so no
+ * budget was spent: the same request can be made again once the signer works.
+ */
+export class SignerError extends MetadataRefreshError {
+  override name = 'SignerError';
+}
+
 /** The caller's `AbortSignal` fired. The signal's reason is in `cause`. */
 export class AbortError extends MetadataRefreshError {
   override name = 'AbortError';

@@ -2,8 +2,8 @@
  * imx-metadata-refresh: typed clients of the Immutable X metadata refresh API
  * (`MetadataRefreshClient`) and of its live successor, the Immutable zkEVM metadata push
  * (`ZkEvmMetadataClient`).
- * This entry loads only the client (axios, zod, ethers); the reference server and the msw mock
- * live behind their own entries.
+ * This entry loads only the client (zod at import; axios and `@noble` on first use); the reference
+ * server, the msw mock and the Redis store live behind their own entries.
  *
  * @packageDocumentation
  */
@@ -12,12 +12,14 @@ export {
   type ImxAuthHeadersOptions,
   imxAuthHeaders,
 } from './auth/headers.js';
-export type {
-  EthersLikeSigner,
-  ImxSigner,
-  ViemLikeAccount,
+export {
+  type EthersLikeSigner,
+  type ImxSigner,
+  privateKeyToAddress,
+  type ViemLikeAccount,
+  type ViemSignMessageParameters,
 } from './auth/signer.js';
-export { type ImxSignatureInput, verifyImxSignature } from './auth/verify.js';
+export { type VerifyImxSignatureParameters, verifyImxSignature } from './auth/verify.js';
 export {
   type CallOptions,
   IMX_BASE_URLS,
@@ -58,7 +60,7 @@ export type {
   StackedMetadataPush,
 } from './client/zkevm-validate.js';
 // systemClock stays public: a Clock of your own (logging, scaled time) can delegate to it.
-export { type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
+export { CLOCK_SKEW_MS, type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
 export {
   AbortError,
   type AcceptedRefresh,
@@ -94,6 +96,7 @@ export {
   type ResponseTooLargeErrorOptions,
   ResponseValidationError,
   type ResponseValidationErrorOptions,
+  SignerError,
   StoreUnavailableError,
   type StoreUnavailableErrorOptions,
   TimeoutError,

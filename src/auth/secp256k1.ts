@@ -57,6 +57,11 @@ function addressOf(uncompressedPublicKey: Uint8Array): string {
   return out;
 }
 
+/** A value that is not a secp256k1 private key (a broken install is another error). */
+export class InvalidPrivateKeyError extends Error {
+  override name = 'InvalidPrivateKeyError';
+}
+
 /** A validated private key: its address and EIP-191 signatures. */
 export interface Secp256k1Key {
   /** The key's EIP-55 address (derived on first use: it costs the curve's one-time tables). */
@@ -66,15 +71,21 @@ export interface Secp256k1Key {
 }
 
 /**
- * A signing key from 64 hex characters (`0x` optional). Throws when the value is not a valid
- * secp256k1 private key (zero, or not below the curve's order); the check is cheap, so a
- * misconfigured key fails at construction while the first curve multiplication waits for use.
+ * A signing key from 64 hex characters (`0x` optional). Throws {@link InvalidPrivateKeyError}
+ * when the value is not a valid secp256k1 private key (not hex, zero, or not below the curve's
+ * order); the check is cheap, so a misconfigured key fails at construction while the first curve
+ * multiplication waits for use. A missing `@noble` install throws its own module error.
  */
 export function secp256k1Key(privateKeyHex: string): Secp256k1Key {
   const { secp256k1 } = noble();
-  const key = fromHex(privateKeyHex);
+  let key: Uint8Array;
+  try {
+    key = fromHex(privateKeyHex);
+  } catch {
+    throw new InvalidPrivateKeyError('not hex');
+  }
   if (key.length !== 32 || !secp256k1.utils.isValidPrivateKey(key)) {
-    throw new Error('not a valid secp256k1 private key');
+    throw new InvalidPrivateKeyError('not a valid secp256k1 private key');
   }
   let address: string | undefined;
   return {
@@ -90,23 +101,38 @@ export function secp256k1Key(privateKeyHex: string): Secp256k1Key {
 }
 
 /**
- * The EIP-55 address that signed `message`, from a 65-byte hex signature whose v is 0/1 or 27/28.
- * Throws when the signature cannot be recovered (out-of-range r or s, an s with its top bit set,
- * another v).
+ * The EIP-55 address that signed `message`, from a 65-byte hex signature whose v is 0/1 or 27/28;
+ * undefined when no signer can be recovered (not 65 bytes of hex, out-of-range r or s, an s with
+ * its top bit set, another v). Throws only when `@noble` cannot be loaded, so a broken install is
+ * not mistaken for a bad signature.
  */
-export function recoverPersonalMessageSigner(message: string, signature: string): string {
+export function recoverPersonalMessageSigner(
+  message: string,
+  signature: string,
+): string | undefined {
   const { secp256k1 } = noble();
-  const bytes = fromHex(signature);
-  if (bytes.length !== 65) throw new Error('a signature is 65 bytes');
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(signature);
+  } catch {
+    return undefined;
+  }
+  if (bytes.length !== 65) return undefined;
   // The same rule ethers applies: an s with its top bit set is not a canonical signature.
-  if (((bytes[32] as number) & 0x80) !== 0) throw new Error('non-canonical s');
+  if (((bytes[32] as number) & 0x80) !== 0) return undefined;
   const v = bytes[64] as number;
   const recovery = v >= 27 ? v - 27 : v;
-  if (recovery !== 0 && recovery !== 1) throw new Error('invalid v');
-  const point = secp256k1.Signature.fromCompact(bytes.subarray(0, 64))
-    .addRecoveryBit(recovery)
-    .recoverPublicKey(personalMessageDigest(message));
-  return addressOf(point.toRawBytes(false));
+  if (recovery !== 0 && recovery !== 1) return undefined;
+  let publicKey: Uint8Array;
+  try {
+    publicKey = secp256k1.Signature.fromCompact(bytes.subarray(0, 64))
+      .addRecoveryBit(recovery)
+      .recoverPublicKey(personalMessageDigest(message))
+      .toRawBytes(false);
+  } catch {
+    return undefined;
+  }
+  return addressOf(publicKey);
 }
 
 /** A fresh random private key, `0x` + 64 hex (the CLI's throwaway demo keys). */

@@ -1,21 +1,44 @@
 import { InvalidRequestError } from '../errors.js';
 import { SIGNATURE_PATTERN } from '../wire/limits.js';
-import { secp256k1Key } from './secp256k1.js';
+import { InvalidPrivateKeyError, type Secp256k1Key, secp256k1Key } from './secp256k1.js';
 
 /** Anything with `getAddress()` and `signMessage(string)`: an ethers v6 or v5 `Signer`/`Wallet`. */
 export interface EthersLikeSigner {
-  /** The signer's address. */
+  /**
+   * The signer's address.
+   *
+   * @throws what the signer throws (a locked wallet, say): the client's request rejects with
+   * `MetadataRefreshError` (the signer's error as `cause`) and is not sent; `imxAuthHeaders`
+   * rejects with it as is.
+   */
   getAddress(): Promise<string> | string;
-  /** EIP-191 personal-message signature of `message`. */
+  /**
+   * EIP-191 personal-message signature of `message`.
+   *
+   * @throws what the signer throws (a hardware wallet refusing, say): the client's request
+   * rejects with `MetadataRefreshError` (the signer's error as `cause`) and is not sent;
+   * `imxAuthHeaders` rejects with it as is.
+   */
   signMessage(message: string): Promise<string>;
+}
+
+/** Parameters of {@link ViemLikeAccount.signMessage}, as viem names them. */
+export interface ViemSignMessageParameters {
+  /** The message to sign (the request's timestamp). */
+  message: string;
 }
 
 /** A viem-style account: `{ address, signMessage({ message }) }`, e.g. `privateKeyToAccount(...)`. */
 export interface ViemLikeAccount {
   /** The account's address. */
   address: string;
-  /** EIP-191 personal-message signature of `message`. */
-  signMessage(args: { message: string }): Promise<string>;
+  /**
+   * EIP-191 personal-message signature of `message`.
+   *
+   * @throws what the account throws: the client's request rejects with `MetadataRefreshError`
+   * (the account's error as `cause`) and is not sent; `imxAuthHeaders` rejects with it as is.
+   */
+  signMessage(parameters: ViemSignMessageParameters): Promise<string>;
 }
 
 /**
@@ -49,12 +72,44 @@ export function toImxSignatureForm(signature: string): string {
   return `${signature.slice(0, 130).toLowerCase()}0${parity}`;
 }
 
-function fromPrivateKey(key: string): NormalizedSigner {
-  const signingKey = secp256k1Key(key);
+function fromSigningKey(signingKey: Secp256k1Key): NormalizedSigner {
   return {
     getAddress: async () => signingKey.address(),
     signMessage: async (message) => signingKey.signPersonalMessage(message),
   };
+}
+
+/** A private key as the SDK takes it, checked, as a signing key. */
+function signingKeyOf(key: string, name: string) {
+  if (!PRIVATE_KEY.test(key)) {
+    throw new InvalidRequestError(
+      `${name}: a private key string must be 64 hex characters, optionally after 0x`,
+    );
+  }
+  try {
+    return secp256k1Key(key);
+  } catch (cause) {
+    // Only a bad key is the caller's mistake; a missing @noble install throws as itself.
+    if (!(cause instanceof InvalidPrivateKeyError)) throw cause;
+    throw new InvalidRequestError(`${name}: the private key is not a valid secp256k1 key`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * The address (EIP-55 checksummed) of a hex private key: the project owner to configure a
+ * reference server or mock with, when the SDK signs with that key and no wallet library is at
+ * hand. The key never appears in an error.
+ *
+ * @example
+ * ```ts
+ * const server = createReferenceServer({ owner: privateKeyToAddress(process.env.IMX_PRIVATE_KEY!) });
+ * ```
+ * @throws {InvalidRequestError} not 64 hex characters (`0x` optional), or not a valid secp256k1 key.
+ */
+export function privateKeyToAddress(privateKey: string): string {
+  return signingKeyOf(privateKey, 'privateKey').address();
 }
 
 /**
@@ -63,27 +118,21 @@ function fromPrivateKey(key: string): NormalizedSigner {
  * construction rather than on its first request.
  */
 export function normalizeSigner(signer: ImxSigner): NormalizedSigner {
-  if (typeof signer === 'string') {
-    if (!PRIVATE_KEY.test(signer)) {
-      throw new InvalidRequestError(
-        'signer: a private key string must be 0x followed by 64 hex characters',
-      );
-    }
-    try {
-      return fromPrivateKey(signer);
-    } catch (cause) {
-      throw new InvalidRequestError('signer: the private key is not a valid secp256k1 key', {
-        cause,
-      });
-    }
-  }
+  if (typeof signer === 'string') return fromSigningKey(signingKeyOf(signer, 'signer'));
   if (signer && typeof signer === 'object' && typeof signer.signMessage === 'function') {
     if ('getAddress' in signer && typeof signer.getAddress === 'function') {
       const ethers = signer as EthersLikeSigner;
       let address: Promise<string> | undefined;
       return {
         getAddress: () => {
-          address ??= Promise.resolve(ethers.getAddress());
+          if (!address) {
+            const asked = Promise.resolve().then(() => ethers.getAddress());
+            // A failure (a locked wallet) is not kept: the next request asks the signer again.
+            asked.catch(() => {
+              if (address === asked) address = undefined;
+            });
+            address = asked;
+          }
           return address;
         },
         signMessage: async (message) => toImxSignatureForm(await ethers.signMessage(message)),

@@ -2,7 +2,7 @@ import { SIGNATURE_PATTERN } from '../wire/limits.js';
 import { recoverPersonalMessageSigner } from './secp256k1.js';
 
 /** What {@link verifyImxSignature} checks. */
-export interface ImxSignatureInput {
+export interface VerifyImxSignatureParameters {
   /** The claimed signer (`x-imx-eth-address`). */
   address: string;
   /** The signed message (`x-imx-eth-timestamp`). */
@@ -13,17 +13,17 @@ export interface ImxSignatureInput {
 
 /**
  * True when `signature` is the EIP-191 signature of `timestamp` by `address`. Addresses compare
- * case-insensitively; both v forms are accepted. Never throws: garbage returns false. It does not
- * check the timestamp's age; a server does that against its own clock.
+ * case-insensitively; both v forms are accepted. It does not check the timestamp's age; a server
+ * does that against its own clock. Never throws on its input: garbage returns false.
+ *
+ * @throws {Error} only when the package's signing code (`@noble/curves`) cannot be loaded, a
+ * broken install that must not pass for a bad signature (every request would be refused).
  */
-export function verifyImxSignature(input: ImxSignatureInput): boolean {
-  try {
-    const { address, timestamp, signature } = input;
-    if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
-    if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
-    const recovered = recoverPersonalMessageSigner(timestamp, signature);
-    return recovered.toLowerCase() === address.toLowerCase();
-  } catch {
-    return false;
-  }
+export function verifyImxSignature(input: VerifyImxSignatureParameters): boolean {
+  if (typeof input !== 'object' || input === null) return false;
+  const { address, timestamp, signature } = input;
+  if (typeof address !== 'string' || typeof timestamp !== 'string') return false;
+  if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
+  const recovered = recoverPersonalMessageSigner(timestamp, signature);
+  return recovered !== undefined && recovered.toLowerCase() === address.toLowerCase();
 }

@@ -3,7 +3,8 @@
  * Metadata API, makes a throwaway wallet the owner, requests a refresh with the real client,
  * shows progress until it completes, then prints the outcome, each error and the budget.
  */
-import { randomPrivateKey, secp256k1Key } from '../auth/secp256k1.js';
+import { randomPrivateKey } from '../auth/secp256k1.js';
+import { privateKeyToAddress } from '../auth/signer.js';
 import { MetadataRefreshClient } from '../client/client.js';
 import { createReferenceServer } from '../server/reference-server.js';
 import type { Refresh } from '../wire/mappers.js';
@@ -33,7 +34,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
   const say = (line = '') => out.write(`${line}\n`);
   const metadataApi = await startDemoMetadataApi({ slowMs: options.slowMs });
   const ownerKey = randomPrivateKey();
-  const owner = { privateKey: ownerKey, address: secp256k1Key(ownerKey).address() };
+  const owner = { privateKey: ownerKey, address: privateKeyToAddress(ownerKey) };
   const server = createReferenceServer({
     owner: owner.address,
     collections: [
@@ -77,9 +78,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<Refresh> {
     bar?.stop();
 
     say();
-    say(
-      `Status   ${refresh.status} (started ${localTimeOf(refresh.startedAt)}, completed ${localTimeOf(refresh.completedAt) ?? '-'})`,
-    );
+    // One time a line: a time already ends in its zone's brackets.
+    say(`Status   ${refresh.status}`);
+    say(`Started  ${localTimeOf(refresh.startedAt)}`);
+    say(`Done     ${localTimeOf(refresh.completedAt) ?? '-'}`);
     say(
       `Summary  ${refresh.summary.succeeded} succeeded, ${refresh.summary.failed} failed, ${refresh.summary.pending} pending`,
     );

@@ -3,7 +3,8 @@
  * under `/v1/chains/`, the zkEVM API), optionally with the demo Metadata API and demo NFTs.
  */
 import { randomBytes } from 'node:crypto';
-import { randomPrivateKey, secp256k1Key } from '../auth/secp256k1.js';
+import { randomPrivateKey } from '../auth/secp256k1.js';
+import { privateKeyToAddress } from '../auth/signer.js';
 import type { CollectionConfig } from '../engine/imx/index.js';
 import type { ZkEvmCollectionConfig } from '../engine/zkevm/index.js';
 import {
@@ -93,7 +94,7 @@ export async function startServe(
     });
     if (!owner) {
       const privateKey = randomPrivateKey();
-      const wallet = { privateKey, address: secp256k1Key(privateKey).address() };
+      const wallet = { privateKey, address: privateKeyToAddress(privateKey) };
       owner = wallet.address;
       credentials.push(
         `Throwaway owner ${wallet.address}`,

@@ -2,7 +2,7 @@
 import { type ImxAuthHeaders, signAuthHeaders, unixSeconds } from '../auth/headers.js';
 import type { NormalizedSigner } from '../auth/signer.js';
 import type { Clock } from '../clock.js';
-import { MetadataRefreshError, scrubCause } from '../errors.js';
+import { MetadataRefreshError, SignerError, scrubCause } from '../errors.js';
 
 /**
  * An auth-headers provider that signs the current second. ECDSA (RFC 6979) signatures are
@@ -19,7 +19,7 @@ export function imxAuthProvider(
     if (cached?.timestamp !== timestamp) {
       const headers = signAuthHeaders(signer, timestamp).catch((cause: unknown) => {
         if (cause instanceof MetadataRefreshError) throw cause;
-        throw new MetadataRefreshError('The signer failed to sign the request', {
+        throw new SignerError('The signer failed to sign the request', {
           cause: scrubCause(cause),
         });
       });

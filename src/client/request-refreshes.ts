@@ -10,6 +10,7 @@ import {
   RateLimitError,
   type RequestProgress,
   type RequestProgressOf,
+  SignerError,
 } from '../errors.js';
 import { MAX_TOKENS_PER_REFRESH, REFRESH_LIMIT_EXCEEDED } from '../wire/limits.js';
 import type { RateLimit } from '../wire/rate-limit.js';
@@ -106,7 +107,8 @@ export async function sendChunks<C, A extends AcceptedRequest, R extends RateLim
           error.status < 500 &&
           error.status !== 408) ||
         error instanceof InvalidRequestError ||
-        (error instanceof ConnectionError && error.nothingSent);
+        (error instanceof ConnectionError && error.nothingSent) ||
+        error instanceof SignerError;
       throw refused
         ? withProgress(error, rest(index))
         : withProgress(error, rest(index + 1), deps.idsOf(current));

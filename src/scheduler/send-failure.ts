@@ -3,7 +3,13 @@
  * server may have accepted it: such a send is reconciled before anything is resent, because a
  * blind resend spends another unit of a 10-an-hour budget on the same ids.
  */
-import { ApiError, ConnectionError, InvalidRequestError, RateLimitError } from '../errors.js';
+import {
+  ApiError,
+  ConnectionError,
+  InvalidRequestError,
+  RateLimitError,
+  SignerError,
+} from '../errors.js';
 
 /**
  * - `rateLimited`: a 429; the batch goes back untouched until the reset.
@@ -29,5 +35,7 @@ export function classifySendFailure(error: unknown): SendFailure {
   }
   if (error instanceof InvalidRequestError) return 'refused';
   if (error instanceof ConnectionError && error.nothingSent) return 'notSent';
+  // The signer failed before the request was made: nothing left this process.
+  if (error instanceof SignerError) return 'notSent';
   return 'uncertain';
 }

@@ -8,6 +8,7 @@ import {
   type ImxSigner,
   InvalidRequestError,
   imxAuthHeaders,
+  privateKeyToAddress,
   type ViemLikeAccount,
   verifyImxSignature,
 } from '../../src/index.js';
@@ -264,5 +265,53 @@ describe('hex keys and verification agree with ethers', () => {
     expect(
       verifyImxSignature({ address: wallet.address, timestamp: TIMESTAMP, signature: twin }),
     ).toBe(false);
+  });
+});
+
+describe('privateKeyToAddress', () => {
+  it('gives the checksummed address a wallet of the key has, with or without 0x', () => {
+    expect(privateKeyToAddress(PRIVATE_KEY)).toBe(wallet.address);
+    expect(privateKeyToAddress(PRIVATE_KEY.slice(2))).toBe(wallet.address);
+    expect(privateKeyToAddress(`0x${'22'.repeat(32)}`)).toBe(otherWallet.address);
+  });
+
+  it.each([
+    ['a short hex string', '0x1234'],
+    ['the zero key', `0x${'00'.repeat(32)}`],
+    ['a key above the curve order', `0x${'ff'.repeat(32)}`],
+    ['not a string', 42],
+  ])('refuses %s with InvalidRequestError, never echoing the key', (_name, key) => {
+    let error: unknown;
+    try {
+      privateKeyToAddress(key as string);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    if (typeof key === 'string' && key.length > 10) {
+      expect((error as Error).message).not.toContain(key.slice(2, 12));
+    }
+  });
+});
+
+describe('an ethers-like signer whose getAddress fails', () => {
+  it('is asked again on the next request: one failure (a locked wallet) is not kept', async () => {
+    let locked = true;
+    let asked = 0;
+    const signer: EthersLikeSigner = {
+      getAddress: async () => {
+        asked++;
+        if (locked) throw new Error('wallet locked');
+        return wallet.address;
+      },
+      signMessage: (message) => wallet.signMessage(message),
+    };
+    const normalized = normalizeSigner(signer);
+
+    await expect(normalized.getAddress()).rejects.toThrow('wallet locked');
+    locked = false;
+    await expect(normalized.getAddress()).resolves.toBe(wallet.address);
+    await expect(normalized.getAddress()).resolves.toBe(wallet.address);
+    expect(asked).toBe(2);
   });
 });

@@ -38,7 +38,7 @@ describe('npm run demo', () => {
     // Times in local time with the zone, as every command prints them.
     const local = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\S+\)`;
     expect(printed).toMatch(
-      new RegExp(`Status {3}completed \\(started ${local}, completed ${local}\\)`),
+      new RegExp(`Status {3}completed\nStarted {2}${local}\nDone {5}${local}\n`),
     );
     expect(printed).toMatch(new RegExp(`Budget {3}9 of 10 refresh requests left; resets ${local}`));
     // Not a TTY: plain progress lines instead of a bar.

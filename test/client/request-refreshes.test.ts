@@ -6,9 +6,10 @@ import {
   InvalidRequestError,
   MetadataRefreshError,
   RateLimitError,
+  SignerError,
 } from '../../src/index.js';
 import { rejection } from '../support/errors.js';
-import { COLLECTION } from '../support/fixtures.js';
+import { COLLECTION, OWNER } from '../support/fixtures.js';
 import { useMock } from '../support/mock.js';
 import { recorded } from '../support/msw.js';
 
@@ -123,6 +124,29 @@ describe('requestRefreshes', () => {
     );
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as AuthenticationError).progress).toEqual({
+      operation: 'requestRefreshes',
+      accepted: [],
+      notSent: ids(1500),
+      uncertain: [],
+    });
+  });
+
+  it('a signer that fails: SignerError, nothing sent, every id not sent (none uncertain)', async () => {
+    const refusing = {
+      address: OWNER,
+      signMessage: async () => {
+        throw new Error('the hardware wallet refused');
+      },
+    };
+    const error = await rejection(
+      api
+        .client({ signer: refusing })
+        .requestRefreshes({ collectionAddress: COLLECTION, tokenIds: ids(1500) }),
+    );
+    expect(error).toBeInstanceOf(SignerError);
+    expect(error).toBeInstanceOf(MetadataRefreshError);
+    expect(posted()).toHaveLength(0);
+    expect((error as SignerError).progress).toEqual({
       operation: 'requestRefreshes',
       accepted: [],
       notSent: ids(1500),
