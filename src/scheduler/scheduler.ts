@@ -194,17 +194,23 @@ export class RefreshScheduler {
       }
       if (!this.#running) break;
       if (this.#woken) continue;
-      this.#wake = new AbortController();
+      const wake = new AbortController();
+      this.#wake = wake;
+      const woken = new Promise<void>((resolve) =>
+        wake.signal.addEventListener('abort', () => resolve()),
+      );
       try {
-        if (delay === undefined) {
-          await new Promise<void>((resolve) =>
-            this.#wake?.signal.addEventListener('abort', () => resolve()),
-          );
-        } else {
-          await clock.sleep(Math.max(0, delay), this.#wake.signal);
-        }
+        if (delay === undefined) await woken;
+        else await clock.sleep(Math.max(0, delay), wake.signal);
       } catch (error) {
-        if (!(error instanceof AbortError)) throw error;
+        // An aborted sleep is a wake-up, whatever the clock rejected it with (node:timers'
+        // own AbortError, say). Any other rejection is a broken clock: reported, never thrown
+        // out of this background loop (that would be an unhandled rejection), and the loop
+        // waits for the next enqueue or stop() rather than spin.
+        if (!wake.signal.aborted && !(error instanceof AbortError)) {
+          this.#onEvent({ type: 'error', error });
+          await woken;
+        }
       } finally {
         this.#wake = undefined;
       }

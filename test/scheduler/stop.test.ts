@@ -1,6 +1,7 @@
 /** stop() resolves promptly whatever the API does, and a broken listing never spins. */
 import { delay, HttpResponse, http } from 'msw';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RefreshScheduler } from '../../src/index.js';
 import { metadataAnswer } from '../../src/msw/index.js';
 import { BASE_URL, COLLECTION } from '../support/fixtures.js';
 import { harness, server } from './harness.js';
@@ -101,5 +102,64 @@ describe('stop()', () => {
     expect(h.posts[1]?.at).toBeLessThanOrEqual(t0 + 3_600_000);
     const wait = h.events.find((e) => e.type === 'budgetWait');
     expect(wait?.type === 'budgetWait' && wait.until.getTime()).toBeLessThanOrEqual(t0 + 3_600_000);
+  });
+});
+
+describe('a clock of your own', () => {
+  it("whose aborted sleep rejects with its own error (node:timers' AbortError) is woken, not crashed", async () => {
+    const h = harness({ maxDelayMs: 0 });
+    const base = h.clock;
+    let sleeps = 0;
+    const clock = {
+      now: () => base.now(),
+      // As node:timers/promises does: an aborted wait rejects with a DOMException, not ours.
+      sleep: (_ms: number, signal?: AbortSignal) =>
+        new Promise<void>((_resolve, reject) => {
+          sleeps++;
+          signal?.addEventListener('abort', () =>
+            reject(new DOMException('The operation was aborted', 'AbortError')),
+          );
+        }),
+    };
+    const scheduler = new RefreshScheduler({
+      client: h.client,
+      clock,
+      pollIntervalMs: 1_000,
+      maxDelayMs: 0,
+      onEvent: (e) => h.events.push({ ...e, at: base.now() }),
+    });
+    scheduler.start();
+    await scheduler.enqueue(COLLECTION, ['1']);
+    await vi.waitFor(() => expect(h.posts).toHaveLength(1));
+    expect(await stoppedOrHung(scheduler.stop())).toBe('stopped');
+    expect(sleeps).toBeGreaterThan(0);
+    expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('whose sleep fails is reported as an error event, and the loop neither dies nor spins', async () => {
+    const h = harness({ maxDelayMs: 0 });
+    const base = h.clock;
+    let sleeps = 0;
+    const clock = {
+      now: () => base.now(),
+      sleep: async () => {
+        sleeps++;
+        throw new Error('the clock broke');
+      },
+    };
+    const scheduler = new RefreshScheduler({
+      client: h.client,
+      clock,
+      pollIntervalMs: 1_000,
+      maxDelayMs: 0,
+      onEvent: (e) => h.events.push({ ...e, at: base.now() }),
+    });
+    scheduler.start();
+    await scheduler.enqueue(COLLECTION, ['1']);
+    await vi.waitFor(() => expect(h.events.some((e) => e.type === 'error')).toBe(true));
+    const sleepsThen = sleeps;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sleeps).toBe(sleepsThen);
+    expect(await stoppedOrHung(scheduler.stop())).toBe('stopped');
   });
 });
