@@ -29,6 +29,12 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
+ * How far a server's clock is assumed to be from ours, at most, where a server's time is compared
+ * with our clock (an NFT's `metadata_synced_at`, a refresh's `started_at`).
+ */
+export const CLOCK_SKEW_MS = 5_000;
+
+/**
  * The real clock: `Date.now()` and `setTimeout`. `sleep` waits any length, split into timers of
  * at most {@link MAX_TIMER_MS}; a NaN or negative wait is no wait, `Infinity` lasts until the
  * signal aborts.

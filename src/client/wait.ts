@@ -1,4 +1,4 @@
-import { type Clock, throwIfAborted } from '../clock.js';
+import { CLOCK_SKEW_MS, type Clock, throwIfAborted } from '../clock.js';
 import { TimeoutError } from '../errors.js';
 import { REFRESH_POLL } from '../wire/limits.js';
 import type { Refresh, RefreshSummary } from '../wire/mappers.js';
@@ -45,8 +45,7 @@ interface Mark {
  * How long until the tokens still pending are done, in ms, at the faster of two rates: since
  * the refresh started (its `startedAt`, nothing done then: this knows the rate on the first poll,
  * a waiter that came late included) and since the first poll (this leaves out any time the
- * refresh sat queued). Never under `floor`; undefined while neither rate is known. The server's
- * clock is not ours: a skew only makes the estimate later (bounded by the interval) or unknown.
+ * refresh sat queued). Never under `floor`; undefined while neither rate is known.
  */
 function untilDone(marks: Mark[], now: number, refresh: Refresh, floor: number) {
   let soonest: number | undefined;
@@ -90,7 +89,10 @@ export async function pollUntilCompleted(
     if (!last || !sameProgress(last, refresh)) {
       onProgress?.(refresh);
       interval = last ? initial : interval;
-      const started = { at: Date.parse(refresh.startedAt), done: 0 };
+      // The server's clock is not ours: taking its start as up to CLOCK_SKEW_MS earlier means a
+      // server that runs ahead cannot make the rate look faster (and the polls come too soon);
+      // one that runs behind only makes the estimate later, and the interval still bounds it.
+      const started = { at: Date.parse(refresh.startedAt) - CLOCK_SKEW_MS, done: 0 };
       soon = untilDone([started, first], now, refresh, floor);
     } else {
       interval = Math.min(max, interval * REFRESH_POLL.factor);

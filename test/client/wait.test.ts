@@ -224,6 +224,27 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
     expect(await sleepsOf(steps)).toEqual([5000, 500, 625, 781.25]);
   });
 
+  it('a server clock up to 5 s ahead does not bring the polls forward', async () => {
+    const clock = createTestClock();
+    // Truly started 20 s ago, 9 of 10 done: the last one is due in about 20000 / 9 ms. The
+    // server's clock is 4 s ahead, so its startedAt reads as 16 s ago by ours.
+    const startedAt = new Date(clock.now() + 4000 - 20_000).toISOString();
+    let poll = 0;
+    server.use(
+      http.get(`${BASE_URL}/v1/metadata-refreshes/:id`, () => {
+        const done = ++poll === 2;
+        return HttpResponse.json({
+          ...refreshWire('service', counts(done ? 10 : 9, done ? 0 : 1)),
+          started_at: startedAt,
+        });
+      }),
+    );
+    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
+    await client.waitForRefresh(REFRESH_ID);
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(20_000 / 9);
+  });
+
   it('a waiter that comes late knows the rate from startedAt, on its first poll', async () => {
     const clock = createTestClock();
     // Started a second ago; 9 of 10 done, the last one slow.
@@ -241,6 +262,8 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
     const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
     await client.waitForRefresh(REFRESH_ID);
     expect(poll).toBe(4);
-    expect(clock.sleeps).toEqual([500, 625, 781.25]);
+    // 9 done in 1 s, counted from 5 s before startedAt (the server's clock may run ahead of
+    // ours): the last one in about (1000 + 5000) / 9 ms, then a quarter more each quiet poll.
+    expect(clock.sleeps).toEqual([667, 833.75, 1042.1875]);
   });
 });

@@ -7,6 +7,7 @@ import { mapLimit } from '../../client/map-limit.js';
 import type { ZkEvmMetadataClient } from '../../client/zkevm-client.js';
 import { type NftMetadataPush, toNftWireItems } from '../../client/zkevm-validate.js';
 import { syncedSince } from '../../client/zkevm-wait.js';
+import { CLOCK_SKEW_MS } from '../../clock.js';
 import { InvalidRequestError, RateLimitError } from '../../errors.js';
 import { chunkRefreshItems } from '../../wire/zkevm/chunk.js';
 import { MAX_ITEM_BYTES, MAX_NFTS_PER_REFRESH, wireByteLength } from '../../wire/zkevm/limits.js';
@@ -117,7 +118,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   }
   const verify = options.verify;
   const timeoutMs = verify?.timeoutMs ?? 120_000;
-  const clockSkewMs = verify?.clockSkewMs ?? 5_000;
+  const clockSkewMs = verify?.clockSkewMs ?? CLOCK_SKEW_MS;
   for (const [name, v] of [
     ['verify.timeoutMs', timeoutMs],
     ['verify.clockSkewMs', clockSkewMs],
