@@ -14,6 +14,7 @@ import {
   wireByteLength,
 } from '../wire/zkevm/limits.js';
 import {
+  type MetadataPushFields,
   type NftAttribute,
   type NftMetadata,
   nftMetadataRefreshToWire,
@@ -27,11 +28,7 @@ import {
   stackedMetadataItemSchema,
 } from '../wire/zkevm/schemas.js';
 
-/**
- * The metadata of one push. **Every field you omit is sent as `null` and clears that field on
- * the platform**: a push replaces the NFT's whole metadata, it does not merge.
- */
-export type MetadataPushFields = { [K in keyof NftMetadata]?: NftMetadata[K] | undefined };
+export type { MetadataPushFields };
 
 /** One NFT's new metadata for `refreshNftMetadata`; omitted fields are cleared (sent as null). */
 export interface NftMetadataPush extends MetadataPushFields {

@@ -220,6 +220,11 @@ describe('RefreshScheduler on zkEVM', () => {
       '5': () => ({ status: 200, body: JSON.stringify({ name: 'x'.repeat(MAX_ITEM_BYTES) }) }),
       '6': () => ({ status: 200, body: JSON.stringify({ name: 7 }) }),
       '7': () => ({ status: 503, body: 'busy' }),
+      // Large and invalid: fixing its size would not make it pushable, so it is invalid.
+      '8': () => ({
+        status: 200,
+        body: JSON.stringify({ name: 8, description: 'x'.repeat(MAX_ITEM_BYTES) }),
+      }),
     };
     const metadata = metadataApiSource({
       baseUrl: 'https://game.test/metadata',
@@ -229,7 +234,7 @@ describe('RefreshScheduler on zkEVM', () => {
       },
     });
     const t = run(api, { metadata, retry: { attempts: 2 } });
-    await t.scheduler.enqueue(CONTRACT, ids(7));
+    await t.scheduler.enqueue(CONTRACT, ids(8));
     t.scheduler.start();
     await t.scheduler.drained();
     await t.scheduler.stop();
@@ -238,7 +243,7 @@ describe('RefreshScheduler on zkEVM', () => {
       const [e] = finals.get(id) ?? [];
       return e?.type === 'tokenFailed' ? `${e.errorCode}/${e.attempts}` : e?.type;
     };
-    expect(Object.fromEntries(ids(7).map((id) => [id, outcome(id)]))).toEqual({
+    expect(Object.fromEntries(ids(8).map((id) => [id, outcome(id)]))).toEqual({
       '1': 'tokenSucceeded',
       '2': 'unable_to_retrieve_metadata/2',
       '3': 'invalid_response_status_code/1',
@@ -246,6 +251,7 @@ describe('RefreshScheduler on zkEVM', () => {
       '5': 'metadata_too_large/1',
       '6': 'invalid_metadata/1',
       '7': 'invalid_response_status_code/2',
+      '8': 'invalid_metadata/1',
     });
     expect([...finals.values()].every((f) => f.length === 1)).toBe(true);
     expect(

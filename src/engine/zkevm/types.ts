@@ -1,6 +1,6 @@
 /** Options and the public shape of the zkEVM reference service. */
 import type { Clock } from '../../clock.js';
-import type { Nft, NftMetadata } from '../../wire/zkevm/mappers.js';
+import type { MetadataPushFields, Nft } from '../../wire/zkevm/mappers.js';
 import type { ServiceErrorContext, ServiceRequest, ServiceResponse } from '../types.js';
 
 /** Which API keys the service accepts: one key, or a predicate (a mock may accept any key). */
@@ -62,7 +62,7 @@ export interface ZkEvmServiceOptions {
 }
 
 /** An NFT to mint through the test control: its token id, and metadata fields if any. */
-export interface MintedNft extends Partial<NftMetadata> {
+export interface MintedNft extends MetadataPushFields {
   /** The token id: a uint256 in decimal. */
   tokenId: string;
 }
@@ -81,20 +81,33 @@ export interface ZkEvmBudgetSnapshot {
 
 /** The test controls: state set-up and read-back, never reachable through `handle`. */
 export interface ZkEvmControls {
-  /** Sets how many refresh requests are left in the current window (starting one if none). */
+  /**
+   * Sets how many refresh requests are left in the current window (starting one if none).
+   *
+   * @throws {TypeError} `remaining` is not a non-negative integer.
+   */
   setRemainingRefreshes(remaining: number): void;
-  /** The budget now. */
+  /** The budget now. Never throws. */
   budget(): ZkEvmBudgetSnapshot;
   /**
    * Mints NFTs (indexed now, metadata synced now). NFTs given identical metadata share one
    * metadata id; NFTs minted without metadata have none. Minting an existing id replaces it.
+   *
+   * @throws {TypeError} an `address` that is not `0x` and 40 hex characters, a collection not
+   * among `collections` (when they are given), or a `tokenId` that is not a uint256 in decimal.
+   * Nothing is minted then.
    */
   mint(address: string, nfts: MintedNft[]): void;
-  /** An NFT as `GetNFT` would answer it now, in camelCase; undefined when not minted. */
+  /**
+   * An NFT as `GetNFT` would answer it now, in camelCase; undefined when not minted (also for a
+   * `tokenId` that is not a uint256).
+   *
+   * @throws {TypeError} an `address` that is not `0x` and 40 hex characters.
+   */
   nft(address: string, tokenId: string): Nft | undefined;
-  /** How many accepted pushes have not taken effect yet. */
+  /** How many accepted pushes have not taken effect yet. Never throws. */
   pendingPushes(): number;
-  /** Back to the configured state: NFTs, stacks, pushes and spending forgotten. */
+  /** Back to the configured state: NFTs, stacks, pushes and spending forgotten. Never throws. */
   reset(): void;
 }
 
@@ -102,6 +115,9 @@ export interface ZkEvmControls {
 export interface ZkEvmService extends ZkEvmControls {
   /** Answers one API request. Never throws: every failure is an error body. */
   handle(request: ServiceRequest): Promise<ServiceResponse>;
-  /** Resolves when every accepted push has taken effect, waiting through the clock's `sleep`. */
+  /**
+   * Resolves when every accepted push has taken effect, waiting through the clock's `sleep`.
+   * Never rejects with the default clock; with your `clock`, rejects with what its `sleep` does.
+   */
   settled(): Promise<void>;
 }

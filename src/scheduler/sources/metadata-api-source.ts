@@ -16,9 +16,7 @@ import {
 import { readTokenMetadata } from '../../metadata-api/read-token.js';
 import type { FetchMetadata } from '../../metadata-api/types.js';
 import { checkMetadataApiUrl, metadataUrl } from '../../metadata-api/url.js';
-import { MAX_ITEM_BYTES, wireByteLength } from '../../wire/zkevm/limits.js';
 import { metadataPushFromJson, type NftMetadataRefresh } from '../../wire/zkevm/mappers.js';
-import { METADATA_KEYS } from '../../wire/zkevm/schemas.js';
 import { SCHEDULER_FAILURE_CODES } from '../failure-codes.js';
 import { MetadataReadError, type MetadataSource } from './metadata-source.js';
 
@@ -99,10 +97,8 @@ export function metadataApiReader(
 function toPush(tokenId: string, json: Record<string, unknown>): TokenRead {
   const mapped = metadataPushFromJson(json, { tokenId, unknownKeys: 'ignore' });
   if (mapped.ok) return mapped;
-  const fields = Object.fromEntries(METADATA_KEYS.map((key) => [key, json[key] ?? null]));
-  const tooLarge = wireByteLength({ token_id: tokenId, ...fields }) > MAX_ITEM_BYTES;
   const error = new MetadataReadError({
-    errorCode: tooLarge
+    errorCode: mapped.tooLarge
       ? SCHEDULER_FAILURE_CODES.metadataTooLarge
       : SCHEDULER_FAILURE_CODES.invalidMetadata,
     statusCode: 200,

@@ -45,6 +45,13 @@ export interface NftMetadata {
   attributes: NftAttribute[] | null;
 }
 
+/**
+ * The metadata of one push (or of a minted test NFT), every field optional. **Every field you
+ * omit from a push is sent as `null` and clears that field on the platform**: a push replaces
+ * the NFT's whole metadata, it does not merge.
+ */
+export type MetadataPushFields = { [K in keyof NftMetadata]?: NftMetadata[K] | undefined };
+
 /** One NFT's new metadata, for the refresh by token id. */
 export interface NftMetadataRefresh extends NftMetadata {
   /** The token id: a uint256 in decimal. */
@@ -221,8 +228,11 @@ export function zkEvmErrorFromWire(w: ZkEvmErrorBodyWire): ZkEvmApiError {
 export type MetadataPushFromJson =
   /** The push item, and the document's keys that have no field on the platform (when ignored). */
   | { ok: true; nft: NftMetadataRefresh; ignoredKeys: string[] }
-  /** Why the document cannot be pushed, naming the field, e.g. `attributes[0].value: …`. */
-  | { ok: false; problem: string };
+  /**
+   * Why the document cannot be pushed, naming the field, e.g. `attributes[0].value: …`;
+   * `tooLarge` when its one problem is its size (over `MAX_ITEM_BYTES` as sent).
+   */
+  | { ok: false; problem: string; tooLarge?: boolean | undefined };
 
 /** Options of {@link metadataPushFromJson}. */
 export interface MetadataPushFromJsonOptions {
@@ -296,7 +306,9 @@ export function metadataPushFromJson(
     const last = path[path.length - 1];
     const where = typeof last === 'string' && message.startsWith(last) ? path.slice(0, -1) : path;
     const at = pathText(where);
-    return { ok: false, problem: at === '' ? message : `${at}: ${message}` };
+    // The size refinement runs only once every field is valid: then it is the one problem.
+    const tooLarge = parsed.error.issues.every((i) => i.code === 'custom' && i.path.length === 0);
+    return { ok: false, problem: at === '' ? message : `${at}: ${message}`, tooLarge };
   }
   const { token_id, ...fields } = parsed.data;
   return { ok: true, nft: { tokenId: token_id, ...metadataFromWire(fields) }, ignoredKeys: extra };
