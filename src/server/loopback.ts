@@ -16,13 +16,22 @@ export function listen(
   host = '127.0.0.1',
 ): Promise<{ url: string; port: number }> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({ url: `http://${hostname}:${address.port}`, port: address.port });
-    });
+    const fail = (error: Error) => {
+      server.off('error', fail);
+      reject(error);
+    };
+    server.once('error', fail);
+    try {
+      server.listen(port, host, () => {
+        server.off('error', fail);
+        const address = server.address() as AddressInfo;
+        const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        resolve({ url: `http://${hostname}:${address.port}`, port: address.port });
+      });
+    } catch (error) {
+      // A bad port or a second listen() throws at once, without an 'error' event.
+      fail(error as Error);
+    }
   });
 }
 

@@ -88,9 +88,12 @@ export interface MetadataApiServer {
   readonly url: string;
   /** The metadata it serves, by token id: change it and the next request sees the change. */
   readonly metadata: Map<string, unknown>;
-  /** Sets how a token answers from its next request on; `undefined` goes back to its metadata. */
+  /**
+   * Sets how a token answers from its next request on; `undefined` goes back to its metadata.
+   * Never throws: a bad answer shows when a request uses it (a 500 and `onError`).
+   */
   answer(tokenId: string, answer: MetadataApiAnswer | MetadataApiHandler | undefined): void;
-  /** Requests for a token so far. */
+  /** Requests for a token so far. Never throws. */
   hits(tokenId: string): number;
   /** Requests for any token so far. */
   readonly totalHits: number;
@@ -98,7 +101,10 @@ export interface MetadataApiServer {
   readonly maxOpen: number;
   /** Bytes written to clients so far, headers included: what an endless body cost them. */
   readonly bytesSent: number;
-  /** Stops listening, drops every connection and every answer still delayed or endless. */
+  /**
+   * Stops listening, drops every connection and every answer still delayed or endless. Never
+   * rejects; calling it twice is harmless.
+   */
   close(): Promise<void>;
 }
 
@@ -212,11 +218,7 @@ export async function startMetadataApiServer(
     });
   // A bad answer must not become an uncaught exception in the caller's process (or a request
   // left hanging until its client times out): it is a 500 and a reported error.
-  const safely = (
-    res: ServerResponse,
-    request: MetadataApiRequest,
-    run: () => void,
-  ) => {
+  const safely = (res: ServerResponse, request: MetadataApiRequest, run: () => void) => {
     try {
       run();
     } catch (error) {

@@ -43,6 +43,16 @@ function exactOnlyProperties(file: string, text: string): string[] {
           type.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword));
       if (!admitsUndefined) found.push(`${ownerOf(node)}.${node.name.getText(source)}`);
     }
+    // Partial<T> makes T's properties optional without adding undefined to their types.
+    const named =
+      ts.isTypeReferenceNode(node) && ts.isIdentifier(node.typeName)
+        ? node.typeName.text
+        : ts.isExpressionWithTypeArguments(node) && ts.isIdentifier(node.expression)
+          ? node.expression.text
+          : undefined;
+    if (named === 'Partial') {
+      found.push(`${ownerOf(node)}: ${node.getText(source)}`);
+    }
     ts.forEachChild(node, visit);
   };
   visit(source);
@@ -205,6 +215,9 @@ describe('the built declarations', () => {
       'interface A { ok?: number | undefined; bad?: number; nested?: { deep?: () => void } | undefined }';
 
     expect(exactOnlyProperties('a.d.ts', text)).toEqual(['A.bad', 'A.deep']);
+    expect(exactOnlyProperties('b.d.ts', 'interface B extends Partial<C> { x: string }')).toEqual([
+      'B: Partial<C>',
+    ]);
   });
 
   it('finds inline parameter types and missing @throws', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type ImxAuthHeaders, imxAuthHeaders } from '../../../src/auth/headers.js';
-import type { ImxSignatureInput } from '../../../src/auth/verify.js';
+import type { VerifyImxSignatureParameters } from '../../../src/auth/verify.js';
 import { encodeCursor } from '../../../src/engine/cursor.js';
 import { createRefreshService, type RefreshService } from '../../../src/engine/imx/service.js';
 import { MAX_BODY_BYTES } from '../../../src/engine/request.js';
@@ -22,7 +22,7 @@ vi.mock('../../../src/auth/verify.js', async (importOriginal) => {
   const verdicts = new Map<string, boolean>();
   return {
     ...actual,
-    verifyImxSignature(input: ImxSignatureInput): boolean {
+    verifyImxSignature(input: VerifyImxSignatureParameters): boolean {
       const key = JSON.stringify([input.address, input.timestamp, input.signature]);
       let verdict = verdicts.get(key);
       if (verdict === undefined) {
