@@ -1,7 +1,7 @@
 /** stop() resolves promptly whatever the API does, and a broken listing never spins. */
 import { delay, HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RefreshScheduler } from '../../src/index.js';
+import { type Clock, RefreshScheduler } from '../../src/index.js';
 import { metadataAnswer } from '../../src/msw/index.js';
 import { BASE_URL, COLLECTION } from '../support/fixtures.js';
 import { harness, server } from './harness.js';
@@ -105,61 +105,50 @@ describe('stop()', () => {
   });
 });
 
+/** A scheduler on the harness's client and time, sleeping through `sleep`; counts the sleeps. */
+function withSleep(sleep: (counted: () => void) => Clock['sleep']) {
+  const h = harness();
+  const counter = { sleeps: 0 };
+  const scheduler = new RefreshScheduler({
+    client: h.client,
+    clock: { now: () => h.clock.now(), sleep: sleep(() => counter.sleeps++) },
+    pollIntervalMs: 1_000,
+    maxDelayMs: 0,
+    onEvent: (e) => h.events.push({ ...e, at: h.clock.now() }),
+  });
+  scheduler.start();
+  return { h, scheduler, counter };
+}
+
 describe('a clock of your own', () => {
   it("whose aborted sleep rejects with its own error (node:timers' AbortError) is woken, not crashed", async () => {
-    const h = harness({ maxDelayMs: 0 });
-    const base = h.clock;
-    let sleeps = 0;
-    const clock = {
-      now: () => base.now(),
-      // As node:timers/promises does: an aborted wait rejects with a DOMException, not ours.
-      sleep: (_ms: number, signal?: AbortSignal) =>
+    // As node:timers/promises does: an aborted wait rejects with a DOMException, not ours.
+    const { h, scheduler, counter } = withSleep(
+      (counted) => (_ms, signal) =>
         new Promise<void>((_resolve, reject) => {
-          sleeps++;
+          counted();
           signal?.addEventListener('abort', () =>
             reject(new DOMException('The operation was aborted', 'AbortError')),
           );
         }),
-    };
-    const scheduler = new RefreshScheduler({
-      client: h.client,
-      clock,
-      pollIntervalMs: 1_000,
-      maxDelayMs: 0,
-      onEvent: (e) => h.events.push({ ...e, at: base.now() }),
-    });
-    scheduler.start();
+    );
     await scheduler.enqueue(COLLECTION, ['1']);
     await vi.waitFor(() => expect(h.posts).toHaveLength(1));
     expect(await stoppedOrHung(scheduler.stop())).toBe('stopped');
-    expect(sleeps).toBeGreaterThan(0);
+    expect(counter.sleeps).toBeGreaterThan(0);
     expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
   it('whose sleep fails is reported as an error event, and the loop neither dies nor spins', async () => {
-    const h = harness({ maxDelayMs: 0 });
-    const base = h.clock;
-    let sleeps = 0;
-    const clock = {
-      now: () => base.now(),
-      sleep: async () => {
-        sleeps++;
-        throw new Error('the clock broke');
-      },
-    };
-    const scheduler = new RefreshScheduler({
-      client: h.client,
-      clock,
-      pollIntervalMs: 1_000,
-      maxDelayMs: 0,
-      onEvent: (e) => h.events.push({ ...e, at: base.now() }),
+    const { h, scheduler, counter } = withSleep((counted) => async () => {
+      counted();
+      throw new Error('the clock broke');
     });
-    scheduler.start();
     await scheduler.enqueue(COLLECTION, ['1']);
     await vi.waitFor(() => expect(h.events.some((e) => e.type === 'error')).toBe(true));
-    const sleepsThen = sleeps;
+    const sleepsThen = counter.sleeps;
     await new Promise((resolve) => setImmediate(resolve));
-    expect(sleeps).toBe(sleepsThen);
+    expect(counter.sleeps).toBe(sleepsThen);
     expect(await stoppedOrHung(scheduler.stop())).toBe('stopped');
   });
 });
