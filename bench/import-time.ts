@@ -28,20 +28,24 @@ const RUNS = 7;
 const REPORT_CPU =
   "process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeSync(1, String((u.user + u.system) / 1000)); });";
 
-function timeNode(script: string): { wall: number; cpu: number } {
-  const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ['-e', `${REPORT_CPU}\n${script}`], {
+/** Runs `node -e code` in the repository; returns its stdout, throws with its stderr. */
+function runNode(code: string, what: string): string {
+  const result = spawnSync(process.execPath, ['-e', code], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
     timeout: 30_000,
   });
-  const wall = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0) {
-    throw new Error(`node -e ${JSON.stringify(script)} failed: ${result.stderr.slice(0, 500)}`);
-  }
-  return { wall, cpu: Number(result.stdout) };
+  if (result.status !== 0) throw new Error(`${what} failed: ${result.stderr.slice(0, 500)}`);
+  return result.stdout;
+}
+
+/** Wall time of the whole process, and the CPU time it reports on exit. */
+function timeNode(script: string): { wall: number; cpu: number } {
+  const started = process.hrtime.bigint();
+  const stdout = runNode(`${REPORT_CPU}\n${script}`, `node -e ${JSON.stringify(script)}`);
+  return { wall: Number(process.hrtime.bigint() - started) / 1e6, cpu: Number(stdout) };
 }
 
 /**
@@ -52,24 +56,37 @@ function timeNode(script: string): { wall: number; cpu: number } {
 function timeFirstCall(script: string): { wall: number; cpu: number } {
   const done =
     'const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ wall: performance.now(), cpu: (u.user + u.system) / 1000 })); process.exit(0);';
-  const result = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      `(async () => { ${script} })().then(() => { ${done} }, (e) => { console.error(e); process.exit(1); });`,
-    ],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-      timeout: 30_000,
-    },
-  );
-  if (result.status !== 0) {
-    throw new Error(`cold start failed: ${result.stderr.slice(0, 500)}`);
+  const code = `(async () => { ${script} })().then(() => { ${done} }, (e) => { console.error(e); process.exit(1); });`;
+  return JSON.parse(runNode(code, 'cold start')) as { wall: number; cpu: number };
+}
+
+type Contenders = Record<'ours' | 'core' | 'node', string>;
+
+/**
+ * Medians of wall and CPU time per contender: one untimed run each warms the file cache, then
+ * RUNS interleaved rounds, so a drift of the machine hits all three alike.
+ */
+function sample(
+  scripts: Contenders,
+  time: (script: string) => { wall: number; cpu: number },
+): { wall: Record<keyof Contenders, number>; cpu: Record<keyof Contenders, number> } {
+  const keys = Object.keys(scripts) as (keyof Contenders)[];
+  const wall = { ours: [] as number[], core: [] as number[], node: [] as number[] };
+  const cpu = { ours: [] as number[], core: [] as number[], node: [] as number[] };
+  for (const key of keys) time(scripts[key]);
+  for (let run = 0; run < RUNS; run++) {
+    for (const key of keys) {
+      const t = time(scripts[key]);
+      wall[key].push(t.wall);
+      cpu[key].push(t.cpu);
+    }
   }
-  return JSON.parse(result.stdout) as { wall: number; cpu: number };
+  const medians = (m: typeof wall) => ({
+    ours: median(m.ours),
+    core: median(m.core),
+    node: median(m.node),
+  });
+  return { wall: medians(wall), cpu: medians(cpu) };
 }
 
 /**
@@ -83,7 +100,7 @@ async function coldStart(oursUrl: string): Promise<{ row: Row; note: string }> {
     async ({ url, id }) => {
       const corePath = createRequire(import.meta.url).resolve('@imtbl/core-sdk');
       const ethers5 = createRequire(corePath).resolve('ethers');
-      const scripts = {
+      const scripts: Contenders = {
         ours: `const { MetadataRefreshClient } = await import(${JSON.stringify(oursUrl)});
           const client = new MetadataRefreshClient({ signer: ${JSON.stringify(BENCH_PRIVATE_KEY)}, baseURL: ${JSON.stringify(url)} });
           if ((await client.getRefresh(${JSON.stringify(id)})).refreshId !== ${JSON.stringify(id)}) throw new Error('another refresh');`,
@@ -95,18 +112,8 @@ async function coldStart(oursUrl: string): Promise<{ row: Row; note: string }> {
           if (refresh.refresh_id !== ${JSON.stringify(id)}) throw new Error('another refresh');`,
         node: '',
       };
-      const wall = { ours: [] as number[], core: [] as number[], node: [] as number[] };
-      const cpu = { ours: [] as number[], core: [] as number[], node: [] as number[] };
-      const keys = Object.keys(scripts) as (keyof typeof scripts)[];
-      for (const key of keys) timeFirstCall(scripts[key]);
-      for (let run = 0; run < RUNS; run++) {
-        for (const key of keys) {
-          const t = timeFirstCall(scripts[key]);
-          wall[key].push(t.wall);
-          cpu[key].push(t.cpu);
-        }
-      }
-      const [ours, core, node] = [median(wall.ours), median(wall.core), median(wall.node)];
+      const { wall, cpu } = sample(scripts, timeFirstCall);
+      const { ours, core, node } = wall;
       const ratio = ours / core;
       return {
         row: {
@@ -118,7 +125,7 @@ async function coldStart(oursUrl: string): Promise<{ row: Row; note: string }> {
           target: '≤ 0.4× core-sdk',
           ok: check(ratio, '<=', 0.4),
         },
-        note: `cold start: from process start (performance.now()) to the first answer, against the reference server in a bench child; CPU medians ours ${fmtMs(median(cpu.ours))}, core-sdk ${fmtMs(median(cpu.core))}, node ${fmtMs(median(cpu.node))}.`,
+        note: `cold start: from process start (performance.now()) to the first answer, against the reference server in a bench child; CPU medians ours ${fmtMs(cpu.ours)}, core-sdk ${fmtMs(cpu.core)}, node ${fmtMs(cpu.node)}.`,
       };
     },
   );
@@ -127,29 +134,16 @@ async function coldStart(oursUrl: string): Promise<{ row: Row; note: string }> {
 export async function importTime(): Promise<SectionResult> {
   const notes = await ensureDist();
   const oursUrl = pathToFileURL(DIST_ENTRY).href;
-  const scripts = {
+  const scripts: Contenders = {
     ours: `import(${JSON.stringify(oursUrl)}).catch((e) => { console.error(e); process.exit(1); })`,
     core: `require('@imtbl/core-sdk')`,
     node: '',
   };
-  const samples = { ours: [] as number[], core: [] as number[], node: [] as number[] };
-  const cpu = { ours: [] as number[], core: [] as number[], node: [] as number[] };
-  const keys = Object.keys(scripts) as (keyof typeof scripts)[];
-  // One untimed run each warms the file cache; then interleave so drift hits all three alike.
-  for (const key of keys) timeNode(scripts[key]);
-  for (let run = 0; run < RUNS; run++) {
-    for (const key of keys) {
-      const t = timeNode(scripts[key]);
-      samples[key].push(t.wall);
-      cpu[key].push(t.cpu);
-    }
-  }
-  const ours = median(samples.ours);
-  const core = median(samples.core);
-  const node = median(samples.node);
+  const { wall, cpu } = sample(scripts, timeNode);
+  const { ours, core, node } = wall;
   const ratio = ours / core;
   const netRatio = (ours - node) / (core - node);
-  const [cpuOurs, cpuCore, cpuNode] = [median(cpu.ours), median(cpu.core), median(cpu.node)];
+  const { ours: cpuOurs, core: cpuCore, node: cpuNode } = cpu;
   const cold = await coldStart(oursUrl);
   const parts = importBreakdown(DIST_ENTRY)
     .map((p) => `${p.name} ${fmtMs(p.ms)}`)

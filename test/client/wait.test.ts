@@ -224,15 +224,17 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
     expect(await sleepsOf(steps)).toEqual([5000, 500, 625, 781.25]);
   });
 
-  it('a server clock up to 5 s ahead does not bring the polls forward', async () => {
+  /**
+   * A refresh started at `startedAt` (ISO), 9 of 10 done until poll `donePoll` shows all 10;
+   * waits for it with a test clock and returns the clock and the number of polls.
+   */
+  async function waitNineOfTen(startedAtMs: (now: number) => number, donePoll: number) {
     const clock = createTestClock();
-    // Truly started 20 s ago, 9 of 10 done: the last one is due in about 20000 / 9 ms. The
-    // server's clock is 4 s ahead, so its startedAt reads as 16 s ago by ours.
-    const startedAt = new Date(clock.now() + 4000 - 20_000).toISOString();
+    const startedAt = new Date(startedAtMs(clock.now())).toISOString();
     let poll = 0;
     server.use(
       http.get(`${BASE_URL}/v1/metadata-refreshes/:id`, () => {
-        const done = ++poll === 2;
+        const done = ++poll === donePoll;
         return HttpResponse.json({
           ...refreshWire('service', counts(done ? 10 : 9, done ? 0 : 1)),
           started_at: startedAt,
@@ -241,26 +243,20 @@ describe('waitForRefresh on the upstream form (hand-written fixtures)', () => {
     );
     const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
     await client.waitForRefresh(REFRESH_ID);
+    return { clock, poll };
+  }
+
+  it('a server clock up to 5 s ahead does not bring the polls forward', async () => {
+    // Truly started 20 s ago, 9 of 10 done: the last one is due in about 20000 / 9 ms. The
+    // server's clock is 4 s ahead, so its startedAt reads as 16 s ago by ours.
+    const { clock } = await waitNineOfTen((now) => now + 4000 - 20_000, 2);
     expect(clock.sleeps).toHaveLength(1);
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(20_000 / 9);
   });
 
   it('a waiter that comes late knows the rate from startedAt, on its first poll', async () => {
-    const clock = createTestClock();
     // Started a second ago; 9 of 10 done, the last one slow.
-    const startedAt = new Date(clock.now() - 1000).toISOString();
-    let poll = 0;
-    server.use(
-      http.get(`${BASE_URL}/v1/metadata-refreshes/:id`, () => {
-        const done = ++poll === 4;
-        return HttpResponse.json({
-          ...refreshWire('service', counts(done ? 10 : 9, done ? 0 : 1)),
-          started_at: startedAt,
-        });
-      }),
-    );
-    const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: BASE_URL, clock });
-    await client.waitForRefresh(REFRESH_ID);
+    const { clock, poll } = await waitNineOfTen((now) => now - 1000, 4);
     expect(poll).toBe(4);
     // 9 done in 1 s, counted from 5 s before startedAt (the server's clock may run ahead of
     // ours): the last one in about (1000 + 5000) / 9 ms, then a quarter more each quiet poll.
