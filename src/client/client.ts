@@ -20,7 +20,12 @@ import {
   refreshWireSchema,
 } from '../wire/schemas.js';
 import { imxAuthProvider } from './imx-auth.js';
-import { assertBaseURL, type SharedClientOptions, sharedSettings } from './options.js';
+import {
+  assertBaseURL,
+  longestSendMs,
+  type SharedClientOptions,
+  sharedSettings,
+} from './options.js';
 import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { type RequestRefreshesResult, sendInChunks } from './request-refreshes.js';
 import { imxDialect, Transport } from './transport.js';
@@ -143,6 +148,12 @@ function resolveBaseURL(options: MetadataRefreshClientOptions): string {
 export class MetadataRefreshClient {
   /** The base URL requests go to. */
   readonly baseURL: string;
+  /**
+   * The longest one refresh request can take, every attempt and the longest wait between two
+   * included (from `timeoutMs` and `maxRetries`): a `RefreshScheduler`'s `leaseMs` must be at
+   * least this, so that no other process takes over a batch whose request may still be on its way.
+   */
+  readonly longestSendMs: number;
   readonly #transport: Transport;
   readonly #clock: Clock;
   #rateLimit: RateLimit | undefined;
@@ -160,6 +171,7 @@ export class MetadataRefreshClient {
     this.baseURL = resolveBaseURL(options);
     const settings = sharedSettings(options);
     this.#clock = settings.clock;
+    this.longestSendMs = longestSendMs(settings);
     this.#transport = new Transport({
       ...settings,
       baseURL: this.baseURL,

@@ -2,6 +2,7 @@
 import type { AxiosInstance } from 'axios';
 import { type Clock, MAX_TIMER_MS, systemClock } from '../clock.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
+import { MAX_RETRY_DELAY_MS } from './retry.js';
 import type { ResponseInfo } from './transport.js';
 import { assertDuration } from './validate.js';
 
@@ -102,4 +103,13 @@ export function sharedSettings(options: SharedClientOptions): SharedSettings {
     clock: options.clock ?? systemClock,
     onResponse: options.onResponse,
   };
+}
+
+/**
+ * The longest one refresh POST (a push, on zkEVM) can take with these settings: every attempt
+ * the retry rules allow, each up to `timeoutMs`, and the longest wait between two. A scheduler's
+ * lease must outlive it, or another process could push the same ids while this one still may.
+ */
+export function longestSendMs(settings: Pick<SharedSettings, 'timeoutMs' | 'maxRetries'>): number {
+  return (settings.maxRetries + 1) * settings.timeoutMs + settings.maxRetries * MAX_RETRY_DELAY_MS;
 }

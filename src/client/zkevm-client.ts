@@ -19,7 +19,12 @@ import {
   type NftMetadataItemWire,
   type StackedMetadataItemWire,
 } from '../wire/zkevm/schemas.js';
-import { assertBaseURL, type SharedClientOptions, sharedSettings } from './options.js';
+import {
+  assertBaseURL,
+  longestSendMs,
+  type SharedClientOptions,
+  sharedSettings,
+} from './options.js';
 import { paginate, type ResumableIterator, type ResumeOptions } from './paginate.js';
 import { sendChunks } from './request-refreshes.js';
 import { pushRetryRule } from './retry.js';
@@ -292,6 +297,12 @@ export class ZkEvmMetadataClient {
   readonly baseURL: string;
   /** The `chain_name` of every path. */
   readonly chainName: string;
+  /**
+   * The longest one refresh request can take, every attempt and the longest wait between two
+   * included (from `timeoutMs` and `maxRetries`): a `RefreshScheduler`'s `leaseMs` must be at
+   * least this, so that no other process takes over a batch whose request may still be on its way.
+   */
+  readonly longestSendMs: number;
   readonly #transport: Transport<ZkEvmRateLimit>;
   readonly #clock: Clock;
   #rateLimit: ZkEvmRateLimit | undefined;
@@ -318,6 +329,7 @@ export class ZkEvmMetadataClient {
     this.chainName = target.chainName;
     const settings = sharedSettings(options);
     this.#clock = settings.clock;
+    this.longestSendMs = longestSendMs(settings);
     // Held only by this closure: not a property that util.inspect or JSON.stringify would show.
     const headers = { [API_KEY_HEADER]: apiKey };
     this.#transport = new Transport({

@@ -6,7 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
-import type { LearnedBudgetState, LearnedSlot } from '../scheduler/learned-budget.js';
+import {
+  type LearnedBudgetState,
+  type LearnedSlot,
+  usableReport,
+} from '../scheduler/learned-budget.js';
 import {
   type BudgetSlot,
   type BudgetView,
@@ -435,13 +439,13 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       };
     },
 
-    async settleBudgetSlot({ slotId, countedWindowEndsMs }) {
+    async settleBudgetSlot({ slotId, countedWindowEndsMs, unsent }) {
       const counted = countedWindowEndsMs === undefined ? '' : countedWindowEndsMs - windowMs;
       await run(
         'settleBudgetSlot',
         Lua.SETTLE_BUDGET_SLOT,
         [key.slots, key.budget],
-        [slotId, counted, windowMs],
+        [slotId, counted, windowMs, unsent ? '1' : '0'],
       );
     },
 
@@ -481,7 +485,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     },
 
     async settleLearnedSlot(p) {
-      const r = p.report;
+      const r = usableReport(p.report);
       await run(
         'settleLearnedSlot',
         Lua.SETTLE_LEARNED_SLOT,
@@ -492,7 +496,8 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
           optional(r?.limit),
           optional(r?.remaining),
           optional(r?.resetAtMs),
-          optional(r?.retryAfterMs),
+          optional(p.blockUntilMs),
+          p.unsent ? '1' : '0',
         ],
       );
     },

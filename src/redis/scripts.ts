@@ -238,12 +238,17 @@ return { 0, used, string.format('%.0f', start + windowMs), '' }
 `;
 
 /**
- * KEYS: in-flight slots, budget prefix. ARGV: slotId, countedWindowStart ('' when unknown), windowMs.
- * A slot the server counted in a later window than its own moves its count there.
+ * KEYS: in-flight slots, budget prefix. ARGV: slotId, countedWindowStart ('' when unknown), windowMs,
+ * unsent ('1'/'0'). A slot the server counted in a later window than its own moves its count
+ * there; a slot whose request was never sent is given back to its window.
  */
 export const SETTLE_BUDGET_SLOT = `
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-if removed == 1 and ARGV[2] ~= '' then
+if removed == 1 and ARGV[4] == '1' then
+  local slotWindow = string.match(ARGV[1], '^(%d+):')
+  local key = KEYS[2] .. ':' .. slotWindow
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+elseif removed == 1 and ARGV[2] ~= '' then
   local slotWindow = tonumber(string.match(ARGV[1], '^(%d+):'))
   local counted = tonumber(ARGV[2])
   if slotWindow and counted > slotWindow then
@@ -355,14 +360,15 @@ return { 1, 0, fmt(now), 0 }
 `;
 
 /**
- * KEYS: learned budget. ARGV: probe ('1'/'0'), nowMs, limit, remaining, resetAtMs, retryAfterMs
- * ('' for each one the answer did not tell).
+ * KEYS: learned budget. ARGV: probe ('1'/'0'), nowMs, limit, remaining, resetAtMs, blockUntilMs,
+ * unsent ('1'/'0') ('' for each one the answer did not tell; the report is already made usable).
  */
 export const SETTLE_LEARNED_SLOT = `${LEARNED_FN}
 local s = load(KEYS[1])
 local now = tonumber(ARGV[2])
-if ARGV[1] == '1' then s.probe = nil end
-local limit, remaining, reset, retry = num(ARGV[3]), num(ARGV[4]), num(ARGV[5]), num(ARGV[6])
+if ARGV[1] == '1' then s.probe = nil
+elseif ARGV[7] == '1' and s.used > 0 then s.used = s.used - 1 end
+local limit, remaining, reset, block = num(ARGV[3]), num(ARGV[4]), num(ARGV[5]), num(ARGV[6])
 if limit and remaining and reset then
   local usedByReport = limit - remaining
   if usedByReport < 0 then usedByReport = 0 end
@@ -377,9 +383,8 @@ if limit and remaining and reset then
     if usedByReport > s.used then s.used = usedByReport end
   end
 end
-if retry and retry > 0 then
-  local untilMs = now + retry
-  if (not s.blocked) or untilMs > s.blocked then s.blocked = untilMs end
+if block and block > now then
+  if (not s.blocked) or block > s.blocked then s.blocked = block end
 end
 save(KEYS[1], s)
 return 1

@@ -18,6 +18,11 @@ interface Reconciling {
   nextCheckMs: number;
   /** When the failure was seen; `checkAfterMs` counts from here. */
   sinceMs: number;
+  /**
+   * Taken over from another process, whose send may still be on its way: not judged unsent
+   * before the longest send has passed since it began.
+   */
+  adopted: boolean;
 }
 
 interface Followed {
@@ -89,6 +94,7 @@ export class Follower {
         checks: 0,
         nextCheckMs: nowMs,
         sinceMs: nowMs - (this.#o.checkAfterMs.at(-1) ?? 0),
+        adopted: true,
       });
     }
     if (batch.refreshId !== undefined && !this.#followed.has(batch.batchId)) {
@@ -110,6 +116,7 @@ export class Follower {
       checks: 0,
       nextCheckMs: sinceMs + (this.#o.checkAfterMs[0] ?? 0),
       sinceMs,
+      adopted: false,
     });
   }
 
@@ -282,6 +289,14 @@ export class Follower {
     const next = this.#o.checkAfterMs[r.checks];
     if (next !== undefined) {
       r.nextCheckMs = Math.max(now, r.sinceMs + next);
+      return;
+    }
+    // A send taken over from a process that stalled may still be on its way, and would land
+    // after a resend: look once more when the longest send is surely over. (This process's own
+    // uncertain send is over: it failed.)
+    const surelyOverMs = r.sentAtMs + (this.#target.longestSendMs ?? 0);
+    if (r.adopted && now < surelyOverMs) {
+      r.nextCheckMs = surelyOverMs;
       return;
     }
     // Every check came back empty: the send was not accepted. Its slot stays spent.

@@ -63,6 +63,26 @@ function resolveTarget(options: RefreshSchedulerOptions): SchedulerTarget {
   );
 }
 
+/** The default lease: long enough for a follower to renew it many times over. */
+const DEFAULT_LEASE_MS = 300_000;
+
+/**
+ * `leaseMs`, which must outlive the target's longest send: a lease that ran out while its push
+ * was still on its way would let another process push the same ids, and the older push could
+ * land after the newer. Without `leaseMs`, the default or the longest send, whichever is longer.
+ */
+function resolveLeaseMs(leaseMs: number | undefined, target: SchedulerTarget): number {
+  const longest = target.longestSendMs;
+  if (leaseMs === undefined) return Math.max(DEFAULT_LEASE_MS, longest ?? 0);
+  const lease = positive(leaseMs, DEFAULT_LEASE_MS, 'leaseMs');
+  if (longest !== undefined && lease < longest) {
+    throw new InvalidRequestError(
+      `leaseMs (${lease} ms) is shorter than the longest send (${longest} ms: the client's timeoutMs for each attempt it may make and the waits between them, plus the platform's applyDelayMs on zkEVM). Raise leaseMs, or lower the client's timeoutMs or maxRetries`,
+    );
+  }
+  return lease;
+}
+
 /** Checks the options; throws `InvalidRequestError` naming the first bad one. */
 export function resolveSchedulerOptions(
   options: RefreshSchedulerOptions,
@@ -139,7 +159,7 @@ export function resolveSchedulerOptions(
     maxBatchSize,
     maxDelayMs,
     attempts: positive(options.retry?.attempts, 3, 'retry.attempts'),
-    leaseMs: positive(options.leaseMs, 300_000, 'leaseMs'),
+    leaseMs: resolveLeaseMs(options.leaseMs, target),
     pollIntervalMs,
     maxPollIntervalMs: Math.max(
       pollIntervalMs,

@@ -8,9 +8,10 @@ import { assertCollectionAddress } from '../client/validate.js';
 import { AbortError, InvalidRequestError } from '../errors.js';
 import { isValidTokenId } from '../wire/token-id.js';
 import { Follower } from './follow.js';
+import { type LearnedBudgetState, usableReport, waitAfterAnswer } from './learned-budget.js';
 import { type ResolvedSchedulerOptions, resolveSchedulerOptions } from './options.js';
 import { type LeasedBatch, type PendingToken, windowStart } from './store.js';
-import type { BudgetReport, PreparedBatch } from './targets/target.js';
+import type { AcceptedSend, BudgetReport, PreparedBatch } from './targets/target.js';
 import type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
 
 export type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
@@ -47,8 +48,6 @@ export class RefreshScheduler {
   #woken = false;
   #budgetWaitUntil = 0;
   #errorBackoffUntil = 0;
-  /** The learned limit last seen (zkEVM), for `maxDelayMs`'s default. */
-  #learnedLimit: number | undefined;
   #stats: SchedulerStats;
   /** When the loop last planned the next send. */
   #nextSend: number | undefined;
@@ -241,12 +240,21 @@ export class RefreshScheduler {
     return due.length === 0 ? undefined : Math.min(...due) - clock.now();
   }
 
-  /** Longest an id waits for a fuller batch: given, or the window over the limit known now. */
-  #maxDelayMs(): number {
+  /**
+   * Longest an id waits for a fuller batch: `maxDelayMs` when given. Otherwise, on a fixed budget,
+   * the window over the limit. On a learned budget it follows what is left: before the budget is
+   * known, no wait (the first push is what tells it); then the time left in the window spread
+   * over the requests left in it, so a partial batch goes out while the budget can afford one
+   * every so often, and batches fill up only when the budget is short of the backlog.
+   */
+  #maxDelayMs(nowMs: number, learned: LearnedBudgetState | undefined): number {
     if (this.#o.maxDelayMs !== undefined) return this.#o.maxDelayMs;
-    const limit = this.#o.limit ?? this.#learnedLimit;
-    // Before the limit is known, a lone id waits no longer than a tenth of a window.
-    return this.#o.windowMs / (limit === undefined ? 10 : Math.max(1, limit - this.#o.reserve));
+    if (learned === undefined) return this.#o.windowMs / Math.max(1, this.#o.limit ?? 1);
+    const ends = learned.windowEndsMs;
+    if (ends === undefined || ends <= nowMs || learned.limit === undefined) return 0;
+    const left = Math.min(learned.limit, this.#o.cap) - this.#o.reserve - learned.used;
+    if (left <= 0) return Math.max(0, ends - nowMs);
+    return Math.max(0, ends - nowMs - this.#guardMs()) / left;
   }
 
   /** Sends every batch that is due while the budget allows. Returns when the next one is due. */
@@ -259,7 +267,9 @@ export class RefreshScheduler {
         (a, b) => a.oldestMs - b.oldestMs,
       );
       if (collections.length === 0) return undefined;
-      const maxDelayMs = this.#maxDelayMs();
+      const learned =
+        this.#o.target.budget.kind === 'learned' ? await store.learnedBudget() : undefined;
+      const maxDelayMs = this.#maxDelayMs(now, learned);
       // Sorted oldest first: of the collections that are full or overdue, the oldest goes first.
       const ready = collections.find(
         (c) =>
@@ -275,10 +285,12 @@ export class RefreshScheduler {
       }
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
-      const windowEnds = await this.#knownWindowEnd(now);
+      const windowEnds = this.#knownWindowEnd(now, learned);
       if (windowEnds !== undefined && windowEnds - now < this.#guardMs()) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
-      // nothing would be a request lost for the whole window.
+      // nothing would be a request lost for the whole window. Then the slot, and only then the
+      // read: metadata read without a slot would be thrown away (read twice per push), and a
+      // read made just before the push is the newest the request can carry.
       const batch = await store.takeBatch({
         collectionAddress: ready.collectionAddress,
         max: this.#o.maxBatchSize,
@@ -290,27 +302,29 @@ export class RefreshScheduler {
         held.add(ready.collectionAddress);
         continue;
       }
-      // Read what the request needs before taking a slot, so the request leaves right after.
-      const prepared = await this.#prepare(batch);
-      if (prepared === undefined) continue;
-      const slot = await this.#takeSlot(clock.now());
+      const slotTakenMs = clock.now();
+      const slot = await this.#takeSlot(slotTakenMs);
       if (typeof slot === 'number') {
         await store.releaseBatch({ batchId: batch.batchId, nowMs: clock.now() });
         return slot;
       }
-      await this.#send(batch, prepared, slot);
+      let prepared: PreparedBatch | undefined;
+      try {
+        prepared = await this.#prepare(batch);
+      } finally {
+        // Nothing left to send (or the read failed): the slot was never used, give it back.
+        if (prepared === undefined) await this.#settleSlot(slot, undefined, { unsent: true });
+      }
+      if (prepared === undefined) continue;
+      await this.#send(batch, prepared, slot, slotTakenMs);
       if (!this.#running) return clock.now();
     }
     return clock.now();
   }
 
   /** The end of the current window, when known (the learned budget's after an answer). */
-  async #knownWindowEnd(nowMs: number): Promise<number | undefined> {
-    if (this.#o.target.budget.kind === 'fixed') {
-      return windowStart(nowMs, this.#o.windowMs) + this.#o.windowMs;
-    }
-    const learned = await this.#o.store.learnedBudget();
-    this.#learnedLimit = learned.limit;
+  #knownWindowEnd(nowMs: number, learned: LearnedBudgetState | undefined): number | undefined {
+    if (learned === undefined) return windowStart(nowMs, this.#o.windowMs) + this.#o.windowMs;
     return learned.windowEndsMs !== undefined && learned.windowEndsMs > nowMs
       ? learned.windowEndsMs
       : undefined;
@@ -403,13 +417,38 @@ export class RefreshScheduler {
     }
   }
 
-  /** Records what an answer (or its absence) said about the budget, and frees the slot. */
-  async #settleSlot(slot: Slot, report: BudgetReport | undefined): Promise<void> {
-    const { store, clock } = this.#o;
+  /**
+   * Records what an answer (or its absence) said about the budget, and frees the slot: a 429's
+   * wait, a 202's pacing hint (see `waitAfterAnswer`), or the slot given back when nothing was
+   * sent.
+   */
+  async #settleSlot(
+    slot: Slot,
+    answered: BudgetReport | undefined,
+    how: { unsent?: boolean; refused?: boolean } = {},
+  ): Promise<void> {
+    const { store, clock, windowMs } = this.#o;
     const now = clock.now();
+    const report = usableReport(answered);
     if (slot.kind === 'learned') {
-      await store.settleLearnedSlot({ probe: slot.probe, report, nowMs: now });
-      if (report?.limit !== undefined) this.#learnedLimit = report.limit;
+      const blockUntilMs = how.unsent
+        ? undefined
+        : waitAfterAnswer({
+            report,
+            refused: how.refused === true,
+            nowMs: now,
+            maxWaitMs: windowMs,
+          });
+      if (blockUntilMs !== undefined && blockUntilMs > now && how.refused) {
+        this.#waitForBudget(blockUntilMs);
+      }
+      await store.settleLearnedSlot({
+        probe: slot.probe,
+        report,
+        nowMs: now,
+        blockUntilMs,
+        unsent: how.unsent,
+      });
       return;
     }
     if (
@@ -424,110 +463,171 @@ export class RefreshScheduler {
       });
     }
     if (slot.slotId !== undefined) {
-      await store.settleBudgetSlot({ slotId: slot.slotId, countedWindowEndsMs: report?.resetAtMs });
+      await store.settleBudgetSlot({
+        slotId: slot.slotId,
+        countedWindowEndsMs: report?.resetAtMs,
+        unsent: how.unsent,
+      });
+    }
+  }
+
+  /**
+   * Runs a store write that records an answer the API already gave, until it succeeds: the
+   * outcome of a push is never thrown away, and a store that failed after a 202 never makes the
+   * batch look unsent (that would push it twice). Every write passed here is idempotent: one that
+   * timed out may have run. Gives up only when the scheduler stops; the batch is then still
+   * leased and marked in flight in the store, so whoever takes it over reconciles it.
+   */
+  async #record<T>(write: () => Promise<T>): Promise<T> {
+    let waitMs = 100;
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        this.#onEvent({ type: 'error', error });
+        if (!this.#running) throw error;
+        try {
+          await this.#o.clock.sleep(waitMs, this.#reads.signal);
+        } catch {
+          throw error;
+        }
+        waitMs = Math.min(waitMs * 2, 5_000);
+      }
     }
   }
 
   /** Sends one prepared batch and records what became of it. */
-  async #send(batch: LeasedBatch, prepared: PreparedBatch, slot: Slot): Promise<void> {
-    const { store, clock, leaseMs, target, windowMs } = this.#o;
+  async #send(
+    batch: LeasedBatch,
+    prepared: PreparedBatch,
+    slot: Slot,
+    slotTakenMs: number,
+  ): Promise<void> {
+    const { store, clock, leaseMs, target } = this.#o;
     const tokenIds = prepared.tokenIds;
     const now = () => clock.now();
     const started = now();
-    let report: BudgetReport | undefined;
+    const collectionAddress = batch.collectionAddress;
     try {
-      const accepted = await target
-        .send({
-          collectionAddress: batch.collectionAddress,
-          prepared,
-          sentAtMs: started,
-          batchId: batch.batchId,
-        })
+      // In flight from here: a process that takes the batch over (this one died or stalled)
+      // reconciles it, never pushes it again blindly. The lease covers the longest push
+      // (checked at construction), so it cannot run out while the push is on its way.
+      await store.markUncertain({
+        batchId: batch.batchId,
+        sentAtMs: started,
+        leaseUntilMs: started + leaseMs,
+      });
+    } catch (error) {
+      await store.releaseBatch({ batchId: batch.batchId, nowMs: now() }).catch(() => {});
+      await this.#settleSlot(slot, undefined, { unsent: true }).catch(() => {});
+      throw error;
+    }
+    let accepted: AcceptedSend;
+    try {
+      accepted = await target
+        .send({ collectionAddress, prepared, sentAtMs: started, batchId: batch.batchId })
         .finally(() => {
-          this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - started];
+          // From the slot to the answer, the read included: the window guard covers all of it.
+          this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - slotTakenMs];
         });
-      report = accepted.budget;
-      await store.markSent({
+    } catch (error) {
+      await this.#sendFailed(batch, tokenIds, slot, started, error);
+      return;
+    }
+    // Answered: from here every store write is retried until it lands (see #record).
+    await this.#record(() => this.#settleSlot(slot, accepted.budget));
+    await this.#record(() =>
+      store.markSent({
         batchId: batch.batchId,
         refreshId: accepted.receipt,
         leaseUntilMs: now() + leaseMs,
-      });
-      this.#onEvent({
-        type: 'batchSent',
-        collectionAddress: batch.collectionAddress,
-        refreshId: accepted.refreshId,
-        tokenIds,
-      });
-      if (accepted.settled) {
-        await this.#follower.settle(batch, accepted.receipt, new Map());
-      } else {
-        this.#follower.accepted(batch, accepted.receipt, now() + this.#o.pollIntervalMs);
-      }
-    } catch (error) {
-      const failure = target.classifySendFailure(error);
-      if (failure === 'rateLimited') {
-        // Someone else spent the budget: the batch goes back untouched until the reset.
-        await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
-        const told = target.budgetOf(error);
+      }),
+    );
+    this.#onEvent({
+      type: 'batchSent',
+      collectionAddress,
+      refreshId: accepted.refreshId,
+      tokenIds,
+    });
+    if (accepted.settled) {
+      await this.#record(() => this.#follower.settle(batch, accepted.receipt, new Map()));
+    } else {
+      this.#follower.accepted(batch, accepted.receipt, now() + this.#o.pollIntervalMs);
+    }
+  }
+
+  /** What a send that failed means for its batch and its slot (see `SendFailure`). */
+  async #sendFailed(
+    batch: LeasedBatch,
+    tokenIds: string[],
+    slot: Slot,
+    started: number,
+    error: unknown,
+  ): Promise<void> {
+    const { store, clock, leaseMs, target, windowMs } = this.#o;
+    const now = () => clock.now();
+    const collectionAddress = batch.collectionAddress;
+    const failure = target.classifySendFailure(error);
+    if (failure === 'rateLimited') {
+      // Refused for the budget: the batch goes back untouched, and the fleet waits.
+      await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
+      const told = target.budgetOf(error);
+      if (slot.kind === 'fixed') {
         // A budget comes back within one window: a wait asked for beyond that is not believed
         // (a broken proxy's Retry-After must not park the queue for days).
         const until = Math.min(
           told?.resetAtMs ?? now() + (told?.retryAfterMs ?? windowMs),
           now() + windowMs,
         );
-        if (slot.kind === 'fixed') {
-          await store.syncBudget({
-            used: this.#o.limit as number,
-            windowEndsMs: until,
-            nowMs: now(),
-          });
-        }
-        report = { ...told, retryAfterMs: Math.max(0, until - now()) };
+        await store.syncBudget({
+          used: this.#o.limit as number,
+          windowEndsMs: until,
+          nowMs: now(),
+        });
         this.#waitForBudget(until);
+        await this.#settleSlot(slot, { ...told, retryAfterMs: Math.max(0, until - now()) });
         return;
       }
-      if (failure === 'refused') {
-        // The API refuses this batch for good (unknown collection, bad key, body too large):
-        // resending would spend a budget slot each time and never succeed. Report each id.
-        await store.completeBatch({ batchId: batch.batchId });
-        const errorCode = errorCodeOf(error);
-        for (const t of batch.tokens) {
-          this.#onEvent({
-            type: 'tokenFailed',
-            collectionAddress: batch.collectionAddress,
-            tokenId: t.tokenId,
-            refreshId: undefined,
-            errorCode,
-            attempts: t.attempts + 1,
-          });
-        }
-        this.#onEvent({ type: 'error', error });
-        return;
-      }
-      if (failure === 'uncertain') {
-        // It may have been accepted: keep the ids leased and the slot spent, and find out.
-        await store.markUncertain({
-          batchId: batch.batchId,
-          sentAtMs: started,
-          leaseUntilMs: now() + leaseMs,
-        });
-        this.#follower.uncertain(batch, started);
-        this.#onEvent({
-          type: 'batchUncertain',
-          collectionAddress: batch.collectionAddress,
-          tokenIds,
-          error,
-        });
-        this.#onEvent({ type: 'error', error });
-        return;
-      }
-      // Provably never sent: send again later.
-      await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
-      this.#errorBackoffUntil = now() + 5_000;
-      this.#onEvent({ type: 'error', error });
-    } finally {
-      await this.#settleSlot(slot, report);
+      await this.#settleSlot(slot, told, { refused: true });
+      return;
     }
+    if (failure === 'refused') {
+      // The API refuses this batch for good (unknown collection, bad key, body too large):
+      // resending would spend a budget slot each time and never succeed. Report each id.
+      await store.completeBatch({ batchId: batch.batchId });
+      await this.#settleSlot(slot, target.budgetOf(error));
+      const errorCode = errorCodeOf(error);
+      for (const t of batch.tokens) {
+        this.#onEvent({
+          type: 'tokenFailed',
+          collectionAddress,
+          tokenId: t.tokenId,
+          refreshId: undefined,
+          errorCode,
+          attempts: t.attempts + 1,
+        });
+      }
+      this.#onEvent({ type: 'error', error });
+      return;
+    }
+    if (failure === 'uncertain') {
+      // It may have been accepted: keep the ids leased and the slot spent, and find out.
+      await store.markUncertain({
+        batchId: batch.batchId,
+        sentAtMs: started,
+        leaseUntilMs: now() + leaseMs,
+      });
+      await this.#settleSlot(slot, undefined);
+      this.#follower.uncertain(batch, started);
+      this.#onEvent({ type: 'batchUncertain', collectionAddress, tokenIds, error });
+      this.#onEvent({ type: 'error', error });
+      return;
+    }
+    // Provably never sent: send again later, and the slot was not spent.
+    await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
+    await this.#settleSlot(slot, undefined, { unsent: true });
+    this.#errorBackoffUntil = now() + 5_000;
+    this.#onEvent({ type: 'error', error });
   }
 
   async #updateStats(nextSend: number | undefined): Promise<void> {

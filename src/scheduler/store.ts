@@ -175,6 +175,11 @@ export interface SettleBudgetSlotParameters {
    * undefined when no answer said.
    */
   countedWindowEndsMs: number | undefined;
+  /**
+   * The slot's request was never sent (nothing was left to send once the metadata was read, or
+   * it failed before leaving): the slot is given back to its window.
+   */
+  unsent?: boolean | undefined;
 }
 
 /** Parameters of {@link SchedulerStore.syncBudget}. */
@@ -302,7 +307,8 @@ export interface SchedulerStore {
   /**
    * The request of a slot was answered (or failed): it no longer needs room in a later window.
    * When the server counted it in a later window than the slot's (`countedWindowEndsMs`, from
-   * the answer's reset header), that window's count is raised by one, atomically.
+   * the answer's reset header), that window's count is raised by one, atomically. A slot whose
+   * request was never sent (`unsent`) is given back: its window's count drops by one.
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
@@ -341,7 +347,8 @@ export interface SchedulerStore {
    */
   takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
   /**
-   * Applies `settleLearnedSlot` atomically: what an answer said about the budget.
+   * Applies `settleLearnedSlot` atomically: what an answer said about the budget, the wait it
+   * asked for (`blockUntilMs`), or a slot given back unused (`unsent`).
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
@@ -569,9 +576,15 @@ export class MemoryStore implements SchedulerStore {
   async settleBudgetSlot({
     slotId,
     countedWindowEndsMs,
+    unsent,
   }: SettleBudgetSlotParameters): Promise<void> {
     const slot = this.#slots.get(slotId);
     this.#slots.delete(slotId);
+    if (slot && unsent) {
+      const used = this.#budget.get(slot.windowStart) ?? 0;
+      if (used > 0) this.#budget.set(slot.windowStart, used - 1);
+      return;
+    }
     if (!slot || countedWindowEndsMs === undefined) return;
     const counted = countedWindowEndsMs - this.windowMs;
     if (counted > slot.windowStart) this.#budget.set(counted, (this.#budget.get(counted) ?? 0) + 1);

@@ -275,9 +275,12 @@ describe('outcomes', () => {
 });
 
 describe('leases', () => {
+  // At least the client's longest send (3 attempts of 30 s and the waits between): see leaseMs.
+  const LEASE_MS = 240_000;
+
   it('gives the ids of a batch taken by a process that died back to pending after leaseMs', async () => {
     const store = new MemoryStore();
-    const h = harness({ store, leaseMs: 30_000, maxDelayMs: 0 });
+    const h = harness({ store, leaseMs: LEASE_MS, maxDelayMs: 0 });
     const t0 = h.clock.now();
     await store.enqueue({
       collectionAddress: COLLECTION,
@@ -288,19 +291,19 @@ describe('leases', () => {
     await store.takeBatch({
       collectionAddress: COLLECTION,
       max: 1000,
-      leaseUntilMs: t0 + 30_000,
+      leaseUntilMs: t0 + LEASE_MS,
       nowMs: t0,
     });
     h.scheduler.start();
     await h.scheduler.drained();
     await h.scheduler.stop();
-    expect(h.posts[0]?.at).toBeGreaterThanOrEqual(t0 + 30_000);
+    expect(h.posts[0]?.at).toBeGreaterThanOrEqual(t0 + LEASE_MS);
     expect(h.finals().size).toBe(3);
   });
 
   it('adopts a sent batch whose follower died and follows it to the end', async () => {
     const store = new MemoryStore();
-    const h = harness({ store, leaseMs: 30_000 });
+    const h = harness({ store, leaseMs: LEASE_MS });
     const t0 = h.clock.now();
     await store.enqueue({
       collectionAddress: COLLECTION,
@@ -310,14 +313,14 @@ describe('leases', () => {
     const batch = await store.takeBatch({
       collectionAddress: COLLECTION,
       max: 1000,
-      leaseUntilMs: t0 + 30_000,
+      leaseUntilMs: t0 + LEASE_MS,
       nowMs: t0,
     });
     const refreshId = h.mock.seedRefresh({ collectionAddress: COLLECTION, succeeded: ['9'] });
     await store.markSent({
       batchId: batch?.batchId as string,
       refreshId,
-      leaseUntilMs: t0 + 30_000,
+      leaseUntilMs: t0 + LEASE_MS,
     });
     h.scheduler.start();
     await h.scheduler.drained();

@@ -19,7 +19,8 @@ import type { BudgetReport, SchedulerTarget } from './target.js';
 export type SchedulerClient = Pick<
   MetadataRefreshClient,
   'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors' | 'iterateRefreshes'
->;
+> &
+  Partial<Pick<MetadataRefreshClient, 'longestSendMs'>>;
 
 /** Options of {@link imxTarget}. */
 export interface ImxTargetOptions {
@@ -56,6 +57,8 @@ export function imxTarget(options: ImxTargetOptions): SchedulerTarget {
     api: 'imx',
     maxBatchSize: MAX_TOKENS_PER_REFRESH,
     budget: { kind: 'fixed', limit: REFRESHES_PER_WINDOW, windowMs: REFRESH_WINDOW_MS },
+    // The platform pulls the metadata when it processes the refresh: nothing older can land later.
+    longestSendMs: client.longestSendMs,
     async prepare({ tokenIds }) {
       return { tokenIds, unsendable: [], deferred: [], payload: undefined };
     },

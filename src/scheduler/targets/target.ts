@@ -149,6 +149,13 @@ export interface SchedulerTarget {
   /** How the budget is known (and its defaults). */
   readonly budget: TargetBudget;
   /**
+   * The longest a send can take until the API has applied what it carried (ms): the client's
+   * attempts and waits, plus the platform's apply delay. A scheduler's `leaseMs` must be at least
+   * this, and an uncertain send is not judged unsent before it has passed. Undefined: unknown
+   * (a client that does not tell), and nothing is checked.
+   */
+  readonly longestSendMs?: number | undefined;
+  /**
    * Reads what the request needs (zkEVM: each token's current metadata). An id that cannot be
    * read is `unsendable`, with why, rather than a rejection.
    *

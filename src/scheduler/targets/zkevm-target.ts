@@ -19,7 +19,8 @@ import { MetadataReadError, type MetadataSource } from '../sources/metadata-sour
 import type { BudgetReport, SchedulerTarget, UnsendableToken } from './target.js';
 
 /** What the scheduler needs of a zkEVM client (a `ZkEvmMetadataClient`, or a fake in tests). */
-export type ZkEvmSchedulerClient = Pick<ZkEvmMetadataClient, 'refreshNftMetadata' | 'getNft'>;
+export type ZkEvmSchedulerClient = Pick<ZkEvmMetadataClient, 'refreshNftMetadata' | 'getNft'> &
+  Partial<Pick<ZkEvmMetadataClient, 'longestSendMs'>>;
 
 /** Options of {@link zkEvmTarget}. */
 export interface ZkEvmTargetOptions {
@@ -37,7 +38,16 @@ export interface ZkEvmTargetOptions {
    * `tokenFailed` with `metadata_not_synced`. Without it, a 202 ends each id in `tokenSucceeded`.
    */
   verify?: { timeoutMs?: number | undefined; clockSkewMs?: number | undefined } | undefined;
+  /**
+   * How long the platform may take to apply an accepted push (ms). Default 10000: the platform
+   * documents about 8 s until marketplaces show it. Part of the longest push, which the
+   * scheduler's `leaseMs` must outlive: a push that could still be applied is never overtaken.
+   */
+  applyDelayMs?: number | undefined;
 }
+
+/** The platform documents about 8 s from a push to marketplaces; a margin above it. */
+const DEFAULT_APPLY_DELAY_MS = 10_000;
 
 /** NFTs read at once while verifying or reconciling. */
 const READ_CONCURRENCY = 4;
@@ -119,9 +129,11 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   const verify = options.verify;
   const timeoutMs = verify?.timeoutMs ?? 120_000;
   const clockSkewMs = verify?.clockSkewMs ?? CLOCK_SKEW_MS;
+  const applyDelayMs = options.applyDelayMs ?? DEFAULT_APPLY_DELAY_MS;
   for (const [name, v] of [
     ['verify.timeoutMs', timeoutMs],
     ['verify.clockSkewMs', clockSkewMs],
+    ['applyDelayMs', applyDelayMs],
   ] as const) {
     if (!Number.isFinite(v) || v < 0)
       throw new InvalidRequestError(`${name} must be a non-negative number`);
@@ -151,6 +163,8 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
     api: 'zkevm',
     maxBatchSize: MAX_NFTS_PER_REFRESH,
     budget: { kind: 'learned', windowMs: HOUR_MS },
+    longestSendMs:
+      client.longestSendMs === undefined ? undefined : client.longestSendMs + applyDelayMs,
     async prepare({ collectionAddress, tokenIds, signal }) {
       let read: Map<string, unknown>;
       try {
