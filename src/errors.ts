@@ -603,3 +603,25 @@ export class StoreUnavailableError extends MetadataRefreshError {
     this.operation = options.operation;
   }
 }
+
+/** What an {@link OutboxFullError} says: the outbox's bound, besides the store operation. */
+export interface OutboxFullErrorOptions extends StoreUnavailableErrorOptions {
+  /** The outbox's bound (`outbox.maxIds`), which these ids would have passed. */
+  maxIds: number;
+}
+
+/**
+ * The store could not be reached and the scheduler's local outbox, which keeps enqueued ids
+ * until the store is back, is full: these ids were not kept anywhere. Enqueue them again later.
+ * A {@link StoreUnavailableError}, so code that already retries those handles it.
+ */
+export class OutboxFullError extends StoreUnavailableError {
+  override name = 'OutboxFullError';
+  /** The outbox's bound (`outbox.maxIds`). */
+  readonly maxIds: number;
+
+  constructor(message: string, options: OutboxFullErrorOptions) {
+    super(message, options);
+    this.maxIds = options.maxIds;
+  }
+}

@@ -79,6 +79,8 @@ export {
   MetadataRefreshError,
   type MetadataRefreshErrorOptions,
   NotFoundError,
+  OutboxFullError,
+  type OutboxFullErrorOptions,
   PaginationCycleError,
   type PaginationCycleErrorOptions,
   PermissionDeniedError,
@@ -171,9 +173,11 @@ export {
   zkEvmTarget,
 } from './scheduler/targets/zkevm-target.js';
 export type {
+  CollectionTokenIds,
   RefreshSchedulerOptions,
   SchedulerEvent,
   SchedulerStats,
+  SchedulerStopResult,
 } from './scheduler/types.js';
 export {
   MAX_PAGE_SIZE,

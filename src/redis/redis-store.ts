@@ -105,11 +105,12 @@ export interface RedisStore extends SchedulerStore {
 type Reply = string | number | null | Reply[];
 
 function toTokens(json: string): PendingToken[] {
-  const rows = JSON.parse(json) as [string, string, string][];
-  return rows.map(([tokenId, attempts, enqueuedMs]) => ({
+  const rows = JSON.parse(json) as [string, string, string, string | undefined][];
+  return rows.map(([tokenId, attempts, enqueuedMs, keptRead]) => ({
     tokenId,
     attempts: Number(attempts),
     enqueuedMs: Number(enqueuedMs),
+    keptRead: keptRead ? keptRead : undefined,
   }));
 }
 
@@ -222,6 +223,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     collections: `${tag}:collections`,
     pending: (c: string) => `${tag}:pending:${c}`,
     attempts: (c: string) => `${tag}:attempts:${c}`,
+    keptReads: (c: string) => `${tag}:kept-reads:${c}`,
     leases: `${tag}:leases`,
     sequence: `${tag}:batch-sequence`,
     inflight: `${tag}:inflight`,
@@ -312,8 +314,13 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       for (let i = 0; i < tokens.length; i += 5000) {
         const args: (string | number)[] = [c, nowMs];
         for (const t of tokens.slice(i, i + 5000))
-          args.push(t.tokenId, t.attempts, t.enqueuedMs ?? '');
-        await run('enqueue', Lua.ENQUEUE, [key.collections, key.pending(c), key.attempts(c)], args);
+          args.push(t.tokenId, t.attempts, t.enqueuedMs ?? '', t.keptRead ?? '');
+        await run(
+          'enqueue',
+          Lua.ENQUEUE,
+          [key.collections, key.pending(c), key.attempts(c), key.keptReads(c)],
+          args,
+        );
       }
     },
 
@@ -340,7 +347,15 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       const reply = (await run(
         'takeBatch',
         Lua.TAKE_BATCH,
-        [key.pending(c), key.attempts(c), key.collections, key.leases, key.sequence, key.inflight],
+        [
+          key.pending(c),
+          key.attempts(c),
+          key.collections,
+          key.leases,
+          key.sequence,
+          key.inflight,
+          key.keptReads(c),
+        ],
         [max, leaseUntilMs, c, tag],
       )) as [string, string] | null;
       if (!reply) return undefined;

@@ -17,15 +17,25 @@
  * the scripts also run on Redis 6.
  */
 
-/** KEYS: collections, pending, attempts. ARGV: collection, nowMs, then (tokenId, attempts, enqueuedMs|'')… */
+/**
+ * KEYS: collections, pending, attempts, kept reads. ARGV: collection, nowMs, then (tokenId,
+ * attempts, enqueuedMs|'', keptRead|'')…. A fresh enqueue (no enqueuedMs) drops a kept read: the
+ * id changed after it was read. A put-back of an id not pending keeps its read's name.
+ */
 export const ENQUEUE = `
 redis.call('SADD', KEYS[1], ARGV[1])
-for i = 3, #ARGV, 3 do
+for i = 3, #ARGV, 4 do
   local id = ARGV[i]
   local attempts = tonumber(ARGV[i + 1])
   local at = ARGV[i + 2]
-  if at == '' then at = ARGV[2] end
-  redis.call('ZADD', KEYS[2], 'NX', at, id)
+  local fresh = at == ''
+  if fresh then at = ARGV[2] end
+  local added = redis.call('ZADD', KEYS[2], 'NX', at, id)
+  if fresh then
+    redis.call('HDEL', KEYS[4], id)
+  elseif added == 1 and ARGV[i + 3] ~= '' then
+    redis.call('HSET', KEYS[4], id, ARGV[i + 3])
+  end
   if attempts > 0 then
     local current = tonumber(redis.call('HGET', KEYS[3], id) or '0')
     if attempts > current then redis.call('HSET', KEYS[3], id, attempts) end
@@ -52,7 +62,10 @@ end
 return out
 `;
 
-/** KEYS: pending, attempts, collections, leases, sequence, inflight. ARGV: max, leaseUntilMs, collection, prefix. */
+/**
+ * KEYS: pending, attempts, collections, leases, sequence, inflight, kept reads. ARGV: max,
+ * leaseUntilMs, collection, prefix. Token rows are [tokenId, attempts, enqueuedMs, keptRead|''].
+ */
 export const TAKE_BATCH = `
 local max = tonumber(ARGV[1])
 local unsent = ARGV[4] .. ':unsent:' .. ARGV[3]
@@ -66,7 +79,9 @@ for i = 1, #rows, 2 do
   if #tokens < max and redis.call('SISMEMBER', unsent, id) == 0 then
     local attempts = redis.call('HGET', KEYS[2], id)
     if attempts then redis.call('HDEL', KEYS[2], id) else attempts = '0' end
-    table.insert(tokens, { id, attempts, rows[i + 1] })
+    local kept = redis.call('HGET', KEYS[7], id)
+    if kept then redis.call('HDEL', KEYS[7], id) else kept = '' end
+    table.insert(tokens, { id, attempts, rows[i + 1], kept })
   end
 end
 if #tokens == 0 then return false end
@@ -140,8 +155,11 @@ local function release(prefix, collections, leases, inflight, id)
   local c = fields[1]
   local pending = prefix .. ':pending:' .. c
   local attempts = prefix .. ':attempts:' .. c
+  local kept = prefix .. ':kept-reads:' .. c
   for _, t in ipairs(cjson.decode(fields[2])) do
-    redis.call('ZADD', pending, 'NX', t[3], t[1])
+    local added = redis.call('ZADD', pending, 'NX', t[3], t[1])
+    -- A read kept for an id stays with it, unless the id was enqueued again meanwhile.
+    if added == 1 and t[4] and t[4] ~= '' then redis.call('HSET', kept, t[1], t[4]) end
     if tonumber(t[2]) > 0 then
       local current = tonumber(redis.call('HGET', attempts, t[1]) or '0')
       if tonumber(t[2]) > current then redis.call('HSET', attempts, t[1], t[2]) end

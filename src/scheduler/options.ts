@@ -29,6 +29,8 @@ export interface ResolvedSchedulerOptions {
   checkAfterMs: number[];
   clockSkewMs: number;
   idlePollMs: number | undefined;
+  /** Most ids the outbox keeps while the store cannot be reached. */
+  outboxMaxIds: number;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -61,6 +63,14 @@ function resolveTarget(options: RefreshSchedulerOptions): SchedulerTarget {
   throw new InvalidRequestError(
     'RefreshScheduler needs a target (imxTarget or zkEvmTarget) or a client',
   );
+}
+
+function resolveOutboxMaxIds(maxIds: number | undefined): number {
+  const v = maxIds ?? 10_000;
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new InvalidRequestError('outbox.maxIds must be a non-negative integer (0: no outbox)');
+  }
+  return v;
 }
 
 /** The default lease: long enough for a follower to renew it many times over. */
@@ -168,6 +178,7 @@ export function resolveSchedulerOptions(
     windowGuardMs,
     checkAfterMs: [...checkAfterMs],
     clockSkewMs: nonNegative(options.reconcile?.clockSkewMs ?? 5_000, 'reconcile.clockSkewMs'),
+    outboxMaxIds: resolveOutboxMaxIds(options.outbox?.maxIds),
     idlePollMs:
       options.store && !(options.store instanceof MemoryStore)
         ? positive(options.idlePollMs, 1_000, 'idlePollMs')

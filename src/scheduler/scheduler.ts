@@ -4,20 +4,48 @@
  * never loses an id. Its rules live here, once, above the target (which API) and the store
  * (where state lives): this file holds the send loop and the pacing; `follow.ts` the outcomes.
  */
+import { randomUUID } from 'node:crypto';
 import { assertCollectionAddress } from '../client/validate.js';
-import { AbortError, InvalidRequestError } from '../errors.js';
+import {
+  AbortError,
+  InvalidRequestError,
+  OutboxFullError,
+  StoreUnavailableError,
+} from '../errors.js';
 import { isValidTokenId } from '../wire/token-id.js';
 import { Follower } from './follow.js';
 import { type LearnedBudgetState, usableReport, waitAfterAnswer } from './learned-budget.js';
 import { type ResolvedSchedulerOptions, resolveSchedulerOptions } from './options.js';
 import { type LeasedBatch, type PendingToken, windowStart } from './store.js';
 import type { AcceptedSend, BudgetReport, PreparedBatch } from './targets/target.js';
-import type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
+import type {
+  RefreshSchedulerOptions,
+  SchedulerEvent,
+  SchedulerStats,
+  SchedulerStopResult,
+} from './types.js';
 
-export type { RefreshSchedulerOptions, SchedulerEvent, SchedulerStats } from './types.js';
+export type {
+  CollectionTokenIds,
+  RefreshSchedulerOptions,
+  SchedulerEvent,
+  SchedulerStats,
+  SchedulerStopResult,
+} from './types.js';
+
+/** Most reads kept for deferred ids (a few pushes' worth). */
+const MAX_KEPT_READS = 2_000;
 
 /** How soon a collection whose pending ids were all held back is looked at again. */
 const HELD_RETRY_MS = 250;
+
+/** Ids `enqueue` kept while the store could not be reached. */
+interface OutboxEntry {
+  collectionAddress: string;
+  tokenIds: string[];
+  /** When they were enqueued (ms): their place in line once flushed. */
+  atMs: number;
+}
 
 /** How a taken slot is settled once its request is answered. */
 type Slot = { kind: 'fixed'; slotId: string | undefined } | { kind: 'learned'; probe: boolean };
@@ -52,6 +80,14 @@ export class RefreshScheduler {
   /** When the loop last planned the next send. */
   #nextSend: number | undefined;
   #drainWaiters: (() => void)[] = [];
+  /** Reads kept for ids that did not fit their push, by the name the store holds for them. */
+  readonly #keptReads = new Map<string, { tokenId: string; value: unknown }>();
+  /** Names this process's kept reads apart from any other process's. */
+  readonly #instance = randomUUID();
+  #nextKeptRead = 1;
+  /** Ids enqueued while the store could not be reached, oldest first, until it answers again. */
+  #outbox: OutboxEntry[] = [];
+  #outboxIds = 0;
 
   /**
    * @throws {InvalidRequestError} no target or client, or an option out of range (named).
@@ -80,6 +116,7 @@ export class RefreshScheduler {
       following: 0,
       budget: { limit, used: 0, remaining: limit, windowEndsAt: undefined },
       nextSendAt: undefined,
+      outbox: 0,
     };
   }
 
@@ -107,12 +144,56 @@ export class RefreshScheduler {
       );
     }
     const distinct = [...new Set(tokenIds)];
-    await this.#o.store.enqueue({
-      collectionAddress,
-      tokens: distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
-      nowMs: this.#o.clock.now(),
-    });
+    const atMs = this.#o.clock.now();
+    // Behind ids already waiting in the outbox: the store gets them in the order they came.
+    if (this.#outbox.length === 0) {
+      try {
+        await this.#o.store.enqueue({
+          collectionAddress,
+          tokens: distinct.map((tokenId) => ({ tokenId, attempts: 0 })),
+          nowMs: atMs,
+        });
+        this.#poke();
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.#o.outboxMaxIds === 0) throw error;
+        this.#toOutbox(collectionAddress, distinct, atMs, error);
+        this.#onEvent({ type: 'error', error });
+        this.#poke();
+        return;
+      }
+    }
+    this.#toOutbox(collectionAddress, distinct, atMs, undefined);
     this.#poke();
+  }
+
+  /** Keeps ids the store cannot take now, or rejects when the outbox is full. */
+  #toOutbox(collectionAddress: string, tokenIds: string[], atMs: number, cause: unknown): void {
+    const max = this.#o.outboxMaxIds;
+    if (this.#outboxIds + tokenIds.length > max) {
+      this.#onEvent({ type: 'outboxFull', size: this.#outboxIds });
+      throw new OutboxFullError(
+        `The store cannot be reached and the outbox is full (${this.#outboxIds} of ${max} ids): these ${tokenIds.length} ids were not kept; enqueue them again later`,
+        { operation: 'enqueue', maxIds: max, cause },
+      );
+    }
+    this.#outbox.push({ collectionAddress, tokenIds, atMs });
+    this.#outboxIds += tokenIds.length;
+  }
+
+  /** Hands the outbox to the store, oldest first; stops at the first failure (it rejects). */
+  async #flushOutbox(): Promise<void> {
+    while (this.#outbox.length > 0) {
+      const entry = this.#outbox[0] as OutboxEntry;
+      await this.#o.store.enqueue({
+        collectionAddress: entry.collectionAddress,
+        tokens: entry.tokenIds.map((tokenId) => ({ tokenId, attempts: 0 })),
+        // Their own enqueue time, so they keep their place among the ids that came after.
+        nowMs: entry.atMs,
+      });
+      this.#outbox.shift();
+      this.#outboxIds -= entry.tokenIds.length;
+    }
   }
 
   /**
@@ -133,21 +214,35 @@ export class RefreshScheduler {
    * and a request being sent finishes and is recorded (it is bounded by the client's
    * `timeoutMs`; abandoning it would make its outcome uncertain). Pending ids stay in the store;
    * batches being followed or reconciled are handed back (their leases expire now), so another
-   * process, or this one after `start()`, takes them up.
+   * process, or this one after `start()`, takes them up. The outbox is flushed to the store if it
+   * answers; what it could not take is returned as `unstored` (kept, too, for a later `start()`).
    *
-   * @throws {StoreUnavailableError} the shared store did not answer while the batches were handed back.
+   * @throws {StoreUnavailableError} the shared store did not answer while the batches were handed
+   * back (their leases then run out on their own).
    */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    const loop = this.#loop;
-    this.#reads.abort();
-    this.#poke();
-    await loop;
-    const ids = this.#follower.handBack();
-    if (ids.length > 0) {
-      await this.#o.store.renewLeases({ batchIds: ids, leaseUntilMs: this.#o.clock.now() });
+  async stop(): Promise<SchedulerStopResult> {
+    if (this.#running) {
+      this.#running = false;
+      const loop = this.#loop;
+      this.#reads.abort();
+      this.#poke();
+      await loop;
+      const ids = this.#follower.handBack();
+      if (ids.length > 0) {
+        await this.#o.store.renewLeases({ batchIds: ids, leaseUntilMs: this.#o.clock.now() });
+      }
     }
+    try {
+      await this.#flushOutbox();
+    } catch (error) {
+      this.#onEvent({ type: 'error', error });
+    }
+    return {
+      unstored: this.#outbox.map((e) => ({
+        collectionAddress: e.collectionAddress,
+        tokenIds: [...e.tokenIds],
+      })),
+    };
   }
 
   /**
@@ -219,6 +314,7 @@ export class RefreshScheduler {
   /** One pass: reclaim, send what is due, poll what is due. Returns ms until the next pass. */
   async #step(): Promise<number | undefined> {
     const { store, clock, leaseMs } = this.#o;
+    await this.#flushOutbox();
     const now = clock.now();
     for (const batch of await store.reclaimExpired({ nowMs: now, leaseUntilMs: now + leaseMs })) {
       this.#follower.adopt(batch, now);
@@ -337,12 +433,21 @@ export class RefreshScheduler {
   async #prepare(batch: LeasedBatch): Promise<PreparedBatch | undefined> {
     const { store, clock, target } = this.#o;
     const tokenIds = batch.tokens.map((t) => t.tokenId);
+    // Reads this process kept for ids that did not fit an earlier push; the store hands the name
+    // back only while the id was not enqueued again (the read is then still the latest state).
+    const kept = new Map<string, unknown>();
+    for (const t of batch.tokens) {
+      const read = t.keptRead === undefined ? undefined : this.#keptReads.get(t.keptRead);
+      if (read && read.tokenId === t.tokenId) kept.set(t.tokenId, read.value);
+      if (t.keptRead !== undefined) this.#keptReads.delete(t.keptRead);
+    }
     let prepared: PreparedBatch;
     try {
       prepared = await target.prepare({
         collectionAddress: batch.collectionAddress,
         tokenIds,
         signal: this.#reads.signal,
+        kept: kept.size > 0 ? kept : undefined,
       });
     } catch (error) {
       await store.releaseBatch({ batchId: batch.batchId, nowMs: clock.now() });
@@ -351,7 +456,14 @@ export class RefreshScheduler {
     }
     if (prepared.tokenIds.length === tokenIds.length) return prepared;
     const byId = new Map(batch.tokens.map((t) => [t.tokenId, t]));
-    const back: PendingToken[] = prepared.deferred.flatMap((id) => byId.get(id) ?? []);
+    const back: PendingToken[] = prepared.deferred.flatMap((id): PendingToken[] => {
+      const token = byId.get(id);
+      if (!token) return [];
+      const keptRead = prepared.keep?.has(id)
+        ? this.#keepRead(id, prepared.keep.get(id))
+        : undefined;
+      return [{ ...token, keptRead }];
+    });
     const events: SchedulerEvent[] = [];
     const collectionAddress = batch.collectionAddress;
     for (const u of prepared.unsendable) {
@@ -375,9 +487,22 @@ export class RefreshScheduler {
     else await store.keepTokens({ batchId: batch.batchId, tokenIds: prepared.tokenIds });
     for (const event of events) this.#onEvent(event);
     if (prepared.tokenIds.length === 0) return undefined;
-    const kept = new Set(prepared.tokenIds);
-    batch.tokens = batch.tokens.filter((t) => kept.has(t.tokenId));
+    const sent = new Set(prepared.tokenIds);
+    batch.tokens = batch.tokens.filter((t) => sent.has(t.tokenId));
     return prepared;
+  }
+
+  /** Keeps a read for a deferred id; returns the name the store keeps with the id. */
+  #keepRead(tokenId: string, value: unknown): string {
+    const name = `${this.#instance}:${this.#nextKeptRead++}`;
+    this.#keptReads.set(name, { tokenId, value });
+    // Bounded: a read whose id another process took (or that was enqueued again) is never asked
+    // for; the oldest go first.
+    while (this.#keptReads.size > MAX_KEPT_READS) {
+      const oldest = this.#keptReads.keys().next().value as string;
+      this.#keptReads.delete(oldest);
+    }
+    return name;
   }
 
   /** Takes a budget slot, or returns when to try again. */
@@ -664,11 +789,12 @@ export class RefreshScheduler {
       following: this.#follower.following,
       budget,
       nextSendAt: nextSend === undefined ? undefined : new Date(Math.max(now, nextSend)),
+      outbox: this.#outboxIds,
     };
   }
 
   async #resolveDrained(): Promise<void> {
-    if (this.#drainWaiters.length === 0 || this.#follower.busy) return;
+    if (this.#drainWaiters.length === 0 || this.#follower.busy || this.#outboxIds > 0) return;
     // Counts read now, for the waiters registered before the read: an id enqueued during this
     // step must not be missed.
     const waiters = [...this.#drainWaiters];

@@ -24,6 +24,13 @@ export interface PendingToken {
   attempts: number;
   /** When it was first enqueued (ms); kept when a batch goes back to pending. */
   enqueuedMs?: number | undefined;
+  /**
+   * Names a read of this id's metadata that the process which put it back still holds (an id
+   * that did not fit its push): that process may push it without reading it again. Given with a
+   * put-back (`enqueuedMs` set) of an id not pending; the store drops it when the id is enqueued
+   * again (the read is then older than the latest state) and hands it out once, with `takeBatch`.
+   */
+  keptRead?: string | undefined;
 }
 
 /** Pending work of one collection. */
@@ -384,6 +391,7 @@ function storeWindowMs(windowMs: number | undefined): number {
 interface PendingEntry {
   attempts: number;
   enqueuedMs: number;
+  keptRead?: string | undefined;
 }
 
 /**
@@ -445,11 +453,15 @@ export class MemoryStore implements SchedulerStore {
     // Ids put back (they carry their enqueue time) go first: among ids enqueued in the same ms,
     // a batch put back keeps its place instead of queueing behind the rest.
     const putBack = new Map<string, PendingEntry>();
-    for (const { tokenId, attempts, enqueuedMs } of tokens) {
+    for (const { tokenId, attempts, enqueuedMs, keptRead } of tokens) {
       const existing = pending.get(tokenId) ?? putBack.get(tokenId);
-      if (existing) existing.attempts = Math.max(existing.attempts, attempts);
-      else if (enqueuedMs !== undefined) putBack.set(tokenId, { attempts, enqueuedMs });
-      else pending.set(tokenId, { attempts, enqueuedMs: nowMs });
+      if (existing) {
+        existing.attempts = Math.max(existing.attempts, attempts);
+        // Enqueued again: a read kept for it is older than the latest state.
+        if (enqueuedMs === undefined) existing.keptRead = undefined;
+      } else if (enqueuedMs !== undefined) {
+        putBack.set(tokenId, { attempts, enqueuedMs, keptRead });
+      } else pending.set(tokenId, { attempts, enqueuedMs: nowMs });
     }
     if (putBack.size > 0) this.#pending.set(key, new Map([...putBack, ...pending]));
   }
@@ -483,9 +495,12 @@ export class MemoryStore implements SchedulerStore {
       .filter(([tokenId]) => !held.has(tokenId))
       .sort((a, b) => a[1].enqueuedMs - b[1].enqueuedMs);
     if (oldestFirst.length === 0) return undefined;
-    const tokens = oldestFirst
-      .slice(0, max)
-      .map(([tokenId, e]) => ({ tokenId, attempts: e.attempts, enqueuedMs: e.enqueuedMs }));
+    const tokens = oldestFirst.slice(0, max).map(([tokenId, e]) => ({
+      tokenId,
+      attempts: e.attempts,
+      enqueuedMs: e.enqueuedMs,
+      keptRead: e.keptRead,
+    }));
     for (const t of tokens) pending.delete(t.tokenId);
     if (pending.size === 0) this.#pending.delete(key);
     const batch: LeasedBatch = {

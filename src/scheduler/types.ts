@@ -64,6 +64,15 @@ export type SchedulerEvent =
       accepted: boolean;
     }
   | { type: 'budgetWait'; until: Date }
+  | {
+      /**
+       * The store could not be reached and the outbox, where `enqueue` keeps ids until it is
+       * back, is full: `enqueue` now rejects with `OutboxFullError` until some of it is flushed.
+       */
+      type: 'outboxFull';
+      /** Ids in the outbox. */
+      size: number;
+    }
   | { type: 'error'; error: unknown };
 
 /** Options of {@link RefreshScheduler}. */
@@ -123,6 +132,13 @@ export interface RefreshSchedulerOptions {
    * a new budget slot).
    */
   reconcile?: { checkAfterMs?: number[] | undefined; clockSkewMs?: number | undefined } | undefined;
+  /**
+   * Where `enqueue` keeps ids while the store cannot be reached, so a game event is not lost to a
+   * store outage: flushed to the store in order once it answers again. `maxIds` (default 10000)
+   * bounds it; past that, `enqueue` rejects with `OutboxFullError`. What is in it lives only in
+   * this process's memory: `stop()` returns it, and a process that dies loses it.
+   */
+  outbox?: { maxIds?: number | undefined } | undefined;
   /** When the store is shared (Redis), how often an idle scheduler looks for others' work. Default 1000. */
   idlePollMs?: number | undefined;
   /** Source of time. Default: the system clock. */
@@ -152,4 +168,23 @@ export interface SchedulerStats {
   };
   /** When the next batch is due, if any is waiting. */
   nextSendAt: Date | undefined;
+  /** Ids enqueued while the store could not be reached, kept in this process until it is back. */
+  outbox: number;
+}
+
+/** Ids of one collection, as `stop()` reports what only this process holds. */
+export interface CollectionTokenIds {
+  collectionAddress: string;
+  tokenIds: string[];
+}
+
+/** What `stop()` leaves behind. */
+export interface SchedulerStopResult {
+  /**
+   * Ids enqueued while the store could not be reached that could not be flushed to it before
+   * stopping: in this process's memory only. Enqueue them again (here after `start()`, or in
+   * another process), or they are lost when the process exits. Empty when the store holds
+   * everything.
+   */
+  unstored: CollectionTokenIds[];
 }

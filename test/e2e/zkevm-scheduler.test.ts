@@ -88,7 +88,9 @@ describe('RefreshScheduler → zkEVM reference server, over HTTP', () => {
     const ids = Array.from({ length: 2_000 }, (_, i) => String(i + 1));
     await scheduler.enqueue(CONTRACT, [...ids, '5001', '5002', '5003']);
     scheduler.start();
-    closers.push(() => scheduler.stop());
+    closers.push(async () => {
+      await scheduler.stop();
+    });
     // Level-ups while the backlog is being pushed.
     for (let round = 2; round <= 3; round++) {
       await new Promise((resolve) => setTimeout(resolve, 300));

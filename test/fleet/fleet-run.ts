@@ -111,7 +111,7 @@ async function run(options: FleetOptions, children: Child[]): Promise<void> {
       budget: { limit: LIMIT, windowMs: WINDOW_MS },
       windowGuardMs: options.windowGuardMs ?? 1_200,
       maxDelayMs: 500,
-      leaseMs: 1_500,
+      leaseMs: 3_000,
       pollIntervalMs: 200,
       idlePollMs: 100,
     };

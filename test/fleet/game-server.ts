@@ -189,11 +189,15 @@ function targetOptions(
   config: GameServerConfig,
 ): Pick<RefreshSchedulerOptions, 'client' | 'target'> {
   const zkevm = config.zkevm;
+  // The lease must outlive the longest send (the scheduler refuses a shorter one): one attempt
+  // of at most 60% of it, and on zkEVM the apply delay in the rest.
+  const sendBounds = { timeoutMs: Math.floor(config.leaseMs * 0.6), maxRetries: 0 };
   if (!zkevm) {
     return {
       client: new MetadataRefreshClient({
         signer: PRIVATE_KEY,
         baseURL: config.serverUrl,
+        ...sendBounds,
         onResponse: (info) => emitPost(info, false),
       }),
     };
@@ -202,6 +206,7 @@ function targetOptions(
     apiKey: zkevm.apiKey,
     baseURL: config.serverUrl,
     chainName: zkevm.chainName,
+    ...sendBounds,
     onResponse: (info) => emitPost(info, true),
   });
   const read = metadataApiSource({ baseUrl: zkevm.metadataApiUrl });
@@ -209,7 +214,9 @@ function targetOptions(
     emit({ kind: 'reading', ids: [...tokenIds], at: Date.now() });
     return read(contractAddress, tokenIds, options);
   };
-  return { target: zkEvmTarget({ client, metadata }) };
+  return {
+    target: zkEvmTarget({ client, metadata, applyDelayMs: Math.floor(config.leaseMs * 0.3) }),
+  };
 }
 
 /** zkEVM: the game levels the heroes up in its database (the Metadata API) before the event. */

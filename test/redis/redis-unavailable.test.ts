@@ -1,6 +1,15 @@
-/** A paused or restarting Redis makes enqueue fail fast and clearly, and the store recovers. */
+/**
+ * A paused or restarting Redis: the scheduler's outbox keeps the game's events until it is back
+ * (without one, enqueue fails fast and clearly), and the store recovers.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MetadataRefreshClient, RefreshScheduler, StoreUnavailableError } from '../../src/index.js';
+import {
+  MetadataRefreshClient,
+  OutboxFullError,
+  RefreshScheduler,
+  type SchedulerEvent,
+  StoreUnavailableError,
+} from '../../src/index.js';
 import { createRedisStore, type RedisStore } from '../../src/redis/index.js';
 import { COLLECTION, PRIVATE_KEY } from '../support/fixtures.js';
 import { type RunningRedis, redisAvailable, startRedis } from '../support/redis-server.js';
@@ -13,10 +22,12 @@ describe.skipIf(!redisAvailable)('Redis trouble', () => {
   beforeAll(async () => {
     redis = await startRedis();
     store = createRedisStore({ url: redis.url, prefix: 'unavailable', commandTimeoutMs: 1_000 });
-    // Never started: enqueue is what a game server calls on its request path.
+    // Never started: enqueue is what a game server calls on its request path. No outbox: the
+    // store's own failure reaches the caller.
     scheduler = new RefreshScheduler({
       client: new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: 'http://127.0.0.1:9' }),
       store,
+      outbox: { maxIds: 0 },
     });
   });
   afterAll(async () => {
@@ -65,5 +76,46 @@ describe.skipIf(!redisAvailable)('Redis trouble', () => {
       );
     }
     expect(recovered).toBe(true);
+  });
+
+  it('keeps events in the outbox while Redis is paused and hands them over in order when it is back', async () => {
+    const events: SchedulerEvent[] = [];
+    const withOutbox = new RefreshScheduler({
+      client: new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: 'http://127.0.0.1:9' }),
+      store,
+      outbox: { maxIds: 3 },
+      onEvent: (e) => events.push(e),
+    });
+    await store.clear();
+    process.kill(redis.pid, 'SIGSTOP');
+    let stopped: Awaited<ReturnType<RefreshScheduler['stop']>>;
+    try {
+      // The first waits out commandTimeoutMs; the next go straight behind it, in order.
+      await withOutbox.enqueue(COLLECTION, ['o1', 'o2']);
+      await withOutbox.enqueue(COLLECTION, ['o3']);
+      const full = await withOutbox.enqueue(COLLECTION, ['o4']).catch((e: unknown) => e);
+      expect(full).toBeInstanceOf(OutboxFullError);
+      expect(full).toBeInstanceOf(StoreUnavailableError);
+      expect((full as OutboxFullError).maxIds).toBe(3);
+      expect(events).toContainEqual({ type: 'outboxFull', size: 3 });
+      // Still down: stop() says what only this process holds.
+      stopped = await withOutbox.stop();
+      expect(stopped.unstored).toEqual([
+        { collectionAddress: COLLECTION, tokenIds: ['o1', 'o2'] },
+        { collectionAddress: COLLECTION, tokenIds: ['o3'] },
+      ]);
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    stopped = await withOutbox.stop();
+    expect(stopped.unstored).toEqual([]);
+    expect((await withOutbox.stats()).outbox).toBe(0);
+    const batch = await store.takeBatch({
+      collectionAddress: COLLECTION,
+      max: 10,
+      leaseUntilMs: Date.now() + 60_000,
+      nowMs: Date.now(),
+    });
+    expect(batch?.tokens.map((t) => t.tokenId)).toEqual(['o1', 'o2', 'o3']);
   });
 });

@@ -13,7 +13,7 @@ afterAll(() => server.close());
 const REFRESHES = `${BASE_URL}/v1/metadata-refreshes`;
 
 /** Resolves 'stopped' when `stop` does, 'hung' if it takes longer than a generous bound. */
-function stoppedOrHung(stop: Promise<void>): Promise<'stopped' | 'hung'> {
+function stoppedOrHung(stop: Promise<unknown>): Promise<'stopped' | 'hung'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), 5_000);

@@ -46,6 +46,11 @@ export interface PreparedBatch {
   deferred: string[];
   /** What `send` takes; opaque to the scheduler. */
   payload: unknown;
+  /**
+   * What was read for the `deferred` ids, by id: the scheduler keeps it and hands it back as
+   * {@link PrepareParameters.kept} when they are sent, unless they were enqueued again meanwhile.
+   */
+  keep?: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** A request the API accepted. */
@@ -88,6 +93,11 @@ export interface PrepareParameters {
   tokenIds: string[];
   /** Aborted when the scheduler stops: give up the reads. */
   signal: AbortSignal;
+  /**
+   * What an earlier `prepare` read for some of these ids ({@link PreparedBatch.keep}), still the
+   * latest state (none was enqueued again since): use it instead of reading them again.
+   */
+  kept?: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** Parameters of {@link SchedulerTarget.send}. */

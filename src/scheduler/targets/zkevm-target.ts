@@ -165,16 +165,24 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
     budget: { kind: 'learned', windowMs: HOUR_MS },
     longestSendMs:
       client.longestSendMs === undefined ? undefined : client.longestSendMs + applyDelayMs,
-    async prepare({ collectionAddress, tokenIds, signal }) {
+    async prepare({ collectionAddress, tokenIds, signal, kept }) {
+      // Ids read for an earlier push they did not fit, and not enqueued since, are not read again.
+      const toRead = kept ? tokenIds.filter((id) => !kept.has(id)) : tokenIds;
       let read: Map<string, unknown>;
       try {
-        read = await source(collectionAddress, tokenIds, { signal });
+        read =
+          toRead.length === 0 ? new Map() : await source(collectionAddress, toRead, { signal });
         if (!(read instanceof Map)) throw new TypeError('a metadata source must resolve a Map');
       } catch (error) {
         if (signal.aborted) throw error;
         read = new Map(
-          tokenIds.map((id) => [id, error instanceof Error ? error : new Error(String(error))]),
+          toRead.map((id) => [id, error instanceof Error ? error : new Error(String(error))]),
         );
+      }
+      if (kept && toRead.length < tokenIds.length) {
+        read = new Map(read);
+        const wanted = new Set(tokenIds);
+        for (const [id, value] of kept) if (wanted.has(id)) read.set(id, value);
       }
       const unsendable: UnsendableToken[] = [];
       const items: NftMetadataItemWire[] = [];
@@ -198,6 +206,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
         unsendable,
         deferred,
         payload: sendIds.map((id) => pushes.get(id) as NftMetadataPush),
+        keep: new Map(deferred.map((id) => [id, read.get(id)])),
       };
     },
     async send({ collectionAddress, prepared, sentAtMs, batchId }) {
