@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `imx-metadata-refresh` command. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_RETRY_AFTER, RETRY_AFTER_READINGS } from '../engine/zkevm/index.js';
 import { ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import {
   type ConnectionOptions,
@@ -100,6 +101,14 @@ program
     '--zkevm-refreshes-per-hour <n>',
     'accepted zkEVM refresh requests per window',
     integer('zkevm-refreshes-per-hour', { min: 1 }),
+  )
+  .addOption(
+    new Option(
+      '--zkevm-retry-after <reading>',
+      'what retry-after on a zkEVM 202 means (the platform does not say): window = time to the reset, pushes accepted while any remain; pacing = least time between pushes (window / limit), a sooner push is a 429',
+    )
+      .choices(RETRY_AFTER_READINGS)
+      .default(DEFAULT_RETRY_AFTER),
   )
   .action(async (options) => {
     const running = await startServe({ ...options, collections: options.collection }, (line) =>

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { randomPrivateKey } from '../auth/secp256k1.js';
 import { privateKeyToAddress } from '../auth/signer.js';
 import type { CollectionConfig } from '../engine/imx/index.js';
-import type { ZkEvmCollectionConfig } from '../engine/zkevm/index.js';
+import type { ZkEvmCollectionConfig, ZkEvmRetryAfterReading } from '../engine/zkevm/index.js';
 import {
   type CombinedReferenceServer,
   createCombinedReferenceServer,
@@ -38,6 +38,8 @@ export interface ServeOptions {
   chainName?: string;
   /** Accepted zkEVM refresh requests per window. Default: the engine's. */
   zkevmRefreshesPerHour?: number;
+  /** What `retry-after` on a zkEVM 202 means (an unknown of the platform). Default: the engine's (`window`). */
+  zkevmRetryAfter?: ZkEvmRetryAfterReading;
 }
 
 /** A throwaway zkEVM API key for local use: the platform's secret-key prefix, `test-`, 32 hex digits. */
@@ -127,7 +129,11 @@ export async function startServe(
         apiKey,
         chainName: options.chainName,
         collections: zkevmCollections,
-        limits: { refreshesPerHour: options.zkevmRefreshesPerHour, windowMs: options.windowMs },
+        limits: {
+          refreshesPerHour: options.zkevmRefreshesPerHour,
+          windowMs: options.windowMs,
+          retryAfter: options.zkevmRetryAfter,
+        },
       },
     });
     if (demoApi) server.zkevm.mint(DEMO_ZKEVM_COLLECTION, DEMO_ZKEVM_NFTS);

@@ -14,6 +14,7 @@ export type {
   ZkEvmCollectionConfig,
   ZkEvmControls,
   ZkEvmLimits,
+  ZkEvmRetryAfterReading,
   ZkEvmService,
 } from '../engine/zkevm/index.js';
 export {

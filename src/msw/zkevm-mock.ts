@@ -11,6 +11,7 @@ import {
   createZkEvmService,
   errorResponse,
   rateLimitHeaders,
+  spentBudget,
   type ZkEvmService,
   type ZkEvmServiceOptions,
 } from '../engine/zkevm/index.js';
@@ -62,8 +63,8 @@ export interface ZkEvmMock {
   /**
    * Makes the next matching requests fail, before the engine sees them (so they spend no budget).
    * A status gets the platform's error body; its `code` defaults to the code the platform pairs
-   * with the status (`TOO_MANY_REQUESTS_ERROR` for 429, with the four rate-limit headers at
-   * remaining 0), else `INTERNAL_SERVER_ERROR` for a 5xx and `VALIDATION_ERROR` for a 4xx.
+   * with the status (`TOO_MANY_REQUESTS_ERROR` for 429, with the four rate-limit headers of a
+   * spent window: remaining 0, `retry-after` the time to the reset), else `INTERNAL_SERVER_ERROR` for a 5xx and `VALIDATION_ERROR` for a 4xx.
    *
    * @throws {TypeError} a `times` that is not a positive integer, or a `status` outside 400-599.
    * Nothing is queued then.
@@ -110,7 +111,8 @@ function codeFor(status: number): ZkEvmErrorCode {
  * afterAll(() => server.close());
  * ```
  * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
- * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * integer, a `limits.retryAfter` other than `window` or `pacing`, a `limits.pacingMs` without
+ * `pacing`, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
  * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmMock(options: ZkEvmMockOptions = {}): ZkEvmMock {
@@ -130,12 +132,7 @@ export function createZkEvmMock(options: ZkEvmMockOptions = {}): ZkEvmMock {
   const injected = (failure: Exclude<InjectedFailure, { network: true }>) => {
     const code = (failure.code ?? codeFor(failure.status)) as ZkEvmErrorCode;
     const tooMany = failure.status === 429;
-    let headers: Record<string, string> = {};
-    if (tooMany) {
-      const budget = service.budget();
-      const retryAfterMs = Math.max(0, budget.resetAtMs - clock.now());
-      headers = rateLimitHeaders({ ...budget, remaining: 0, retryAfterMs });
-    }
+    const headers = tooMany ? rateLimitHeaders(spentBudget(service.budget(), clock.now())) : {};
     const message =
       failure.message ?? (tooMany ? 'Too many metadata refreshes (injected)' : 'Injected failure');
     const answer = errorResponse({ code, message, headers }, traceId());

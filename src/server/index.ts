@@ -34,12 +34,14 @@ export type {
   ZkEvmCollectionConfig,
   ZkEvmControls,
   ZkEvmLimits,
+  ZkEvmRetryAfterReading,
   ZkEvmService,
   ZkEvmServiceOptions,
 } from '../engine/zkevm/index.js';
 export {
   createZkEvmService,
   DEFAULT_REFRESHES_PER_HOUR as ZKEVM_DEFAULT_REFRESHES_PER_HOUR,
+  DEFAULT_RETRY_AFTER as ZKEVM_DEFAULT_RETRY_AFTER,
   DEFAULT_SYNC_DELAY_MS as ZKEVM_DEFAULT_SYNC_DELAY_MS,
   DEFAULT_WINDOW_MS as ZKEVM_DEFAULT_WINDOW_MS,
 } from '../engine/zkevm/index.js';

@@ -70,7 +70,8 @@ function zkEvmInternalError(): ServiceResponse {
  * });
  * ```
  * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
- * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * integer, a `limits.retryAfter` other than `window` or `pacing`, a `limits.pacingMs` without
+ * `pacing`, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
  * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmReferenceServer(

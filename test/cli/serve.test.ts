@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ZKEVM_COLLECTION } from '../../src/cli/demo-metadata-api.js';
 import { parseCollectionArg, startServe, throwawayApiKey } from '../../src/cli/serve.js';
@@ -132,6 +132,8 @@ describe('serve', () => {
       );
       expect(response.status).toBe(202);
       expect(response.headers.get('imx-refreshes-limit')).toBe('3');
+      // retry-after in the engine's default reading: the window (one hour) ends in this long.
+      expect(response.headers.get('retry-after')).toBe('3600');
       expect((await pushNft(running.url, address, 'sk_imapik-other', {})).status).toBe(403);
       // The right key, but the sandbox chain is not the one served.
       expect((await pushNft(running.url, address, key, {})).status).toBe(404);
@@ -147,17 +149,33 @@ describe('serve', () => {
   });
 });
 
-describe('the built bin: serve --demo', () => {
+describe('the built bin: serve --zkevm-retry-after', () => {
+  it('takes window or pacing only, and says so', () => {
+    const run = spawnSync(
+      process.execPath,
+      [builtCli(), 'serve', '--demo', '--port', '0', '--zkevm-retry-after', 'sometimes'],
+      { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/'sometimes' is invalid.*window, pacing/s);
+  }, 60_000);
+});
+
+describe('the built bin: serve --demo --zkevm-retry-after pacing', () => {
   let child: ChildProcess;
   let output = '';
   let url: string;
 
   beforeAll(async () => {
     const cli = builtCli();
-    child = spawn(process.execPath, [cli, 'serve', '--demo', '--port', '0'], {
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [cli, 'serve', '--demo', '--port', '0', '--zkevm-retry-after', 'pacing'],
+      {
+        env: { PATH: process.env.PATH ?? '', TZ: 'UTC' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk: Buffer) => {
         output += chunk.toString('utf8');
@@ -198,6 +216,11 @@ describe('the built bin: serve --demo', () => {
 
     const pushed = await pushNft(url, DEMO_ZKEVM_COLLECTION, apiKey, { name: 'Aria #1, level 11' });
     expect(pushed.status).toBe(202);
+    // --zkevm-retry-after pacing: pushes one hour / 100 apart, a sooner one refused.
+    expect(pushed.headers.get('retry-after')).toBe('36');
+    const tooSoon = await pushNft(url, DEMO_ZKEVM_COLLECTION, apiKey, {});
+    expect(tooSoon.status).toBe(429);
+    expect(tooSoon.headers.get('imx-remaining-refreshes')).toBe('99');
     expect((await pushNft(url, DEMO_ZKEVM_COLLECTION, 'sk_imapik-wrong', {})).status).toBe(403);
     // Only the demo collection exists with --demo.
     expect((await pushNft(url, `0x${'ab'.repeat(20)}`, apiKey, {})).status).toBe(404);

@@ -223,6 +223,46 @@ describe('controls', () => {
   });
 });
 
+describe("retry-after: the engine's readings, passed through", () => {
+  it('window (the default): the time to the reset on every 202, pushes accepted while any remain', async () => {
+    const first = await push('1');
+    expect(first.headers['retry-after']).toBe('3600');
+    mock.advanceTime(1_500);
+    const second = await push('1');
+    expect(second.status).toBe(202);
+    expect(second.headers['retry-after']).toBe('3599');
+    expect(second.body).toMatchObject({ retry_after: '3598.50-seconds' });
+  });
+
+  it('pacing: a 202 carries the spacing, a push inside it is a 429 that spends nothing', async () => {
+    const paced = createZkEvmMock({
+      baseURL: BASE,
+      clock: { now: () => START },
+      limits: { retryAfter: 'pacing', pacingMs: 10_000 },
+    });
+    server.use(...paced.handlers);
+    const accepted = await push('1');
+    expect(accepted.headers).toMatchObject({
+      'imx-remaining-refreshes': '99',
+      'retry-after': '10',
+    });
+    paced.advanceTime(4_000);
+    const refused = await push('1');
+    expect(refused.status).toBe(429);
+    expect(refused.headers).toMatchObject({ 'imx-remaining-refreshes': '99', 'retry-after': '6' });
+    paced.advanceTime(6_000);
+    expect((await push('1')).status).toBe(202);
+    // An injected 429 is a spent window's, under either reading.
+    paced.failNext({ status: 429 });
+    const injected = await push('1');
+    expect(injected.headers).toMatchObject({
+      'imx-remaining-refreshes': '0',
+      'retry-after': '3590',
+    });
+    expect(() => createZkEvmMock({ limits: { pacingMs: 10_000 } })).toThrow(TypeError);
+  });
+});
+
 describe('reset()', () => {
   it('forgets state, budget, failures, requests and time', async () => {
     mock.service.mint(COLLECTION, [{ tokenId: '1', name: 'Minted' }]);

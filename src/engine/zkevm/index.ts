@@ -1,14 +1,16 @@
 /** What adapters (node:http server, msw) import from the zkEVM reference engine: listed, not `*`. */
 
 /** The error shape and the rate-limit headers, for adapters' own answers (a 500, an injected failure). */
+export { spentBudget } from './budget.js';
+export {
+  DEFAULT_REFRESHES_PER_HOUR,
+  DEFAULT_RETRY_AFTER,
+  DEFAULT_WINDOW_MS,
+  RETRY_AFTER_READINGS,
+} from './limits.js';
 export { rateLimitHeaders } from './rate-limit-answer.js';
 export { errorResponse } from './responses.js';
-export {
-  createZkEvmService,
-  DEFAULT_REFRESHES_PER_HOUR,
-  DEFAULT_SYNC_DELAY_MS,
-  DEFAULT_WINDOW_MS,
-} from './service.js';
+export { createZkEvmService, DEFAULT_SYNC_DELAY_MS } from './service.js';
 export type {
   ApiKeyRule,
   MintedNft,
@@ -16,6 +18,7 @@ export type {
   ZkEvmCollectionConfig,
   ZkEvmControls,
   ZkEvmLimits,
+  ZkEvmRetryAfterReading,
   ZkEvmService,
   ZkEvmServiceOptions,
 } from './types.js';

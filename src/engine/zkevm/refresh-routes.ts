@@ -26,7 +26,10 @@ function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
     return {
       error: {
         code: 'TOO_MANY_REQUESTS_ERROR',
-        message: 'Too many metadata refreshes: wait for the window to reset',
+        message:
+          taken.budget.remaining > 0
+            ? 'Too many metadata refreshes: wait before the next one'
+            : 'Too many metadata refreshes: wait for the window to reset',
         details: { retry_after_seconds: Number(headers['retry-after']) },
         headers,
       },

@@ -10,9 +10,10 @@
  * - Order of checks on a refresh: key, chain (other names 404), contract address (400),
  *   collection (404), body (400 naming the field), duplicates (400 by default), existence of
  *   every token / metadata id (404 listing them), then the budget (429). Only a 202 spends.
- * - Budget: {@link DEFAULT_REFRESHES_PER_HOUR} per {@link DEFAULT_WINDOW_MS} unless configured
+ * - Budget: `DEFAULT_REFRESHES_PER_HOUR` per `DEFAULT_WINDOW_MS` unless configured
  *   (the platform publishes no numbers; these are assumptions). A window opens with the first
- *   accepted request. `retry-after` is 0 while requests remain, else the seconds to the reset.
+ *   accepted request. What `retry-after` on a 202 means is an option (`limits.retryAfter`,
+ *   default `DEFAULT_RETRY_AFTER`): the time to the reset, or the spacing between pushes.
  * - Sync: a push takes effect {@link DEFAULT_SYNC_DELAY_MS} ms after its 202 by the clock;
  *   `metadata_synced_at` and `updated_at` become that time. Null clears a field by default.
  * - Stacks: NFTs with identical metadata share a metadata id. A refresh by token id moves the
@@ -35,23 +36,14 @@ import { apiKeyCheck } from './auth.js';
 import { RollingBudget } from './budget.js';
 import type { RouteContext } from './context.js';
 import { createControls } from './controls.js';
+import { budgetRulesOf } from './limits.js';
 import { errorResponse, fail, type RouteResult } from './responses.js';
 import { route } from './router.js';
 import { type CollectionSeed, ZkEvmState } from './state.js';
 import type { ZkEvmService, ZkEvmServiceOptions } from './types.js';
 
-/** Refresh requests per window when `limits.refreshesPerHour` is not given (an assumption). */
-export const DEFAULT_REFRESHES_PER_HOUR = 100;
-/** Window length when `limits.windowMs` is not given: the platform's one hour. */
-export const DEFAULT_WINDOW_MS = 3_600_000;
 /** How long a push takes to show when `syncDelayMs` is not given. */
 export const DEFAULT_SYNC_DELAY_MS = 500;
-
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
-  return v;
-}
 
 function chainIdOf(name: string, given: string | undefined): string {
   if (given !== undefined) return given;
@@ -85,7 +77,8 @@ function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undef
  * const response = await service.handle({ method: 'GET', path: '/v1/chains/imtbl-zkevm-testnet/collections/0x…/nfts/1' });
  * ```
  * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
- * integer, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
+ * integer, a `limits.retryAfter` other than `window` or `pacing`, a `limits.pacingMs` without
+ * `pacing`, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
  * an unknown chain without `chainId`, a collection's malformed address or token id).
  */
 export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
@@ -97,14 +90,7 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
   if (!Number.isSafeInteger(syncDelayMs) || syncDelayMs < 0) {
     throw new TypeError('syncDelayMs must be a non-negative integer');
   }
-  const budget = new RollingBudget(
-    positiveInt(
-      options.limits?.refreshesPerHour,
-      DEFAULT_REFRESHES_PER_HOUR,
-      'limits.refreshesPerHour',
-    ),
-    positiveInt(options.limits?.windowMs, DEFAULT_WINDOW_MS, 'limits.windowMs'),
-  );
+  const budget = new RollingBudget(budgetRulesOf(options.limits));
   const state = new ZkEvmState({
     collections: collectionSeeds(options),
     nullFields: options.nullFields ?? 'clear',

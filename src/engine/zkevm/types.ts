@@ -19,12 +19,39 @@ export interface ZkEvmCollectionConfig {
   contractType?: 'ERC721' | 'ERC1155' | undefined;
 }
 
+/**
+ * What `retry-after` on a 202 means: the platform does not document it, so the engine offers
+ * both readings (see {@link ZkEvmLimits.retryAfter}).
+ */
+export type ZkEvmRetryAfterReading = 'window' | 'pacing';
+
 /** The refresh budget. The platform publishes no numbers; these are this engine's. */
 export interface ZkEvmLimits {
   /** Refresh requests accepted per window. Default 100 (an assumption, not the platform's). */
   refreshesPerHour?: number | undefined;
   /** Window length in ms; a window starts with the first refresh after the last one ended. Default 3600000. */
   windowMs?: number | undefined;
+  /**
+   * What `retry-after` on a 202 means. An unknown of the platform, not a fact: its docs say
+   * nothing, so a client should be tested against both. Default `window`, the reading the
+   * platform's public sample fits (675 of 677 pushes left, yet `retry_after: "9.61-seconds"`,
+   * beside a reset time).
+   * - `window`: "the current window ends in this long", on every 202 and 429. A push is accepted
+   *   while any remain in the window, whatever `retry-after` said.
+   * - `pacing`: "wait this long before the next push", even while pushes remain. Accepted pushes
+   *   are at least `pacingMs` apart: a 202 carries the spacing, and a push inside it is a 429
+   *   carrying the time left (it spends nothing). The spacing ends with its window.
+   *
+   * Under both, an answer with no push left (the 202 that spent the last, and every 429 after
+   * it) carries the time to the reset.
+   */
+  retryAfter?: ZkEvmRetryAfterReading | undefined;
+  /**
+   * Under `retryAfter: 'pacing'`, the least time between accepted pushes, in ms. Default
+   * `windowMs / refreshesPerHour` rounded up (the budget spread evenly over the window). Only
+   * with `pacing`: given under `window` it is an error, since it would do nothing.
+   */
+  pacingMs?: number | undefined;
 }
 
 /** Options of `createZkEvmService`. */
@@ -75,8 +102,14 @@ export interface ZkEvmBudgetSnapshot {
   remaining: number;
   /** When the current (or next) window ends, ms since the epoch. */
   resetAtMs: number;
-  /** How long until a refresh request may be made, in ms (0: now). */
+  /**
+   * The `retry-after` of an answer sent now, in ms (right after a 202, that 202's own). What it
+   * means follows `limits.retryAfter`: under `window`, the time to the reset even while requests
+   * remain; under `pacing`, the same as `waitMs`.
+   */
   retryAfterMs: number;
+  /** How long until a refresh request would be accepted, in ms (0: now), under either reading. */
+  waitMs: number;
 }
 
 /** The test controls: state set-up and read-back, never reachable through `handle`. */

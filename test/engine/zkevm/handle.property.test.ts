@@ -1,13 +1,19 @@
 /**
- * Generated requests against the zkEVM engine: never a 5xx, every error in the platform's
- * shape, every answer as the OpenAPI file says, and a refused request never costs budget or
- * queues a push. Time is fixed (a manual clock nobody advances), so runs are deterministic.
+ * Generated requests against the zkEVM engine, under either reading of `retry-after`: never a
+ * 5xx, every error in the platform's shape, every answer as the OpenAPI file says, a refused
+ * request never costs budget or queues a push, and `budget()` says truthfully whether a push
+ * would be accepted and what `retry-after` an answer carries. Time is fixed (a manual clock
+ * nobody advances), so runs are deterministic.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRequest } from '../../../src/engine/types.js';
 import { createZkEvmService } from '../../../src/engine/zkevm/service.js';
-import type { ZkEvmService } from '../../../src/engine/zkevm/types.js';
+import type {
+  ZkEvmBudgetSnapshot,
+  ZkEvmRetryAfterReading,
+  ZkEvmService,
+} from '../../../src/engine/zkevm/types.js';
 import { MAX_ITEM_BYTES, MAX_UINT256 } from '../../../src/wire/zkevm/limits.js';
 import {
   CHAIN,
@@ -16,6 +22,7 @@ import {
   KEY,
   manualClock,
   OTHER_COLLECTION,
+  START,
   sequentialIds,
 } from './harness.js';
 import { openApiProblems } from './openapi.js';
@@ -25,20 +32,22 @@ const RUNS = { refreshBodies: 1_500, paths: 1_500, reads: 1_000 };
 const STACK = '00000000-0000-4000-8000-000000000001';
 
 type Target = 'open' | 'strict';
+const READINGS: ZkEvmRetryAfterReading[] = ['window', 'pacing'];
 
-function createServices(): Record<Target, ZkEvmService> {
+/** Under `pacing`, with time fixed, each service accepts one push and refuses the rest. */
+function createServices(retryAfter: ZkEvmRetryAfterReading): Record<Target, ZkEvmService> {
   const open = createZkEvmService({
     apiKey: KEY,
     clock: manualClock(),
     generateId: sequentialIds(),
-    limits: { refreshesPerHour: 1_000_000 },
+    limits: { refreshesPerHour: 1_000_000, retryAfter },
   });
   const strict = createZkEvmService({
     apiKey: (key) => key === KEY,
     clock: manualClock(),
     generateId: sequentialIds(),
     collections: [{ address: COLLECTION, tokenIds: ['0', '1', '2', '3', MAX_UINT256.toString()] }],
-    limits: { refreshesPerHour: 5 },
+    limits: { refreshesPerHour: 5, retryAfter },
     duplicates: 'reject',
     nullFields: 'keep',
   });
@@ -64,19 +73,45 @@ function isErrorShape(body: unknown): boolean {
   );
 }
 
+/** What is wrong with the budget an answer on the budget (a 202 or a 429) reports. */
+function budgetProblems(
+  reading: ZkEvmRetryAfterReading,
+  status: number,
+  headers: Record<string, string>,
+  before: ZkEvmBudgetSnapshot,
+  after: ZkEvmBudgetSnapshot,
+): string[] {
+  const problems: string[] = [];
+  if (status === 202 && before.waitMs !== 0) problems.push(`202 though waitMs ${before.waitMs}`);
+  if (status === 429 && before.waitMs === 0) problems.push('429 though a push was acceptable');
+  const expected =
+    reading === 'window' || after.remaining === 0 ? after.resetAtMs - START : after.waitMs;
+  if (after.retryAfterMs !== expected) problems.push(`retryAfterMs ${after.retryAfterMs}`);
+  if (headers['retry-after'] !== String(Math.ceil(after.retryAfterMs / 1000)))
+    problems.push(`retry-after ${headers['retry-after']} for ${after.retryAfterMs} ms`);
+  return problems;
+}
+
 async function check(
-  services: Record<Target, ZkEvmService>,
+  services: Record<ZkEvmRetryAfterReading, Record<Target, ZkEvmService>>,
+  reading: ZkEvmRetryAfterReading,
   target: Target,
   request: ServiceRequest,
 ) {
-  const service = services[target];
-  const before = { remaining: service.budget().remaining, pending: service.pendingPushes() };
+  const service = services[reading][target];
+  const budget = service.budget();
+  const before = { remaining: budget.remaining, pending: service.pendingPushes() };
   const response = await service.handle(request);
   seen.add(response.status);
   const problems = [...openApiProblems(request, response)];
   if (response.status >= 500) problems.push(`status ${response.status}`);
   if (response.status >= 300 && !isErrorShape(response.body)) problems.push('not the error shape');
-  const after = { remaining: service.budget().remaining, pending: service.pendingPushes() };
+  const afterBudget = service.budget();
+  const after = { remaining: afterBudget.remaining, pending: service.pendingPushes() };
+  if (response.status === 202 || response.status === 429)
+    problems.push(
+      ...budgetProblems(reading, response.status, response.headers, budget, afterBudget),
+    );
   const spent = response.status === 202 ? 1 : 0;
   if (after.remaining !== before.remaining - spent)
     problems.push(`budget ${before.remaining} -> ${after.remaining}`);
@@ -93,10 +128,12 @@ async function run(
   arbitrary: fc.Arbitrary<{ target: Target; request: ServiceRequest }>,
   numRuns: number,
 ) {
-  const services = createServices();
+  const services = { window: createServices('window'), pacing: createServices('pacing') };
   seen.clear();
   await fc.assert(
-    fc.asyncProperty(arbitrary, ({ target, request }) => check(services, target, request)),
+    fc.asyncProperty(fc.constantFrom(...READINGS), arbitrary, (reading, { target, request }) =>
+      check(services, reading, target, request),
+    ),
     { numRuns },
   );
 }

@@ -193,13 +193,14 @@ describe('rate limit', () => {
       'imx-refreshes-limit': '3',
       'imx-remaining-refreshes': '2',
       'imx-refresh-limit-reset': '2024-04-16 11:06:07.401 +0000 UTC',
-      'retry-after': '0',
+      // The default reading of retry-after: the time to the reset (see retry-after.test.ts).
+      'retry-after': '3600',
     });
     expect(first.body).toEqual({
       imx_refreshes_limit: '3',
       imx_refresh_limit_reset: '2024-04-16 11:06:07.401 +0000 UTC',
       imx_remaining_refreshes: '2',
-      retry_after: '0.00-seconds',
+      retry_after: '3600.00-seconds',
     });
     clock.advance(60_000);
     // The window opened with the first request: the reset does not move.

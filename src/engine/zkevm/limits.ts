@@ -1,0 +1,59 @@
+/** The refresh budget's options resolved once: defaults, and a clear error for a bad value. */
+import type { ZkEvmLimits, ZkEvmRetryAfterReading } from './types.js';
+
+/** Refresh requests per window when `limits.refreshesPerHour` is not given (an assumption). */
+export const DEFAULT_REFRESHES_PER_HOUR = 100;
+/** Window length when `limits.windowMs` is not given: the platform's one hour. */
+export const DEFAULT_WINDOW_MS = 3_600_000;
+/**
+ * What `retry-after` on a 202 means when `limits.retryAfter` is not given: the reading the
+ * platform's public sample fits (675 of 677 left, yet `retry_after` 9.61 s beside a reset time).
+ */
+export const DEFAULT_RETRY_AFTER: ZkEvmRetryAfterReading = 'window';
+/** The readings of `retry-after` the engine offers. */
+export const RETRY_AFTER_READINGS = [
+  'window',
+  'pacing',
+] as const satisfies ReadonlyArray<ZkEvmRetryAfterReading>;
+
+/** The budget's rules, every default applied. */
+export interface BudgetRules {
+  limit: number;
+  windowMs: number;
+  retryAfter: ZkEvmRetryAfterReading;
+  /** The least time between accepted pushes under `pacing`; unused under `window`. */
+  pacingMs: number;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
+  return v;
+}
+
+/**
+ * The rules `limits` asks for.
+ *
+ * @throws {TypeError} a count or a duration that is not a positive integer, a `retryAfter` that
+ * is not a known reading, or a `pacingMs` without `retryAfter: 'pacing'` (it would do nothing).
+ */
+export function budgetRulesOf(limits: ZkEvmLimits | undefined): BudgetRules {
+  const limit = positiveInt(
+    limits?.refreshesPerHour,
+    DEFAULT_REFRESHES_PER_HOUR,
+    'limits.refreshesPerHour',
+  );
+  const windowMs = positiveInt(limits?.windowMs, DEFAULT_WINDOW_MS, 'limits.windowMs');
+  const retryAfter = limits?.retryAfter ?? DEFAULT_RETRY_AFTER;
+  if (!RETRY_AFTER_READINGS.includes(retryAfter)) {
+    throw new TypeError(
+      `limits.retryAfter must be ${RETRY_AFTER_READINGS.map((r) => `'${r}'`).join(' or ')}`,
+    );
+  }
+  if (limits?.pacingMs !== undefined && retryAfter !== 'pacing') {
+    throw new TypeError("limits.pacingMs applies only with limits.retryAfter 'pacing'");
+  }
+  // The budget spread evenly over the window, in whole ms.
+  const pacingMs = positiveInt(limits?.pacingMs, Math.ceil(windowMs / limit), 'limits.pacingMs');
+  return { limit, windowMs, retryAfter, pacingMs };
+}
