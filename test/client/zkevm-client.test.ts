@@ -59,7 +59,8 @@ describe('refreshNftMetadata', () => {
       limit: 100,
       remaining: 99,
       resetAt: new Date(api.clock.now() + 3_600_000),
-      retryAfterMs: 0,
+      // The engine's default reading: the time left to the window's reset, in whole seconds.
+      retryAfterMs: 3_600_000,
     });
     expect(zk.rateLimit).toEqual(result.rateLimit);
   });
