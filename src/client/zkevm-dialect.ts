@@ -1,6 +1,7 @@
 /** How the zkEVM API speaks, for the transport: its error body and its budget's several forms. */
 import type { ResponseHeaders } from '../errors.js';
-import { MAX_RESET_AHEAD_MS, readHeader } from '../wire/rate-limit.js';
+import { readHeader } from '../wire/headers.js';
+import { MAX_RESET_AHEAD_MS } from '../wire/rate-limit-forms.js';
 import { ZKEVM_RATE_LIMIT_HEADERS } from '../wire/zkevm/limits.js';
 import {
   parseRetryAfter,

@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_RESET_AHEAD_MS,
   MAX_RETRY_AFTER_MS,
-  parseBelievableReset,
-  parseCount,
   parseResetTime,
   parseRetryAfter,
+} from '../../src/index.js';
+import {
+  parseBelievableReset,
+  parseCount,
   parseRetryAfterMsHeader,
   readRetryAfterMs,
 } from '../../src/wire/rate-limit-forms.js';

@@ -9,7 +9,8 @@
  *   request may be made now.
  * - the body's `retry_after`: the platform's `"9.61-seconds"` form, two decimals.
  */
-import { type HeadersLike, parseResetTime, readHeader } from '../rate-limit.js';
+import { type HeadersLike, readHeader } from '../headers.js';
+import { parseResetTime } from '../rate-limit-forms.js';
 import { ZKEVM_RATE_LIMIT_HEADERS } from './limits.js';
 import type { RateLimitResultWire } from './schemas.js';
 
