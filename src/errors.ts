@@ -572,7 +572,14 @@ export class RateLimitError extends ApiError {
   override name = 'RateLimitError';
   /** The rate-limit state from the response headers, when the server sent them. */
   readonly rateLimit: RateLimit | undefined;
-  /** How long to wait before trying again, from `Retry-After` or the limit reset time. */
+  /**
+   * How long to wait before trying again, in ms. From the server's `Retry-After` (or a proxy's
+   * `retry-after-ms`) when it is readable, at most `MAX_RETRY_AFTER_MS` (one hour) however long
+   * the server asked; else the time until `rateLimit.resetAt`, which the client believes only up
+   * to `MAX_RESET_AHEAD_MS` ahead. A `Retry-After` that says nothing readable (`-5`, junk) is
+   * never read as 0. Undefined when neither is known. Finite and never negative when the client
+   * made the error, so `setTimeout(retry, error.retryAfterMs)` waits as asked.
+   */
   readonly retryAfterMs: number | undefined;
 
   constructor(init: RateLimitErrorOptions) {

@@ -179,6 +179,7 @@ export type {
   SchedulerStats,
   SchedulerStopResult,
 } from './scheduler/types.js';
+export type { HeadersLike } from './wire/headers.js';
 export {
   MAX_PAGE_SIZE,
   MAX_TOKENS_PER_REFRESH,
@@ -193,14 +194,15 @@ export type {
   RefreshListItem,
   RefreshSummary,
 } from './wire/mappers.js';
+export { parseRateLimit, RATE_LIMIT_HEADERS, type RateLimit } from './wire/rate-limit.js';
+// Every rate-limit form both clients read, public so a caller reading headers on their own
+// (a proxy, a queue worker) reads them as the clients do.
 export {
-  type HeadersLike,
   MAX_RESET_AHEAD_MS,
-  parseRateLimit,
+  MAX_RETRY_AFTER_MS,
   parseResetTime,
-  RATE_LIMIT_HEADERS,
-  type RateLimit,
-} from './wire/rate-limit.js';
+  parseRetryAfter,
+} from './wire/rate-limit-forms.js';
 // The wire shapes a user may validate against or type a fixture with; the engine's and the
 // client's helpers stay internal.
 export {

@@ -1,6 +1,6 @@
 /** The retry policy, as pure functions: which failures are retried, and after how long. */
 import { ApiError, ConnectionError, RateLimitError, TimeoutError } from '../errors.js';
-import { readHeader } from '../wire/rate-limit.js';
+import { readRetryAfterMs } from '../wire/rate-limit-forms.js';
 
 /** HTTP methods the client sends. */
 export type HttpMethod = 'GET' | 'POST';
@@ -32,28 +32,6 @@ export function isRetryable(method: HttpMethod, error: unknown): boolean {
 }
 
 /**
- * How long the server asked us to wait, from `retry-after-ms`, or `retry-after` as seconds or an
- * HTTP date. Undefined when it did not ask.
- */
-export function serverRetryDelayMs(
-  headers: Record<string, string>,
-  nowMs: number,
-): number | undefined {
-  const ms = readHeader(headers, 'retry-after-ms');
-  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return finiteOrUndefined(Number(ms));
-  const after = readHeader(headers, 'retry-after');
-  if (after === undefined) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return finiteOrUndefined(Number(after) * 1000);
-  const date = Date.parse(after);
-  return finiteOrUndefined(Math.max(0, date - nowMs));
-}
-
-// A 400-digit header is Infinity and a bad date NaN: neither is a wait anyone can keep.
-function finiteOrUndefined(ms: number): number | undefined {
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
  * The wait before retry number `retry` (0-based): the server's `Retry-After` when it sent one,
  * else exponential backoff from 0.5 s to 8 s with up to 25% jitter. Undefined when the server
  * asked for longer than {@link MAX_RETRY_DELAY_MS}: the caller gets the error instead of a hang.
@@ -66,7 +44,7 @@ export function retryDelayMs(
 ): number | undefined {
   let requested: number | undefined;
   if (error instanceof RateLimitError) requested = error.retryAfterMs;
-  else if (error instanceof ApiError) requested = serverRetryDelayMs(error.headers, nowMs);
+  else if (error instanceof ApiError) requested = readRetryAfterMs(error.headers, nowMs);
   if (requested !== undefined && !(requested >= 0)) requested = undefined;
   if (requested !== undefined) return requested <= MAX_RETRY_DELAY_MS ? requested : undefined;
   const backoff = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, retry), MAX_BACKOFF_MS);

@@ -23,8 +23,9 @@ import {
   TimeoutError,
 } from '../errors.js';
 import { parseRateLimit, type RateLimit } from '../wire/rate-limit.js';
+import { readRetryAfterMs } from '../wire/rate-limit-forms.js';
 import { apiErrorBodySchema } from '../wire/schemas.js';
-import { type HttpMethod, isRetryable, retryDelayMs, serverRetryDelayMs } from './retry.js';
+import { type HttpMethod, isRetryable, retryDelayMs } from './retry.js';
 
 /** What the client reports after every HTTP response it receives (every attempt). */
 export interface ResponseInfo {
@@ -171,7 +172,7 @@ export const imxDialect: ApiDialect = {
     return parsed.success ? parsed.data : undefined;
   },
   readRateLimit: (headers, _body, nowMs) => parseRateLimit(headers, nowMs),
-  readRetryAfterMs: serverRetryDelayMs,
+  readRetryAfterMs,
 };
 
 // axios's codes for a request it refused to make (bad option, URL or protocol) or a redirect

@@ -1,9 +1,7 @@
 /** How the zkEVM API speaks, for the transport: its error body and its budget's several forms. */
 import type { ResponseHeaders } from '../errors.js';
-import { MAX_RESET_AHEAD_MS, readHeader } from '../wire/rate-limit.js';
-import { ZKEVM_RATE_LIMIT_HEADERS } from '../wire/zkevm/limits.js';
+import { readRetryAfterMs } from '../wire/rate-limit-forms.js';
 import {
-  parseRetryAfter,
   parseZkEvmRateLimit,
   rateLimitFromResultBody,
   type ZkEvmRateLimit,
@@ -11,36 +9,22 @@ import {
 import { rateLimitResultSchema, zkEvmErrorBodySchema } from '../wire/zkevm/schemas.js';
 import type { ApiDialect } from './transport.js';
 
-/** `retry-after-ms` if a proxy sent one, else `retry-after` in any form the platform uses. */
-function retryAfterMs(headers: ResponseHeaders, nowMs: number): number | undefined {
-  const ms = readHeader(headers, 'retry-after-ms');
-  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Number(ms);
-  const after = readHeader(headers, ZKEVM_RATE_LIMIT_HEADERS.retryAfter);
-  return after === undefined ? undefined : parseRetryAfter(after, nowMs);
-}
-
 /**
- * The budget of a refresh answer: the four headers, or, when they are absent or unreadable, the
- * 202 body's string copies. A reset further ahead than {@link MAX_RESET_AHEAD_MS} is not believed
- * (the window is one hour): it would hold a sender back for ever.
+ * The budget of a refresh answer: the four headers, or, when they are absent or not believable,
+ * the 202 body's string copies (the parsers drop a reset too far ahead: it would hold a sender
+ * back for ever). A body copy's wait, when unreadable, is the headers' `retry-after`.
  */
 function readZkEvmRateLimit(
   headers: ResponseHeaders,
   body: unknown,
   nowMs: number,
 ): ZkEvmRateLimit | undefined {
-  let rateLimit = parseZkEvmRateLimit(headers, nowMs);
-  if (!rateLimit) {
-    const copy = rateLimitResultSchema.safeParse(body);
-    if (copy.success) rateLimit = rateLimitFromResultBody(copy.data, nowMs);
-  }
-  if (!rateLimit || rateLimit.resetAt.getTime() - nowMs > MAX_RESET_AHEAD_MS) return undefined;
-  if (rateLimit.retryAfterMs === undefined) {
-    // A 429 may carry Retry-After in a form the zkEVM parser leaves to the generic one.
-    const wait = retryAfterMs(headers, nowMs);
-    if (wait !== undefined) rateLimit = { ...rateLimit, retryAfterMs: wait };
-  }
-  return rateLimit;
+  const fromHeaders = parseZkEvmRateLimit(headers, nowMs);
+  if (fromHeaders) return fromHeaders;
+  const copy = rateLimitResultSchema.safeParse(body);
+  const fromBody = copy.success ? rateLimitFromResultBody(copy.data, nowMs) : undefined;
+  if (!fromBody || fromBody.retryAfterMs !== undefined) return fromBody;
+  return { ...fromBody, retryAfterMs: readRetryAfterMs(headers, nowMs) };
 }
 
 /** zkEVM: `{ message, link, trace_id, code, details }` bodies and the `imx-…` budget headers. */
@@ -58,5 +42,5 @@ export const zkEvmDialect: ApiDialect<ZkEvmRateLimit> = {
     return { code: b.code, message: b.message, traceId: text(b.trace_id), link: text(b.link) };
   },
   readRateLimit: readZkEvmRateLimit,
-  readRetryAfterMs: retryAfterMs,
+  readRetryAfterMs,
 };

@@ -7,7 +7,6 @@ import {
   isTransientStatus,
   MAX_RETRY_DELAY_MS,
   retryDelayMs,
-  serverRetryDelayMs,
 } from '../../src/client/retry.js';
 import {
   AbortError,
@@ -106,36 +105,6 @@ describe('isRetryable', () => {
     ]) {
       expect(isRetryable('POST', error), error.message).toBe(false);
     }
-  });
-});
-
-describe('serverRetryDelayMs', () => {
-  it('reads retry-after-ms first, then retry-after as seconds', () => {
-    expect(serverRetryDelayMs({ 'retry-after-ms': '1500', 'retry-after': '9' }, NOW)).toBe(1500);
-    expect(serverRetryDelayMs({ 'retry-after-ms': '2.5' }, NOW)).toBe(2.5);
-    expect(serverRetryDelayMs({ 'retry-after': '3' }, NOW)).toBe(3000);
-    expect(serverRetryDelayMs({ 'retry-after': ' 0.5 ' }, NOW)).toBe(500);
-  });
-
-  it('reads retry-after as an HTTP date against the injected now; a past date is no wait', () => {
-    const at = new Date(NOW + 7_000).toUTCString();
-    expect(serverRetryDelayMs({ 'retry-after': at }, NOW)).toBe(7_000);
-    expect(serverRetryDelayMs({ 'retry-after': at }, NOW + 2_000)).toBe(5_000);
-    expect(serverRetryDelayMs({ 'retry-after': new Date(NOW - 60_000).toUTCString() }, NOW)).toBe(
-      0,
-    );
-  });
-
-  it('ignores a retry-after-ms that is not a number and falls back to retry-after', () => {
-    expect(serverRetryDelayMs({ 'retry-after-ms': 'soon', 'retry-after': '2' }, NOW)).toBe(2000);
-    expect(serverRetryDelayMs({ 'retry-after-ms': '-5' }, NOW)).toBeUndefined();
-  });
-
-  it('is undefined without the headers, and for values no one can wait for', () => {
-    expect(serverRetryDelayMs({}, NOW)).toBeUndefined();
-    expect(serverRetryDelayMs({ 'retry-after': 'not a date' }, NOW)).toBeUndefined();
-    expect(serverRetryDelayMs({ 'retry-after-ms': '9'.repeat(400) }, NOW)).toBeUndefined();
-    expect(serverRetryDelayMs({ 'retry-after': '9'.repeat(400) }, NOW)).toBeUndefined();
   });
 });
 

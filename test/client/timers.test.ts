@@ -6,6 +6,7 @@ import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AbortError,
+  MAX_RETRY_AFTER_MS,
   MAX_TIMER_MS,
   MetadataRefreshClient,
   RateLimitError,
@@ -122,15 +123,7 @@ describe('server-sent waits and resets that cannot be kept', () => {
     expect(client.rateLimit).toBeUndefined();
   });
 
-  it.each([
-    ['a year-9999 reset', YEAR_9999],
-    ['a 400-digit retry-after-ms', { 'retry-after-ms': '9'.repeat(400) }],
-    ['a 400-digit retry-after', { 'retry-after': '9'.repeat(400) }],
-    [
-      'a retry-after date beyond the range of Date',
-      { 'retry-after': 'Tue, 01 Jan 999999 00:00:00 GMT' },
-    ],
-  ])('%s on a GET 429: finite backoff, a finite or absent retryAfterMs', async (_, headers) => {
+  async function getAnswered429(headers: Record<string, string>) {
     server.use(
       http.get(`${REFRESHES}/:id`, () =>
         HttpResponse.json({ code: 'too_many', message: 'slow down' }, { status: 429, headers }),
@@ -146,11 +139,31 @@ describe('server-sent waits and resets that cannot be kept', () => {
     const error = (await client.getRefresh(REFRESH_ID).catch((e: unknown) => e)) as RateLimitError;
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.rateLimit).toBeUndefined();
-    expect(error.retryAfterMs === undefined || Number.isFinite(error.retryAfterMs)).toBe(true);
-    expect(clock.sleeps).toHaveLength(2);
-    for (const ms of clock.sleeps) {
+    return { error, sleeps: clock.sleeps };
+  }
+
+  it.each([
+    ['a year-9999 reset', YEAR_9999],
+    [
+      'a retry-after date beyond the range of Date',
+      { 'retry-after': 'Tue, 01 Jan 999999 00:00:00 GMT' },
+    ],
+  ])('%s on a GET 429: no retryAfterMs, finite backoff', async (_, headers) => {
+    const { error, sleeps } = await getAnswered429(headers);
+    expect(error.retryAfterMs).toBeUndefined();
+    expect(sleeps).toHaveLength(2);
+    for (const ms of sleeps) {
       expect(Number.isFinite(ms)).toBe(true);
       expect(ms).toBeLessThanOrEqual(8_000);
     }
+  });
+
+  it.each([
+    ['a 400-digit retry-after-ms', { 'retry-after-ms': '9'.repeat(400) }],
+    ['a 400-digit retry-after', { 'retry-after': '9'.repeat(400) }],
+  ])('%s on a GET 429: the capped wait, too long to retry after', async (_, headers) => {
+    const { error, sleeps } = await getAnswered429(headers);
+    expect(error.retryAfterMs).toBe(MAX_RETRY_AFTER_MS);
+    expect(sleeps).toEqual([]);
   });
 });

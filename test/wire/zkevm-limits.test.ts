@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseRetryAfter } from '../../src/index.js';
 import {
   MAX_ITEM_BYTES,
   MAX_UINT256,
@@ -9,7 +10,6 @@ import {
   formatGoTime,
   formatRetryAfterBody,
   formatRetryAfterHeader,
-  parseRetryAfter,
   parseZkEvmRateLimit,
   rateLimitFromResultBody,
 } from '../../src/wire/zkevm/rate-limit.js';

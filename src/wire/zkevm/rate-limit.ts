@@ -1,7 +1,8 @@
 /**
- * The zkEVM refresh budget on the wire: the engine's formatters and a client's lenient parsers.
+ * The zkEVM refresh budget on the wire: the engine's formatters, and the budget's parsers, which
+ * read every value with the forms both APIs share (`../rate-limit-forms.ts`).
  *
- * Forms, decided here once:
+ * Forms the engine writes, decided here once:
  * - `imx-refresh-limit-reset` and the body's `imx_refresh_limit_reset`: Go's default time format
  *   in UTC (`2024-04-16 11:06:07.401 +0000 UTC`), as the platform sends. Go trims trailing zeros
  *   of the fraction and drops the dot when it is zero; so does {@link formatGoTime}.
@@ -9,7 +10,14 @@
  *   request may be made now.
  * - the body's `retry_after`: the platform's `"9.61-seconds"` form, two decimals.
  */
-import { type HeadersLike, parseResetTime, readHeader } from '../rate-limit.js';
+import { type HeadersLike, readHeader } from '../headers.js';
+import {
+  type MAX_RESET_AHEAD_MS,
+  parseBelievableReset,
+  parseCount,
+  parseRetryAfter,
+  readRetryAfterMs,
+} from '../rate-limit-forms.js';
 import { ZKEVM_RATE_LIMIT_HEADERS } from './limits.js';
 import type { RateLimitResultWire } from './schemas.js';
 
@@ -21,7 +29,10 @@ export interface ZkEvmRateLimit {
   remaining: number;
   /** When the current window expires. */
   resetAt: Date;
-  /** How long to wait before the next refresh request, in ms; undefined when not sent. */
+  /**
+   * How long to wait before the next refresh request, in ms, at most `MAX_RETRY_AFTER_MS`;
+   * undefined when not sent or unreadable.
+   */
   retryAfterMs: number | undefined;
 }
 
@@ -46,44 +57,25 @@ export function formatRetryAfterBody(ms: number): string {
   return `${(Math.max(0, ms) / 1000).toFixed(2)}-seconds`;
 }
 
-const HTTP_DATE = /^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/**
- * Reads a retry-after value in any form seen: `"10"`, `"9.61"`, `"9.61-seconds"`, `"9.61s"`, or
- * an HTTP date (then relative to `nowMs`). Returns ms, or undefined when unreadable.
- */
-export function parseRetryAfter(value: string, nowMs: number): number | undefined {
-  const trimmed = value.trim();
-  const seconds = /^(\d+(?:\.\d+)?)\s*(?:-?\s*(?:s|sec|secs|seconds?))?$/i.exec(trimmed);
-  if (seconds) return Math.round(Number(seconds[1]) * 1000);
-  if (!HTTP_DATE.test(trimmed)) return undefined;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
-function parseCount(value: string | undefined): number | undefined {
-  return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
-}
-
 function rateLimitOf(
   limitText: string | undefined,
   remainingText: string | undefined,
   resetText: string | undefined,
-  retryText: string | undefined,
+  retryAfterMs: number | undefined,
   nowMs: number,
 ): ZkEvmRateLimit | undefined {
   const limit = parseCount(limitText);
   const remaining = parseCount(remainingText);
-  const resetAt = resetText === undefined ? undefined : parseResetTime(resetText);
+  const resetAt = parseBelievableReset(resetText, nowMs);
   if (limit === undefined || remaining === undefined || resetAt === undefined) return undefined;
-  const retryAfterMs = retryText === undefined ? undefined : parseRetryAfter(retryText, nowMs);
   return { limit, remaining, resetAt, retryAfterMs };
 }
 
 /**
- * Reads the budget from a refresh answer's headers (202 or 429). Undefined unless the limit,
- * remaining and reset headers are all present and readable; the reset may be in Go's format,
- * ISO 8601, unix seconds or an HTTP date.
+ * Reads the budget from a refresh answer's headers (202 or 429). Undefined unless the limit and
+ * remaining are non-negative safe integers and the reset is readable (Go's format, ISO 8601, unix
+ * seconds or an HTTP date) and at most {@link MAX_RESET_AHEAD_MS} after `nowMs`. The wait is a
+ * proxy's `retry-after-ms`, else `retry-after`, in any form `parseRetryAfter` reads.
  */
 export function parseZkEvmRateLimit(
   headers: HeadersLike,
@@ -94,7 +86,7 @@ export function parseZkEvmRateLimit(
     readHeader(headers, h.limit),
     readHeader(headers, h.remaining),
     readHeader(headers, h.reset),
-    readHeader(headers, h.retryAfter),
+    readRetryAfterMs(headers, nowMs),
     nowMs,
   );
 }
@@ -108,7 +100,7 @@ export function rateLimitFromResultBody(
     body.imx_refreshes_limit,
     body.imx_remaining_refreshes,
     body.imx_refresh_limit_reset,
-    body.retry_after,
+    parseRetryAfter(body.retry_after, nowMs),
     nowMs,
   );
 }
