@@ -106,11 +106,19 @@ export interface RefreshSchedulerOptions {
     | undefined;
   /** Most ids in one request. Default the API's maximum (Immutable X 1000, zkEVM 250). */
   maxBatchSize?: number | undefined;
-  /** Longest an id waits for a fuller batch while the budget allows. Default `windowMs / limit`. */
+  /**
+   * Longest an id waits for a fuller batch while the budget allows. Default: Immutable X,
+   * `windowMs / limit` (6 minutes); zkEVM, what the learned budget can afford: no wait before the
+   * budget is known, then the time left in the window over the pushes left in it.
+   */
   maxDelayMs?: number | undefined;
   /** Requests an id may be part of when it keeps failing for a transient reason. Default 3. */
   retry?: { attempts?: number | undefined } | undefined;
-  /** How long a taken batch stays claimed by a process that may have died. Default 5 minutes. */
+  /**
+   * How long a taken batch stays claimed by a process that may have died. At least the target's
+   * longest send (the client's `longestSendMs`, plus `applyDelayMs` on zkEVM): a shorter one is an
+   * `InvalidRequestError` naming both. Default 5 minutes, or the longest send if that is longer.
+   */
   leaseMs?: number | undefined;
   /** First wait before polling a sent batch's outcome; backs off by half each poll. Default 5000. */
   pollIntervalMs?: number | undefined;
