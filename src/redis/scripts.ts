@@ -113,6 +113,12 @@ end
  */
 export const MARK_SENT = `${UNHOLD_FN}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+-- Again for the same batch (a retry of a call that timed out but ran): the same answer.
+if redis.call('HGET', KEYS[1], 'refreshId') == ARGV[2] then
+  redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  return 1
+end
 if redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 0 end
 local sent = redis.call('HMGET', KEYS[1], 'collection', 'tokens')
 unhold(ARGV[5], sent[1], sent[2])

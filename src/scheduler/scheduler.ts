@@ -4,7 +4,6 @@
  * never loses an id. Its rules live here, once, above the target (which API) and the store
  * (where state lives): this file holds the send loop and the pacing; `follow.ts` the outcomes.
  */
-import { randomUUID } from 'node:crypto';
 import { assertCollectionAddress } from '../client/validate.js';
 import {
   AbortError,
@@ -82,8 +81,8 @@ export class RefreshScheduler {
   #drainWaiters: (() => void)[] = [];
   /** Reads kept for ids that did not fit their push, by the name the store holds for them. */
   readonly #keptReads = new Map<string, { tokenId: string; value: unknown }>();
-  /** Names this process's kept reads apart from any other process's. */
-  readonly #instance = randomUUID();
+  /** Names this process's kept reads apart from any other process's (made on first use). */
+  #instance: string | undefined;
   #nextKeptRead = 1;
   /** Ids enqueued while the store could not be reached, oldest first, until it answers again. */
   #outbox: OutboxEntry[] = [];
@@ -494,6 +493,8 @@ export class RefreshScheduler {
 
   /** Keeps a read for a deferred id; returns the name the store keeps with the id. */
   #keepRead(tokenId: string, value: unknown): string {
+    // Web Crypto's global (Node 19+): no import, so the package root loads nothing more.
+    this.#instance ??= globalThis.crypto.randomUUID();
     const name = `${this.#instance}:${this.#nextKeptRead++}`;
     this.#keptReads.set(name, { tokenId, value });
     // Bounded: a read whose id another process took (or that was enqueued again) is never asked
@@ -661,13 +662,16 @@ export class RefreshScheduler {
     }
     // Answered: from here every store write is retried until it lands (see #record).
     await this.#record(() => this.#settleSlot(slot, accepted.budget));
-    await this.#record(() =>
+    const ours = await this.#record(() =>
       store.markSent({
         batchId: batch.batchId,
         refreshId: accepted.receipt,
         leaseUntilMs: now() + leaseMs,
       }),
     );
+    // The lease ran out before the answer could be recorded (a long store outage), and another
+    // process took the batch over: it reconciles the push and reports its ids, once.
+    if (!ours) return;
     this.#onEvent({
       type: 'batchSent',
       collectionAddress,

@@ -263,7 +263,9 @@ export interface SchedulerStore {
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
    * nothing, when the store already knows that refresh id (another batch holds it, or held it
    * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
-   * Also `false` when the store no longer holds the batch.
+   * Also `false` when the store no longer holds the batch. Idempotent: called again for a batch
+   * that already holds this refresh id (a retry of a call that timed out but ran), it extends the
+   * lease and resolves `true`.
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
@@ -516,7 +518,13 @@ export class MemoryStore implements SchedulerStore {
 
   async markSent({ batchId, refreshId, leaseUntilMs }: MarkSentParameters): Promise<boolean> {
     const batch = this.#batches.get(batchId);
-    if (!batch || this.#knownRefreshIds.has(refreshId)) return false;
+    if (!batch) return false;
+    // Again for the same batch (a retry of a call that timed out but ran): the same answer.
+    if (batch.refreshId === refreshId) {
+      batch.leaseUntilMs = leaseUntilMs;
+      return true;
+    }
+    if (this.#knownRefreshIds.has(refreshId)) return false;
     batch.refreshId = refreshId;
     batch.uncertainSinceMs = undefined;
     batch.leaseUntilMs = leaseUntilMs;
