@@ -368,12 +368,12 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       };
     },
 
-    async markSent({ batchId, refreshId, leaseUntilMs }) {
+    async markSent({ batchId, refreshId, leaseUntilMs, takeovers }) {
       const marked = await run(
         'markSent',
         Lua.MARK_SENT,
         [key.batch(batchId), key.leases, key.knownRefreshes],
-        [batchId, refreshId, leaseUntilMs, KNOWN_REFRESH_IDS, tag],
+        [batchId, refreshId, leaseUntilMs, KNOWN_REFRESH_IDS, tag, takeovers ?? ''],
       );
       return Number(marked) === 1;
     },
@@ -423,7 +423,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         [tag, nowMs, leaseUntilMs],
       )) as string[];
       const out: LeasedBatch[] = [];
-      for (let i = 0; i < reply.length; i += 5) {
+      for (let i = 0; i < reply.length; i += 6) {
         const refreshId = String(reply[i + 3]);
         const uncertainSince = String(reply[i + 4]);
         out.push({
@@ -433,6 +433,7 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
           refreshId: refreshId === '' ? undefined : refreshId,
           uncertainSinceMs: uncertainSince === '' ? undefined : Number(uncertainSince),
           leaseUntilMs,
+          takeovers: Number(reply[i + 5]),
         });
       }
       return out;

@@ -108,11 +108,16 @@ end
 
 /**
  * KEYS: batch, leases, known refresh ids (ZSET scored by Redis TIME). ARGV: batchId, refreshId,
- * leaseUntilMs, how many known ids to keep, prefix. Returns 0, changing nothing, for a refresh id the
- * store already knows: that is how reconciliation claims a refresh for one batch only.
+ * leaseUntilMs, how many known ids to keep, prefix, takeovers ('' not checked). Returns 0, changing
+ * nothing, for a refresh id the store already knows (that is how reconciliation claims a refresh
+ * for one batch only) or a batch taken over since; 1 again for the same batch and refresh id.
  */
 export const MARK_SENT = `${UNHOLD_FN}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+-- Taken over by another process since the caller took it: the outcome is the new holder's.
+if ARGV[6] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'takeovers') or '0') ~= tonumber(ARGV[6]) then
+  return 0
+end
 -- Again for the same batch (a retry of a call that timed out but ran): the same answer.
 if redis.call('HGET', KEYS[1], 'refreshId') == ARGV[2] then
   redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])
@@ -214,11 +219,13 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT
   else
     redis.call('HSET', key, 'leaseUntil', ARGV[3])
     redis.call('ZADD', KEYS[2], ARGV[3], id)
+    local takeovers = redis.call('HINCRBY', key, 'takeovers', 1)
     table.insert(out, id)
     table.insert(out, fields[1])
     table.insert(out, fields[2])
     table.insert(out, fields[3])
     table.insert(out, uncertain)
+    table.insert(out, takeovers)
   end
 end
 return out

@@ -261,6 +261,7 @@ export class Follower {
             batchId: batch.batchId,
             refreshId: id,
             leaseUntilMs: this.#clock.now() + this.#o.leaseMs,
+            takeovers: batch.takeovers ?? 0,
           }),
         signal: this.#ctx.signal(),
       });

@@ -667,17 +667,19 @@ export class RefreshScheduler {
         batchId: batch.batchId,
         refreshId: accepted.receipt,
         leaseUntilMs: now() + leaseMs,
+        takeovers: batch.takeovers ?? 0,
       }),
     );
-    // The lease ran out before the answer could be recorded (a long store outage), and another
-    // process took the batch over: it reconciles the push and reports its ids, once.
-    if (!ours) return;
     this.#onEvent({
       type: 'batchSent',
       collectionAddress,
       refreshId: accepted.refreshId,
       tokenIds,
     });
+    // The lease ran out before the answer could be recorded (a stalled process, a long store
+    // outage), and another process took the batch over: it reconciles the push and reports the
+    // ids' outcomes, once.
+    if (!ours) return;
     if (accepted.settled) {
       await this.#record(() => this.#follower.settle(batch, accepted.receipt, new Map()));
     } else {

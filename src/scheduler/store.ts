@@ -57,6 +57,12 @@ export interface LeasedBatch {
   uncertainSinceMs?: number | undefined;
   /** The lease runs out at this time (ms); then another process may take the batch over. */
   leaseUntilMs: number;
+  /**
+   * How many times a process took this batch over after its lease ran out (`reclaimExpired`);
+   * 0 or undefined for the process that took it from pending. A holder passes it to `markSent`,
+   * so one whose batch was taken over since cannot also record (and report) its outcome.
+   */
+  takeovers?: number | undefined;
 }
 
 /** The budget in the current window, as a store sees it. */
@@ -113,6 +119,12 @@ export interface MarkSentParameters {
   refreshId: string;
   /** The lease is extended to this time (ms). */
   leaseUntilMs: number;
+  /**
+   * The batch's `takeovers` as the caller holds it: when the store's count differs (another
+   * process took it over since), nothing changes and `markSent` resolves `false`. Undefined:
+   * not checked.
+   */
+  takeovers?: number | undefined;
 }
 
 /** Parameters of {@link SchedulerStore.markUncertain}. */
@@ -263,9 +275,9 @@ export interface SchedulerStore {
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
    * nothing, when the store already knows that refresh id (another batch holds it, or held it
    * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
-   * Also `false` when the store no longer holds the batch. Idempotent: called again for a batch
-   * that already holds this refresh id (a retry of a call that timed out but ran), it extends the
-   * lease and resolves `true`.
+   * Also `false` when the store no longer holds the batch, or another process took it over since
+   * the caller's `takeovers`. Idempotent: called again for a batch that already holds this refresh
+   * id (a retry of a call that timed out but ran), it extends the lease and resolves `true`.
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
@@ -516,9 +528,15 @@ export class MemoryStore implements SchedulerStore {
     return { ...batch, tokens: [...tokens] };
   }
 
-  async markSent({ batchId, refreshId, leaseUntilMs }: MarkSentParameters): Promise<boolean> {
+  async markSent({
+    batchId,
+    refreshId,
+    leaseUntilMs,
+    takeovers,
+  }: MarkSentParameters): Promise<boolean> {
     const batch = this.#batches.get(batchId);
     if (!batch) return false;
+    if (takeovers !== undefined && (batch.takeovers ?? 0) !== takeovers) return false;
     // Again for the same batch (a retry of a call that timed out but ran): the same answer.
     if (batch.refreshId === refreshId) {
       batch.leaseUntilMs = leaseUntilMs;
@@ -570,6 +588,7 @@ export class MemoryStore implements SchedulerStore {
         await this.releaseBatch({ batchId: batch.batchId, nowMs });
       } else {
         batch.leaseUntilMs = leaseUntilMs;
+        batch.takeovers = (batch.takeovers ?? 0) + 1;
         adopted.push({ ...batch, tokens: [...batch.tokens] });
       }
     }
