@@ -9,6 +9,8 @@
  * one once nothing else can run (no request on its way to the engine, no microtask, no
  * immediate). A push that "takes 5 s" therefore really overlaps 5 s of the other process's loop.
  */
+
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AbortError } from '../../src/errors.js';
 import {
@@ -344,5 +346,258 @@ describe('RefreshScheduler on zkEVM: an older push never lands after a newer one
     expect(await run(long)).toBe(490_000);
     // A client whose longest send fits keeps the default.
     expect(await run(zkClient())).toBe(300_000);
+  });
+
+  it('property: whatever the latencies, level-ups and deaths, every NFT ends at its newest level', async () => {
+    const clock = new VirtualClock(api.clock);
+    let run = 0;
+    let takeovers = 0;
+    // Pushes of up to 600 ms: a step's sends (at most one per level-up) stay within one lease.
+    // Longer ones hit a second known bug (pinned by its own `it.fails` test below): a live
+    // scheduler busy sending lets the lease of a batch it follows run out.
+    const latency = fc.integer({ min: 0, max: 600 });
+    const plan = fc.record({
+      /** Schedulers before the survivor; each may die at one of its pushes. */
+      mortal: fc.array(
+        fc.record({
+          latencies: fc.array(latency, { minLength: 1, maxLength: 4 }),
+          death: fc.option(
+            fc.record({
+              atPush: fc.integer({ min: 0, max: 2 }),
+              mode: fc.constantFrom('dieBefore' as const, 'dieAfter' as const),
+            }),
+            { nil: undefined },
+          ),
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+      survivorLatencies: fc.array(latency, { minLength: 1, maxLength: 4 }),
+      /** Level-ups: after `afterMs`, token `token` goes up one level, enqueued through `via`. */
+      levelUps: fc.array(
+        fc.record({
+          afterMs: fc.integer({ min: 0, max: 8_000 }),
+          token: fc.integer({ min: 0, max: 2 }),
+          via: fc.nat(),
+        }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(plan, async ({ mortal, survivorLatencies, levelUps }) => {
+        run++;
+        const ids = ['0', '1', '2'].map((i) => `${run}0${i}`);
+        const store = new MemoryStore({ windowMs: WINDOW_MS });
+        const level = new Map<string, number>();
+        const enqueued = new Map<string, number>();
+        const pushes: Push[] = [];
+        const finals = new Map<string, string[]>();
+        const reconciledAccepted: string[][] = [];
+        const log: string[] = [];
+        const dead = new Set<number>();
+        const specs = [
+          ...mortal,
+          { latencies: survivorLatencies, death: undefined as (typeof mortal)[0]['death'] },
+        ];
+        const schedulers = specs.map((spec, index) => {
+          let sent = 0;
+          const behaviour = (): Behaviour => {
+            const n = sent++;
+            if (spec.death && spec.death.atPush === n) {
+              dead.add(index);
+              return spec.death.mode === 'dieAfter'
+                ? { kind: 'dieAfter', latencyMs: spec.latencies[0] as number }
+                : { kind: 'dieBefore' };
+            }
+            return {
+              kind: 'normal',
+              latencyMs: spec.latencies[n % spec.latencies.length] as number,
+            };
+          };
+          return new RefreshScheduler({
+            target: zkEvmTarget({
+              client: wrap(String(index), zkClient(), clock, pushes, behaviour),
+              metadata: metadataOf(level),
+              applyDelayMs: APPLY_DELAY_MS,
+            }),
+            store,
+            clock,
+            maxDelayMs: 0,
+            leaseMs: LONGEST_SEND_MS,
+            onEvent: (e) => {
+              if (e.type === 'batchReconciled' && e.accepted) reconciledAccepted.push(e.tokenIds);
+              if (e.type !== 'budgetWait' && e.type !== 'error') {
+                const ids = 'tokenIds' in e ? e.tokenIds : 'tokenId' in e ? e.tokenId : '';
+                const extra = e.type === 'batchReconciled' ? String(e.accepted) : '';
+                log.push(`${clock.now() % 1_000_000} ${index} ${e.type} ${ids} ${extra}`);
+              }
+              if (e.type === 'tokenSucceeded' || e.type === 'tokenFailed') {
+                finals.set(e.tokenId, [...(finals.get(e.tokenId) ?? []), `${index}:${e.type}`]);
+              }
+            },
+          });
+        });
+        for (const s of schedulers) s.start();
+        const game = async () => {
+          for (const up of levelUps) {
+            await clock.sleep(up.afterMs);
+            const id = ids[up.token] as string;
+            level.set(id, (level.get(id) ?? 1) + 1);
+            enqueued.set(id, (enqueued.get(id) ?? 0) + 1);
+            const alive = schedulers.filter((_, i) => !dead.has(i));
+            await (alive[up.via % alive.length] as RefreshScheduler).enqueue(CONTRACT, [id]);
+          }
+        };
+        await clock.run(game());
+        // The survivor's drained: nothing pending or in flight in the store (a mortal may still
+        // die on the way, and a dead loop resolves nothing).
+        await clock.run((schedulers.at(-1) as RefreshScheduler).drained());
+        const alive = schedulers.filter((_, i) => !dead.has(i));
+        await clock.run(Promise.all(alive.map((s) => s.stop())));
+        await api.service.settled();
+        if (dead.size > 0) takeovers++;
+
+        const trace = JSON.stringify({
+          pushes: pushes.map((p) => ({ ...p, levels: [...p.levels] })),
+          finals: [...finals],
+          level: [...level],
+          log,
+        });
+        // KNOWN BUG (pinned by the `it.fails` test below): a push that never left, taken over
+        // from a dead process, is judged accepted when an earlier push of the same NFTs synced
+        // within clockSkewMs before it began. Its ids can end one level behind; everything else
+        // must still hold for them, and the newest level for every other id.
+        const neverLanded = pushes.filter((p) => p.landedAt === undefined);
+        const falselyAccepted = new Set(
+          reconciledAccepted
+            .filter((ids) =>
+              neverLanded.some(
+                (p) => p.levels.size === ids.length && ids.every((id) => p.levels.has(id)),
+              ),
+            )
+            .flat(),
+        );
+        for (const [id, newest] of level) {
+          if (!falselyAccepted.has(id)) {
+            expect(api.service.nft(CONTRACT, id)?.attributes?.[0]?.value, `${id} ${trace}`).toBe(
+              newest,
+            );
+          }
+          // One final event per enqueue at most (enqueues of a pending id collapse into one),
+          // and at least one: every id ends.
+          const got = finals.get(id) ?? [];
+          expect(got.length, `${id} ${trace}`).toBeGreaterThanOrEqual(1);
+          expect(got.length, `${id} ${trace}`).toBeLessThanOrEqual(enqueued.get(id) ?? 0);
+          expect(
+            got.every((f) => f.endsWith('tokenSucceeded')),
+            `${id} ${trace}`,
+          ).toBe(true);
+        }
+        expect(await store.counts()).toMatchObject({ pending: 0, inFlight: 0 });
+      }),
+      { numRuns: 30, seed: 20261207, endOnFailure: true },
+    );
+    // The runs exercised deaths and takeovers, not only the happy path.
+    expect(takeovers).toBeGreaterThan(5);
+  }, 60_000);
+
+  it.fails('BUG: a takeover mistakes an earlier push of the same NFT (synced < clockSkewMs before) for the dead push', async () => {
+    const clock = new VirtualClock(api.clock);
+    const store = new MemoryStore({ windowMs: WINDOW_MS });
+    const level = new Map<string, number>();
+    const pushes: Push[] = [];
+    const events: SchedulerEvent[] = [];
+    let aDies = false;
+    const scheduler = (who: string, behaviour: () => Behaviour) =>
+      new RefreshScheduler({
+        target: zkEvmTarget({
+          client: wrap(who, zkClient(), clock, pushes, behaviour),
+          metadata: metadataOf(level),
+          applyDelayMs: APPLY_DELAY_MS,
+        }),
+        store,
+        clock,
+        maxDelayMs: 0,
+        leaseMs: LONGEST_SEND_MS,
+        onEvent: (e) => events.push(e),
+      });
+    const a = scheduler('A', () =>
+      aDies ? { kind: 'dieBefore' } : { kind: 'normal', latencyMs: 0 },
+    );
+    const b = scheduler('B', () => ({ kind: 'normal', latencyMs: 0 }));
+    level.set('1', 2);
+    await a.enqueue(CONTRACT, ['1']);
+    a.start();
+    await clock.run(a.drained()); // level 2 pushed, answered and synced
+    await clock.run(clock.sleep(1_000));
+    aDies = true; // A's next push never leaves: A died
+    level.set('1', 3);
+    await a.enqueue(CONTRACT, ['1']);
+    await clock.run(clock.sleep(10));
+    expect(pushes.map((p) => [p.who, p.levels.get('1'), p.landedAt !== undefined])).toEqual([
+      ['A', 2, true],
+      ['A', 3, false],
+    ]);
+    b.start(); // takes A's batch over once its lease ran out
+    await clock.run(b.drained());
+    await clock.run(b.stop());
+    await api.service.settled();
+    // Fails today: B reconciles the batch as accepted (the NFT's metadataSyncedAt, from the
+    // level-2 push, is within clockSkewMs of the dead push's sentAt), so level 3 is never pushed.
+    expect(events.filter((e) => e.type === 'batchReconciled')).toMatchObject([{ accepted: false }]);
+    expect(api.service.nft(CONTRACT, '1')?.attributes?.[0]?.value).toBe(3);
+  });
+
+  it.fails('BUG: a batch followed by a scheduler busy sending loses its lease and ends twice', async () => {
+    const clock = new VirtualClock(api.clock);
+    const store = new MemoryStore({ windowMs: WINDOW_MS });
+    const level = new Map<string, number>();
+    const pushes: Push[] = [];
+    const finals: string[] = [];
+    let latencyMs = 0;
+    let last = () => {};
+    const lastStarted = new Promise<void>((resolve) => {
+      last = resolve;
+    });
+    const scheduler = (who: string) =>
+      new RefreshScheduler({
+        target: zkEvmTarget({
+          client: wrap(who, zkClient(), clock, pushes, () => {
+            if (pushes.length === 4) last(); // called as the fifth push starts
+            return { kind: 'normal', latencyMs };
+          }),
+          metadata: metadataOf(level),
+          applyDelayMs: APPLY_DELAY_MS,
+          // Every accepted push is followed until the NFTs show it.
+          verify: {},
+        }),
+        store,
+        clock,
+        maxDelayMs: 0,
+        maxBatchSize: 1,
+        leaseMs: LONGEST_SEND_MS,
+        onEvent: (e) => {
+          if (e.type === 'tokenSucceeded' || e.type === 'tokenFailed') {
+            finals.push(`${who}:${e.tokenId}`);
+          }
+        },
+      });
+    const a = scheduler('A');
+    await a.enqueue(CONTRACT, ['100']);
+    a.start();
+    await clock.run(a.drained()); // the budget is known
+    // Four ids, one per push, each push 4 s (valid: under the 5.5 s timeout). A sends them in
+    // one pass; the first batch's lease (6.5 s from its answer) runs out while A sends the rest.
+    latencyMs = 4_000;
+    await a.enqueue(CONTRACT, ['1', '2', '3', '4']);
+    await clock.run(lastStarted);
+    expect(pushes.map((p) => [...p.levels.keys()].join())).toEqual(['100', '1', '2', '3', '4']);
+    // B comes up while A is pushing '4' (so B takes none of the pushes).
+    const b = scheduler('B');
+    b.start();
+    await clock.run(Promise.all([a.drained(), b.drained()]));
+    await clock.run(Promise.all([a.stop(), b.stop()]));
+    // Fails today: B takes batch 1 over (its lease ran out), follows and ends it, and A, once
+    // back from sending, polls and ends it too: two tokenSucceeded for one enqueue of '1'.
+    expect(finals.filter((f) => f.endsWith(':1'))).toHaveLength(1);
   });
 });
