@@ -13,6 +13,7 @@ import { scheduler } from './scheduler.js';
 import { throughput } from './throughput.js';
 import { worker } from './worker.js';
 import { zkevm } from './zkevm.js';
+import { zkevmReadings } from './zkevm-readings.js';
 
 const SECTIONS: Record<string, { n: string; title: string; run: () => Promise<SectionResult> }> = {
   latency: { n: '1', title: 'getRefresh latency', run: latency },
@@ -22,7 +23,12 @@ const SECTIONS: Record<string, { n: string; title: string; run: () => Promise<Se
   errors: { n: '5', title: 'iterating 100k errors', run: errors },
   throughput: { n: '6', title: 'server throughput', run: throughput },
   scheduler: { n: '7', title: 'refresh scheduler', run: scheduler },
-  zkevm: { n: '8', title: 'zkEVM scheduler and metadata reads', run: zkevm },
+  zkevm: { n: '8', title: 'zkEVM metadata read rate', run: zkevm },
+  'zkevm-readings': {
+    n: '9',
+    title: "zkEVM: both readings of a 202's retry-after, freshness, reads per push",
+    run: zkevmReadings,
+  },
 };
 
 /** `--only a,b` or `--only=a,b`; names or section numbers. Undefined: every section. */
