@@ -312,12 +312,16 @@ export class Follower {
     });
   }
 
-  /** Renews the leases of batches whose lease is a third gone. */
-  async renewLeases(): Promise<void> {
+  /**
+   * Renews the leases of batches with less than `minLeftMs` left (default: a third gone). Before
+   * a push, the scheduler asks for a whole lease: the push may take up to the longest send, and
+   * a lease that ran out meanwhile would let another process follow the batch too.
+   */
+  async renewLeases(minLeftMs = (this.#o.leaseMs * 2) / 3): Promise<void> {
     const now = this.#clock.now();
     const leaseMs = this.#o.leaseMs;
     const stale = [...this.#followed.values(), ...this.#reconciling.values()].filter(
-      (f) => f.batch.leaseUntilMs - now < (leaseMs * 2) / 3,
+      (f) => f.batch.leaseUntilMs - now < minLeftMs,
     );
     if (stale.length === 0) return;
     const until = now + leaseMs;

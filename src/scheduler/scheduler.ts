@@ -32,8 +32,8 @@ export type {
   SchedulerStopResult,
 } from './types.js';
 
-/** Most reads kept for deferred ids (a few pushes' worth). */
-const MAX_KEPT_READS = 2_000;
+/** Longest read (as JSON) kept with a deferred id: an item is at most 16 KiB on the wire. */
+const MAX_KEPT_READ_CHARS = 64 * 1024;
 
 /** How soon a collection whose pending ids were all held back is looked at again. */
 const HELD_RETRY_MS = 250;
@@ -79,11 +79,6 @@ export class RefreshScheduler {
   /** When the loop last planned the next send. */
   #nextSend: number | undefined;
   #drainWaiters: (() => void)[] = [];
-  /** Reads kept for ids that did not fit their push, by the name the store holds for them. */
-  readonly #keptReads = new Map<string, { tokenId: string; value: unknown }>();
-  /** Names this process's kept reads apart from any other process's (made on first use). */
-  #instance: string | undefined;
-  #nextKeptRead = 1;
   /** Ids enqueued while the store could not be reached, oldest first, until it answers again. */
   #outbox: OutboxEntry[] = [];
   #outboxIds = 0;
@@ -432,13 +427,16 @@ export class RefreshScheduler {
   async #prepare(batch: LeasedBatch): Promise<PreparedBatch | undefined> {
     const { store, clock, target } = this.#o;
     const tokenIds = batch.tokens.map((t) => t.tokenId);
-    // Reads this process kept for ids that did not fit an earlier push; the store hands the name
-    // back only while the id was not enqueued again (the read is then still the latest state).
+    // What was read for ids that did not fit an earlier push, kept with them in the store (so
+    // any process of a fleet can use it), as long as they were not enqueued again since.
     const kept = new Map<string, unknown>();
     for (const t of batch.tokens) {
-      const read = t.keptRead === undefined ? undefined : this.#keptReads.get(t.keptRead);
-      if (read && read.tokenId === t.tokenId) kept.set(t.tokenId, read.value);
-      if (t.keptRead !== undefined) this.#keptReads.delete(t.keptRead);
+      if (t.keptRead === undefined) continue;
+      try {
+        kept.set(t.tokenId, JSON.parse(t.keptRead));
+      } catch {
+        // Unreadable (a store that mangled it): read the token again.
+      }
     }
     let prepared: PreparedBatch;
     try {
@@ -458,10 +456,7 @@ export class RefreshScheduler {
     const back: PendingToken[] = prepared.deferred.flatMap((id): PendingToken[] => {
       const token = byId.get(id);
       if (!token) return [];
-      const keptRead = prepared.keep?.has(id)
-        ? this.#keepRead(id, prepared.keep.get(id))
-        : undefined;
-      return [{ ...token, keptRead }];
+      return [{ ...token, keptRead: keptReadOf(prepared.keep, id) }];
     });
     const events: SchedulerEvent[] = [];
     const collectionAddress = batch.collectionAddress;
@@ -489,21 +484,6 @@ export class RefreshScheduler {
     const sent = new Set(prepared.tokenIds);
     batch.tokens = batch.tokens.filter((t) => sent.has(t.tokenId));
     return prepared;
-  }
-
-  /** Keeps a read for a deferred id; returns the name the store keeps with the id. */
-  #keepRead(tokenId: string, value: unknown): string {
-    // Web Crypto's global (Node 19+): no import, so the package root loads nothing more.
-    this.#instance ??= globalThis.crypto.randomUUID();
-    const name = `${this.#instance}:${this.#nextKeptRead++}`;
-    this.#keptReads.set(name, { tokenId, value });
-    // Bounded: a read whose id another process took (or that was enqueued again) is never asked
-    // for; the oldest go first.
-    while (this.#keptReads.size > MAX_KEPT_READS) {
-      const oldest = this.#keptReads.keys().next().value as string;
-      this.#keptReads.delete(oldest);
-    }
-    return name;
   }
 
   /** Takes a budget slot, or returns when to try again. */
@@ -647,6 +627,14 @@ export class RefreshScheduler {
       await store.releaseBatch({ batchId: batch.batchId, nowMs: now() }).catch(() => {});
       await this.#settleSlot(slot, undefined, { unsent: true }).catch(() => {});
       throw error;
+    }
+    try {
+      // Batches this process follows keep their leases through the push (it may take up to the
+      // longest send, and the loop may push several times in a row).
+      await this.#follower.renewLeases(leaseMs);
+    } catch (error) {
+      // Best effort: a lease that runs out is taken over and fenced (markSent's takeovers).
+      this.#onEvent({ type: 'error', error });
     }
     let accepted: AcceptedSend;
     try {
@@ -808,6 +796,17 @@ export class RefreshScheduler {
     if (counts.pending > 0 || counts.inFlight > 0 || this.#follower.busy) return;
     this.#drainWaiters = this.#drainWaiters.filter((w) => !waiters.includes(w));
     for (const resolve of waiters) resolve();
+  }
+}
+
+/** What was read for a deferred id, as the JSON the store keeps with it; undefined: read again. */
+function keptReadOf(keep: ReadonlyMap<string, unknown> | undefined, tokenId: string) {
+  if (!keep?.has(tokenId)) return undefined;
+  try {
+    const json = JSON.stringify(keep.get(tokenId));
+    return json !== undefined && json.length <= MAX_KEPT_READ_CHARS ? json : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -25,10 +25,11 @@ export interface PendingToken {
   /** When it was first enqueued (ms); kept when a batch goes back to pending. */
   enqueuedMs?: number | undefined;
   /**
-   * Names a read of this id's metadata that the process which put it back still holds (an id
-   * that did not fit its push): that process may push it without reading it again. Given with a
+   * What was read for this id (its metadata as JSON, opaque to the store) when it did not fit
+   * its push: whichever process takes it next pushes it without reading it again. Given with a
    * put-back (`enqueuedMs` set) of an id not pending; the store drops it when the id is enqueued
-   * again (the read is then older than the latest state) and hands it out once, with `takeBatch`.
+   * again (the read is then older than the latest state), keeps it through `releaseBatch`, and
+   * hands it out with `takeBatch`.
    */
   keptRead?: string | undefined;
 }
