@@ -18,6 +18,8 @@ interface Reconciling {
   nextCheckMs: number;
   /** When the failure was seen; `checkAfterMs` counts from here. */
   sinceMs: number;
+  /** What the send carried, when this process made it (see `ReconcileParameters.payload`). */
+  payload: unknown;
   /**
    * Taken over from another process, whose send may still be on its way: not judged unsent
    * before the longest send has passed since it began.
@@ -94,6 +96,7 @@ export class Follower {
         checks: 0,
         nextCheckMs: nowMs,
         sinceMs: nowMs - (this.#o.checkAfterMs.at(-1) ?? 0),
+        payload: undefined,
         adopted: true,
       });
     }
@@ -108,7 +111,7 @@ export class Follower {
   }
 
   /** A send may have been accepted: find out, from `checkAfterMs[0]` after now. */
-  uncertain(batch: LeasedBatch, sentAtMs: number): void {
+  uncertain(batch: LeasedBatch, sentAtMs: number, payload: unknown): void {
     const sinceMs = this.#clock.now();
     this.#reconciling.set(batch.batchId, {
       batch: { ...batch, uncertainSinceMs: sentAtMs, leaseUntilMs: sinceMs + this.#o.leaseMs },
@@ -116,6 +119,7 @@ export class Follower {
       checks: 0,
       nextCheckMs: sinceMs + (this.#o.checkAfterMs[0] ?? 0),
       sinceMs,
+      payload,
       adopted: false,
     });
   }
@@ -255,6 +259,7 @@ export class Follower {
         collectionAddress: batch.collectionAddress,
         tokenIds,
         sentAtMs: r.sentAtMs,
+        payload: r.payload,
         clockSkewMs: this.#o.clockSkewMs,
         claim: (id) =>
           this.#store.markSent({

@@ -645,7 +645,7 @@ export class RefreshScheduler {
           this.#recentPostMs = [...this.#recentPostMs.slice(-19), now() - slotTakenMs];
         });
     } catch (error) {
-      await this.#sendFailed(batch, tokenIds, slot, started, error);
+      await this.#sendFailed(batch, prepared, slot, started, error);
       return;
     }
     // Answered: from here every store write is retried until it lands (see #record).
@@ -678,11 +678,12 @@ export class RefreshScheduler {
   /** What a send that failed means for its batch and its slot (see `SendFailure`). */
   async #sendFailed(
     batch: LeasedBatch,
-    tokenIds: string[],
+    prepared: PreparedBatch,
     slot: Slot,
     started: number,
     error: unknown,
   ): Promise<void> {
+    const tokenIds = prepared.tokenIds;
     const { store, clock, leaseMs, target, windowMs } = this.#o;
     const now = () => clock.now();
     const collectionAddress = batch.collectionAddress;
@@ -737,7 +738,7 @@ export class RefreshScheduler {
         leaseUntilMs: now() + leaseMs,
       });
       await this.#settleSlot(slot, undefined);
-      this.#follower.uncertain(batch, started);
+      this.#follower.uncertain(batch, started, prepared.payload);
       this.#onEvent({ type: 'batchUncertain', collectionAddress, tokenIds, error });
       this.#onEvent({ type: 'error', error });
       return;

@@ -128,6 +128,13 @@ export interface ReconcileParameters {
   tokenIds: string[];
   /** When the uncertain send began, by the scheduler's clock (ms). */
   sentAtMs: number;
+  /**
+   * What the send carried ({@link PreparedBatch.payload}) when this process made it; undefined
+   * for a batch taken over from another process. A target that can only prove acceptance by
+   * what the API shows (zkEVM) then resolves `undefined`, and the ids are sent again once the
+   * longest send is over.
+   */
+  payload?: unknown;
   /** How far the server's clock may be behind ours. */
   clockSkewMs: number;
   /**

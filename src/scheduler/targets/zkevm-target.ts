@@ -11,7 +11,11 @@ import { CLOCK_SKEW_MS } from '../../clock.js';
 import { InvalidRequestError, RateLimitError } from '../../errors.js';
 import { chunkRefreshItems } from '../../wire/zkevm/chunk.js';
 import { MAX_ITEM_BYTES, MAX_NFTS_PER_REFRESH, wireByteLength } from '../../wire/zkevm/limits.js';
-import { nftMetadataRefreshToWire } from '../../wire/zkevm/mappers.js';
+import {
+  type MetadataPushFields,
+  type Nft,
+  nftMetadataRefreshToWire,
+} from '../../wire/zkevm/mappers.js';
 import type { NftMetadataItemWire } from '../../wire/zkevm/schemas.js';
 import { SCHEDULER_FAILURE_CODES as CODES } from '../failure-codes.js';
 import { classifySendFailure } from '../send-failure.js';
@@ -59,6 +63,28 @@ const receiptOf = (sentAtMs: number, batchId: string) => `push:${sentAtMs}:${bat
 function sentAtOf(receipt: string): number {
   const ms = Number(receipt.split(':')[1]);
   return Number.isFinite(ms) ? ms : 0;
+}
+
+/** The seven fields as a push sets them: left out is null, attributes as the NFT lists them. */
+function pushedFields(m: MetadataPushFields): unknown[] {
+  return [
+    m.name ?? null,
+    m.description ?? null,
+    m.image ?? null,
+    m.externalUrl ?? null,
+    m.animationUrl ?? null,
+    m.youtubeUrl ?? null,
+    (m.attributes ?? []).map((a) => [a.traitType, a.value, a.displayType ?? null]),
+  ];
+}
+
+/**
+ * Whether an NFT shows what a push carried. A field the platform keeps differently (a null it
+ * keeps, a value it normalises) reads as "not shown": the cost is one push spent again, never
+ * a stale NFT.
+ */
+function showsPush(nft: Nft, push: NftMetadataPush): boolean {
+  return JSON.stringify(pushedFields(nft)) === JSON.stringify(pushedFields(push));
 }
 
 /** Why a token's metadata cannot be pushed as the source gave it. */
@@ -262,14 +288,25 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
       };
     },
     async reconcile(input) {
-      // The push is one request: it took effect for all of its NFTs, or for none.
-      const ids = await readSynced(
-        input.collectionAddress,
-        input.tokenIds,
-        input.sentAtMs - input.clockSkewMs,
-        input.signal,
+      // A push taken over from another process: what it carried is not known here, and an NFT
+      // synced by an earlier push just before it began would look like it. Not proven: the ids
+      // are pushed again (their newest metadata) once the longest push is surely over.
+      const pushed = input.payload as NftMetadataPush[] | undefined;
+      if (!Array.isArray(pushed)) return undefined;
+      // The push is one request: it took effect for all of its NFTs, or for none. Synced since it
+      // began is not enough (an earlier push of the same NFTs may have synced within the clock
+      // skew): each NFT must show what this push carried.
+      const byId = new Map(pushed.map((p) => [p.tokenId, p]));
+      const nfts = await mapLimit(input.tokenIds, READ_CONCURRENCY, (tokenId) =>
+        client.getNft({ contractAddress: input.collectionAddress, tokenId, signal: input.signal }),
       );
-      if (ids.length !== input.tokenIds.length) return undefined;
+      const since = input.sentAtMs - input.clockSkewMs;
+      const shown = input.tokenIds.every((id, i) => {
+        const nft = nfts[i];
+        const push = byId.get(id);
+        return nft && push && syncedSince(nft as never, since) && showsPush(nft, push);
+      });
+      if (!shown) return undefined;
       const receipt = receiptOf(input.sentAtMs, input.batchId);
       return (await input.claim(receipt)) ? receipt : undefined;
     },
