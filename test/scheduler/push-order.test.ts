@@ -390,7 +390,6 @@ describe('RefreshScheduler on zkEVM: an older push never lands after a newer one
         const enqueued = new Map<string, number>();
         const pushes: Push[] = [];
         const finals = new Map<string, string[]>();
-        const reconciledAccepted: string[][] = [];
         const log: string[] = [];
         const dead = new Set<number>();
         const specs = [
@@ -423,7 +422,6 @@ describe('RefreshScheduler on zkEVM: an older push never lands after a newer one
             maxDelayMs: 0,
             leaseMs: LONGEST_SEND_MS,
             onEvent: (e) => {
-              if (e.type === 'batchReconciled' && e.accepted) reconciledAccepted.push(e.tokenIds);
               if (e.type !== 'budgetWait' && e.type !== 'error') {
                 const ids = 'tokenIds' in e ? e.tokenIds : 'tokenId' in e ? e.tokenId : '';
                 const extra = e.type === 'batchReconciled' ? String(e.accepted) : '';
