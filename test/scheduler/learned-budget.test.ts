@@ -1,0 +1,282 @@
+/**
+ * The learned budget's rules as a store applies them (MemoryStore: the same pure steps the Redis
+ * store runs in Lua), on an injected "now": when a slot may be taken, what an answer teaches, and
+ * how long an answer asks the fleet to wait (the spec's "What retry-after means on a 202").
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/index.js';
+import { usableReport, waitAfterAnswer } from '../../src/scheduler/learned-budget.js';
+
+const T0 = Date.parse('2030-01-01T10:00:00Z');
+const HOUR = 3_600_000;
+const take = { reserve: 0, cap: Number.POSITIVE_INFINITY, guardMs: 5_000, ttlMs: 60_000 };
+
+/** A store whose window is known: `limit` per window, `used` spent, ending `endsInMs` from T0. */
+async function known(limit: number, used: number, endsInMs = HOUR) {
+  const store = new MemoryStore();
+  const probe = await store.takeLearnedSlot({ ...take, nowMs: T0 });
+  expect(probe).toMatchObject({ taken: true, probe: true });
+  await store.settleLearnedSlot({
+    probe: true,
+    nowMs: T0,
+    report: { limit, remaining: limit - used, resetAtMs: T0 + endsInMs },
+  });
+  return store;
+}
+
+describe('taking a slot', () => {
+  it('lets one probe through while the window is unknown, the rest look again shortly', async () => {
+    const store = new MemoryStore();
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 })).toMatchObject({
+      taken: true,
+      probe: true,
+    });
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 10 })).toEqual({
+      taken: false,
+      probe: false,
+      retryAtMs: T0 + 110,
+      spent: false,
+    });
+    // A probe that never settles (its process died) frees the way after ttlMs.
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 60_000 })).toMatchObject({
+      taken: true,
+      probe: true,
+    });
+  });
+
+  it('takes slots up to the limit less the reserve, then waits for the window to end', async () => {
+    const store = await known(5, 2);
+    const r = { ...take, reserve: 1 };
+    expect(await store.takeLearnedSlot({ ...r, nowMs: T0 + 1 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...r, nowMs: T0 + 2 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...r, nowMs: T0 + 3 })).toEqual({
+      taken: false,
+      probe: false,
+      retryAtMs: T0 + HOUR,
+      spent: true,
+    });
+    expect((await store.learnedBudget()).used).toBe(4);
+  });
+
+  it('caps the learned limit with budget.limit', async () => {
+    const store = await known(100, 0);
+    const capped = { ...take, cap: 2 };
+    expect(await store.takeLearnedSlot({ ...capped, nowMs: T0 + 1 })).toMatchObject({
+      taken: true,
+    });
+    expect(await store.takeLearnedSlot({ ...capped, nowMs: T0 + 2 })).toMatchObject({
+      taken: true,
+    });
+    expect(await store.takeLearnedSlot({ ...capped, nowMs: T0 + 3 })).toMatchObject({
+      taken: false,
+      spent: true,
+    });
+  });
+
+  it('starts no request within the guard of the window end, and probes once it has ended', async () => {
+    const store = await known(10, 0, 60_000);
+    // 5 s guard: 55,001 ms in, 4,999 ms are left.
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 55_001 })).toEqual({
+      taken: false,
+      probe: false,
+      retryAtMs: T0 + 60_000,
+      spent: false,
+    });
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 54_999 })).toMatchObject({
+      taken: true,
+      probe: false,
+    });
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 60_000 })).toMatchObject({
+      taken: true,
+      probe: true,
+    });
+  });
+
+  it('after a 429 with retry-after 30 s, no slot for 30 s, then slots again', async () => {
+    const store = await known(10, 3);
+    const slot = await store.takeLearnedSlot({ ...take, nowMs: T0 + 1_000 });
+    expect(slot.taken).toBe(true);
+    const report = { limit: 10, remaining: 6, resetAtMs: T0 + HOUR, retryAfterMs: 30_000 };
+    const blockUntilMs = waitAfterAnswer({
+      report,
+      refused: true,
+      nowMs: T0 + 2_000,
+      maxWaitMs: HOUR,
+    });
+    expect(blockUntilMs).toBe(T0 + 32_000);
+    await store.settleLearnedSlot({ probe: false, report, nowMs: T0 + 2_000, blockUntilMs });
+    for (const at of [T0 + 2_001, T0 + 20_000, T0 + 31_999]) {
+      expect(await store.takeLearnedSlot({ ...take, nowMs: at })).toEqual({
+        taken: false,
+        probe: false,
+        retryAtMs: T0 + 32_000,
+        spent: true,
+      });
+    }
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 32_000 })).toMatchObject({
+      taken: true,
+    });
+  });
+
+  it('keeps the longer of two blocks', async () => {
+    const store = await known(10, 0);
+    await store.settleLearnedSlot({
+      probe: false,
+      report: undefined,
+      nowMs: T0,
+      blockUntilMs: T0 + 50_000,
+    });
+    await store.settleLearnedSlot({
+      probe: false,
+      report: undefined,
+      nowMs: T0,
+      blockUntilMs: T0 + 10_000,
+    });
+    expect((await store.learnedBudget()).blockedUntilMs).toBe(T0 + 50_000);
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 20_000 })).toMatchObject({
+      taken: false,
+      retryAtMs: T0 + 50_000,
+    });
+  });
+});
+
+describe('what an answer teaches', () => {
+  it('a report from a window that already ended is not taken as the current one', async () => {
+    const store = await known(10, 4, 60_000);
+    // The known window ended at T0 + 60 s; a late answer of it arrives at T0 + 61 s.
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 61_000,
+      report: { limit: 10, remaining: 0, resetAtMs: T0 + 60_000 },
+    });
+    const state = await store.learnedBudget();
+    expect(state.windowEndsMs).toBe(T0 + 60_000);
+    // The new window is unknown: the next request is a probe, not a spent budget.
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 61_000 })).toMatchObject({
+      taken: true,
+      probe: true,
+    });
+  });
+
+  it('a stale answer of an earlier window changes nothing; a later window replaces the count', async () => {
+    const store = await known(10, 4);
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: { limit: 10, remaining: 10, resetAtMs: T0 + HOUR - 30_000 },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 4, windowEndsMs: T0 + HOUR });
+    // The same window, named 500 ms differently (rounding): the larger count wins.
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: { limit: 10, remaining: 3, resetAtMs: T0 + HOUR + 500 },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 7, windowEndsMs: T0 + HOUR });
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 2_000,
+      report: { limit: 12, remaining: 11, resetAtMs: T0 + 2 * HOUR },
+    });
+    expect(await store.learnedBudget()).toMatchObject({
+      limit: 12,
+      used: 1,
+      windowEndsMs: T0 + 2 * HOUR,
+    });
+  });
+
+  it('a slot whose request never left is given back', async () => {
+    const store = await known(3, 0);
+    await store.takeLearnedSlot({ ...take, nowMs: T0 + 1 });
+    await store.takeLearnedSlot({ ...take, nowMs: T0 + 2 });
+    expect((await store.learnedBudget()).used).toBe(2);
+    await store.settleLearnedSlot({ probe: false, report: undefined, nowMs: T0 + 3, unsent: true });
+    expect((await store.learnedBudget()).used).toBe(1);
+    // A probe given back frees the way without touching the count.
+    const fresh = new MemoryStore();
+    await fresh.takeLearnedSlot({ ...take, nowMs: T0 });
+    await fresh.settleLearnedSlot({ probe: true, report: undefined, nowMs: T0 + 1, unsent: true });
+    expect(await fresh.learnedBudget()).toMatchObject({ used: 0, probeUntilMs: undefined });
+  });
+
+  it('a hostile answer (counts beyond safe integers, an infinite wait) does not poison the count', async () => {
+    const store = await known(10, 2);
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: {
+        limit: Number.POSITIVE_INFINITY,
+        remaining: 2 ** 53 + 2,
+        resetAtMs: Number.NaN,
+        retryAfterMs: Number.POSITIVE_INFINITY,
+      },
+    });
+    const state = await store.learnedBudget();
+    expect(state).toMatchObject({ limit: 10, used: 2, windowEndsMs: T0 + HOUR });
+    expect(Number.isFinite(state.used)).toBe(true);
+    expect(usableReport({ limit: 2 ** 53, remaining: -1, resetAtMs: 5, retryAfterMs: -3 })).toEqual({
+      limit: undefined,
+      remaining: undefined,
+      resetAtMs: 5,
+      retryAfterMs: undefined,
+    });
+  });
+});
+
+describe('how long an answer asks the fleet to wait (retry-after on a 202 is ambiguous)', () => {
+  const now = T0;
+  const window = (retryAfterMs: number, remaining = 600, resetAtMs = now + 30 * 60_000) => ({
+    report: { limit: 677, remaining, resetAtMs, retryAfterMs },
+    refused: false,
+    nowMs: now,
+    maxWaitMs: HOUR,
+  });
+
+  it('a 202 whose retry-after is about the time to the reset is the window: no wait', () => {
+    const left = 30 * 60_000;
+    expect(waitAfterAnswer(window(left))).toBeUndefined();
+    // The header's whole seconds round up; a server clock up to 5 s ahead makes it shorter.
+    expect(waitAfterAnswer(window(left + 999))).toBeUndefined();
+    expect(waitAfterAnswer(window(left - 5_000))).toBeUndefined();
+    // A tenth of the time left (3 min here) still reads as the window.
+    expect(waitAfterAnswer(window(left - 179_000))).toBeUndefined();
+  });
+
+  it('a 202 whose retry-after ends well before the reset is a pacing hint: honoured', () => {
+    expect(waitAfterAnswer(window(5_320))).toBe(now + 5_320);
+    expect(waitAfterAnswer(window(30 * 60_000 - 181_000))).toBe(now + 30 * 60_000 - 181_000);
+    // Near the end of a window the margin is the skew allowance (6 s), not a tenth.
+    const near = window(2_000, 5, now + 10_000);
+    expect(waitAfterAnswer(near)).toBe(now + 2_000);
+    expect(waitAfterAnswer(window(4_001, 5, now + 10_000))).toBeUndefined();
+  });
+
+  it('a 202 with nothing left asks for no block of its own (the spent window holds to the reset)', () => {
+    expect(waitAfterAnswer(window(5_000, 0))).toBeUndefined();
+  });
+
+  it('a 202 without a reset, or without a retry-after, asks for nothing', () => {
+    expect(
+      waitAfterAnswer({
+        report: { retryAfterMs: 5_000 },
+        refused: false,
+        nowMs: now,
+        maxWaitMs: HOUR,
+      }),
+    ).toBeUndefined();
+    expect(waitAfterAnswer(window(0))).toBeUndefined();
+    expect(
+      waitAfterAnswer({ report: undefined, refused: false, nowMs: now, maxWaitMs: HOUR }),
+    ).toBeUndefined();
+  });
+
+  it('a 429 is obeyed: its retry-after, else its reset, else the longest wait, never beyond it', () => {
+    const refused = (report: object | undefined) =>
+      waitAfterAnswer({ report, refused: true, nowMs: now, maxWaitMs: HOUR });
+    expect(refused({ retryAfterMs: 30_000, resetAtMs: now + 20 * 60_000 })).toBe(now + 30_000);
+    expect(refused({ resetAtMs: now + 20 * 60_000 })).toBe(now + 20 * 60_000);
+    expect(refused(undefined)).toBe(now + HOUR);
+    expect(refused({ retryAfterMs: 5 * HOUR })).toBe(now + HOUR);
+    expect(refused({ resetAtMs: now - 1_000 })).toBe(now);
+  });
+});
