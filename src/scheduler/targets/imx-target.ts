@@ -19,8 +19,10 @@ import type { BudgetReport, SchedulerTarget } from './target.js';
 export type SchedulerClient = Pick<
   MetadataRefreshClient,
   'requestRefresh' | 'getRefresh' | 'iterateRefreshErrors' | 'iterateRefreshes'
-> &
-  Partial<Pick<MetadataRefreshClient, 'longestSendMs'>>;
+> & {
+  /** The client's longest send ({@link MetadataRefreshClient.longestSendMs}); a fake may leave it out. */
+  readonly longestSendMs?: number | undefined;
+};
 
 /** Options of {@link imxTarget}. */
 export interface ImxTargetOptions {

@@ -134,7 +134,7 @@ export interface ReconcileParameters {
    * what the API shows (zkEVM) then resolves `undefined`, and the ids are sent again once the
    * longest send is over.
    */
-  payload?: unknown;
+  payload?: unknown | undefined;
   /** How far the server's clock may be behind ours. */
   clockSkewMs: number;
   /**

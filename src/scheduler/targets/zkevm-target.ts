@@ -23,8 +23,10 @@ import { MetadataReadError, type MetadataSource } from '../sources/metadata-sour
 import type { BudgetReport, SchedulerTarget, UnsendableToken } from './target.js';
 
 /** What the scheduler needs of a zkEVM client (a `ZkEvmMetadataClient`, or a fake in tests). */
-export type ZkEvmSchedulerClient = Pick<ZkEvmMetadataClient, 'refreshNftMetadata' | 'getNft'> &
-  Partial<Pick<ZkEvmMetadataClient, 'longestSendMs'>>;
+export type ZkEvmSchedulerClient = Pick<ZkEvmMetadataClient, 'refreshNftMetadata' | 'getNft'> & {
+  /** The client's longest send ({@link ZkEvmMetadataClient.longestSendMs}); a fake may leave it out. */
+  readonly longestSendMs?: number | undefined;
+};
 
 /** Options of {@link zkEvmTarget}. */
 export interface ZkEvmTargetOptions {
