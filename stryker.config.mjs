@@ -1,0 +1,37 @@
+// Mutation testing of the modules the SDK's promise rests on (issue 29): `npm run mutation`.
+// Not part of CI. One module: `npm run mutation -- --mutate src/wire/token-id.ts`.
+// The HTML report is written to reports/mutation/mutation.html.
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  plugins: ['@stryker-mutator/vitest-runner'],
+  // Only the fast, injected-clock unit tests (test/wire, test/scheduler, test/client).
+  vitest: { configFile: 'vitest.mutation.config.ts' },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    // The budget rules and the rate-limit / Retry-After parsing.
+    'src/scheduler/learned-budget.ts',
+    'src/wire/rate-limit.ts',
+    'src/wire/zkevm/rate-limit.ts',
+    // Send-failure classification and uncertain-send reconciliation.
+    'src/scheduler/send-failure.ts',
+    'src/scheduler/reconcile.ts',
+    // Token-id and byte-limit checks, and chunking.
+    'src/wire/token-id.ts',
+    'src/wire/zkevm/limits.ts',
+    'src/wire/zkevm/chunk.ts',
+    'src/client/validate.ts',
+    'src/client/zkevm-validate.ts',
+  ],
+  // The machine has 2 cores, shared with other test runs.
+  concurrency: 2,
+  timeoutMS: 10_000,
+  reporters: ['clear-text', 'progress', 'html'],
+  // Survivors with the tests that ran against them; not the list of every test.
+  clearTextReporter: { reportTests: false },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
