@@ -14,7 +14,12 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 10_000,
     include: ['test/wire/**/*.test.ts', 'test/scheduler/**/*.test.ts', 'test/client/**/*.test.ts'],
-    // Runs on the wall clock (it is in vitest.config.ts's REAL_TIME list).
-    exclude: [...configDefaults.exclude, 'test/client/deadlines.test.ts'],
+    exclude: [
+      ...configDefaults.exclude,
+      // Runs on the wall clock (it is in vitest.config.ts's REAL_TIME list).
+      'test/client/deadlines.test.ts',
+      // 900 calls to a real loopback server, 30 s: a soak test, not a unit test of these rules.
+      'test/client/flaky-server.test.ts',
+    ],
   },
 });
