@@ -75,4 +75,57 @@ describe('chunkRefreshItems', () => {
       { numRuns: 100 },
     );
   });
+
+  // The platform's numbers, written out: a test that read them from limits.ts would follow them.
+  const ITEM_LIMIT = 16_384;
+  const LIST_LIMIT = 233_472;
+  /** Bytes as the platform counts them, measured here without the SDK's own function. */
+  const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+  const sized = (id: string, bytes: number) => item(id, 'd'.repeat(bytes - bytesOf(item(id))));
+
+  it('sends an item of exactly 16 KiB, and sets aside one of a byte more', () => {
+    const edge = sized('1', ITEM_LIMIT);
+    const over = sized('2', ITEM_LIMIT + 1);
+    expect([bytesOf(edge), bytesOf(over)]).toEqual([ITEM_LIMIT, ITEM_LIMIT + 1]);
+    expect(chunkRefreshItems([edge, over], MAX_NFTS_PER_REFRESH)).toEqual({
+      chunks: [[edge]],
+      oversized: [over],
+    });
+  });
+
+  it('starts a new list when one more byte would pass 228 KiB', () => {
+    const full = Array.from({ length: 14 }, (_, i) => sized(String(i), ITEM_LIMIT));
+    // 14 items, 13 commas and the brackets; then a comma and the last item. A list that left
+    // out its commas would take the 1-byte-larger item too.
+    const rest = LIST_LIMIT - (2 + 14 * ITEM_LIMIT + 13) - 1;
+    const fits = chunkRefreshItems([...full, sized('99', rest)], MAX_NFTS_PER_REFRESH);
+    expect(fits.chunks.map((c) => c.length)).toEqual([15]);
+    expect(bytesOf(fits.chunks[0])).toBe(LIST_LIMIT);
+    const spills = chunkRefreshItems([...full, sized('99', rest + 1)], MAX_NFTS_PER_REFRESH);
+    expect(spills.chunks.map((c) => c.length)).toEqual([14, 1]);
+    expect(spills.oversized).toEqual([]);
+  });
+
+  it('makes a list of each item when a request takes one', () => {
+    const items = [item('1'), item('2'), item('3')];
+    expect(chunkRefreshItems(items, 1).chunks).toEqual([[item('1')], [item('2')], [item('3')]]);
+  });
+
+  it('makes no request for nothing, nor for items that are all too big', () => {
+    expect(chunkRefreshItems([], MAX_NFTS_PER_REFRESH)).toEqual({ chunks: [], oversized: [] });
+    const huge = sized('1', ITEM_LIMIT + 1);
+    expect(chunkRefreshItems([huge], MAX_NFTS_PER_REFRESH)).toEqual({
+      chunks: [],
+      oversized: [huge],
+    });
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses %s items a request: a caller bug, not a size',
+    (maxItems) => {
+      expect(() => chunkRefreshItems([item('1')], maxItems)).toThrow(
+        new TypeError('maxItems must be a positive integer'),
+      );
+    },
+  );
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/index.js';
 import {
   MAX_ITEM_BYTES,
+  MAX_LIST_BYTES,
   MAX_UINT256,
+  SECRET_API_KEY_PREFIX,
   uint256Problem,
   wireByteLength,
 } from '../../src/wire/zkevm/limits.js';
@@ -34,9 +36,31 @@ describe('uint256Problem', () => {
     expect(uint256Problem(id)).toContain(why);
   });
 
+  it('accepts 2^256 - 1 and refuses 2^256, computed here rather than read from limits.ts', () => {
+    expect(uint256Problem((2n ** 256n - 1n).toString())).toBeUndefined();
+    expect(uint256Problem((2n ** 256n).toString())).toBe('must be at most 2^256 - 1');
+  });
+
+  it.each(['9', '10', '19', '90', '100'])(
+    'accepts %s (every digit, and zeros after the first)',
+    (id) => {
+      expect(uint256Problem(id)).toBeUndefined();
+    },
+  );
+
   it('refuses non-strings', () => {
     expect(uint256Problem(1)).toBe('must be a string');
     expect(uint256Problem(null)).toBe('must be a string');
+  });
+});
+
+describe("the platform's limits and key format", () => {
+  it('is 16 KiB an item and 228 KiB a list, as the README and the OpenAPI file say', () => {
+    expect([MAX_ITEM_BYTES, MAX_LIST_BYTES]).toEqual([16_384, 233_472]);
+  });
+
+  it('knows a secret key issued by the Hub by its prefix', () => {
+    expect(SECRET_API_KEY_PREFIX).toBe('sk_imapik-');
   });
 });
 
