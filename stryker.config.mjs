@@ -15,6 +15,7 @@ export default {
   mutate: [
     // The budget rules and the rate-limit / Retry-After parsing.
     'src/scheduler/learned-budget.ts',
+    'src/wire/rate-limit-forms.ts',
     'src/wire/rate-limit.ts',
     'src/wire/zkevm/rate-limit.ts',
     // Send-failure classification and uncertain-send reconciliation.
