@@ -214,12 +214,14 @@ describe('what an answer teaches', () => {
     const state = await store.learnedBudget();
     expect(state).toMatchObject({ limit: 10, used: 2, windowEndsMs: T0 + HOUR });
     expect(Number.isFinite(state.used)).toBe(true);
-    expect(usableReport({ limit: 2 ** 53, remaining: -1, resetAtMs: 5, retryAfterMs: -3 })).toEqual({
-      limit: undefined,
-      remaining: undefined,
-      resetAtMs: 5,
-      retryAfterMs: undefined,
-    });
+    expect(usableReport({ limit: 2 ** 53, remaining: -1, resetAtMs: 5, retryAfterMs: -3 })).toEqual(
+      {
+        limit: undefined,
+        remaining: undefined,
+        resetAtMs: 5,
+        retryAfterMs: undefined,
+      },
+    );
   });
 });
 
