@@ -119,8 +119,8 @@ export interface SettleLearnedSlotParameters {
   /** Now (ms), by the scheduler's clock: when the answer came. */
   nowMs: number;
   /**
-   * No request before this (ms): what {@link waitAfterAnswer} decided from the answer. Undefined:
-   * the answer asks for no wait.
+   * No request before this (ms): the wait the scheduler read from the answer (a 429's
+   * `retry-after`, or a 202's pacing hint). Undefined: the answer asks for no wait.
    */
   blockUntilMs?: number | undefined;
   /** The slot's request was never sent: the slot is given back (a probe frees the way). */
