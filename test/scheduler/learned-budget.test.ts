@@ -2,6 +2,12 @@
  * The learned budget's rules as a store applies them (MemoryStore: the same pure steps the Redis
  * store runs in Lua), on an injected "now": when a slot may be taken, what an answer teaches, and
  * how long an answer asks the fleet to wait (the spec's "What retry-after means on a 202").
+ *
+ * Mutation testing (`npm run mutation`) leaves these mutants of learned-budget.ts alive, all
+ * equivalent: `x !== undefined && now < x` with the first test replaced by `true` (a number is
+ * never less than undefined; the test is there for the type checker), `isTime`'s typeof test
+ * replaced by `true` (Number.isFinite is false for non-numbers), and a block that does not end
+ * after now (`> now` made `>= now` or `true`): it is stored but blocks nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
@@ -89,6 +95,16 @@ describe('taking a slot', () => {
     expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 60_000 })).toMatchObject({
       taken: true,
       probe: true,
+    });
+  });
+
+  it('a request may start exactly guardMs before the window ends, and a taken slot is not spent', async () => {
+    const store = await known(10, 0, 60_000);
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 55_000 })).toEqual({
+      taken: true,
+      probe: false,
+      retryAtMs: T0 + 55_000,
+      spent: false,
     });
   });
 
@@ -185,6 +201,108 @@ describe('what an answer teaches', () => {
     });
   });
 
+  it('a report that ends exactly now, or whose window is exactly over, is not the current window', async () => {
+    const store = await known(10, 4, 60_000);
+    const before = await store.learnedBudget();
+    // A report whose reset is now tells nothing: the state stays as it was.
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 30_000,
+      report: { limit: 50, remaining: 0, resetAtMs: T0 + 30_000 },
+    });
+    expect(await store.learnedBudget()).toEqual(before);
+    // Nor once the window is over: a late answer of it, its reset exactly now, is not learned.
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 60_000,
+      report: { limit: 50, remaining: 0, resetAtMs: T0 + 60_000 },
+    });
+    expect(await store.learnedBudget()).toEqual(before);
+    // At the known window's end exactly, a report of a window ending 800 ms later is a new
+    // window (its count replaces ours), not the same one named differently.
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 60_000,
+      report: { limit: 10, remaining: 9, resetAtMs: T0 + 60_800 },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, windowEndsMs: T0 + 60_800 });
+  });
+
+  it('after the known window ended, a report ending within a second of it starts a new count', async () => {
+    const store = await known(10, 8, 60_000);
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 60_500,
+      report: { limit: 10, remaining: 9, resetAtMs: T0 + 60_900 },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, windowEndsMs: T0 + 60_900 });
+  });
+
+  it('the same window is named up to one second apart either way; further apart is another window', async () => {
+    // A reset exactly 1 s later is still the known window: the larger count wins.
+    const later = await known(10, 6);
+    await later.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: { limit: 10, remaining: 8, resetAtMs: T0 + HOUR + 1_000 },
+    });
+    expect(await later.learnedBudget()).toMatchObject({ used: 6, windowEndsMs: T0 + HOUR });
+    // A reset exactly 1 s earlier too.
+    const earlier = await known(10, 2);
+    await earlier.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: { limit: 10, remaining: 3, resetAtMs: T0 + HOUR - 1_000 },
+    });
+    expect(await earlier.learnedBudget()).toMatchObject({ used: 7, windowEndsMs: T0 + HOUR });
+    // More than 1 s earlier is an earlier window: neither its count nor its limit is taken.
+    const stale = await known(10, 2);
+    await stale.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1_000,
+      report: { limit: 40, remaining: 1, resetAtMs: T0 + HOUR - 1_001 },
+    });
+    expect(await stale.learnedBudget()).toMatchObject({
+      limit: 10,
+      used: 2,
+      windowEndsMs: T0 + HOUR,
+    });
+  });
+
+  it('a report without a remaining count or without a reset teaches nothing', async () => {
+    const store = new MemoryStore();
+    await store.takeLearnedSlot({ ...take, nowMs: T0 });
+    await store.settleLearnedSlot({
+      probe: true,
+      nowMs: T0,
+      report: { limit: 10, resetAtMs: T0 + HOUR },
+    });
+    await store.settleLearnedSlot({ probe: false, nowMs: T0, report: { limit: 10, remaining: 9 } });
+    expect(await store.learnedBudget()).toMatchObject({
+      limit: undefined,
+      used: 0,
+      windowEndsMs: undefined,
+    });
+  });
+
+  it('a wait that is not a finite time is ignored, whatever the caller passes', async () => {
+    const store = await known(10, 0);
+    for (const blockUntilMs of [Number.POSITIVE_INFINITY, Number.NaN]) {
+      await store.settleLearnedSlot({ probe: false, report: undefined, nowMs: T0, blockUntilMs });
+    }
+    expect((await store.learnedBudget()).blockedUntilMs).toBeUndefined();
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 + 1 })).toMatchObject({ taken: true });
+    // A window end that is not a finite time is not believed either.
+    const fresh = new MemoryStore();
+    await fresh.takeLearnedSlot({ ...take, nowMs: T0 });
+    await fresh.settleLearnedSlot({
+      probe: true,
+      nowMs: T0,
+      report: { limit: 10, remaining: 9, resetAtMs: Number.NaN },
+    });
+    expect((await fresh.learnedBudget()).windowEndsMs).toBeUndefined();
+  });
+
   it('a slot whose request never left is given back', async () => {
     const store = await known(3, 0);
     await store.takeLearnedSlot({ ...take, nowMs: T0 + 1 });
@@ -253,6 +371,12 @@ describe('how long an answer asks the fleet to wait (retry-after on a 202 is amb
     expect(waitAfterAnswer(window(4_001, 5, now + 10_000))).toBeUndefined();
   });
 
+  it('a retry-after ending exactly a margin before the reset still reads as the window', () => {
+    // 60 s left: the margin is max(6 s, 6 s); 54 s ends exactly 6 s before the reset.
+    expect(waitAfterAnswer(window(54_000, 5, now + 60_000))).toBeUndefined();
+    expect(waitAfterAnswer(window(53_999, 5, now + 60_000))).toBe(now + 53_999);
+  });
+
   it('a 202 with nothing left asks for no block of its own (the spent window holds to the reset)', () => {
     expect(waitAfterAnswer(window(5_000, 0))).toBeUndefined();
   });
@@ -267,6 +391,32 @@ describe('how long an answer asks the fleet to wait (retry-after on a 202 is amb
       }),
     ).toBeUndefined();
     expect(waitAfterAnswer(window(0))).toBeUndefined();
+    // Counts and a reset but no retry-after; a retry-after and a reset but no remaining count.
+    expect(
+      waitAfterAnswer({
+        report: { limit: 677, remaining: 600, resetAtMs: now + 60_000 },
+        refused: false,
+        nowMs: now,
+        maxWaitMs: HOUR,
+      }),
+    ).toBeUndefined();
+    expect(
+      waitAfterAnswer({
+        report: { limit: 677, resetAtMs: now + 60_000, retryAfterMs: 2_000 },
+        refused: false,
+        nowMs: now,
+        maxWaitMs: HOUR,
+      }),
+    ).toBeUndefined();
+    // A retry-after with pushes left but no reset: it cannot be told from the window, so no wait.
+    expect(
+      waitAfterAnswer({
+        report: { limit: 677, remaining: 600, retryAfterMs: 2_000 },
+        refused: false,
+        nowMs: now,
+        maxWaitMs: HOUR,
+      }),
+    ).toBeUndefined();
     expect(
       waitAfterAnswer({ report: undefined, refused: false, nowMs: now, maxWaitMs: HOUR }),
     ).toBeUndefined();
@@ -280,5 +430,7 @@ describe('how long an answer asks the fleet to wait (retry-after on a 202 is amb
     expect(refused(undefined)).toBe(now + HOUR);
     expect(refused({ retryAfterMs: 5 * HOUR })).toBe(now + HOUR);
     expect(refused({ resetAtMs: now - 1_000 })).toBe(now);
+    // retry-after 0 means now, even with the reset far away.
+    expect(refused({ retryAfterMs: 0, resetAtMs: now + 20 * 60_000 })).toBe(now);
   });
 });
