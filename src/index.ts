@@ -2,8 +2,8 @@
  * imx-metadata-refresh: typed clients of the Immutable X metadata refresh API
  * (`MetadataRefreshClient`) and of its live successor, the Immutable zkEVM metadata push
  * (`ZkEvmMetadataClient`).
- * This entry loads only the client (zod at import; axios and `@noble` on first use); the reference
- * server, the msw mock and the Redis store live behind their own entries.
+ * This entry loads only the client (zod and `@noble` at import; axios on the first request); the
+ * reference server, the msw mock and the Redis store live behind their own entries.
  *
  * @packageDocumentation
  */

@@ -1,28 +1,13 @@
 /**
  * The Ethereum key operations the SDK needs (EIP-191 personal-message signing and recovery,
  * EIP-55 addresses, random keys), on `@noble/curves` and `@noble/hashes`: the audited code ethers
- * itself signs with, without the rest of ethers. They load on first use instead of at import,
- * since many processes import the SDK long before they sign anything; `require` keeps first use
- * synchronous, so `verifyImxSignature` can stay a plain function.
+ * itself signs with, without the rest of ethers. Imported statically, so a bundler (esbuild,
+ * webpack) sees them and a bundled app signs with no `node_modules` beside it; a lazy
+ * `createRequire` saved a few milliseconds of cold start but broke every bundle. The curve's
+ * tables are still computed on first use, by @noble itself.
  */
-import { createRequire } from 'node:module';
-
-type Secp256k1 = typeof import('@noble/curves/secp256k1').secp256k1;
-type Keccak256 = typeof import('@noble/hashes/sha3').keccak_256;
-
-let loaded: { secp256k1: Secp256k1; keccak256: Keccak256 } | undefined;
-
-function noble(): { secp256k1: Secp256k1; keccak256: Keccak256 } {
-  if (!loaded) {
-    const require = createRequire(import.meta.url);
-    loaded = {
-      secp256k1: (require('@noble/curves/secp256k1') as typeof import('@noble/curves/secp256k1'))
-        .secp256k1,
-      keccak256: (require('@noble/hashes/sha3') as typeof import('@noble/hashes/sha3')).keccak_256,
-    };
-  }
-  return loaded;
-}
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { keccak_256 as keccak256 } from '@noble/hashes/sha3';
 
 const utf8 = new TextEncoder();
 
@@ -41,12 +26,11 @@ function personalMessageDigest(message: string): Uint8Array {
   const bytes = new Uint8Array(prefix.length + body.length);
   bytes.set(prefix);
   bytes.set(body, prefix.length);
-  return noble().keccak256(bytes);
+  return keccak256(bytes);
 }
 
 /** The EIP-55 (mixed-case checksum) address of an uncompressed public key. */
 function addressOf(uncompressedPublicKey: Uint8Array): string {
-  const { keccak256 } = noble();
   const lower = toHex(keccak256(uncompressedPublicKey.subarray(1)).subarray(12));
   const hash = toHex(keccak256(utf8.encode(lower)));
   let out = '0x';
@@ -74,10 +58,9 @@ export interface Secp256k1Key {
  * A signing key from 64 hex characters (`0x` optional). Throws {@link InvalidPrivateKeyError}
  * when the value is not a valid secp256k1 private key (not hex, zero, or not below the curve's
  * order); the check is cheap, so a misconfigured key fails at construction while the first curve
- * multiplication waits for use. A missing `@noble` install throws its own module error.
+ * multiplication waits for use.
  */
 export function secp256k1Key(privateKeyHex: string): Secp256k1Key {
-  const { secp256k1 } = noble();
   let key: Uint8Array;
   try {
     key = fromHex(privateKeyHex);
@@ -103,14 +86,12 @@ export function secp256k1Key(privateKeyHex: string): Secp256k1Key {
 /**
  * The EIP-55 address that signed `message`, from a 65-byte hex signature whose v is 0/1 or 27/28;
  * undefined when no signer can be recovered (not 65 bytes of hex, out-of-range r or s, an s with
- * its top bit set, another v). Throws only when `@noble` cannot be loaded, so a broken install is
- * not mistaken for a bad signature.
+ * its top bit set, another v). Never throws.
  */
 export function recoverPersonalMessageSigner(
   message: string,
   signature: string,
 ): string | undefined {
-  const { secp256k1 } = noble();
   let bytes: Uint8Array;
   try {
     bytes = fromHex(signature);
@@ -137,5 +118,5 @@ export function recoverPersonalMessageSigner(
 
 /** A fresh random private key, `0x` + 64 hex (the CLI's throwaway demo keys). */
 export function randomPrivateKey(): string {
-  return `0x${toHex(noble().secp256k1.utils.randomPrivateKey())}`;
+  return `0x${toHex(secp256k1.utils.randomPrivateKey())}`;
 }

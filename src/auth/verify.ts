@@ -14,10 +14,7 @@ export interface VerifyImxSignatureParameters {
 /**
  * True when `signature` is the EIP-191 signature of `timestamp` by `address`. Addresses compare
  * case-insensitively; both v forms are accepted. It does not check the timestamp's age; a server
- * does that against its own clock. Never throws on its input: garbage returns false.
- *
- * @throws {Error} only when the package's signing code (`@noble/curves`) cannot be loaded, a
- * broken install that must not pass for a bad signature (every request would be refused).
+ * does that against its own clock. Never throws: garbage returns false.
  */
 export function verifyImxSignature(input: VerifyImxSignatureParameters): boolean {
   if (typeof input !== 'object' || input === null) return false;
