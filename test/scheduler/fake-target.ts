@@ -59,6 +59,11 @@ export interface FakeTargetOptions {
   api?: 'imx' | 'zkevm';
   /** Default 100. */
   maxBatchSize?: number;
+  /**
+   * The window the target tells the scheduler (`target.budget.windowMs`), when it should differ
+   * from the server's (`budget.windowMs`): a store's window overrides the target's.
+   */
+  advertisedWindowMs?: number;
   longestSendMs?: number;
   /** Virtual time each send takes before its answer. */
   sendMs?: number;
@@ -189,8 +194,12 @@ export function fakeTarget(options: FakeTargetOptions): FakeTarget {
     maxBatchSize: options.maxBatchSize ?? 100,
     budget:
       budget.kind === 'fixed'
-        ? { kind: 'fixed', limit: budget.limit, windowMs: budget.windowMs }
-        : { kind: 'learned', windowMs: budget.windowMs },
+        ? {
+            kind: 'fixed',
+            limit: budget.limit,
+            windowMs: options.advertisedWindowMs ?? budget.windowMs,
+          }
+        : { kind: 'learned', windowMs: options.advertisedWindowMs ?? budget.windowMs },
     longestSendMs: options.longestSendMs,
     calls,
     sends: () =>
