@@ -123,6 +123,8 @@ export interface FakeTarget extends SchedulerTarget {
   landedAt(): number[];
   /** Requests spent elsewhere in the current window (people, tools, another process). */
   spend(n: number): void;
+  /** A send another process made, that the server took: returns its receipt (to seed a store). */
+  seed(sentAtMs: number, batchId: string, tokenIds: string[]): string;
   /** What the server has counted in the window that holds `nowMs` (learned: the open one). */
   used(nowMs?: number): number;
 }
@@ -208,6 +210,12 @@ export function fakeTarget(options: FakeTargetOptions): FakeTarget {
     spend(n) {
       open(clock.now());
       windowUsed += n;
+    },
+    seed(sentAtMs, batchId, tokenIds) {
+      const receipt = newReceipt(sentAtMs, batchId);
+      landed.set(receipt, { tokenIds, polls: 0 });
+      for (const id of tokenIds) carried.set(id, (carried.get(id) ?? 0) + 1);
+      return receipt;
     },
     used(nowMs = clock.now()) {
       roll(nowMs);
