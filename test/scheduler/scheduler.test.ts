@@ -3,6 +3,10 @@ import { InvalidRequestError, MemoryStore } from '../../src/index.js';
 import { COLLECTION } from '../support/fixtures.js';
 import { harness, server } from './harness.js';
 
+// End to end through the real client, msw and the reference engine. The scheduler's rules on
+// their own (pacing, the reserve, windows, leases, stop) are tested through a fake target in
+// fake-*.test.ts, in milliseconds; these keep the whole path honest.
+
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
@@ -103,31 +107,6 @@ describe('budget', () => {
     expect(h.finals().size).toBe(15_000);
   });
 
-  it('keeps the reserve free for people and tools', async () => {
-    const h = harness({ budget: { limit: 10, reserve: 3 } });
-    await h.scheduler.enqueue(COLLECTION, ids(9000));
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    const firstWindow = h.posts.filter(
-      (p) => Math.floor(p.at / HOUR) === Math.floor((h.posts[0]?.at ?? 0) / HOUR),
-    );
-    expect(firstWindow).toHaveLength(7);
-    expect(h.posts.every((p) => p.status === 202)).toBe(true);
-  });
-
-  it('believes the server: requests spent elsewhere shrink this window without a 429', async () => {
-    const h = harness();
-    h.mock.setRemainingRefreshes(3);
-    await h.scheduler.enqueue(COLLECTION, ids(5000));
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    expect(h.posts.every((p) => p.status === 202)).toBe(true);
-    const firstHour = Math.floor((h.posts[0]?.at ?? 0) / HOUR);
-    expect(h.posts.filter((p) => Math.floor(p.at / HOUR) === firstHour)).toHaveLength(3);
-  });
-
   it('puts a batch refused with 429 back untouched and waits for the reset', async () => {
     const h = harness();
     h.mock.failNext({ status: 429, method: 'POST' });
@@ -147,39 +126,6 @@ describe('budget', () => {
 
 describe('budget window', () => {
   const MINUTE = 60_000;
-  const perWindow = (posts: { at: number }[], windowMs: number) => {
-    const counts = new Map<number, number>();
-    for (const p of posts) {
-      const w = Math.floor(p.at / windowMs);
-      counts.set(w, (counts.get(w) ?? 0) + 1);
-    }
-    return [...counts.values()];
-  };
-
-  it("counts in the store's window: budget.windowMs defaults to store.windowMs", async () => {
-    const store = new MemoryStore({ windowMs: 10 * MINUTE });
-    const h = harness({ store }, { limits: { windowMs: 10 * MINUTE } });
-    await h.scheduler.enqueue(COLLECTION, ids(15_000));
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    expect(h.posts.map((p) => p.status)).toEqual(Array(15).fill(202));
-    expect(perWindow(h.posts, 10 * MINUTE)).toEqual([10, 5]);
-    expect((h.posts.at(-1)?.at ?? 0) - (h.posts[0]?.at ?? 0)).toBeLessThan(20 * MINUTE);
-  });
-
-  it('makes its memory store with its own window when none is given', async () => {
-    const h = harness({ budget: { windowMs: 10 * MINUTE } }, { limits: { windowMs: 10 * MINUTE } });
-    await h.scheduler.enqueue(COLLECTION, ids(15_000));
-    const { budget } = await h.scheduler.stats();
-    expect((budget.windowEndsAt?.getTime() ?? 0) % (10 * MINUTE)).toBe(0);
-    expect((budget.windowEndsAt?.getTime() ?? 0) - h.clock.now()).toBeLessThanOrEqual(10 * MINUTE);
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    expect(perWindow(h.posts, 10 * MINUTE)).toEqual([10, 5]);
-  });
-
   it("refuses a budget.windowMs that differs from the store's, naming both", () => {
     const store = new MemoryStore({ windowMs: 10 * MINUTE });
     const error = (() => {
@@ -332,54 +278,7 @@ describe('leases', () => {
   });
 });
 
-describe('stop and stats', () => {
-  it('stop leaves pending ids in the store; stats reports them and the budget', async () => {
-    const store = new MemoryStore();
-    const h = harness({ store, maxDelayMs: HOUR });
-    await h.scheduler.enqueue(COLLECTION, ids(10));
-    h.scheduler.start();
-    await h.scheduler.enqueue(COLLECTION, ids(5, 'x'));
-    await h.scheduler.stop();
-    expect(await store.counts()).toEqual({ pending: 15, inFlight: 0 });
-    const stats = await h.scheduler.stats();
-    expect(stats).toMatchObject({
-      pending: 15,
-      inFlight: 0,
-      budget: { limit: 10, used: 0, remaining: 10 },
-    });
-    expect(stats.nextSendAt?.getTime()).toBe(h.clock.now() + HOUR);
-  });
-});
-
-describe('window boundary', () => {
-  it('starts no request in the last windowGuardMs of a window', async () => {
-    const h = harness(
-      { maxDelayMs: 0, windowGuardMs: 5_000 },
-      {},
-      Date.parse('2030-01-01T10:59:57Z'),
-    );
-    await h.scheduler.enqueue(COLLECTION, ['1']);
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    expect(h.posts[0]?.at).toBe(Date.parse('2030-01-01T11:00:00Z'));
-  });
-});
-
 describe('review fixes', () => {
-  it('sends the oldest overdue collection before a fuller, newer one', async () => {
-    const h = harness({ maxDelayMs: 1_000, budget: { limit: 2 } });
-    const older = `0x${'cd'.repeat(20)}`;
-    await h.scheduler.enqueue(older, ['b1']);
-    h.clock.set(h.clock.now() + 2_000);
-    await h.scheduler.enqueue(COLLECTION, ids(3000));
-    h.scheduler.start();
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    const first = h.events.find((e) => e.type === 'batchSent');
-    expect(first?.type === 'batchSent' && first.collectionAddress).toBe(older);
-  });
-
   it('fails a batch the API refuses for good (403) once, without spending more requests', async () => {
     const h = harness({ maxDelayMs: 0 }, { owner: `0x${'ab'.repeat(20)}` });
     await h.scheduler.enqueue(COLLECTION, ['1', '2']);
@@ -401,18 +300,5 @@ describe('review fixes', () => {
         attempts: 1,
       }),
     ]);
-  });
-
-  it('stop() returns after the request in progress, and start() after stop() runs one loop', async () => {
-    const h = harness({ maxDelayMs: 0 });
-    await h.scheduler.enqueue(COLLECTION, ids(8000));
-    h.scheduler.start();
-    const stopped = h.scheduler.stop();
-    h.scheduler.start();
-    await stopped;
-    await h.scheduler.drained();
-    await h.scheduler.stop();
-    expect(h.posts.every((p) => p.status === 202)).toBe(true);
-    expect(h.finals().size).toBe(8000);
   });
 });

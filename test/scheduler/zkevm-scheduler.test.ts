@@ -157,8 +157,9 @@ describe('RefreshScheduler on zkEVM', () => {
 
   it('learns the limit from the first answer and the reserve stays free', async () => {
     const db = gameDatabase();
-    const t = run(api, { metadata: db.source, budget: { reserve: 2 } });
-    await t.scheduler.enqueue(CONTRACT, ids(250 * 25));
+    // Batches of 10: the same 25 pushes and answers as 6250 ids of 250, at a 25th of the bytes.
+    const t = run(api, { metadata: db.source, budget: { reserve: 2 }, maxBatchSize: 10 });
+    await t.scheduler.enqueue(CONTRACT, ids(10 * 25));
     const before = await t.scheduler.stats();
     expect(before.budget).toMatchObject({ limit: undefined, remaining: undefined });
     t.scheduler.start();
@@ -168,6 +169,7 @@ describe('RefreshScheduler on zkEVM', () => {
     expect(after.budget.limit).toBe(LIMIT - 2);
     expect(t.statuses.every((s) => s === 202)).toBe(true);
     expect(t.pushes()).toHaveLength(25);
+    expect(t.pushes().every((p) => p.length === 10)).toBe(true);
     expectPacedToEngineWindows(t.events, LIMIT - 2, true);
     expect(t.events.some((e) => e.type === 'budgetWait')).toBe(true);
   });
