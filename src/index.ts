@@ -177,6 +177,7 @@ export type {
   RefreshSchedulerOptions,
   SchedulerEvent,
   SchedulerStats,
+  SchedulerStopOptions,
   SchedulerStopResult,
 } from './scheduler/types.js';
 export type { HeadersLike } from './wire/headers.js';

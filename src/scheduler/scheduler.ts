@@ -18,9 +18,11 @@ import { type ResolvedSchedulerOptions, resolveSchedulerOptions } from './option
 import { type LeasedBatch, type PendingToken, windowStart } from './store.js';
 import type { AcceptedSend, BudgetReport, PreparedBatch } from './targets/target.js';
 import type {
+  CollectionTokenIds,
   RefreshSchedulerOptions,
   SchedulerEvent,
   SchedulerStats,
+  SchedulerStopOptions,
   SchedulerStopResult,
 } from './types.js';
 
@@ -29,6 +31,7 @@ export type {
   RefreshSchedulerOptions,
   SchedulerEvent,
   SchedulerStats,
+  SchedulerStopOptions,
   SchedulerStopResult,
 } from './types.js';
 
@@ -211,10 +214,23 @@ export class RefreshScheduler {
    * process, or this one after `start()`, takes them up. The outbox is flushed to the store if it
    * answers; what it could not take is returned as `unstored` (kept, too, for a later `start()`).
    *
+   * With `{ drain: true }` it first keeps sending until nothing is pending or in flight (or
+   * `timeoutMs` has passed). What only this process holds (`unstored`, and everything a memory
+   * store still holds) is returned as `lostAtExit` and raised as a `lostAtExit` event: nothing is
+   * lost silently.
+   *
+   * @throws {InvalidRequestError} `timeoutMs` is not a positive number.
    * @throws {StoreUnavailableError} the shared store did not answer while the batches were handed
    * back (their leases then run out on their own).
    */
-  async stop(): Promise<SchedulerStopResult> {
+  async stop(options: SchedulerStopOptions = {}): Promise<SchedulerStopResult> {
+    const { drain = false, timeoutMs } = options;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+      throw new InvalidRequestError(
+        `stop: timeoutMs must be a positive number of milliseconds (got ${typeof timeoutMs === 'number' ? timeoutMs : `a ${typeof timeoutMs}`})`,
+      );
+    }
+    if (drain && this.#running) await this.#drainWithin(timeoutMs);
     if (this.#running) {
       this.#running = false;
       const loop = this.#loop;
@@ -231,12 +247,35 @@ export class RefreshScheduler {
     } catch (error) {
       this.#onEvent({ type: 'error', error });
     }
-    return {
-      unstored: this.#outbox.map((e) => ({
-        collectionAddress: e.collectionAddress,
-        tokenIds: [...e.tokenIds],
-      })),
-    };
+    const unstored = this.#outbox.map((e) => ({
+      collectionAddress: e.collectionAddress,
+      tokenIds: [...e.tokenIds],
+    }));
+    const store = this.#o.store;
+    let pending: number | undefined;
+    let volatile: CollectionTokenIds[] = [];
+    try {
+      const counts = await store.counts();
+      pending = counts.pending + counts.inFlight;
+      if (store.idsLostAtExit) volatile = await store.idsLostAtExit();
+    } catch (error) {
+      this.#onEvent({ type: 'error', error });
+    }
+    const lostAtExit = mergeIds(unstored, volatile);
+    const count = lostAtExit.reduce((n, c) => n + c.tokenIds.length, 0);
+    if (count > 0) this.#onEvent({ type: 'lostAtExit', ids: lostAtExit, count });
+    return { unstored, pending, lostAtExit };
+  }
+
+  /** Waits until drained or `timeoutMs` (by the scheduler's clock) has passed. */
+  async #drainWithin(timeoutMs: number | undefined): Promise<void> {
+    if (timeoutMs === undefined) return this.drained();
+    const timer = new AbortController();
+    await Promise.race([
+      this.drained().finally(() => timer.abort()),
+      this.#o.clock.sleep(timeoutMs, timer.signal).catch(() => undefined),
+    ]);
+    timer.abort();
   }
 
   /**
@@ -815,4 +854,19 @@ function errorCodeOf(error: unknown): string {
   const code = (error as { code?: unknown | undefined })?.code;
   if (typeof code === 'string' && code !== '') return code;
   return (error as Error)?.name ?? 'unknown_error';
+}
+
+/** The ids of both lists, per collection, each once (a collection keeps its first place). */
+function mergeIds(a: CollectionTokenIds[], b: CollectionTokenIds[]): CollectionTokenIds[] {
+  const byCollection = new Map<string, Set<string>>();
+  for (const { collectionAddress, tokenIds } of [...a, ...b]) {
+    const key = collectionAddress.toLowerCase();
+    const ids = byCollection.get(key) ?? new Set<string>();
+    for (const id of tokenIds) ids.add(id);
+    byCollection.set(key, ids);
+  }
+  return [...byCollection].map(([collectionAddress, ids]) => ({
+    collectionAddress,
+    tokenIds: [...ids],
+  }));
 }

@@ -16,6 +16,7 @@ import {
   takeLearnedSlot,
   UNKNOWN_BUDGET,
 } from './learned-budget.js';
+import type { CollectionTokenIds } from './types.js';
 
 /** A token id waiting to be sent, with how many times it was sent before. */
 export interface PendingToken {
@@ -381,6 +382,15 @@ export interface SchedulerStore {
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   learnedBudget(): Promise<LearnedBudgetState>;
+  /**
+   * Only a store whose state dies with the process (the memory store) has this: the ids it holds,
+   * pending or in flight, which are lost when the process exits. `stop()` reports them (its
+   * `lostAtExit`, and a `lostAtExit` event). A store that outlives the process leaves it out.
+   *
+   * @throws only what the store's own state cannot answer; `stop()` reports it as an `error`
+   * event and still resolves.
+   */
+  idsLostAtExit?(): Promise<CollectionTokenIds[]>;
 }
 
 /** How many recent refresh ids a store remembers after their batches completed. */
@@ -456,6 +466,24 @@ export class MemoryStore implements SchedulerStore {
 
   async learnedBudget(): Promise<LearnedBudgetState> {
     return { ...this.#learned };
+  }
+
+  async idsLostAtExit(): Promise<CollectionTokenIds[]> {
+    const byCollection = new Map<string, Set<string>>();
+    const add = (collection: string, tokenIds: Iterable<string>) => {
+      const ids = byCollection.get(collection) ?? new Set<string>();
+      for (const id of tokenIds) ids.add(id);
+      byCollection.set(collection, ids);
+    };
+    for (const [collection, pending] of this.#pending) add(collection, pending.keys());
+    for (const batch of this.#batches.values())
+      add(
+        batch.collectionAddress,
+        batch.tokens.map((t) => t.tokenId),
+      );
+    return [...byCollection]
+      .filter(([, ids]) => ids.size > 0)
+      .map(([collectionAddress, ids]) => ({ collectionAddress, tokenIds: [...ids] }));
   }
 
   async enqueue({ collectionAddress, tokens, nowMs }: EnqueueParameters): Promise<void> {

@@ -73,6 +73,18 @@ export type SchedulerEvent =
       /** Ids in the outbox. */
       size: number;
     }
+  | {
+      /**
+       * `stop()` left ids that only this process holds (its store does not outlive the process,
+       * as the memory store does not, or they are `unstored`): they are lost when it exits unless
+       * the application keeps them. Raised once per `stop()` that leaves any.
+       */
+      type: 'lostAtExit';
+      /** The ids, per collection. */
+      ids: CollectionTokenIds[];
+      /** How many ids in all. */
+      count: number;
+    }
   | { type: 'error'; error: unknown };
 
 /** Options of {@link RefreshScheduler}. */
@@ -195,4 +207,30 @@ export interface SchedulerStopResult {
    * everything.
    */
   unstored: CollectionTokenIds[];
+  /**
+   * Ids the store still holds, pending or in flight, after the stop (another process, or this
+   * one after `start()`, sends them); undefined when the store did not answer.
+   */
+  pending: number | undefined;
+  /**
+   * Every id this process alone holds, lost when it exits: `unstored`, plus what a store that
+   * does not outlive the process (the memory store) still holds. Empty with a shared store that
+   * answered. The same list as the `lostAtExit` event.
+   */
+  lostAtExit: CollectionTokenIds[];
+}
+
+/** Options of `RefreshScheduler.stop`. */
+export interface SchedulerStopOptions {
+  /**
+   * Keep sending until the store holds nothing pending or in flight (see `drained()`), or until
+   * `timeoutMs` has passed, and only then stop. Default false: stop promptly.
+   */
+  drain?: boolean | undefined;
+  /**
+   * With `drain`: the longest to wait (ms, by the scheduler's clock), then stop whatever is left.
+   * Default: no limit. Keep it below your platform's shutdown grace period; a budget of 10
+   * requests an hour drains a backlog slowly.
+   */
+  timeoutMs?: number | undefined;
 }

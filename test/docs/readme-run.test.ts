@@ -9,6 +9,8 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_COLLECTION } from '../../src/cli/demo-metadata-api.js';
 import { startServe } from '../../src/cli/serve.js';
+import { ZkEvmMetadataClient } from '../../src/index.js';
+import { createZkEvmReferenceServer, startMetadataApiServer } from '../../src/server/index.js';
 import { assertFreshBuild, PACKAGE_ROOT } from '../support/built-package.js';
 import {
   type ConsumerProject,
@@ -121,6 +123,44 @@ describe('README blocks run against the built package', () => {
     expect(stdout).toMatch(/✓ zkevm-mock\.test\.ts > pushes the level-up/);
     expect(stdout).toMatch(/Tests\s+2 passed \(2\)/);
   }, 90_000);
+
+  it('the zkEVM scheduler block pushes the level-up and confirms it before stop() returns', async () => {
+    const contract = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
+    const key = 'sk_imapik-readme-0123456789';
+    const metadataApi = await startMetadataApiServer({
+      metadata: { '42': { name: 'Hero', attributes: [{ trait_type: 'Level', value: 8 }] } },
+    });
+    const server = createZkEvmReferenceServer({
+      apiKey: key,
+      syncDelayMs: 500,
+      collections: [{ address: contract, tokenIds: ['42'] }],
+    });
+    try {
+      const { url } = await server.listen();
+      const code = edit(block('Keeping zkEVM metadata current').code, [
+        ["environment: 'sandbox',", `baseURL: '${url}', chainName: 'imtbl-zkevm-testnet',`],
+        ["'https://game.example/metadata'", `'${metadataApi.url}'`],
+      ]);
+      const file = consumer().write('zkevm-scheduler.mjs', toModule(code));
+      const { stderr } = await run(process.execPath, [file], {
+        cwd: consumer().dir,
+        env: { ...process.env, IMMUTABLE_API_KEY: key },
+        timeout: 40_000,
+      });
+      // Nothing reported as failed or lost: stop({ drain }) waited for the push and its sync.
+      expect(stderr).toBe('');
+      const zk = new ZkEvmMetadataClient({
+        apiKey: key,
+        baseURL: url,
+        chainName: 'imtbl-zkevm-testnet',
+      });
+      const nft = await zk.getNft({ contractAddress: contract, tokenId: '42' });
+      expect(nft).toMatchObject({ name: 'Hero', metadataSyncedAt: expect.any(String) });
+    } finally {
+      await server.close();
+      await metadataApi.close();
+    }
+  }, 60_000);
 
   it.skipIf(!redisAvailable)(
     'the Redis scheduler block exits: it stops the scheduler and closes the store',
