@@ -1,5 +1,6 @@
 /** Input checks run before anything is sent. Each throws `InvalidRequestError` naming the problem. */
 import { InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { MAX_TOKENS_PER_REFRESH } from '../wire/limits.js';
 import { COLLECTION_ADDRESS_PATTERN } from '../wire/schemas.js';
 import { isValidTokenId } from '../wire/token-id.js';
@@ -71,13 +72,15 @@ export function assertRefreshId(value: unknown): string {
   return value;
 }
 
-/** Undefined, or a positive integer. */
-export function assertPageSize(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidRequestError(`pageSize must be a positive integer, got ${String(value)}`);
-  }
-  return value;
+/** Undefined, or a positive integer (at most `max`): `method`'s `pageSize`. */
+export function assertPageSize(
+  value: unknown,
+  method: string,
+  max?: number | undefined,
+): number | undefined {
+  return value === undefined
+    ? undefined
+    : optionChecks(method).positiveInteger('pageSize', value, max);
 }
 
 /** Undefined, or a string. */
@@ -87,22 +90,14 @@ export function assertCursor(value: unknown): string | undefined {
   return value;
 }
 
-/** Undefined, or a non-negative finite number of milliseconds. */
-export function assertDuration(
-  value: unknown,
-  field: string,
-  { positive = false } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (positive && value === 0)
-  ) {
-    throw new InvalidRequestError(
-      `${field} must be a ${positive ? 'positive' : 'non-negative'} number of milliseconds`,
-    );
-  }
-  return value;
+/** The options of a wait (`waitForRefresh`, `waitForNftMetadata`), checked as `method`'s. */
+export function assertWaitOptions(
+  options: { pollIntervalMs?: unknown; maxPollIntervalMs?: unknown; timeoutMs?: unknown },
+  method: string,
+): void {
+  const check = optionChecks(method);
+  const { pollIntervalMs, maxPollIntervalMs, timeoutMs } = options;
+  if (pollIntervalMs !== undefined) check.positiveNumber('pollIntervalMs', pollIntervalMs);
+  if (maxPollIntervalMs !== undefined) check.positiveNumber('maxPollIntervalMs', maxPollIntervalMs);
+  if (timeoutMs !== undefined) check.nonNegativeNumber('timeoutMs', timeoutMs);
 }

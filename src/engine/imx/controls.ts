@@ -1,5 +1,7 @@
 /** The test controls: set-up and read-back beside the routes, never reachable through `handle`. */
+
 import { metadataUrl } from '../../metadata-api/url.js';
+import { optionChecks } from '../../option-checks.js';
 import { COLLECTION_ADDRESS_PATTERN } from '../../wire/schemas.js';
 import type { ServiceClock } from '../types.js';
 import { type RefreshBudget, rateLimitHeaders } from './budget.js';
@@ -108,9 +110,7 @@ export function createControls(deps: {
       return record.id;
     },
     setRemainingRefreshes(remaining) {
-      if (!Number.isSafeInteger(remaining) || remaining < 0) {
-        throw new TypeError('remaining must be a non-negative integer');
-      }
+      optionChecks('setRemainingRefreshes').nonNegativeInteger('remaining', remaining);
       budget.setRemaining(remaining, clock.now());
     },
     rateLimitHeaders: () => rateLimitHeaders(budget.peek(clock.now())),
