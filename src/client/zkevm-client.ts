@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { type AcceptedPush, InvalidRequestError } from '../errors.js';
 import { optionChecks } from '../option-checks.js';
+import { tokenIdListProblem } from '../wire/token-id.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   API_KEY_HEADER,
@@ -259,16 +260,17 @@ function sinceDate(value: unknown): Date {
 }
 
 function assertWaitTokenIds(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidRequestError('tokenIds must be a non-empty array of token ids');
-  }
-  const seen = new Set<string>();
-  for (const [index, id] of value.entries()) {
+  const problem = tokenIdListProblem(value, { idProblem: uint256Problem });
+  if (problem === undefined) return value as string[];
+  if (problem.kind === 'invalid') {
+    const [{ index, value: id }] = problem.items;
     assertTokenId(id, `tokenIds[${index}]`);
-    if (seen.has(id)) throw new InvalidRequestError(`tokenIds[${index}] ${id} appears twice`);
-    seen.add(id);
   }
-  return value as string[];
+  if (problem.kind === 'repeated') {
+    const [{ index, id }] = problem.repeats;
+    throw new InvalidRequestError(`tokenIds[${index}] ${id} appears twice`);
+  }
+  throw new InvalidRequestError('tokenIds must be a non-empty array of token ids');
 }
 
 /**

@@ -45,13 +45,3 @@ export async function readBody<T extends z.ZodType>(
   const message = issue?.message ?? 'is invalid';
   return fail('VALIDATION_ERROR', `${field}: ${message}`, { field });
 }
-
-/** The index of the first id seen before, or -1. */
-export function firstDuplicate(ids: readonly string[]): number {
-  const seen = new Set<string>();
-  for (const [i, id] of ids.entries()) {
-    if (seen.has(id)) return i;
-    seen.add(id);
-  }
-  return -1;
-}
