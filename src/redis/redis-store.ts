@@ -124,6 +124,9 @@ function isReplyError(error: unknown): boolean {
   return error instanceof Error && /ErrorReply|ReplyError/.test(error.constructor?.name ?? '');
 }
 
+/** Who the options' checks name. */
+const OWNER = 'createRedisStore';
+
 /**
  * Creates the Redis store, on one Redis or a Redis Cluster.
  *
@@ -154,9 +157,6 @@ function isReplyError(error: unknown): boolean {
  * @param prefix - the key prefix, as a second argument (the form of 0.1); `options.prefix` wins.
  * @throws {InvalidOptionError} a bad prefix, connection, timeout or window, named in the message.
  */
-/** Who the options' checks name. */
-const OWNER = 'createRedisStore';
-
 export function createRedisStore(options: RedisStoreOptions, prefix?: string): RedisStore {
   const check = optionChecks(OWNER);
   if (typeof options !== 'object' || options === null) {
