@@ -169,6 +169,38 @@ export class InvalidRequestError extends MetadataRefreshError {
   override name = 'InvalidRequestError';
 }
 
+/** What an {@link InvalidOptionError} names. */
+export interface InvalidOptionErrorOptions extends MetadataRefreshErrorOptions {
+  /** The function, class or method the option was given to, e.g. `createRedisStore`. */
+  owner: string;
+  /** The option, as a dotted path when it is nested, e.g. `windowMs` or `budget.limit`. */
+  option: string;
+}
+
+/**
+ * An option that the SDK refused: a client's, a scheduler's or a store's construction option, a
+ * method's option (`pageSize`, `pollIntervalMs`), or the option of a reference engine, of the
+ * msw mock or of one of their test controls. Every such check throws this class, with a message
+ * that names the owner and the option (`createRedisStore: windowMs must be a positive number,
+ * got 0`) and says what was received: a number is shown, anything else only by its type, since a
+ * string could be a secret.
+ *
+ * A subclass of {@link InvalidRequestError}: code that catches that class catches this one too.
+ */
+export class InvalidOptionError extends InvalidRequestError {
+  override name = 'InvalidOptionError';
+  /** The function, class or method the option was given to, e.g. `createRedisStore`. */
+  readonly owner: string;
+  /** The option, as a dotted path when it is nested, e.g. `windowMs` or `budget.limit`. */
+  readonly option: string;
+
+  constructor(message: string, options: InvalidOptionErrorOptions) {
+    super(message, options);
+    this.owner = options.owner;
+    this.option = options.option;
+  }
+}
+
 /** What a {@link ConnectionError} says of the failed request. */
 export interface ConnectionErrorOptions extends RequestTarget, MetadataRefreshErrorOptions {
   /** The system error code, e.g. `ECONNREFUSED`. */

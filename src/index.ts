@@ -75,6 +75,8 @@ export {
   DEFAULT_MAX_RESPONSE_BYTES,
   type ErrorCause,
   InternalServerError,
+  InvalidOptionError,
+  type InvalidOptionErrorOptions,
   InvalidRequestError,
   MetadataRefreshError,
   type MetadataRefreshErrorOptions,

@@ -13,6 +13,7 @@ import {
   readMetadataApi,
   type TokenRead,
 } from '../scheduler/sources/metadata-api-source.js';
+import { tokenIdListProblem } from '../wire/token-id.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   CONTRACT_ADDRESS_PATTERN,
@@ -147,13 +148,13 @@ function assertContractAddress(value: string): void {
 }
 
 function assertTokenIds(tokenIds: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const id of tokenIds) {
-    const problem = uint256Problem(id);
-    if (problem)
-      throw new InvalidRequestError(`token id ${JSON.stringify(id.slice(0, 80))} ${problem}`);
-    if (seen.has(id)) throw new InvalidRequestError(`token id ${id} is given twice`);
-    seen.add(id);
+  const problem = tokenIdListProblem(tokenIds, { idProblem: uint256Problem });
+  if (problem?.kind === 'invalid') {
+    const [{ value, problem: why }] = problem.items;
+    throw new InvalidRequestError(`token id ${JSON.stringify(String(value).slice(0, 80))} ${why}`);
+  }
+  if (problem?.kind === 'repeated') {
+    throw new InvalidRequestError(`token id ${problem.repeats[0].id} is given twice`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { type ImxSigner, normalizeSigner } from '../auth/signer.js';
 import type { Clock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { IMX_BASE_URLS } from '../wire/limits.js';
 import {
   type CursorPage,
@@ -32,11 +33,11 @@ import { imxDialect, Transport } from './transport.js';
 import {
   assertCollectionAddress,
   assertCursor,
-  assertDuration,
   assertObject,
   assertPageSize,
   assertRefreshId,
   assertTokenIds,
+  assertWaitOptions,
 } from './validate.js';
 import { pollUntilCompleted, type WaitForRefreshOptions } from './wait.js';
 
@@ -112,6 +113,9 @@ export interface IterateRefreshesParameters extends IterateParameters {
 
 const REFRESHES_PATH = '/v1/metadata-refreshes';
 
+/** The checks of the constructor's options. */
+const check = optionChecks('MetadataRefreshClient');
+
 function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.environment !== undefined && options.baseURL !== undefined) {
     throw new InvalidRequestError('Give either environment or baseURL, not both');
@@ -131,7 +135,7 @@ function resolveBaseURL(options: MetadataRefreshClientOptions): string {
   if (options.baseURL === undefined) {
     throw new InvalidRequestError('Give environment (production or sandbox) or baseURL');
   }
-  return assertBaseURL(options.baseURL);
+  return assertBaseURL(options.baseURL, check);
 }
 
 /**
@@ -162,14 +166,14 @@ export class MetadataRefreshClient {
    * Checks every option now, so a misconfigured client fails at start-up rather than on its
    * first request. Sends nothing.
    *
-   * @throws {InvalidRequestError} a bad option (named in the message): both or neither of
+   * @throws {InvalidOptionError} a bad option (named in the message): both or neither of
    * `environment` and `baseURL`, an unsupported signer or malformed private key, a timeout,
    * retry count or cap out of range, a `clock` without `now`/`sleep`.
    */
   constructor(options: MetadataRefreshClientOptions) {
     assertObject(options, 'MetadataRefreshClient');
     this.baseURL = resolveBaseURL(options);
-    const settings = sharedSettings(options);
+    const settings = sharedSettings(options, check);
     this.#clock = settings.clock;
     this.longestSendMs = longestSendMs(settings);
     this.#transport = new Transport({
@@ -285,7 +289,10 @@ export class MetadataRefreshClient {
     const { data } = await this.#transport.send({
       method: 'GET',
       path: `${REFRESHES_PATH}/${encodeURIComponent(id)}/errors`,
-      query: { page_size: assertPageSize(params.pageSize), cursor: assertCursor(params.cursor) },
+      query: {
+        page_size: assertPageSize(params.pageSize, 'getRefreshErrors'),
+        cursor: assertCursor(params.cursor),
+      },
       signal: params.signal,
       schema: refreshErrorsPageWireSchema,
     });
@@ -307,7 +314,7 @@ export class MetadataRefreshClient {
       path: REFRESHES_PATH,
       query: {
         collection_address: collectionAddress,
-        page_size: assertPageSize(params.pageSize),
+        page_size: assertPageSize(params.pageSize, 'listRefreshes'),
         cursor: assertCursor(params.cursor),
       },
       signal: params.signal,
@@ -333,7 +340,7 @@ export class MetadataRefreshClient {
     params: IterateParameters = {},
   ): ResumableIterator<RefreshError> {
     assertRefreshId(refreshId);
-    const pageSize = assertPageSize(params.pageSize);
+    const pageSize = assertPageSize(params.pageSize, 'iterateRefreshErrors');
     return paginate(
       (cursor) => this.getRefreshErrors(refreshId, { pageSize, cursor, signal: params.signal }),
       { cursor: params.cursor, signal: params.signal },
@@ -347,7 +354,7 @@ export class MetadataRefreshClient {
    * @throws {InvalidRequestError} at once, for a bad `collectionAddress`, `pageSize` or `cursor`.
    */
   iterateRefreshes(params: IterateRefreshesParameters = {}): ResumableIterator<RefreshListItem> {
-    const pageSize = assertPageSize(params.pageSize);
+    const pageSize = assertPageSize(params.pageSize, 'iterateRefreshes');
     const collectionAddress =
       params.collectionAddress === undefined
         ? undefined
@@ -368,9 +375,7 @@ export class MetadataRefreshClient {
    */
   async waitForRefresh(refreshId: string, options: WaitForRefreshOptions = {}): Promise<Refresh> {
     const id = assertRefreshId(refreshId);
-    assertDuration(options.pollIntervalMs, 'pollIntervalMs', { positive: true });
-    assertDuration(options.maxPollIntervalMs, 'maxPollIntervalMs', { positive: true });
-    assertDuration(options.timeoutMs, 'timeoutMs');
+    assertWaitOptions(options, 'waitForRefresh');
     // A poll still running at timeoutMs gets one more second, then the wait fails, whatever the
     // per-attempt timeout and retries would allow.
     const deadlineMs =

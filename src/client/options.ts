@@ -1,10 +1,10 @@
 /** The options both clients share, checked once: base URL, timeouts, retries, caps and hooks. */
 import type { AxiosInstance } from 'axios';
 import { type Clock, MAX_TIMER_MS, systemClock } from '../clock.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, InvalidRequestError } from '../errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../errors.js';
+import type { OptionChecks } from '../option-checks.js';
 import { MAX_RETRY_DELAY_MS } from './retry.js';
 import type { ResponseInfo } from './transport.js';
-import { assertDuration } from './validate.js';
 
 /** The transport options both clients take. */
 export interface SharedClientOptions {
@@ -43,58 +43,58 @@ export interface SharedSettings {
   onResponse: ((info: ResponseInfo) => void) | undefined;
 }
 
-/** An http(s) URL, returned without trailing slashes. */
-export function assertBaseURL(value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new InvalidRequestError(`baseURL must be a string, got ${typeof value}`);
-  }
+/**
+ * An http(s) URL, returned without trailing slashes. The URL itself is never in the message: it
+ * may carry credentials.
+ */
+export function assertBaseURL(value: unknown, check: OptionChecks): string {
+  if (typeof value !== 'string') throw check.invalid('baseURL', 'must be a string', value);
   let url: URL;
   try {
     url = new URL(value);
-  } catch (cause) {
-    throw new InvalidRequestError(`baseURL is not a valid URL: ${value}`, { cause });
+  } catch {
+    throw check.invalid('baseURL', 'is not a valid URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidRequestError(`baseURL must be http or https, got ${url.protocol}`);
+    throw check.invalid('baseURL', `must be http or https, got ${url.protocol}`);
   }
   return value.replace(/\/+$/, '');
 }
 
 // Checked here so that a wrong value fails at construction, not as a confusing error later.
-function assertClientHooks(options: SharedClientOptions): void {
+function assertClientHooks(options: SharedClientOptions, check: OptionChecks): void {
   const { clock, axiosInstance, onResponse } = options;
   if (
     clock !== undefined &&
     (typeof clock?.now !== 'function' || typeof clock?.sleep !== 'function')
   ) {
-    throw new InvalidRequestError('clock must have now() and sleep(ms, signal) functions');
+    throw check.invalid('clock', 'must have now() and sleep(ms, signal) functions', clock);
   }
   if (axiosInstance !== undefined && typeof axiosInstance?.request !== 'function') {
-    throw new InvalidRequestError('axiosInstance must be an axios instance (from axios.create())');
+    throw check.invalid(
+      'axiosInstance',
+      'must be an axios instance (from axios.create())',
+      axiosInstance,
+    );
   }
   if (onResponse !== undefined && typeof onResponse !== 'function') {
-    throw new InvalidRequestError('onResponse must be a function');
+    throw check.invalid('onResponse', 'must be a function', onResponse);
   }
 }
 
-/** Checks the shared options and applies the defaults (30 s, 2 retries, 4 MiB, system clock). */
-export function sharedSettings(options: SharedClientOptions): SharedSettings {
-  const timeoutMs = assertDuration(options.timeoutMs, 'timeoutMs', { positive: true }) ?? 30_000;
+/**
+ * Checks the shared options of `check`'s client and applies the defaults (30 s, 2 retries,
+ * 4 MiB, system clock).
+ */
+export function sharedSettings(options: SharedClientOptions, check: OptionChecks): SharedSettings {
   // A longer timer fires at once (TimeoutOverflowWarning): every attempt would time out.
-  if (timeoutMs > MAX_TIMER_MS) {
-    throw new InvalidRequestError(`timeoutMs must be at most ${MAX_TIMER_MS} ms`);
-  }
-  const maxRetries = options.maxRetries ?? 2;
-  if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
-    throw new InvalidRequestError('maxRetries must be a non-negative integer');
-  }
-  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    throw new InvalidRequestError(
-      `maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`,
-    );
-  }
-  assertClientHooks(options);
+  const timeoutMs = check.positiveNumber('timeoutMs', options.timeoutMs ?? 30_000, MAX_TIMER_MS);
+  const maxRetries = check.nonNegativeInteger('maxRetries', options.maxRetries ?? 2);
+  const maxResponseBytes = check.positiveInteger(
+    'maxResponseBytes',
+    options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+  );
+  assertClientHooks(options, check);
   return {
     timeoutMs,
     maxRetries,

@@ -1,8 +1,9 @@
 /** Input checks run before anything is sent. Each throws `InvalidRequestError` naming the problem. */
 import { InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { MAX_TOKENS_PER_REFRESH } from '../wire/limits.js';
 import { COLLECTION_ADDRESS_PATTERN } from '../wire/schemas.js';
-import { isValidTokenId } from '../wire/token-id.js';
+import { tokenIdListProblem } from '../wire/token-id.js';
 
 function listSome(items: readonly unknown[], max = 10): string {
   const shown = items.slice(0, max).map((i) => JSON.stringify(i));
@@ -33,30 +34,30 @@ export function assertCollectionAddress(value: unknown, field = 'collectionAddre
  * (`Infinity` for `requestRefreshes`, which splits).
  */
 export function assertTokenIds(value: unknown, max: number = MAX_TOKENS_PER_REFRESH): string[] {
-  if (!Array.isArray(value)) throw new InvalidRequestError('tokenIds must be an array of strings');
-  if (value.length === 0) throw new InvalidRequestError('tokenIds must not be empty');
-  if (value.length > max) {
-    throw new InvalidRequestError(
-      `tokenIds holds ${value.length} ids; one request takes at most ${max} (use requestRefreshes to split)`,
-    );
+  const problem = tokenIdListProblem(value, { max });
+  if (problem === undefined) return value as string[];
+  switch (problem.kind) {
+    case 'notArray':
+      throw new InvalidRequestError('tokenIds must be an array of strings');
+    case 'empty':
+      throw new InvalidRequestError('tokenIds must not be empty');
+    case 'tooMany':
+      throw new InvalidRequestError(
+        `tokenIds holds ${problem.count} ids; one request takes at most ${max} (use requestRefreshes to split)`,
+      );
+    case 'invalid': {
+      const invalid = problem.items.map(
+        ({ index, value: id }) => `[${index}] ${JSON.stringify(id) ?? String(id)}`,
+      );
+      throw new InvalidRequestError(
+        `tokenIds must be non-empty, well-formed strings other than "." and ".."; invalid: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` and ${invalid.length - 10} more` : ''}`,
+      );
+    }
+    case 'repeated': {
+      const duplicates = new Set(problem.repeats.map((r) => r.id));
+      throw new InvalidRequestError(`tokenIds holds duplicates: ${listSome([...duplicates])}`);
+    }
   }
-  const invalid: string[] = [];
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  value.forEach((id, index) => {
-    if (!isValidTokenId(id)) invalid.push(`[${index}] ${JSON.stringify(id) ?? String(id)}`);
-    else if (seen.has(id)) duplicates.add(id);
-    else seen.add(id);
-  });
-  if (invalid.length > 0) {
-    throw new InvalidRequestError(
-      `tokenIds must be non-empty, well-formed strings other than "." and ".."; invalid: ${invalid.slice(0, 10).join(', ')}${invalid.length > 10 ? ` and ${invalid.length - 10} more` : ''}`,
-    );
-  }
-  if (duplicates.size > 0) {
-    throw new InvalidRequestError(`tokenIds holds duplicates: ${listSome([...duplicates])}`);
-  }
-  return value as string[];
 }
 
 /** A non-empty string. */
@@ -71,13 +72,15 @@ export function assertRefreshId(value: unknown): string {
   return value;
 }
 
-/** Undefined, or a positive integer. */
-export function assertPageSize(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidRequestError(`pageSize must be a positive integer, got ${String(value)}`);
-  }
-  return value;
+/** Undefined, or a positive integer (at most `max`): `method`'s `pageSize`. */
+export function assertPageSize(
+  value: unknown,
+  method: string,
+  max?: number | undefined,
+): number | undefined {
+  return value === undefined
+    ? undefined
+    : optionChecks(method).positiveInteger('pageSize', value, max);
 }
 
 /** Undefined, or a string. */
@@ -87,22 +90,14 @@ export function assertCursor(value: unknown): string | undefined {
   return value;
 }
 
-/** Undefined, or a non-negative finite number of milliseconds. */
-export function assertDuration(
-  value: unknown,
-  field: string,
-  { positive = false } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (positive && value === 0)
-  ) {
-    throw new InvalidRequestError(
-      `${field} must be a ${positive ? 'positive' : 'non-negative'} number of milliseconds`,
-    );
-  }
-  return value;
+/** The options of a wait (`waitForRefresh`, `waitForNftMetadata`), checked as `method`'s. */
+export function assertWaitOptions(
+  options: { pollIntervalMs?: unknown; maxPollIntervalMs?: unknown; timeoutMs?: unknown },
+  method: string,
+): void {
+  const check = optionChecks(method);
+  const { pollIntervalMs, maxPollIntervalMs, timeoutMs } = options;
+  if (pollIntervalMs !== undefined) check.positiveNumber('pollIntervalMs', pollIntervalMs);
+  if (maxPollIntervalMs !== undefined) check.positiveNumber('maxPollIntervalMs', maxPollIntervalMs);
+  if (timeoutMs !== undefined) check.nonNegativeNumber('timeoutMs', timeoutMs);
 }

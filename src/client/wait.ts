@@ -1,7 +1,8 @@
-import { CLOCK_SKEW_MS, type Clock, throwIfAborted } from '../clock.js';
+import { CLOCK_SKEW_MS, type Clock } from '../clock.js';
 import { TimeoutError } from '../errors.js';
 import { REFRESH_POLL } from '../wire/limits.js';
 import type { Refresh, RefreshSummary } from '../wire/mappers.js';
+import { type PollStep, pollWithBackoff } from './poll.js';
 
 /** Options of `waitForRefresh`. */
 export interface WaitForRefreshOptions {
@@ -71,41 +72,44 @@ export async function pollUntilCompleted(
   clock: Clock,
   options: WaitForRefreshOptions = {},
 ): Promise<Refresh> {
-  const initial = options.pollIntervalMs ?? REFRESH_POLL.initialMs;
-  const max = Math.max(initial, options.maxPollIntervalMs ?? REFRESH_POLL.maxMs);
-  const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
-  const { signal, onProgress } = options;
-  const floor = Math.min(initial, REFRESH_POLL.minMs);
-  let interval = initial;
+  const initialMs = options.pollIntervalMs ?? REFRESH_POLL.initialMs;
+  const { onProgress } = options;
+  const floor = Math.min(initialMs, REFRESH_POLL.minMs);
   // The wait the rate of progress suggests, when it is known.
   let soon: number | undefined;
   let first: Mark | undefined;
   let last: Refresh | undefined;
-  for (;;) {
-    throwIfAborted(signal);
-    const refresh = await getRefresh(signal);
-    const now = clock.now();
-    first ??= { at: now, done: doneOf(refresh) };
-    if (!last || !sameProgress(last, refresh)) {
-      onProgress?.(refresh);
-      interval = last ? initial : interval;
-      // The server's clock is not ours: taking its start as up to CLOCK_SKEW_MS earlier means a
-      // server that runs ahead cannot make the rate look faster (and the polls come too soon);
-      // one that runs behind only makes the estimate later, and the interval still bounds it.
-      const started = { at: Date.parse(refresh.startedAt) - CLOCK_SKEW_MS, done: 0 };
-      soon = untilDone([started, first], now, refresh, floor);
-    } else {
-      interval = Math.min(max, interval * REFRESH_POLL.factor);
-      if (soon !== undefined) soon *= REFRESH_POLL.nearFactor;
-    }
-    last = refresh;
-    if (refresh.status === 'completed') return refresh;
-    const left = deadline - now;
-    if (left <= 0) {
-      throw new TimeoutError(
-        `Refresh ${refresh.refreshId} did not complete within ${options.timeoutMs} ms (last status ${refresh.status}, ${refresh.summary.pending} pending)`,
-      );
-    }
-    await clock.sleep(Math.min(interval, soon ?? interval, left), signal);
-  }
+  return pollWithBackoff(
+    async (signal): Promise<PollStep<Refresh>> => {
+      const refresh = await getRefresh(signal);
+      const now = clock.now();
+      first ??= { at: now, done: doneOf(refresh) };
+      const progressed = !last || !sameProgress(last, refresh);
+      if (progressed) {
+        onProgress?.(refresh);
+        // The server's clock is not ours: taking its start as up to CLOCK_SKEW_MS earlier means a
+        // server that runs ahead cannot make the rate look faster (and the polls come too soon);
+        // one that runs behind only makes the estimate later, and the interval still bounds it.
+        const started = { at: Date.parse(refresh.startedAt) - CLOCK_SKEW_MS, done: 0 };
+        soon = untilDone([started, first], now, refresh, floor);
+      } else if (soon !== undefined) {
+        soon *= REFRESH_POLL.nearFactor;
+      }
+      last = refresh;
+      if (refresh.status === 'completed') return { done: true, value: refresh };
+      return { done: false, progressed, soonMs: soon };
+    },
+    {
+      clock,
+      initialMs,
+      factor: REFRESH_POLL.factor,
+      maxMs: Math.max(initialMs, options.maxPollIntervalMs ?? REFRESH_POLL.maxMs),
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      timedOut: () =>
+        new TimeoutError(
+          `Refresh ${last?.refreshId} did not complete within ${options.timeoutMs} ms (last status ${last?.status}, ${last?.summary.pending} pending)`,
+        ),
+    },
+  );
 }

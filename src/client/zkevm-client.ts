@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { type AcceptedPush, InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
+import { tokenIdListProblem } from '../wire/token-id.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   API_KEY_HEADER,
@@ -29,7 +31,13 @@ import { paginate, type ResumableIterator, type ResumeOptions } from './paginate
 import { sendChunks } from './request-refreshes.js';
 import { pushRetryRule } from './retry.js';
 import { Transport } from './transport.js';
-import { assertCollectionAddress, assertCursor, assertDuration, assertObject } from './validate.js';
+import {
+  assertCollectionAddress,
+  assertCursor,
+  assertObject,
+  assertPageSize,
+  assertWaitOptions,
+} from './validate.js';
 import { zkEvmDialect } from './zkevm-dialect.js';
 import {
   assertListBytes,
@@ -180,6 +188,9 @@ const CHAIN_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 const API_KEY = /^[\x21-\x7e]{1,1000}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
+/** The checks of the constructor's options. */
+const check = optionChecks('ZkEvmMetadataClient');
+
 function resolveTarget(options: ZkEvmMetadataClientOptions): {
   baseURL: string;
   chainName: string;
@@ -207,7 +218,7 @@ function resolveTarget(options: ZkEvmMetadataClientOptions): {
       'chainName is required with baseURL: letters, digits, - and _ (e.g. imtbl-zkevm-testnet)',
     );
   }
-  return { baseURL: assertBaseURL(baseURL), chainName };
+  return { baseURL: assertBaseURL(baseURL, check), chainName };
 }
 
 function assertTokenId(value: unknown, field = 'tokenId'): string {
@@ -218,21 +229,6 @@ function assertTokenId(value: unknown, field = 'tokenId'): string {
     );
   }
   return value as string;
-}
-
-function assertZkPageSize(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== 'number' ||
-    !Number.isSafeInteger(value) ||
-    value < 1 ||
-    value > MAX_PAGE_SIZE
-  ) {
-    throw new InvalidRequestError(
-      `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(value)}`,
-    );
-  }
-  return value;
 }
 
 function isoTime(value: unknown, field: string): string | undefined {
@@ -264,16 +260,17 @@ function sinceDate(value: unknown): Date {
 }
 
 function assertWaitTokenIds(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InvalidRequestError('tokenIds must be a non-empty array of token ids');
-  }
-  const seen = new Set<string>();
-  for (const [index, id] of value.entries()) {
+  const problem = tokenIdListProblem(value, { idProblem: uint256Problem });
+  if (problem === undefined) return value as string[];
+  if (problem.kind === 'invalid') {
+    const [{ index, value: id }] = problem.items;
     assertTokenId(id, `tokenIds[${index}]`);
-    if (seen.has(id)) throw new InvalidRequestError(`tokenIds[${index}] ${id} appears twice`);
-    seen.add(id);
   }
-  return value as string[];
+  if (problem.kind === 'repeated') {
+    const [{ index, id }] = problem.repeats;
+    throw new InvalidRequestError(`tokenIds[${index}] ${id} appears twice`);
+  }
+  throw new InvalidRequestError('tokenIds must be a non-empty array of token ids');
 }
 
 /**
@@ -311,7 +308,7 @@ export class ZkEvmMetadataClient {
    * Checks every option now, so a misconfigured client fails at start-up rather than on its
    * first request. Sends nothing.
    *
-   * @throws {InvalidRequestError} a bad option (named in the message, never echoing the key): an
+   * @throws {InvalidOptionError} a bad option (named in the message, never echoing the key): an
    * `apiKey` that is not a secret key, `environment` together with `baseURL`/`chainName` or
    * neither, a `baseURL` without a valid `chainName`, a timeout, retry count or cap out of range.
    */
@@ -320,14 +317,15 @@ export class ZkEvmMetadataClient {
     const { apiKey } = options;
     // The key is never echoed: not in this message, not anywhere.
     if (typeof apiKey !== 'string' || !API_KEY.test(apiKey)) {
-      throw new InvalidRequestError(
-        'apiKey must be the project secret API key (sk_imapik-...): a non-empty string of printable characters without spaces',
+      throw check.invalid(
+        'apiKey',
+        'must be the project secret API key (sk_imapik-...): a non-empty string of printable characters without spaces',
       );
     }
     const target = resolveTarget(options);
     this.baseURL = target.baseURL;
     this.chainName = target.chainName;
-    const settings = sharedSettings(options);
+    const settings = sharedSettings(options, check);
     this.#clock = settings.clock;
     this.longestSendMs = longestSendMs(settings);
     // Held only by this closure: not a property that util.inspect or JSON.stringify would show.
@@ -545,7 +543,7 @@ export class ZkEvmMetadataClient {
       method: 'GET',
       path: `${this.#collectionPath(address)}/nfts`,
       query: {
-        page_size: assertZkPageSize(params.pageSize),
+        page_size: assertPageSize(params.pageSize, 'listNfts', MAX_PAGE_SIZE),
         page_cursor: assertCursor(params.cursor),
         from_updated_at: isoTime(params.fromUpdatedAt, 'fromUpdatedAt'),
       },
@@ -573,7 +571,7 @@ export class ZkEvmMetadataClient {
   iterateNfts(params: IterateNftsParameters): ResumableIterator<Nft> {
     assertObject(params, 'iterateNfts');
     const contractAddress = assertCollectionAddress(params.contractAddress, 'contractAddress');
-    const pageSize = assertZkPageSize(params.pageSize);
+    const pageSize = assertPageSize(params.pageSize, 'iterateNfts', MAX_PAGE_SIZE);
     const fromUpdatedAt = isoTime(params.fromUpdatedAt, 'fromUpdatedAt');
     const { signal } = params;
     return paginate(
@@ -614,12 +612,10 @@ export class ZkEvmMetadataClient {
     const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const tokenIds = assertWaitTokenIds(params.tokenIds);
     const since = sinceDate(params.since);
-    assertDuration(params.pollIntervalMs, 'pollIntervalMs', { positive: true });
-    assertDuration(params.maxPollIntervalMs, 'maxPollIntervalMs', { positive: true });
-    assertDuration(params.timeoutMs, 'timeoutMs');
+    assertWaitOptions(params, 'waitForNftMetadata');
     const { concurrency } = params;
-    if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
-      throw new InvalidRequestError('concurrency must be a positive integer');
+    if (concurrency !== undefined) {
+      optionChecks('waitForNftMetadata').positiveInteger('concurrency', concurrency);
     }
     // A read still running at timeoutMs gets one more second, then the wait fails.
     const deadlineMs =

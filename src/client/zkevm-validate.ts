@@ -6,6 +6,7 @@
  * the same bytes.
  */
 import { InvalidRequestError } from '../errors.js';
+import { repeatsOf } from '../wire/token-id.js';
 import {
   MAX_ITEM_BYTES,
   MAX_LIST_BYTES,
@@ -155,13 +156,10 @@ function guard(
 }
 
 function duplicateCheck(ids: readonly string[], list: string, key: string): void {
-  const seen = new Map<string, number>();
-  for (const [index, id] of ids.entries()) {
-    const first = seen.get(id);
-    if (first !== undefined) {
-      fail(`${list}[${index}].${key}`, `${show(id)} repeats ${list}[${first}]; name each once`);
-    }
-    seen.set(id, index);
+  const [repeat] = repeatsOf(ids);
+  if (repeat !== undefined) {
+    const { id, index, first } = repeat;
+    fail(`${list}[${index}].${key}`, `${show(id)} repeats ${list}[${first}]; name each once`);
   }
 }
 

@@ -1,14 +1,16 @@
 /** Waiting for pushed metadata to take effect: polling NFTs until `metadataSyncedAt` moves. */
 import { type Clock, throwIfAborted } from '../clock.js';
 import { TimeoutError } from '../errors.js';
+import { NFT_SYNC_POLL } from '../wire/zkevm/limits.js';
 import type { Nft } from '../wire/zkevm/mappers.js';
 import { mapLimit } from './map-limit.js';
+import { type PollStep, pollWithBackoff } from './poll.js';
 
 /** Options of `waitForNftMetadata`'s polling. */
 export interface NftSyncWaitOptions {
   /** The time the push was made (or earlier): an NFT counts once `metadataSyncedAt >= since`. */
   since: Date;
-  /** First wait between polls, in ms. Default 2000 (the platform applies a push in about 8 s). */
+  /** First wait between polls, in ms. Default `NFT_SYNC_POLL.initialMs` (2000). */
   pollIntervalMs?: number | undefined;
   /** The wait grows by half after each round with no NFT newly synced, up to this. Default 30000. */
   maxPollIntervalMs?: number | undefined;
@@ -40,36 +42,43 @@ export async function pollUntilSynced(
   clock: Clock,
   options: NftSyncWaitOptions,
 ): Promise<Nft[]> {
-  const initial = options.pollIntervalMs ?? 2_000;
-  const max = Math.max(initial, options.maxPollIntervalMs ?? 30_000);
-  const concurrency = options.concurrency ?? 4;
+  const initialMs = options.pollIntervalMs ?? NFT_SYNC_POLL.initialMs;
+  const concurrency = options.concurrency ?? NFT_SYNC_POLL.concurrency;
   const sinceMs = options.since.getTime();
-  const deadline = options.timeoutMs === undefined ? Infinity : clock.now() + options.timeoutMs;
   const synced = new Map<string, Nft>();
-  let interval = initial;
-  for (let round = 0; ; round++) {
-    throwIfAborted(options.signal);
-    const pending = tokenIds.filter((id) => !synced.has(id));
-    const read = await mapLimit(pending, concurrency, async (id) => {
-      throwIfAborted(options.signal);
-      return getNft(id);
-    });
-    let progressed = false;
-    for (const [index, nft] of read.entries()) {
-      if (syncedSince(nft, sinceMs)) {
-        synced.set(pending[index] as string, nft);
-        progressed = true;
+  let round = 0;
+  return pollWithBackoff(
+    async (signal): Promise<PollStep<Nft[]>> => {
+      const pending = tokenIds.filter((id) => !synced.has(id));
+      const read = await mapLimit(pending, concurrency, async (id) => {
+        throwIfAborted(signal);
+        return getNft(id);
+      });
+      let progressed = round++ === 0;
+      for (const [index, nft] of read.entries()) {
+        if (syncedSince(nft, sinceMs)) {
+          synced.set(pending[index] as string, nft);
+          progressed = true;
+        }
       }
-    }
-    if (synced.size === tokenIds.length) return tokenIds.map((id) => synced.get(id) as Nft);
-    interval = round === 0 || progressed ? initial : Math.min(max, interval * 1.5);
-    const left = deadline - clock.now();
-    if (left <= 0) {
-      const still = tokenIds.filter((id) => !synced.has(id));
-      throw new TimeoutError(
-        `The metadata of ${still.length} of ${tokenIds.length} NFTs was not synced since ${options.since.toISOString()} within ${options.timeoutMs} ms (still waiting: ${still.slice(0, 10).join(', ')}${still.length > 10 ? ', ...' : ''})`,
-      );
-    }
-    await clock.sleep(Math.min(interval, left), options.signal);
-  }
+      if (synced.size === tokenIds.length) {
+        return { done: true, value: tokenIds.map((id) => synced.get(id) as Nft) };
+      }
+      return { done: false, progressed };
+    },
+    {
+      clock,
+      initialMs,
+      factor: NFT_SYNC_POLL.factor,
+      maxMs: Math.max(initialMs, options.maxPollIntervalMs ?? NFT_SYNC_POLL.maxMs),
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      timedOut: () => {
+        const still = tokenIds.filter((id) => !synced.has(id));
+        return new TimeoutError(
+          `The metadata of ${still.length} of ${tokenIds.length} NFTs was not synced since ${options.since.toISOString()} within ${options.timeoutMs} ms (still waiting: ${still.slice(0, 10).join(', ')}${still.length > 10 ? ', ...' : ''})`,
+        );
+      },
+    },
+  );
 }

@@ -1,6 +1,8 @@
 /** A mock's clock: a base time plus whatever the test advanced it by. */
+
 import type { Clock } from '../clock.js';
 import { throwIfAborted } from '../clock.js';
+import { optionChecks } from '../option-checks.js';
 
 /** A {@link Clock} that a test can move forward, and put back. */
 export interface OffsetClock extends Clock {
@@ -29,9 +31,7 @@ export function offsetClock(
       offsetMs += step;
     },
     advance(ms) {
-      if (!Number.isFinite(ms) || ms < 0)
-        throw new TypeError('advanceTime: ms must be a non-negative number');
-      offsetMs += ms;
+      offsetMs += optionChecks('advanceTime').nonNegativeNumber('ms', ms);
     },
     resetOffset() {
       offsetMs = 0;

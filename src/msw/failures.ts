@@ -1,4 +1,5 @@
 /** `failNext`: failures queued by a test, taken by the next matching requests before the engine sees them. */
+import { optionChecks } from '../option-checks.js';
 
 /** A failure to inject with a mock's `failNext`. */
 export type InjectedFailure =
@@ -37,14 +38,13 @@ export function createFailureQueue(): FailureQueue {
   let failures: (InjectedFailure & { left: number })[] = [];
   return {
     push(failure) {
-      const times = failure.times ?? 1;
-      if (!Number.isSafeInteger(times) || times < 1)
-        throw new TypeError('failNext: times must be a positive integer');
+      const check = optionChecks('failNext');
+      const times = check.positiveInteger('times', failure.times ?? 1);
       if (
         !('network' in failure) &&
         (!Number.isSafeInteger(failure.status) || failure.status < 400 || failure.status > 599)
       ) {
-        throw new TypeError('failNext: status must be an HTTP error status (400-599)');
+        throw check.invalid('status', 'must be an HTTP error status (400-599)', failure.status);
       }
       failures.push({ ...failure, left: times });
     },

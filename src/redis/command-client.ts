@@ -3,6 +3,7 @@
  * node-redis client or cluster, an ioredis client or Cluster. Detected by duck typing, so neither
  * library is imported here (both are optional peers).
  */
+import { optionChecks } from '../option-checks.js';
 
 /** A node-redis client (`createClient`): `sendCommand(args)`. */
 export interface NodeRedisLike {
@@ -104,13 +105,15 @@ export function detectClientKind(client: unknown): RedisClientKind | undefined {
  * yet is connected once, on the first command (the caller's own `connect()` racing it is fine);
  * an ioredis client connects itself. The store never closes a client it was given.
  *
- * @throws {TypeError} when `client` is none of the accepted kinds.
+ * @throws {InvalidOptionError} when `client` is none of the accepted kinds.
  */
 export function toCommandClient(client: unknown): CommandClient {
   const kind = detectClientKind(client);
   if (kind === undefined) {
-    throw new TypeError(
-      'client must be a node-redis client or cluster (sendCommand) or an ioredis client or Cluster (call)',
+    throw optionChecks('createRedisStore').invalid(
+      'client',
+      'must be a node-redis client or cluster (sendCommand) or an ioredis client or Cluster (call)',
+      client,
     );
   }
   if (kind === 'ioredis' || kind === 'ioredis-cluster') {

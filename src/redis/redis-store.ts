@@ -5,7 +5,9 @@
  * same hash tag, `{prefix}`, so every script runs on one slot.
  */
 import { createHash } from 'node:crypto';
+import { MAX_TIMER_MS } from '../clock.js';
 import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import {
   type LearnedBudgetState,
   type LearnedSlot,
@@ -20,8 +22,8 @@ import {
   type PendingToken,
   type SchedulerStore,
   type StoreCounts,
+  storeWindowMs,
 } from '../scheduler/store.js';
-import { REFRESH_WINDOW_MS } from '../wire/limits.js';
 import {
   type CommandClient,
   type NodeRedisLike,
@@ -122,6 +124,9 @@ function isReplyError(error: unknown): boolean {
   return error instanceof Error && /ErrorReply|ReplyError/.test(error.constructor?.name ?? '');
 }
 
+/** Who the options' checks name. */
+const OWNER = 'createRedisStore';
+
 /**
  * Creates the Redis store, on one Redis or a Redis Cluster.
  *
@@ -150,27 +155,25 @@ function isReplyError(error: unknown): boolean {
  *
  * @param options - the connection, `prefix`, `commandTimeoutMs` and `windowMs`.
  * @param prefix - the key prefix, as a second argument (the form of 0.1); `options.prefix` wins.
- * @throws {TypeError} a bad prefix, connection, timeout or window.
+ * @throws {InvalidOptionError} a bad prefix, connection, timeout or window, named in the message.
  */
 export function createRedisStore(options: RedisStoreOptions, prefix?: string): RedisStore {
+  const check = optionChecks(OWNER);
+  if (typeof options !== 'object' || options === null) {
+    throw check.invalid('options', 'must be { url } or { client }', options);
+  }
   const connection = options;
   prefix = options?.prefix ?? prefix ?? 'imx-refresh';
   if (typeof prefix !== 'string' || prefix === '' || /[\s{}]/.test(prefix)) {
-    throw new TypeError('prefix must be a non-empty string without spaces or braces');
+    throw check.invalid('prefix', 'must be a non-empty string without spaces or braces', prefix);
   }
-  const commandTimeoutMs = options?.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
-  if (
-    typeof commandTimeoutMs !== 'number' ||
-    !Number.isFinite(commandTimeoutMs) ||
-    commandTimeoutMs <= 0 ||
-    commandTimeoutMs > 2_147_483_647
-  ) {
-    throw new TypeError('commandTimeoutMs must be a positive number of milliseconds');
-  }
-  const windowMs = options?.windowMs ?? REFRESH_WINDOW_MS;
-  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) {
-    throw new TypeError('windowMs must be a positive number of milliseconds');
-  }
+  // A longer timer fires at once (TimeoutOverflowWarning): every command would time out.
+  const commandTimeoutMs = check.positiveNumber(
+    'commandTimeoutMs',
+    options?.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    MAX_TIMER_MS,
+  );
+  const windowMs = storeWindowMs(OWNER, options?.windowMs);
   let owned: OwnedClient | undefined;
   // Set by close() on a store that owns its client: from then on nothing may (re)open it, or the
   // process never exits (node-redis reconnects a closed client on the next command).
@@ -210,8 +213,9 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     // never runs one must not crash the process with an unhandled rejection.
     ready.catch(() => {});
   } else {
-    throw new TypeError(
-      'createRedisStore needs { url } or { client } (a node-redis or ioredis client or cluster)',
+    throw check.invalid(
+      'options',
+      'must be { url } or { client } (a node-redis or ioredis client or cluster)',
     );
   }
 

@@ -2,6 +2,7 @@
  * Following sent batches to their outcome: polling the target until it knows, turning each id
  * into one final event (or a retry), and reconciling sends whose acceptance is uncertain.
  */
+import { nextPollIntervalMs } from '../client/poll.js';
 import type { Clock } from '../clock.js';
 import { AbortError } from '../errors.js';
 import { REFRESH_POLL } from '../wire/limits.js';
@@ -175,10 +176,12 @@ export class Follower {
     }
     followed.notFound = 0;
     if (!outcome.done) {
-      followed.intervalMs = Math.min(
-        this.#o.maxPollIntervalMs,
-        followed.intervalMs * REFRESH_POLL.factor,
-      );
+      // A target's outcome carries no progress: the wait grows until it is known.
+      followed.intervalMs = nextPollIntervalMs(followed.intervalMs, false, {
+        initialMs: this.#o.pollIntervalMs,
+        factor: REFRESH_POLL.factor,
+        maxMs: this.#o.maxPollIntervalMs,
+      });
       followed.nextPollMs = this.#clock.now() + followed.intervalMs;
       return;
     }

@@ -1,6 +1,6 @@
 /** The scheduler's options, checked and filled with defaults once, at construction. */
 import { type Clock, systemClock } from '../clock.js';
-import { InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { REFRESH_POLL } from '../wire/limits.js';
 import { MemoryStore, type SchedulerStore } from './store.js';
 import { imxTarget } from './targets/imx-target.js';
@@ -33,44 +33,26 @@ export interface ResolvedSchedulerOptions {
   outboxMaxIds: number;
 }
 
-function positive(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new InvalidRequestError(`${name} must be a positive number`);
-  }
-  return v;
-}
+/** The checks of the scheduler's options, named as `RefreshScheduler: <option>`. */
+const check = optionChecks('RefreshScheduler');
 
-function nonNegative(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidRequestError(`${name} must be a non-negative number`);
-  }
-  return value;
+function positive(value: number | undefined, fallback: number, name: string): number {
+  return check.positiveNumber(name, value ?? fallback);
 }
 
 function resolveTarget(options: RefreshSchedulerOptions): SchedulerTarget {
   if (options.target !== undefined && options.client !== undefined) {
-    throw new InvalidRequestError('Give RefreshScheduler a target or a client, not both');
+    throw check.invalid('target', 'or client: give one, not both');
   }
   if (options.target !== undefined) {
     const t = options.target;
     if (typeof t?.send !== 'function' || typeof t.prepare !== 'function') {
-      throw new InvalidRequestError('target must be made by imxTarget() or zkEvmTarget()');
+      throw check.invalid('target', 'must be made by imxTarget() or zkEvmTarget()', t);
     }
     return t;
   }
   if (options.client !== undefined) return imxTarget({ client: options.client });
-  throw new InvalidRequestError(
-    'RefreshScheduler needs a target (imxTarget or zkEvmTarget) or a client',
-  );
-}
-
-function resolveOutboxMaxIds(maxIds: number | undefined): number {
-  const v = maxIds ?? 10_000;
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidRequestError('outbox.maxIds must be a non-negative integer (0: no outbox)');
-  }
-  return v;
+  throw check.invalid('target', 'is required (imxTarget or zkEvmTarget), or a client');
 }
 
 /** The default lease: long enough for a follower to renew it many times over. */
@@ -86,19 +68,20 @@ function resolveLeaseMs(leaseMs: number | undefined, target: SchedulerTarget): n
   if (leaseMs === undefined) return Math.max(DEFAULT_LEASE_MS, longest ?? 0);
   const lease = positive(leaseMs, DEFAULT_LEASE_MS, 'leaseMs');
   if (longest !== undefined && lease < longest) {
-    throw new InvalidRequestError(
-      `leaseMs (${lease} ms) is shorter than the longest send (${longest} ms: the client's timeoutMs for each attempt it may make and the waits between them, plus the platform's applyDelayMs on zkEVM). Raise leaseMs, or lower the client's timeoutMs or maxRetries`,
+    throw check.invalid(
+      'leaseMs',
+      `(${lease} ms) is shorter than the longest send (${longest} ms: the client's timeoutMs for each attempt it may make and the waits between them, plus the platform's applyDelayMs on zkEVM). Raise leaseMs, or lower the client's timeoutMs or maxRetries`,
     );
   }
   return lease;
 }
 
-/** Checks the options; throws `InvalidRequestError` naming the first bad one. */
+/** Checks the options; throws `InvalidOptionError` naming the first bad one. */
 export function resolveSchedulerOptions(
   options: RefreshSchedulerOptions,
 ): ResolvedSchedulerOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidRequestError('RefreshScheduler needs options: { target } or { client }');
+    throw check.invalid('options', 'must be { target } or { client }', options);
   }
   const target = resolveTarget(options);
   const learned = target.budget.kind === 'learned';
@@ -110,16 +93,12 @@ export function resolveSchedulerOptions(
       : positive(limitOption, fixedLimit ?? 1, 'budget.limit');
   const reserve = options.budget?.reserve ?? 0;
   if (!Number.isSafeInteger(reserve) || reserve < 0 || (limit !== undefined && reserve >= limit)) {
-    throw new InvalidRequestError('budget.reserve must be an integer from 0 to limit - 1');
+    throw check.invalid('budget.reserve', 'must be an integer from 0 to limit - 1', reserve);
   }
   const given = options.store;
   if (given !== undefined) {
-    const w = (given as Partial<SchedulerStore> | null)?.windowMs;
-    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) {
-      throw new InvalidRequestError(
-        'store.windowMs must be a positive number: a store sets the budget window when it is created',
-      );
-    }
+    // A store sets the budget window when it is created.
+    check.positiveNumber('store.windowMs', (given as Partial<SchedulerStore> | null)?.windowMs);
   }
   // The window is the store's, set once when it was created, so every process sharing the store
   // counts in the same windows; budget.windowMs may only repeat it.
@@ -129,23 +108,26 @@ export function resolveSchedulerOptions(
     'budget.windowMs',
   );
   if (given !== undefined && windowMs !== given.windowMs) {
-    throw new InvalidRequestError(
-      `budget.windowMs (${windowMs}) differs from the store's windowMs (${given.windowMs}): set the window once, on the store`,
+    throw check.invalid(
+      'budget.windowMs',
+      `(${windowMs}) differs from the store's windowMs (${given.windowMs}): set the window once, on the store`,
     );
   }
-  const maxBatchSize = positive(options.maxBatchSize, target.maxBatchSize, 'maxBatchSize');
-  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize > target.maxBatchSize) {
-    throw new InvalidRequestError(
-      `maxBatchSize must be an integer from 1 to ${target.maxBatchSize}`,
-    );
-  }
+  const maxBatchSize = check.positiveInteger(
+    'maxBatchSize',
+    options.maxBatchSize ?? target.maxBatchSize,
+    target.maxBatchSize,
+  );
   const maxDelayMs =
     options.maxDelayMs ?? (limit === undefined || learned ? undefined : windowMs / limit);
-  if (maxDelayMs !== undefined) nonNegative(maxDelayMs, 'maxDelayMs');
+  if (maxDelayMs !== undefined) check.nonNegativeNumber('maxDelayMs', maxDelayMs);
   const pollIntervalMs = positive(options.pollIntervalMs, REFRESH_POLL.initialMs, 'pollIntervalMs');
-  const windowGuardMs = options.windowGuardMs ?? Math.min(windowMs / 100, 5_000);
-  if (nonNegative(windowGuardMs, 'windowGuardMs') >= windowMs) {
-    throw new InvalidRequestError('windowGuardMs must be a non-negative number below windowMs');
+  const windowGuardMs = check.nonNegativeNumber(
+    'windowGuardMs',
+    options.windowGuardMs ?? Math.min(windowMs / 100, 5_000),
+  );
+  if (windowGuardMs >= windowMs) {
+    throw check.invalid('windowGuardMs', `must be below windowMs (${windowMs})`, windowGuardMs);
   }
   const checkAfterMs = options.reconcile?.checkAfterMs ?? [2_000, 5_000, 15_000];
   if (
@@ -153,8 +135,9 @@ export function resolveSchedulerOptions(
     checkAfterMs.length === 0 ||
     checkAfterMs.some((ms, i) => !Number.isFinite(ms) || ms < 0 || ms < (checkAfterMs[i - 1] ?? 0))
   ) {
-    throw new InvalidRequestError(
-      'reconcile.checkAfterMs must be a non-empty, ascending list of non-negative numbers',
+    throw check.invalid(
+      'reconcile.checkAfterMs',
+      'must be a non-empty, ascending list of non-negative numbers',
     );
   }
   const store = given ?? new MemoryStore({ windowMs });
@@ -177,8 +160,12 @@ export function resolveSchedulerOptions(
     ),
     windowGuardMs,
     checkAfterMs: [...checkAfterMs],
-    clockSkewMs: nonNegative(options.reconcile?.clockSkewMs ?? 5_000, 'reconcile.clockSkewMs'),
-    outboxMaxIds: resolveOutboxMaxIds(options.outbox?.maxIds),
+    clockSkewMs: check.nonNegativeNumber(
+      'reconcile.clockSkewMs',
+      options.reconcile?.clockSkewMs ?? 5_000,
+    ),
+    // 0: no outbox.
+    outboxMaxIds: check.nonNegativeInteger('outbox.maxIds', options.outbox?.maxIds ?? 10_000),
     idlePollMs:
       options.store && !(options.store instanceof MemoryStore)
         ? positive(options.idlePollMs, 1_000, 'idlePollMs')

@@ -5,7 +5,7 @@
  * (`imx-metadata-refresh/redis`) a fleet.
  */
 
-import { InvalidRequestError } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { REFRESH_WINDOW_MS } from '../wire/limits.js';
 import {
   type LearnedBudgetState,
@@ -402,15 +402,12 @@ export function windowStart(nowMs: number, windowMs: number): number {
 }
 
 /**
- * The window a store was created with: `windowMs`, or one hour. Throws `InvalidRequestError` for
- * anything but a positive finite number.
+ * The window a store is created with: `windowMs`, or one hour. Every store (this one, Redis,
+ * SQLite) checks it here, as `owner`'s option. Throws `InvalidOptionError` for anything but a
+ * positive finite number.
  */
-function storeWindowMs(windowMs: number | undefined): number {
-  const v = windowMs ?? REFRESH_WINDOW_MS;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new InvalidRequestError(`windowMs must be a positive number of milliseconds, not ${v}`);
-  }
-  return v;
+export function storeWindowMs(owner: string, windowMs: unknown): number {
+  return optionChecks(owner).positiveNumber('windowMs', windowMs ?? REFRESH_WINDOW_MS);
 }
 
 interface PendingEntry {
@@ -442,9 +439,9 @@ export class MemoryStore implements SchedulerStore {
   #nextSlot = 1;
   #learned: LearnedBudgetState = UNKNOWN_BUDGET;
 
-  /** @throws {InvalidRequestError} a `windowMs` that is not a positive number. */
+  /** @throws {InvalidOptionError} a `windowMs` that is not a positive number. */
   constructor(options: SchedulerStoreOptions = {}) {
-    this.windowMs = storeWindowMs(options?.windowMs);
+    this.windowMs = storeWindowMs('MemoryStore', options?.windowMs);
   }
 
   async keepTokens({ batchId, tokenIds }: KeepTokensParameters): Promise<void> {

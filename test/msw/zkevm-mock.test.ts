@@ -6,6 +6,7 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceResponse } from '../../src/engine/types.js';
+import { InvalidOptionError } from '../../src/errors.js';
 import { createMetadataRefreshMock, createZkEvmMock } from '../../src/msw/index.js';
 import { ZKEVM_ENVIRONMENTS } from '../../src/wire/zkevm/limits.js';
 import { CHAIN, COLLECTION, item, KEY, paths, START } from '../engine/zkevm/harness.js';
@@ -128,7 +129,7 @@ describe('controls', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers['imx-remaining-refreshes']).toBe('0');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(() => mock.advanceTime(-1)).toThrow(TypeError);
+    expect(() => mock.advanceTime(-1)).toThrow(InvalidOptionError);
     mock.advanceTime(3_600_000);
     expect((await call(paths.nft('1'))).body).toMatchObject({ result: { name: 'a' } });
     expect((await push('1', { name: 'c' })).status).toBe(202);
@@ -218,8 +219,8 @@ describe('controls', () => {
     mock.failNext({ network: true });
     await expect(fetch(`${BASE}${paths.nft('1')}`)).rejects.toThrow(TypeError);
     expect((await call(paths.nft('1'))).status).toBe(200);
-    expect(() => mock.failNext({ status: 200 })).toThrow(TypeError);
-    expect(() => mock.failNext({ status: 500, times: 0 })).toThrow(TypeError);
+    expect(() => mock.failNext({ status: 200 })).toThrow(InvalidOptionError);
+    expect(() => mock.failNext({ status: 500, times: 0 })).toThrow(InvalidOptionError);
   });
 });
 
@@ -259,7 +260,7 @@ describe("retry-after: the engine's readings, passed through", () => {
       'imx-remaining-refreshes': '0',
       'retry-after': '3590',
     });
-    expect(() => createZkEvmMock({ limits: { pacingMs: 10_000 } })).toThrow(TypeError);
+    expect(() => createZkEvmMock({ limits: { pacingMs: 10_000 } })).toThrow(InvalidOptionError);
   });
 });
 

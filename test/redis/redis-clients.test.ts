@@ -5,6 +5,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
 import { StoreUnavailableError } from '../../src/index.js';
 import { detectClientKind } from '../../src/redis/command-client.js';
 import { createRedisStore } from '../../src/redis/index.js';
@@ -44,9 +45,9 @@ describe.skipIf(!redisAvailable)('Redis store on one Redis, by client kind', () 
     expect(detectClientKind(nodeRedis)).toBe('node-redis');
     expect(detectClientKind(ioredis)).toBe('ioredis');
     expect(detectClientKind({})).toBeUndefined();
-    expect(() => createRedisStore({ client: {} as never })).toThrow(TypeError);
+    expect(() => createRedisStore({ client: {} as never })).toThrow(InvalidOptionError);
     for (const windowMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => createRedisStore({ client: ioredis, windowMs })).toThrow(TypeError);
+      expect(() => createRedisStore({ client: ioredis, windowMs })).toThrow(InvalidOptionError);
     }
   });
 

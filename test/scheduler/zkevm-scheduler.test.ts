@@ -370,7 +370,7 @@ describe('RefreshScheduler on zkEVM', () => {
         }),
     ).toThrow(/budget\.windowMs \(30000\) differs from the store's windowMs \(60000\)/);
     expect(() => new RefreshScheduler({ target, client: {} as never })).toThrow(/not both/);
-    expect(() => new RefreshScheduler({} as never)).toThrow(/needs a target/);
+    expect(() => new RefreshScheduler({} as never)).toThrow(/RefreshScheduler: target is required/);
     expect(
       new MetadataReadError({ errorCode: 'x', statusCode: 500, transient: true }).message,
     ).toMatch(/HTTP 500/);

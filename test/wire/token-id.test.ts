@@ -3,7 +3,14 @@
  * well-formed string that stays one URL path segment.
  */
 import { describe, expect, it } from 'vitest';
-import { isValidTokenId, LONE_SURROGATE, tokenIdProblem } from '../../src/wire/token-id.js';
+import {
+  isValidTokenId,
+  LONE_SURROGATE,
+  repeatsOf,
+  tokenIdListProblem,
+  tokenIdProblem,
+} from '../../src/wire/token-id.js';
+import { uint256Problem } from '../../src/wire/zkevm/limits.js';
 
 const HIGH = '\uD83E'; // first half of 🦄
 const LOW = '\uDD84'; // second half of 🦄
@@ -75,5 +82,36 @@ describe('LONE_SURROGATE', () => {
         lone: !encodable,
       });
     }
+  });
+});
+
+describe('tokenIdListProblem: the one home of the list rules', () => {
+  it('checks array, non-empty, count, each id, then distinct, in that order', () => {
+    expect(tokenIdListProblem('1')).toEqual({ kind: 'notArray' });
+    expect(tokenIdListProblem([])).toEqual({ kind: 'empty' });
+    expect(tokenIdListProblem(['1', '2', '3'], { max: 2 })).toEqual({
+      kind: 'tooMany',
+      count: 3,
+      max: 2,
+    });
+    expect(tokenIdListProblem(['1', '', '1'])).toEqual({
+      kind: 'invalid',
+      items: [{ index: 1, value: '', problem: 'must not be empty' }],
+    });
+    expect(tokenIdListProblem(['1', '2', '1', '1'])).toEqual({
+      kind: 'repeated',
+      repeats: [
+        { id: '1', index: 2, first: 0 },
+        { id: '1', index: 3, first: 0 },
+      ],
+    });
+    expect(tokenIdListProblem(['1', '2'])).toBeUndefined();
+  });
+
+  it('takes the API’s own id rule (zkEVM: a uint256)', () => {
+    expect(tokenIdListProblem(['01'], { idProblem: uint256Problem })).toMatchObject({
+      kind: 'invalid',
+    });
+    expect(repeatsOf(['a', 'b'])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
 import { chunkRefreshItems } from '../../src/wire/zkevm/chunk.js';
 import {
   MAX_ITEM_BYTES,
@@ -48,7 +49,7 @@ describe('chunkRefreshItems', () => {
     const { chunks, oversized } = chunkRefreshItems([item('1'), huge, item('3')], 250);
     expect(chunks).toEqual([[item('1'), item('3')]]);
     expect(oversized).toEqual([huge]);
-    expect(() => chunkRefreshItems([], 0)).toThrow(TypeError);
+    expect(() => chunkRefreshItems([], 0)).toThrow(InvalidOptionError);
   });
 
   it('only makes lists the engine accepts, and loses nothing', () => {
@@ -124,7 +125,7 @@ describe('chunkRefreshItems', () => {
     'refuses %s items a request: a caller bug, not a size',
     (maxItems) => {
       expect(() => chunkRefreshItems([item('1')], maxItems)).toThrow(
-        new TypeError('maxItems must be a positive integer'),
+        /^chunkRefreshItems: maxItems must be a positive integer, got /,
       );
     },
   );

@@ -1,6 +1,9 @@
 /** The test controls: set-up and read-back beside the routes, never reachable through `handle`. */
+
 import { metadataUrl } from '../../metadata-api/url.js';
+import { optionChecks } from '../../option-checks.js';
 import { COLLECTION_ADDRESS_PATTERN } from '../../wire/schemas.js';
+import { tokenIdListProblem } from '../../wire/token-id.js';
 import type { ServiceClock } from '../types.js';
 import { type RefreshBudget, rateLimitHeaders } from './budget.js';
 import { checkTokenIds, placeholderMetadataApiUrl, type RefreshState } from './state.js';
@@ -89,10 +92,11 @@ export function createControls(deps: {
         failed: failed.length,
         errors: [],
       };
-      checkTokenIds(record.tokenIds, 'seedRefresh');
-      if (record.tokenIds.length === 0) throw new TypeError('seedRefresh: give at least one token');
-      if (new Set(record.tokenIds).size !== record.tokenIds.length) {
-        throw new TypeError('seedRefresh: a token id appears twice');
+      const problem = tokenIdListProblem(record.tokenIds);
+      if (problem?.kind === 'invalid') checkTokenIds(record.tokenIds, 'seedRefresh');
+      if (problem?.kind === 'empty') throw new TypeError('seedRefresh: give at least one token');
+      if (problem?.kind === 'repeated') {
+        throw new TypeError(`seedRefresh: token id ${problem.repeats[0].id} appears twice`);
       }
       if (state.store.get(record.id)) {
         throw new TypeError(`seedRefresh: refresh ${record.id} exists`);
@@ -108,9 +112,7 @@ export function createControls(deps: {
       return record.id;
     },
     setRemainingRefreshes(remaining) {
-      if (!Number.isSafeInteger(remaining) || remaining < 0) {
-        throw new TypeError('remaining must be a non-negative integer');
-      }
+      optionChecks('setRemainingRefreshes').nonNegativeInteger('remaining', remaining);
       budget.setRemaining(remaining, clock.now());
     },
     rateLimitHeaders: () => rateLimitHeaders(budget.peek(clock.now())),

@@ -9,7 +9,8 @@ import {
   type CreateRefreshResponseWire,
   refreshRequestShapeSchema,
 } from '../../wire/schemas.js';
-import { type ParsedRequest, readBody } from '../request.js';
+import { type JsonBodyProblem, readJsonObject } from '../json-body.js';
+import type { ParsedRequest } from '../request.js';
 import type { ServiceResponse } from '../types.js';
 import { rateLimitHeaders } from './budget.js';
 import type { RouteContext } from './context.js';
@@ -46,34 +47,25 @@ function paged(run: () => ServiceResponse): ServiceResponse {
   }
 }
 
+/** The 400 message of each body problem (a body too large is a 413). */
+const BODY_PROBLEMS: Record<Exclude<JsonBodyProblem, 'tooLarge'>, string> = {
+  unreadable: 'The request body could not be read',
+  missing: 'The body must be JSON: { collection_address, token_ids }',
+  notJson: 'The body is not valid JSON',
+  notObject: 'The body must be a JSON object: { collection_address, token_ids }',
+};
+
 /** `POST /v1/metadata-refreshes`. */
 export async function requestRefresh(
   ctx: RouteContext,
   req: ParsedRequest,
 ): Promise<ServiceResponse> {
-  const read = await readBody(req);
-  if ('tooLarge' in read) return payloadTooLarge();
-  if ('unreadable' in read) {
-    return apiError(400, 'bad_request', 'The request body could not be read');
+  const body = await readJsonObject(req);
+  if ('problem' in body) {
+    if (body.problem === 'tooLarge') return payloadTooLarge();
+    return apiError(400, 'bad_request', BODY_PROBLEMS[body.problem]);
   }
-  const bodyText = read.text;
-  if (bodyText === undefined) {
-    return apiError(400, 'bad_request', 'The body must be JSON: { collection_address, token_ids }');
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return apiError(400, 'bad_request', 'The body is not valid JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return apiError(
-      400,
-      'bad_request',
-      'The body must be a JSON object: { collection_address, token_ids }',
-    );
-  }
-  const parsed = refreshRequestShapeSchema.safeParse(body);
+  const parsed = refreshRequestShapeSchema.safeParse(body.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return apiError(400, 'bad_request', issue?.message ?? 'The body is invalid');

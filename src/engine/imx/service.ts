@@ -4,12 +4,14 @@
  * state in `state.ts`, the routes in `router.ts` and the test controls in `controls.ts`. Knows
  * nothing of HTTP libraries: the node:http server and the msw mock are thin adapters over it.
  */
+
 import { systemClock } from '../../clock.js';
 import {
   DEFAULT_MAX_METADATA_BYTES,
   METADATA_API_ATTEMPTS,
   METADATA_API_TIMEOUT_MS,
 } from '../../metadata-api/limits.js';
+import { optionChecks } from '../../option-checks.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
@@ -34,28 +36,29 @@ import { Worker } from './worker.js';
 export type { RefreshService } from './types.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
+/** The checks of the service's options. */
+const check = optionChecks('createRefreshService');
+
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
-  return v;
+  return check.positiveInteger(name, value ?? fallback);
 }
 
 /**
  * Creates the reference service. See {@link RefreshServiceOptions} for the defaults.
  *
- * @throws {TypeError} no `fetchMetadata` function, or a bad option, named in the message (an
+ * @throws {InvalidOptionError} no `fetchMetadata` function, or a bad option, named in the message (an
  * owner that is not an address, a limit that is not a positive integer, a collection's malformed
  * address or Metadata API URL).
  */
 export function createRefreshService(options: RefreshServiceOptions): RefreshService {
   if (typeof options?.fetchMetadata !== 'function') {
-    throw new TypeError('createRefreshService needs a fetchMetadata function');
+    throw check.invalid('fetchMetadata', 'must be a function', options?.fetchMetadata);
   }
   const clock = options.clock ?? systemClock;
   const generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
   const owner = options.owner?.toLowerCase();
   if (owner !== undefined && !COLLECTION_ADDRESS_PATTERN.test(owner)) {
-    throw new TypeError('owner must be an address: 0x followed by 40 hex characters');
+    throw check.invalid('owner', 'must be an address: 0x followed by 40 hex characters');
   }
   const tokensPerRefresh = positiveInt(
     options.limits?.tokensPerRefresh,

@@ -1,5 +1,7 @@
 /** The API-key check of the refresh operations. */
+
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { optionChecks } from '../../option-checks.js';
 import { API_KEY_HEADER } from '../../wire/zkevm/limits.js';
 import { fail, type RouteResult } from './responses.js';
 import type { ApiKeyRule } from './types.js';
@@ -23,7 +25,10 @@ export function apiKeyCheck(
     const expected = digest(rule);
     accepts = (key) => timingSafeEqual(digest(key), expected);
   } else {
-    throw new TypeError('apiKey must be a non-empty string or a function');
+    throw optionChecks('createZkEvmService').invalid(
+      'apiKey',
+      'must be a non-empty string or a function',
+    );
   }
   return (header) => {
     const key = header(API_KEY_HEADER)?.trim();

@@ -1,11 +1,7 @@
 /** Reading and validating a refresh body: JSON first, then the wire schema, naming the field. */
 import type { z } from 'zod';
-import {
-  declaredLength,
-  MAX_BODY_BYTES,
-  type ParsedRequest,
-  readBody as readRawBody,
-} from '../request.js';
+import { type JsonBodyProblem, readJsonObject } from '../json-body.js';
+import { MAX_BODY_BYTES, type ParsedRequest } from '../request.js';
 import { fail, type RouteResult } from './responses.js';
 
 /** A zod issue path as a field name: `nft_metadata[3].token_id`. */
@@ -28,28 +24,18 @@ export async function readBody<T extends z.ZodType>(
   schema: T,
   shape: string,
 ): Promise<{ data: z.output<T> } | RouteResult> {
-  const tooLarge = () =>
-    fail('VALIDATION_ERROR', `body must be at most ${MAX_BODY_BYTES} bytes`, { field: 'body' });
-  // Declared too large: refused without reading a byte of it.
-  if ((declaredLength(req) ?? 0) > MAX_BODY_BYTES) return tooLarge();
-  const read = await readRawBody(req);
-  if ('tooLarge' in read) return tooLarge();
-  if ('unreadable' in read) {
-    return fail('VALIDATION_ERROR', 'body could not be read', { field: 'body' });
+  const body = await readJsonObject(req);
+  if ('problem' in body) {
+    const problems: Record<JsonBodyProblem, string> = {
+      tooLarge: `body must be at most ${MAX_BODY_BYTES} bytes`,
+      unreadable: 'body could not be read',
+      missing: `body is required: JSON ${shape}`,
+      notJson: 'body is not valid JSON',
+      notObject: `body must be a JSON object: ${shape}`,
+    };
+    return fail('VALIDATION_ERROR', problems[body.problem], { field: 'body' });
   }
-  if (read.text === undefined) {
-    return fail('VALIDATION_ERROR', `body is required: JSON ${shape}`, { field: 'body' });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(read.text);
-  } catch {
-    return fail('VALIDATION_ERROR', 'body is not valid JSON', { field: 'body' });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail('VALIDATION_ERROR', `body must be a JSON object: ${shape}`, { field: 'body' });
-  }
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(body.value);
   if (parsed.success) return { data: parsed.data };
   const issue = parsed.error.issues[0];
   const path = issue?.path ?? [];
@@ -58,14 +44,4 @@ export async function readBody<T extends z.ZodType>(
   const field = fieldName(keys.length > 0 ? [...path, keys[0] as string] : path);
   const message = issue?.message ?? 'is invalid';
   return fail('VALIDATION_ERROR', `${field}: ${message}`, { field });
-}
-
-/** The index of the first id seen before, or -1. */
-export function firstDuplicate(ids: readonly string[]): number {
-  const seen = new Set<string>();
-  for (const [i, id] of ids.entries()) {
-    if (seen.has(id)) return i;
-    seen.add(id);
-  }
-  return -1;
 }

@@ -1,5 +1,7 @@
 /** The test controls: set-up and read-back beside the routes, never reachable through `handle`. */
+
 import type { Clock } from '../../clock.js';
+import { optionChecks } from '../../option-checks.js';
 import { CONTRACT_ADDRESS_PATTERN, uint256Problem } from '../../wire/zkevm/limits.js';
 import { metadataToWire, type NftMetadata, nftFromWire } from '../../wire/zkevm/mappers.js';
 import type { RollingBudget } from './budget.js';
@@ -44,9 +46,7 @@ export function createControls(deps: {
   const { state, budget, clock, chain } = deps;
   return {
     setRemainingRefreshes(remaining) {
-      if (!Number.isSafeInteger(remaining) || remaining < 0) {
-        throw new TypeError('setRemainingRefreshes: remaining must be a non-negative integer');
-      }
+      optionChecks('setRemainingRefreshes').nonNegativeInteger('remaining', remaining);
       budget.setRemaining(remaining, clock.now());
     },
     budget: () => budget.peek(clock.now()),

@@ -1,4 +1,5 @@
 /** The refresh budget's options resolved once: defaults, and a clear error for a bad value. */
+import { optionChecks } from '../../option-checks.js';
 import type { ZkEvmLimits, ZkEvmRetryAfterReading } from './types.js';
 
 /** Refresh requests per window when `limits.refreshesPerHour` is not given (an assumption). */
@@ -25,16 +26,17 @@ export interface BudgetRules {
   pacingMs: number;
 }
 
+/** The checks of the service's options. */
+const check = optionChecks('createZkEvmService');
+
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer`);
-  return v;
+  return check.positiveInteger(name, value ?? fallback);
 }
 
 /**
  * The rules `limits` asks for.
  *
- * @throws {TypeError} a count or a duration that is not a positive integer, a `retryAfter` that
+ * @throws {InvalidOptionError} a count or a duration that is not a positive integer, a `retryAfter` that
  * is not a known reading, or a `pacingMs` without `retryAfter: 'pacing'` (it would do nothing).
  */
 export function budgetRulesOf(limits: ZkEvmLimits | undefined): BudgetRules {
@@ -46,12 +48,13 @@ export function budgetRulesOf(limits: ZkEvmLimits | undefined): BudgetRules {
   const windowMs = positiveInt(limits?.windowMs, DEFAULT_WINDOW_MS, 'limits.windowMs');
   const retryAfter = limits?.retryAfter ?? DEFAULT_RETRY_AFTER;
   if (!RETRY_AFTER_READINGS.includes(retryAfter)) {
-    throw new TypeError(
-      `limits.retryAfter must be ${RETRY_AFTER_READINGS.map((r) => `'${r}'`).join(' or ')}`,
+    throw check.invalid(
+      'limits.retryAfter',
+      `must be ${RETRY_AFTER_READINGS.map((r) => `'${r}'`).join(' or ')}`,
     );
   }
   if (limits?.pacingMs !== undefined && retryAfter !== 'pacing') {
-    throw new TypeError("limits.pacingMs applies only with limits.retryAfter 'pacing'");
+    throw check.invalid('limits.pacingMs', "applies only with limits.retryAfter 'pacing'");
   }
   // The budget spread evenly over the window, in whole ms.
   const pacingMs = positiveInt(limits?.pacingMs, Math.ceil(windowMs / limit), 'limits.pacingMs');

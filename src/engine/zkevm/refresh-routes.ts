@@ -1,10 +1,12 @@
 /** The two refresh POSTs: validate, check existence, spend the budget, queue the push. */
+
+import { repeatsOf } from '../../wire/token-id.js';
 import {
   refreshNftMetadataRequestSchema,
   refreshStackedMetadataRequestSchema,
 } from '../../wire/zkevm/schemas.js';
 import type { ParsedRequest } from '../request.js';
-import { firstDuplicate, readBody } from './body.js';
+import { readBody } from './body.js';
 import type { RouteContext } from './context.js';
 import { rateLimitHeaders, rateLimitResult } from './rate-limit-answer.js';
 import { fail, notFound, type RouteResult } from './responses.js';
@@ -40,10 +42,10 @@ function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
 }
 
 function duplicateError(ids: string[], list: string, key: string): RouteResult | undefined {
-  const at = firstDuplicate(ids);
-  if (at === -1) return undefined;
-  const field = `${list}[${at}].${key}`;
-  return fail('VALIDATION_ERROR', `${field}: ${ids[at]} appears more than once`, { field });
+  const [repeat] = repeatsOf(ids);
+  if (repeat === undefined) return undefined;
+  const field = `${list}[${repeat.index}].${key}`;
+  return fail('VALIDATION_ERROR', `${field}: ${repeat.id} appears more than once`, { field });
 }
 
 /** `POST …/nfts/refresh-metadata`. */

@@ -23,7 +23,9 @@
  * - Not served (404 `RESOURCE_NOT_FOUND`, as for any unknown route or method): the collection
  *   refresh, the metadata reads and the collection read of the OpenAPI file.
  */
+
 import { systemClock } from '../../clock.js';
+import { optionChecks } from '../../option-checks.js';
 import {
   CONTRACT_ADDRESS_PATTERN,
   uint256Problem,
@@ -48,7 +50,12 @@ export const DEFAULT_SYNC_DELAY_MS = 500;
 function chainIdOf(name: string, given: string | undefined): string {
   if (given !== undefined) return given;
   const known = Object.values(ZKEVM_ENVIRONMENTS).find((env) => env.chainName === name);
-  if (!known) throw new TypeError(`chainId is required for the unknown chain ${name}`);
+  if (!known) {
+    throw optionChecks('createZkEvmService').invalid(
+      'chainId',
+      `is required for the unknown chain ${name}`,
+    );
+  }
   return known.chainId;
 }
 
@@ -76,7 +83,7 @@ function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undef
  * const service = createZkEvmService({ apiKey: (key) => key.length > 0, syncDelayMs: 0 });
  * const response = await service.handle({ method: 'GET', path: '/v1/chains/imtbl-zkevm-testnet/collections/0x…/nfts/1' });
  * ```
- * @throws {TypeError} a bad option, named in the message (a limit that is not a positive
+ * @throws {InvalidOptionError} a bad option, named in the message (a limit that is not a positive
  * integer, a `limits.retryAfter` other than `window` or `pacing`, a `limits.pacingMs` without
  * `pacing`, a negative `syncDelayMs`, an `apiKey` that is neither a non-empty string nor a function,
  * an unknown chain without `chainId`, a collection's malformed address or token id).
@@ -86,10 +93,10 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
   const generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
   const chainName = options.chainName ?? ZKEVM_ENVIRONMENTS.sandbox.chainName;
   const chain = { id: chainIdOf(chainName, options.chainId), name: chainName };
-  const syncDelayMs = options.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS;
-  if (!Number.isSafeInteger(syncDelayMs) || syncDelayMs < 0) {
-    throw new TypeError('syncDelayMs must be a non-negative integer');
-  }
+  const syncDelayMs = optionChecks('createZkEvmService').nonNegativeInteger(
+    'syncDelayMs',
+    options.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS,
+  );
   const budget = new RollingBudget(budgetRulesOf(options.limits));
   const state = new ZkEvmState({
     collections: collectionSeeds(options),

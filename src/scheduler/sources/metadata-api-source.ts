@@ -16,6 +16,7 @@ import {
 import { readTokenMetadata } from '../../metadata-api/read-token.js';
 import type { FetchMetadata } from '../../metadata-api/types.js';
 import { checkMetadataApiUrl, metadataUrl } from '../../metadata-api/url.js';
+import { optionChecks } from '../../option-checks.js';
 import { metadataPushFromJson, type NftMetadataRefresh } from '../../wire/zkevm/mappers.js';
 import { SCHEDULER_FAILURE_CODES } from '../failure-codes.js';
 import { MetadataReadError, type MetadataSource } from './metadata-source.js';
@@ -73,13 +74,9 @@ export function metadataApiReader(
   } catch (error) {
     throw new InvalidRequestError((error as Error).message);
   }
-  const positiveInt = (value: number | undefined, fallback: number, name: string) => {
-    const v = value ?? fallback;
-    if (!Number.isSafeInteger(v) || v < 1) {
-      throw new InvalidRequestError(`${label}: ${name} must be a positive integer`);
-    }
-    return v;
-  };
+  const check = optionChecks(label);
+  const positiveInt = (value: number | undefined, fallback: number, name: string) =>
+    check.positiveInteger(name, value ?? fallback);
   return {
     baseUrl,
     concurrency: positiveInt(options.concurrency, 16, 'concurrency'),

@@ -3,12 +3,14 @@
  * {@link MetadataSource} just before the push. There is no refresh id: a 202 is the acceptance,
  * and `verify` confirms it through each NFT's `metadataSyncedAt`.
  */
+
 import { mapLimit } from '../../client/map-limit.js';
 import type { ZkEvmMetadataClient } from '../../client/zkevm-client.js';
 import { type NftMetadataPush, toNftWireItems } from '../../client/zkevm-validate.js';
 import { syncedSince } from '../../client/zkevm-wait.js';
 import { CLOCK_SKEW_MS } from '../../clock.js';
 import { InvalidRequestError, RateLimitError } from '../../errors.js';
+import { optionChecks } from '../../option-checks.js';
 import { chunkRefreshItems } from '../../wire/zkevm/chunk.js';
 import { MAX_ITEM_BYTES, MAX_NFTS_PER_REFRESH, wireByteLength } from '../../wire/zkevm/limits.js';
 import {
@@ -158,14 +160,10 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   const timeoutMs = verify?.timeoutMs ?? 120_000;
   const clockSkewMs = verify?.clockSkewMs ?? CLOCK_SKEW_MS;
   const applyDelayMs = options.applyDelayMs ?? DEFAULT_APPLY_DELAY_MS;
-  for (const [name, v] of [
-    ['verify.timeoutMs', timeoutMs],
-    ['verify.clockSkewMs', clockSkewMs],
-    ['applyDelayMs', applyDelayMs],
-  ] as const) {
-    if (!Number.isFinite(v) || v < 0)
-      throw new InvalidRequestError(`${name} must be a non-negative number`);
-  }
+  const check = optionChecks('zkEvmTarget');
+  check.nonNegativeNumber('verify.timeoutMs', timeoutMs);
+  check.nonNegativeNumber('verify.clockSkewMs', clockSkewMs);
+  check.nonNegativeNumber('applyDelayMs', applyDelayMs);
   if ((options as { windowMs?: unknown | undefined }).windowMs !== undefined) {
     // The window lives on the store (one for the fleet); a second place to set it could disagree.
     throw new InvalidRequestError(

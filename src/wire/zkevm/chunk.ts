@@ -2,6 +2,7 @@
  * Splitting many refresh items into requests the platform accepts, by the rules in
  * `limits.ts`: so the client and the scheduler never re-derive the arithmetic of a list's size.
  */
+import { optionChecks } from '../../option-checks.js';
 import { MAX_ITEM_BYTES, MAX_LIST_BYTES, wireByteLength } from './limits.js';
 
 /** The requests to send, and the items no request can carry. */
@@ -20,9 +21,7 @@ export interface RefreshChunks<T> {
  * @param maxItems `MAX_NFTS_PER_REFRESH` (250) or `MAX_STACKED_METADATA_PER_REFRESH` (10).
  */
 export function chunkRefreshItems<T>(items: readonly T[], maxItems: number): RefreshChunks<T> {
-  if (!Number.isSafeInteger(maxItems) || maxItems < 1) {
-    throw new TypeError('maxItems must be a positive integer');
-  }
+  optionChecks('chunkRefreshItems').positiveInteger('maxItems', maxItems);
   const chunks: T[][] = [];
   const oversized: T[] = [];
   let current: T[] = [];

@@ -33,6 +33,18 @@ export function wireByteLength(value: unknown): number {
   return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
 }
 
+/**
+ * How `waitForNftMetadata` polls by default: the first wait (the platform applies a push in about
+ * 8 s), the growth after a round in which no NFT newly synced, the longest wait, and the NFTs
+ * read at once in a round.
+ */
+export const NFT_SYNC_POLL = {
+  initialMs: 2_000,
+  factor: 1.5,
+  maxMs: 30_000,
+  concurrency: 4,
+} as const;
+
 /** The rate-limit headers of both refresh operations (no `x-` prefix, unlike Immutable X). */
 export const ZKEVM_RATE_LIMIT_HEADERS = {
   /** Refresh requests allowed to the project per window. */

@@ -4,6 +4,7 @@
  * msw mock hands out these same functions.
  */
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { imxAuthHeaders, RATE_LIMIT_HEADERS } from '../../../src/index.js';
 import { createMetadataRefreshMock } from '../../../src/msw/index.js';
 import { createRefreshService } from '../../../src/server/index.js';
@@ -122,7 +123,7 @@ describe('setRemainingRefreshes and rateLimitHeaders', () => {
     expect(accepted.status).toBe(202);
     expect(accepted.headers[RATE_LIMIT_HEADERS.remaining]).toBe('0');
     expect((await post()).status).toBe(429);
-    expect(() => service.setRemainingRefreshes(-1)).toThrow(TypeError);
+    expect(() => service.setRemainingRefreshes(-1)).toThrow(InvalidOptionError);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { errorOf, item, KEY, paths, setup } from './harness.js';
 
 const body = { nft_metadata: [item('1')] };
@@ -59,7 +60,7 @@ describe('API key', () => {
   });
 
   it('refuses to start without a key rule', async () => {
-    expect(() => setup({ apiKey: '' })).toThrow(TypeError);
-    expect(() => setup({ apiKey: undefined as unknown as string })).toThrow(TypeError);
+    expect(() => setup({ apiKey: '' })).toThrow(InvalidOptionError);
+    expect(() => setup({ apiKey: undefined as unknown as string })).toThrow(InvalidOptionError);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { MAX_ITEM_BYTES, wireByteLength } from '../../../src/wire/zkevm/limits.js';
 import {
   CHAIN,
@@ -244,7 +245,7 @@ describe('rate limit', () => {
     service.setRemainingRefreshes(7);
     const res = await post(paths.refreshNfts(), one);
     expect(res.headers['imx-remaining-refreshes']).toBe('6');
-    expect(() => service.setRemainingRefreshes(-1)).toThrow(TypeError);
+    expect(() => service.setRemainingRefreshes(-1)).toThrow(InvalidOptionError);
     service.reset();
     expect(service.budget().remaining).toBe(5);
   });

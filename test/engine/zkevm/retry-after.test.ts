@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceResponse } from '../../../src/engine/types.js';
 import type { ZkEvmLimits } from '../../../src/engine/zkevm/types.js';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { errorOf, item, KEY, paths, START, setup } from './harness.js';
 
 const one = { nft_metadata: [item('1')] };
@@ -185,7 +186,10 @@ describe.each(['window', 'pacing'] as const)("retry-after: '%s', the last push",
 describe('limits.retryAfter and limits.pacingMs: validation', () => {
   it('refuses a reading that is not window or pacing', () => {
     expect(() => setup({ limits: { retryAfter: 'sometimes' as never } })).toThrow(
-      new TypeError("limits.retryAfter must be 'window' or 'pacing'"),
+      new InvalidOptionError("createZkEvmService: limits.retryAfter must be 'window' or 'pacing'", {
+        owner: 'createZkEvmService',
+        option: 'limits.retryAfter',
+      }),
     );
   });
 
@@ -193,7 +197,7 @@ describe('limits.retryAfter and limits.pacingMs: validation', () => {
     'refuses pacingMs %s',
     (pacingMs) => {
       expect(() => setup({ limits: { retryAfter: 'pacing', pacingMs } })).toThrow(
-        new TypeError('limits.pacingMs must be a positive integer'),
+        /^createZkEvmService: limits\.pacingMs must be a positive integer, got /,
       );
     },
   );
@@ -203,9 +207,7 @@ describe('limits.retryAfter and limits.pacingMs: validation', () => {
       { pacingMs: 1_000 },
       { retryAfter: 'window' as const, pacingMs: 1_000 },
     ]) {
-      expect(() => setup({ limits })).toThrow(
-        new TypeError("limits.pacingMs applies only with limits.retryAfter 'pacing'"),
-      );
+      expect(() => setup({ limits })).toThrow(InvalidOptionError);
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createZkEvmService } from '../../../src/engine/zkevm/service.js';
+import { InvalidOptionError } from '../../../src/errors.js';
 import { COLLECTION, item, KEY, paths, START, setup, stackedItem } from './harness.js';
 
 const sword = {
@@ -200,7 +201,7 @@ describe('test controls', () => {
     expect(() => setup({ collections: [{ address: COLLECTION, tokenIds: ['-1'] }] })).toThrow(
       TypeError,
     );
-    expect(() => setup({ syncDelayMs: -1 })).toThrow(TypeError);
-    expect(() => setup({ limits: { refreshesPerHour: 0 } })).toThrow(TypeError);
+    expect(() => setup({ syncDelayMs: -1 })).toThrow(InvalidOptionError);
+    expect(() => setup({ limits: { refreshesPerHour: 0 } })).toThrow(InvalidOptionError);
   });
 });
