@@ -11,6 +11,7 @@ import {
   OutboxFullError,
   StoreUnavailableError,
 } from '../errors.js';
+import { optionChecks } from '../option-checks.js';
 import { isValidTokenId } from '../wire/token-id.js';
 import { Follower } from './follow.js';
 import { type LearnedBudgetState, usableReport, waitAfterAnswer } from './learned-budget.js';
@@ -219,17 +220,16 @@ export class RefreshScheduler {
    * store still holds) is returned as `lostAtExit` and raised as a `lostAtExit` event: nothing is
    * lost silently.
    *
-   * @throws {InvalidRequestError} `timeoutMs` is not a positive number.
+   * @throws {InvalidOptionError} `timeoutMs` is not a positive number.
    * @throws {StoreUnavailableError} the shared store did not answer while the batches were handed
    * back (their leases then run out on their own).
    */
   async stop(options: SchedulerStopOptions = {}): Promise<SchedulerStopResult> {
-    const { drain = false, timeoutMs } = options;
-    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
-      throw new InvalidRequestError(
-        `stop: timeoutMs must be a positive number of milliseconds (got ${typeof timeoutMs === 'number' ? timeoutMs : `a ${typeof timeoutMs}`})`,
-      );
-    }
+    const { drain = false } = options;
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? undefined
+        : optionChecks('stop').positiveNumber('timeoutMs', options.timeoutMs);
     if (drain && this.#running) await this.#drainWithin(timeoutMs);
     if (this.#running) {
       this.#running = false;
