@@ -104,6 +104,11 @@ export {
   TimeoutError,
   type TimeoutErrorOptions,
 } from './errors.js';
+export type {
+  FetchMetadata,
+  MetadataFetchRequest,
+  MetadataFetchResult,
+} from './metadata-api/types.js';
 export { SCHEDULER_FAILURE_CODES } from './scheduler/failure-codes.js';
 export type {
   LearnedBudgetState,
