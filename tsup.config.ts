@@ -8,6 +8,10 @@ const shared = {
   target: 'node20',
   platform: 'node',
   treeshake: true,
+  // esbuild writes a class that names itself in its own body (`ApiError.from` returns
+  // `new ApiError(...)`) as `var ApiError = class _ApiError`, so `constructor.name` was
+  // '_ApiError'. keepNames sets every class's and function's name back to the source's.
+  keepNames: true,
 } as const;
 
 export default defineConfig([

@@ -36,7 +36,7 @@ export const CLOCK_SKEW_MS = 5_000;
 
 /**
  * The real clock: `Date.now()` and `setTimeout`. `sleep` waits any length, split into timers of
- * at most {@link MAX_TIMER_MS}; a NaN or negative wait is no wait, `Infinity` lasts until the
+ * at most 2³¹ − 1 ms (the longest timer Node keeps); a NaN or negative wait is no wait, `Infinity` lasts until the
  * signal aborts.
  */
 export const systemClock: Clock = {

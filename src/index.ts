@@ -7,11 +7,7 @@
  *
  * @packageDocumentation
  */
-export {
-  type ImxAuthHeaders,
-  type ImxAuthHeadersOptions,
-  imxAuthHeaders,
-} from './auth/headers.js';
+export { type ImxAuthHeaders, type ImxAuthHeadersOptions, imxAuthHeaders } from './auth/headers.js';
 export {
   type EthersLikeSigner,
   type ImxSigner,
@@ -36,7 +32,7 @@ export {
 export type { SharedClientOptions } from './client/options.js';
 export type { ResumableIterator, ResumeOptions } from './client/paginate.js';
 export type { RequestRefreshesResult } from './client/request-refreshes.js';
-export { type HttpMethod, isTransientStatus, MAX_RETRY_DELAY_MS } from './client/retry.js';
+export type { HttpMethod } from './client/retry.js';
 export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
 export {
@@ -60,7 +56,7 @@ export type {
   StackedMetadataPush,
 } from './client/zkevm-validate.js';
 // systemClock stays public: a Clock of your own (logging, scaled time) can delegate to it.
-export { CLOCK_SKEW_MS, type Clock, MAX_TIMER_MS, systemClock } from './clock.js';
+export { type Clock, systemClock } from './clock.js';
 export {
   AbortError,
   type AcceptedRefresh,
@@ -106,7 +102,11 @@ export {
   TimeoutError,
   type TimeoutErrorOptions,
 } from './errors.js';
-export { SCHEDULER_FAILURE_CODES } from './scheduler/failure-codes.js';
+export type {
+  FetchMetadata,
+  MetadataFetchRequest,
+  MetadataFetchResult,
+} from './metadata-api/types.js';
 export type {
   LearnedBudgetState,
   LearnedSlot,
@@ -132,7 +132,6 @@ export {
   type CompleteBatchParameters,
   type EnqueueParameters,
   type KeepTokensParameters,
-  KNOWN_REFRESH_IDS,
   type LeasedBatch,
   type MarkSentParameters,
   type MarkUncertainParameters,
@@ -197,7 +196,7 @@ export type {
   RefreshListItem,
   RefreshSummary,
 } from './wire/mappers.js';
-export { parseRateLimit, RATE_LIMIT_HEADERS, type RateLimit } from './wire/rate-limit.js';
+export { parseRateLimit, type RateLimit } from './wire/rate-limit.js';
 // Every rate-limit form both clients read, public so a caller reading headers on their own
 // (a proxy, a queue worker) reads them as the clients do.
 export {
@@ -211,7 +210,6 @@ export {
 export {
   type ApiErrorBodyWire,
   apiErrorBodySchema,
-  COLLECTION_ADDRESS_PATTERN,
   type CreateRefreshRequestWire,
   type CreateRefreshResponseWire,
   type CursorPageWire,
@@ -230,15 +228,6 @@ export {
   refreshListPageWireSchema,
   refreshWireSchema,
 } from './wire/schemas.js';
-export {
-  ZKEVM_ENVIRONMENTS,
-  type ZkEvmEnvironment,
-  type ZkEvmEnvironmentName,
-} from './wire/zkevm/limits.js';
-export type {
-  DisplayType,
-  Nft,
-  NftAttribute,
-  NftMetadata,
-} from './wire/zkevm/mappers.js';
+export { ZKEVM_ENVIRONMENTS, type ZkEvmEnvironmentName } from './wire/zkevm/limits.js';
+export type { DisplayType, Nft, NftAttribute, NftMetadata } from './wire/zkevm/mappers.js';
 export type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';

@@ -5,8 +5,22 @@
  * @packageDocumentation
  */
 export type { Clock } from '../clock.js';
-export type { RefreshSeed, SeedError, ServiceLimits } from '../engine/imx/index.js';
-export type { ServiceClock, ServiceErrorContext } from '../engine/types.js';
+export type {
+  CollectionConfig,
+  RefreshRecordWire,
+  RefreshSeed,
+  RefreshService,
+  RefreshServiceOptions,
+  SeedError,
+  ServiceLimits,
+} from '../engine/imx/index.js';
+export type {
+  ReadBody,
+  ServiceClock,
+  ServiceErrorContext,
+  ServiceRequest,
+  ServiceResponse,
+} from '../engine/types.js';
 export type {
   ApiKeyRule,
   MintedNft,
@@ -16,6 +30,7 @@ export type {
   ZkEvmLimits,
   ZkEvmRetryAfterReading,
   ZkEvmService,
+  ZkEvmServiceOptions,
 } from '../engine/zkevm/index.js';
 export {
   createMetadataRefreshMock,

@@ -276,7 +276,7 @@ export interface SchedulerStore {
   /**
    * Records the accepted refresh on a batch and extends its lease. Resolves `false`, changing
    * nothing, when the store already knows that refresh id (another batch holds it, or held it
-   * among the last {@link KNOWN_REFRESH_IDS} refreshes): reconciliation claims a refresh this way.
+   * among the last 10,000 refreshes): reconciliation claims a refresh this way.
    * Also `false` when the store no longer holds the batch, or another process took it over since
    * the caller's `takeovers`. Idempotent: called again for a batch that already holds this refresh
    * id (a retry of a call that timed out but ran), it extends the lease and resolves `true`.

@@ -14,8 +14,10 @@ export {
   type MetadataFetchRequest,
   type MetadataFetchResult,
   type RefreshRecordWire,
+  type RefreshSeed,
   type RefreshService,
   type RefreshServiceOptions,
+  type SeedError,
   type ServiceLimits,
 } from '../engine/imx/index.js';
 export { logServiceError } from '../engine/log-error.js';

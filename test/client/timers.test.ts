@@ -4,10 +4,10 @@
  */
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../../src/clock.js';
 import {
   AbortError,
   MAX_RETRY_AFTER_MS,
-  MAX_TIMER_MS,
   MetadataRefreshClient,
   RateLimitError,
   systemClock,

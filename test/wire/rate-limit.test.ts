@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_RESET_AHEAD_MS,
-  parseRateLimit,
-  parseResetTime,
-  RATE_LIMIT_HEADERS,
-} from '../../src/index.js';
+import { MAX_RESET_AHEAD_MS, parseRateLimit, parseResetTime } from '../../src/index.js';
+import { RATE_LIMIT_HEADERS } from '../../src/wire/rate-limit.js';
 import { rateLimitHeaders } from '../support/fixtures.js';
 
 const RESET = new Date('2022-09-06T03:00:00Z');

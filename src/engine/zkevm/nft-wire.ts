@@ -32,6 +32,3 @@ export function nftToWire(nft: NftRecord, collection: CollectionState, chain: Ch
     total_supply: null,
   };
 }
-
-/** The wire NFT's type. */
-export type NftRecordWire = ReturnType<typeof nftToWire>;

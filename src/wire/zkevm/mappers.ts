@@ -9,7 +9,6 @@ import {
   type NftMetadataItemWire,
   type NftWire,
   nftMetadataItemSchema,
-  type RateLimitResultWire,
   type StackedMetadataItemWire,
   type ZkEvmErrorBodyWire,
 } from './schemas.js';
@@ -100,18 +99,6 @@ export interface Nft {
   totalSupply: string | null;
 }
 
-/** The 202 body of a refresh in camelCase: the budget as the platform's strings. */
-export interface RateLimitResult {
-  /** `imx_refreshes_limit`. */
-  refreshesLimit: string;
-  /** `imx_refresh_limit_reset`. */
-  refreshLimitReset: string;
-  /** `imx_remaining_refreshes`. */
-  remainingRefreshes: string;
-  /** `retry_after`. */
-  retryAfter: string;
-}
-
 /** An error body in camelCase. */
 export interface ZkEvmApiError {
   /** The platform's code, e.g. `VALIDATION_ERROR`. */
@@ -200,16 +187,6 @@ export function nftFromWire(w: NftWire): Nft {
     youtubeUrl: w.youtube_url ?? null,
     attributes: (w.attributes ?? []).map(attributeFromWire),
     totalSupply: w.total_supply ?? null,
-  };
-}
-
-/** Maps a 202 body to camelCase. */
-export function rateLimitResultFromWire(w: RateLimitResultWire): RateLimitResult {
-  return {
-    refreshesLimit: w.imx_refreshes_limit,
-    refreshLimitReset: w.imx_refresh_limit_reset,
-    remainingRefreshes: w.imx_remaining_refreshes,
-    retryAfter: w.retry_after,
   };
 }
 

@@ -195,12 +195,6 @@ export type NftMetadataItemWire = z.output<typeof nftMetadataItemSchema>;
 export type StackedMetadataItemWire = z.output<typeof stackedMetadataItemSchema>;
 /** The seven metadata fields as sent. */
 export type MetadataFieldsWire = Omit<NftMetadataItemWire, 'token_id'>;
-/** Body of the refresh by token id. */
-export type RefreshNftMetadataRequestWire = z.output<typeof refreshNftMetadataRequestSchema>;
-/** Body of the refresh of stacked metadata. */
-export type RefreshStackedMetadataRequestWire = z.output<
-  typeof refreshStackedMetadataRequestSchema
->;
 /** 202 body of a refresh. */
 export type RateLimitResultWire = z.output<typeof rateLimitResultSchema>;
 /** An error body. */
@@ -209,7 +203,3 @@ export type ZkEvmErrorBodyWire = z.output<typeof zkEvmErrorBodySchema>;
 export type ZkEvmErrorCode = (typeof ZKEVM_ERROR_CODES)[number];
 /** An NFT as read. */
 export type NftWire = z.output<typeof nftSchema>;
-/** `GetNFT`'s body as read. */
-export type GetNftResultWire = z.output<typeof getNftResultSchema>;
-/** `ListNFTs`'s body as read. */
-export type ListNftsResultWire = z.output<typeof listNftsResultSchema>;

@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { imxAuthHeaders, RATE_LIMIT_HEADERS } from '../../../src/index.js';
+import { imxAuthHeaders } from '../../../src/index.js';
 import { createMetadataRefreshMock } from '../../../src/msw/index.js';
 import { createRefreshService } from '../../../src/server/index.js';
+import { RATE_LIMIT_HEADERS } from '../../../src/wire/rate-limit.js';
 import { COLLECTION, PRIVATE_KEY } from '../../support/fixtures.js';
 
 const NOW = Date.parse('2026-03-01T10:20:00.000Z');
