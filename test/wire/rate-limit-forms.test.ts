@@ -73,6 +73,58 @@ describe('parseRetryAfter', () => {
   });
 });
 
+describe('HTTP dates, field by field (each case pins one rule of the parser)', () => {
+  const wait = (value: string) => parseRetryAfter(value, NOW);
+
+  it('a date is the whole value: nothing before or after it', () => {
+    for (const date of [
+      'Sun, 06 Nov 1994 08:49:37 GMT',
+      'Sunday, 06-Nov-94 08:49:37 GMT',
+      'Sun Nov  6 08:49:37 1994',
+    ]) {
+      expect(wait(date), date).toBe(37_000);
+      expect(wait(`x${date}`), `x${date}`).toBeUndefined();
+      expect(wait(`${date}x`), `${date}x`).toBeUndefined();
+    }
+  });
+
+  it('every weekday name of an RFC 850 date is read, and only weekday names', () => {
+    for (const day of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']) {
+      // The name is not checked against the date (RFC 9110 leaves that to the recipient).
+      expect(wait(`${day}, 06-Nov-94 08:49:37 GMT`), day).toBe(37_000);
+    }
+    expect(wait('Funday, 06-Nov-94 08:49:37 GMT')).toBeUndefined();
+  });
+
+  it('numeric offsets: east and west, minutes included, up to +2359', () => {
+    expect(wait('Sun, 06 Nov 1994 07:49:37 -0100')).toBe(37_000);
+    expect(wait('Sun, 06 Nov 1994 10:19:37 +0130')).toBe(37_000);
+    expect(wait('Sun, 06 Nov 1994 09:48:37 +0059')).toBe(37_000);
+    expect(wait('Mon, 07 Nov 1994 07:49:37 +2300')).toBe(37_000);
+    expect(wait('Sunday, 06-Nov-94 09:49:37 +0100')).toBe(37_000);
+    for (const zone of ['+2400', '+0060', '-9999']) {
+      expect(wait(`Sun, 06 Nov 1994 08:49:37 ${zone}`), zone).toBeUndefined();
+    }
+  });
+
+  it('a clock time that does not exist is no date; second 60 is a leap second', () => {
+    expect(wait('Sun, 06 Nov 1994 08:60:37 GMT')).toBeUndefined();
+    expect(wait('Sun, 06 Nov 1994 08:49:61 GMT')).toBeUndefined();
+    expect(wait('Sun, 06 Nov 1994 24:49:37 GMT')).toBeUndefined();
+    expect(wait('Sun, 06 Nov 1994 08:49:60 GMT')).toBe(60_000);
+  });
+
+  it('reset times: 1e12 is milliseconds, Go time without a fraction, ISO offsets without a colon', () => {
+    expect(parseResetTime('1000000000000')).toEqual(new Date(1e12));
+    expect(parseResetTime('999999999999')).toEqual(new Date(999_999_999_999_000));
+    expect(parseResetTime('2030-01-01 10:00:00 +0000 UTC m=+5')).toEqual(
+      new Date('2030-01-01T10:00:00Z'),
+    );
+    expect(parseResetTime('x2030-01-01 10:00:00 +0000 UTC')).toBeUndefined();
+    expect(parseResetTime('2030-01-01T10:00:00+0100')).toEqual(new Date('2030-01-01T09:00:00Z'));
+  });
+});
+
 describe('parseRetryAfterMsHeader (a proxy’s retry-after-ms)', () => {
   it.each([
     ['1500', 1_500],
@@ -92,6 +144,11 @@ describe('parseRetryAfterMsHeader (a proxy’s retry-after-ms)', () => {
       expect(parseRetryAfterMsHeader(value)).toBeUndefined();
     },
   );
+
+  it('is undefined for a value that is not a string (a JavaScript caller), never a throw', () => {
+    expect(parseRetryAfterMsHeader(1500 as unknown as string)).toBeUndefined();
+    expect(parseRetryAfterMsHeader(undefined as unknown as string)).toBeUndefined();
+  });
 });
 
 describe('readRetryAfterMs', () => {
