@@ -15,12 +15,13 @@ export default {
   mutate: [
     // The budget rules and the rate-limit / Retry-After parsing.
     'src/scheduler/learned-budget.ts',
-    // Equivalent and left to survive in rate-limit-forms.ts (13): guards the regexes already make
+    // Equivalent and left to survive in rate-limit-forms.ts (15): guards the regexes already make
     // true (a captured group is never undefined: isName's and zoneOffsetMinutes' undefined tests,
     // monthName?., its ?? ''; the gmt|utc anchors on a zone the regex captured whole), NaN that
     // ends as undefined anyway (fullYear's NaN test and the caller's, waitUntil(undefined) and
     // validDate(undefined), an impossible offset), asctime's 'gmt' zone ('' reads as +0000 too),
-    // and day < 1 (the calendar check refuses day 0 as well).
+    // day < 1 (the calendar check refuses day 0 as well), and parseResetTime's empty-value test
+    // (no form matches an empty value either).
     'src/wire/rate-limit-forms.ts',
     'src/wire/rate-limit.ts',
     'src/wire/zkevm/rate-limit.ts',

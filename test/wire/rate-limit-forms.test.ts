@@ -122,6 +122,14 @@ describe('HTTP dates, field by field (each case pins one rule of the parser)', (
     );
     expect(parseResetTime('x2030-01-01 10:00:00 +0000 UTC')).toBeUndefined();
     expect(parseResetTime('2030-01-01T10:00:00+0100')).toEqual(new Date('2030-01-01T09:00:00Z'));
+    // Unix seconds with a fraction of more than one digit; spaces around any form.
+    expect(parseResetTime('1700000000.25')).toEqual(new Date(1_700_000_000_250));
+    expect(parseResetTime('  2030-01-01T10:00:00Z  ')).toEqual(new Date('2030-01-01T10:00:00Z'));
+    // Only the listed shapes reach Date.parse, which reads junk such as "-5" as a year.
+    for (const junk of ['-5', '5 May', 'Nov 6 1994'])
+      expect(parseResetTime(junk), junk).toBeUndefined();
+    // A JavaScript caller's non-string: undefined, never a throw.
+    expect(parseResetTime(1_700_000_000 as unknown as string)).toBeUndefined();
   });
 });
 
