@@ -59,18 +59,25 @@ const program = new Command()
 program
   .command('serve')
   .description(
-    'run the reference metadata refresh services (Immutable X, and zkEVM under /v1/chains/) on one port',
+    'run the reference services on one port: zkEVM under /v1/chains/, and Immutable X beside it with --owner and --collection (or --demo)',
   )
   .option('-p, --port <port>', 'port to listen on', integer('port'), 4000)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
-  .option('--owner <address>', 'project owner address (required unless --demo)')
+  .option(
+    '--owner <address>',
+    'Immutable X project owner address (required with --collection; --demo makes a throwaway one)',
+  )
   .option(
     '-c, --collection <address=metadataApiUrl>',
-    'a collection and its Metadata API (repeatable)',
+    'an Immutable X collection and its Metadata API (repeatable; without any, and without --demo, only zkEVM is served)',
     collect,
     [],
   )
-  .option('--demo', 'also start a demo Metadata API whose tokens show every outcome', false)
+  .option(
+    '--demo',
+    'serve demo NFTs on both APIs, and a demo Metadata API whose tokens show every outcome',
+    false,
+  )
   .option(
     '--refreshes-per-hour <n>',
     'accepted refresh requests per window',
