@@ -16,10 +16,10 @@ import {
   watchCommand,
 } from './commands.js';
 import { runDemo } from './demo.js';
+import { createRedactor, redactOutput } from './redact.js';
 import { parseCollectionArg, startServe } from './serve.js';
 import { packageVersion } from './version.js';
 import {
-  redactApiKeys,
   type ZkEvmConnection,
   type ZkEvmConnectionOptions,
   zkEvmConnect,
@@ -46,15 +46,20 @@ function collect(value: string, previous: ReturnType<typeof parseCollectionArg>[
   }
 }
 
+// The one choke point: every line anyone writes to stdout or stderr (commander, errors, progress,
+// results, --json) goes through the redactor, so a key typed by mistake as a token id or inside
+// --base-url is never echoed. Installed before anything can write.
+const redactor = createRedactor(process.env);
+redactOutput(process.stdout, redactor.redact);
+redactOutput(process.stderr, redactor.redact);
+
 const program = new Command()
   .name('imx-metadata-refresh')
   .description(
     'Push NFT metadata on Immutable zkEVM, drive the Immutable X refresh API, and run both locally',
   )
   .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError()
-  // commander quotes a bad argument back ("unknown option '--key=sk_imapik-…'"): never a key.
-  .configureOutput({ outputError: (text, write) => write(redactApiKeys(text, process.env)) });
+  .showHelpAfterError();
 
 program
   .command('serve')
@@ -118,8 +123,10 @@ program
       .default(DEFAULT_RETRY_AFTER),
   )
   .action(async (options) => {
-    const running = await startServe({ ...options, collections: options.collection }, (line) =>
-      console.log(line),
+    const running = await startServe(
+      { ...options, collections: options.collection },
+      (line) => console.log(line),
+      redactor.show,
     );
     const shutdown = async () => {
       console.log('Shutting down...');

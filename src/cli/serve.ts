@@ -103,11 +103,13 @@ function servesImx(options: ServeOptions): boolean {
  * Starts the zkEVM API, and the Immutable X API beside it on the same port when
  * {@link servesImx} (and the demo Metadata API and demo NFTs with `demo`); returns a stop
  * function. Prints where everything is, and any throwaway credential it made: the zkEVM API (the
- * live one) first, then Immutable X.
+ * live one) first, then Immutable X. `show` is told of each throwaway credential before it is
+ * printed (the bin's redactor lets exactly these through).
  */
 export async function startServe(
   options: ServeOptions,
   log: (line: string) => void,
+  show: (secret: string) => void = () => {},
 ): Promise<{
   url: string;
   apiKey: string;
@@ -130,6 +132,7 @@ export async function startServe(
       const privateKey = randomPrivateKey();
       const wallet = { privateKey, address: privateKeyToAddress(privateKey) };
       owner = wallet.address;
+      show(wallet.privateKey);
       imxCredentials.push(
         `Throwaway owner ${wallet.address}`,
         `  export IMX_PRIVATE_KEY=${wallet.privateKey}   # sign requests as the owner (local only)`,
@@ -138,6 +141,7 @@ export async function startServe(
   }
   const apiKey = options.apiKey ?? throwawayApiKey();
   if (options.apiKey === undefined) {
+    show(apiKey);
     zkevmCredentials.push(
       `Throwaway API key ${apiKey}`,
       `  export IMMUTABLE_API_KEY=${apiKey}   # x-immutable-api-key of the zkEVM API (local only)`,
