@@ -16,10 +16,10 @@ import {
   watchCommand,
 } from './commands.js';
 import { runDemo } from './demo.js';
+import { createRedactor, redactOutput } from './redact.js';
 import { parseCollectionArg, startServe } from './serve.js';
 import { packageVersion } from './version.js';
 import {
-  redactApiKeys,
   type ZkEvmConnection,
   type ZkEvmConnectionOptions,
   zkEvmConnect,
@@ -46,31 +46,43 @@ function collect(value: string, previous: ReturnType<typeof parseCollectionArg>[
   }
 }
 
+// The one choke point: every line anyone writes to stdout or stderr (commander, errors, progress,
+// results, --json) goes through the redactor, so a key typed by mistake as a token id or inside
+// --base-url is never echoed. Installed before anything can write.
+const redactor = createRedactor(process.env);
+redactOutput(process.stdout, redactor.redact);
+redactOutput(process.stderr, redactor.redact);
+
 const program = new Command()
   .name('imx-metadata-refresh')
   .description(
     'Push NFT metadata on Immutable zkEVM, drive the Immutable X refresh API, and run both locally',
   )
   .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError()
-  // commander quotes a bad argument back ("unknown option '--key=sk_imapik-…'"): never a key.
-  .configureOutput({ outputError: (text, write) => write(redactApiKeys(text, process.env)) });
+  .showHelpAfterError();
 
 program
   .command('serve')
   .description(
-    'run the reference metadata refresh services (Immutable X, and zkEVM under /v1/chains/) on one port',
+    'run the reference services on one port: zkEVM under /v1/chains/, and Immutable X beside it with --owner and --collection (or --demo)',
   )
   .option('-p, --port <port>', 'port to listen on', integer('port'), 4000)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
-  .option('--owner <address>', 'project owner address (required unless --demo)')
+  .option(
+    '--owner <address>',
+    'Immutable X project owner address (required with --collection; --demo makes a throwaway one)',
+  )
   .option(
     '-c, --collection <address=metadataApiUrl>',
-    'a collection and its Metadata API (repeatable)',
+    'an Immutable X collection and its Metadata API (repeatable; without any, and without --demo, only zkEVM is served)',
     collect,
     [],
   )
-  .option('--demo', 'also start a demo Metadata API whose tokens show every outcome', false)
+  .option(
+    '--demo',
+    'serve demo NFTs on both APIs, and a demo Metadata API whose tokens show every outcome',
+    false,
+  )
   .option(
     '--refreshes-per-hour <n>',
     'accepted refresh requests per window',
@@ -111,8 +123,10 @@ program
       .default(DEFAULT_RETRY_AFTER),
   )
   .action(async (options) => {
-    const running = await startServe({ ...options, collections: options.collection }, (line) =>
-      console.log(line),
+    const running = await startServe(
+      { ...options, collections: options.collection },
+      (line) => console.log(line),
+      redactor.show,
     );
     const shutdown = async () => {
       console.log('Shutting down...');

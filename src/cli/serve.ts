@@ -1,15 +1,20 @@
 /**
- * `imx-metadata-refresh serve`: both reference services on one port (the Immutable X API and,
- * under `/v1/chains/`, the zkEVM API), optionally with the demo Metadata API and demo NFTs.
+ * `imx-metadata-refresh serve`: the zkEVM reference service (under `/v1/chains/`) and, when
+ * Immutable X collections are given (or `--demo`), the Immutable X one on the same port,
+ * optionally with the demo Metadata API and demo NFTs.
  */
 import { randomBytes } from 'node:crypto';
 import { randomPrivateKey } from '../auth/secp256k1.js';
 import { privateKeyToAddress } from '../auth/signer.js';
-import type { CollectionConfig } from '../engine/imx/index.js';
-import type { ZkEvmCollectionConfig, ZkEvmRetryAfterReading } from '../engine/zkevm/index.js';
+import type { CollectionConfig, RefreshService } from '../engine/imx/index.js';
+import type {
+  ZkEvmCollectionConfig,
+  ZkEvmRetryAfterReading,
+  ZkEvmService,
+} from '../engine/zkevm/index.js';
 import {
-  type CombinedReferenceServer,
   createCombinedReferenceServer,
+  createZkEvmReferenceServer,
 } from '../server/zkevm-reference-server.js';
 import { COLLECTION_ADDRESS_PATTERN } from '../wire/schemas.js';
 import { SECRET_API_KEY_PREFIX } from '../wire/zkevm/limits.js';
@@ -66,28 +71,57 @@ export function parseCollectionArg(value: string): CollectionConfig {
   return { address, metadataApiUrl };
 }
 
+/** The services `serve` runs on one port: the zkEVM API always, the Immutable X API when asked. */
+export interface ServedApis {
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+  readonly zkevm: ZkEvmService;
+  /** Absent when only the zkEVM API is served (no `--owner`, no `--collection`, no `--demo`). */
+  readonly imx?: RefreshService;
+}
+
 /**
- * Starts both services on one port (and the demo Metadata API and demo NFTs with `demo`);
- * returns a stop function. Prints where everything is, and any throwaway credential it made.
+ * Which APIs to serve: the zkEVM API always; the Immutable X API with `--demo`, or with `--owner`
+ * and at least one `--collection` (one without the other is an error naming the missing option).
+ */
+function servesImx(options: ServeOptions): boolean {
+  if (options.demo) return true;
+  if (options.collections.length > 0 && !options.owner) {
+    throw new Error(
+      '--owner <address> is required with --collection: the Immutable X project owner address (without --collection, serve runs the zkEVM API only)',
+    );
+  }
+  if (options.owner && options.collections.length === 0) {
+    throw new Error(
+      '--owner serves Immutable X collections: give at least one --collection address=metadataApiUrl, or --demo (without --owner, serve runs the zkEVM API only)',
+    );
+  }
+  return options.owner !== undefined;
+}
+
+/**
+ * Starts the zkEVM API, and the Immutable X API beside it on the same port when
+ * {@link servesImx} (and the demo Metadata API and demo NFTs with `demo`); returns a stop
+ * function. Prints where everything is, and any throwaway credential it made: the zkEVM API (the
+ * live one) first, then Immutable X. `show` is told of each throwaway credential before it is
+ * printed (the bin's redactor lets exactly these through).
  */
 export async function startServe(
   options: ServeOptions,
   log: (line: string) => void,
+  show: (secret: string) => void = () => {},
 ): Promise<{
   url: string;
   apiKey: string;
-  server: CombinedReferenceServer;
+  server: ServedApis;
   stop(): Promise<void>;
 }> {
   let owner = options.owner;
   const collections = [...options.collections];
-  if (!options.demo) {
-    if (!owner) throw new Error('--owner is required (the project owner address), unless --demo');
-    if (collections.length === 0)
-      throw new Error('Give at least one --collection address=metadataApiUrl, or --demo');
-  }
+  const imxServed = servesImx(options);
   const demoApi = options.demo ? await startDemoMetadataApi() : undefined;
-  const credentials: string[] = [];
+  const zkevmCredentials: string[] = [];
+  const imxCredentials: string[] = [];
   if (demoApi) {
     collections.push({
       address: DEMO_COLLECTION,
@@ -98,7 +132,8 @@ export async function startServe(
       const privateKey = randomPrivateKey();
       const wallet = { privateKey, address: privateKeyToAddress(privateKey) };
       owner = wallet.address;
-      credentials.push(
+      show(wallet.privateKey);
+      imxCredentials.push(
         `Throwaway owner ${wallet.address}`,
         `  export IMX_PRIVATE_KEY=${wallet.privateKey}   # sign requests as the owner (local only)`,
       );
@@ -106,7 +141,8 @@ export async function startServe(
   }
   const apiKey = options.apiKey ?? throwawayApiKey();
   if (options.apiKey === undefined) {
-    credentials.push(
+    show(apiKey);
+    zkevmCredentials.push(
       `Throwaway API key ${apiKey}`,
       `  export IMMUTABLE_API_KEY=${apiKey}   # x-immutable-api-key of the zkEVM API (local only)`,
     );
@@ -115,27 +151,37 @@ export async function startServe(
   const zkevmCollections: ZkEvmCollectionConfig[] | undefined = demoApi
     ? [{ address: DEMO_ZKEVM_COLLECTION, tokenIds: DEMO_ZKEVM_NFTS.map((n) => n.tokenId) }]
     : undefined;
-  let server: CombinedReferenceServer;
+  const zkevmOptions = {
+    apiKey,
+    chainName: options.chainName,
+    collections: zkevmCollections,
+    limits: {
+      refreshesPerHour: options.zkevmRefreshesPerHour,
+      windowMs: options.windowMs,
+      retryAfter: options.zkevmRetryAfter,
+    },
+  };
+  let server: ServedApis;
   try {
-    server = createCombinedReferenceServer({
-      imx: {
-        owner,
-        collections,
-        limits: { refreshesPerHour: options.refreshesPerHour, windowMs: options.windowMs },
-        fetchTimeoutMs: options.fetchTimeoutMs,
-        concurrency: options.concurrency,
-      },
-      zkevm: {
-        apiKey,
-        chainName: options.chainName,
-        collections: zkevmCollections,
-        limits: {
-          refreshesPerHour: options.zkevmRefreshesPerHour,
-          windowMs: options.windowMs,
-          retryAfter: options.zkevmRetryAfter,
+    if (imxServed) {
+      server = createCombinedReferenceServer({
+        imx: {
+          owner,
+          collections,
+          limits: { refreshesPerHour: options.refreshesPerHour, windowMs: options.windowMs },
+          fetchTimeoutMs: options.fetchTimeoutMs,
+          concurrency: options.concurrency,
         },
-      },
-    });
+        zkevm: zkevmOptions,
+      });
+    } else {
+      const zkevmOnly = createZkEvmReferenceServer(zkevmOptions);
+      server = {
+        listen: (port, host) => zkevmOnly.listen(port, host),
+        close: () => zkevmOnly.close(),
+        zkevm: zkevmOnly.service,
+      };
+    }
     if (demoApi) server.zkevm.mint(DEMO_ZKEVM_COLLECTION, DEMO_ZKEVM_NFTS);
   } catch (error) {
     await demoApi?.close();
@@ -150,13 +196,8 @@ export async function startServe(
     throw error;
   }
   // Only now, listening: a busy port fails above with no throwaway key printed for nothing.
-  for (const line of credentials) log(line);
-  log(`Reference metadata refresh service on ${url} (owner ${owner})`);
-  for (const c of collections) log(`  collection ${c.address} -> ${c.metadataApiUrl}`);
-  if (demoApi)
-    log(
-      `Demo Metadata API on ${demoApi.url}: tokens 1-3 succeed, 4 → 404, 5 slow, 6 malformed, 7 array, 9 unknown`,
-    );
+  // The zkEVM API first: it is the live one.
+  for (const line of zkevmCredentials) log(line);
   // The chain as the engine's NFTs report it: the engine owns the default.
   const chainName = server.zkevm.nft(DEMO_ZKEVM_COLLECTION, '1')?.chain.name;
   log(`Reference zkEVM API on ${url}/v1/chains/${chainName} (key in x-immutable-api-key)`);
@@ -165,6 +206,19 @@ export async function startServe(
       `  demo collection ${DEMO_ZKEVM_COLLECTION}: NFTs 1-3 (heroes), 100-102 (one stack of potions)`,
     );
   else log('  every collection exists and every token id is minted');
+  if (!imxServed) {
+    log(
+      'Immutable X API not served: zkEVM only (give --owner and --collection, or --demo, to serve it too)',
+    );
+  } else {
+    for (const line of imxCredentials) log(line);
+    log(`Reference Immutable X API on ${url} (owner ${owner})`);
+    for (const c of collections) log(`  collection ${c.address} -> ${c.metadataApiUrl}`);
+    if (demoApi)
+      log(
+        `Demo Metadata API on ${demoApi.url}: tokens 1-3 succeed, 4 → 404, 5 slow, 6 malformed, 7 array, 9 unknown`,
+      );
+  }
   return {
     url,
     apiKey,

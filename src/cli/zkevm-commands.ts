@@ -19,7 +19,6 @@ import {
   CONTRACT_ADDRESS_PATTERN,
   MAX_NFTS_PER_REFRESH,
   MAX_PAGE_SIZE,
-  SECRET_API_KEY_PREFIX,
   uint256Problem,
   ZKEVM_ENVIRONMENTS,
 } from '../wire/zkevm/limits.js';
@@ -56,13 +55,6 @@ export interface ZkEvmConnection {
 
 /** The variable the API key is read from. */
 export const API_KEY_VARIABLE = 'IMMUTABLE_API_KEY';
-
-/** `text` with the API key of `env`, and anything shaped like a secret key, replaced. */
-export function redactApiKeys(text: string, env: Io['env']): string {
-  const key = env[API_KEY_VARIABLE];
-  const plain = key ? text.replaceAll(key, '[redacted]') : text;
-  return plain.replace(new RegExp(`${SECRET_API_KEY_PREFIX}[^\\s'"]*`, 'g'), '[redacted]');
-}
 
 /** The variables `--base-url` and `--chain-name` of the zkEVM commands default to. */
 export const BASE_URL_VARIABLE = 'IMMUTABLE_BASE_URL';

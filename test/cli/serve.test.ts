@@ -40,10 +40,11 @@ describe('serve', () => {
     expect(() => parseCollectionArg(COLLECTION)).toThrow(/address=metadataApiUrl/);
   });
 
-  it('requires an owner and a collection unless --demo', async () => {
+  it('needs --owner with --collection, and --collection with --owner, unless --demo', async () => {
     const base = { port: 0, host: '127.0.0.1', demo: false };
-    await expect(startServe({ ...base, collections: [] }, () => {})).rejects.toThrow(
-      /--owner is required/,
+    const collections = [parseCollectionArg(`${COLLECTION}=http://127.0.0.1:9/metadata`)];
+    await expect(startServe({ ...base, collections }, () => {})).rejects.toThrow(
+      /^--owner <address> is required with --collection/,
     );
     await expect(startServe({ ...base, owner: OWNER, collections: [] }, () => {})).rejects.toThrow(
       /at least one --collection/,
@@ -65,7 +66,7 @@ describe('serve', () => {
     );
     try {
       expect(lines.join('\n')).toContain(
-        `Reference metadata refresh service on ${running.url} (owner ${OWNER})`,
+        `Reference Immutable X API on ${running.url} (owner ${OWNER})`,
       );
       expect(lines.join('\n')).toContain('Demo Metadata API on http://127.0.0.1:');
       const client = new MetadataRefreshClient({ signer: PRIVATE_KEY, baseURL: running.url });
@@ -179,11 +180,11 @@ describe('the built bin: serve --demo --zkevm-retry-after pacing', () => {
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk: Buffer) => {
         output += chunk.toString('utf8');
-        if (/demo collection 0x/.test(output)) resolve();
+        if (/Demo Metadata API on /.test(output)) resolve();
       });
       child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
     });
-    url = /Reference metadata refresh service on (http:\/\/[^ ]+) /.exec(output)?.[1] as string;
+    url = /Reference Immutable X API on (http:\/\/[^ ]+) /.exec(output)?.[1] as string;
   }, 60_000);
   afterAll(async () => {
     if (child.exitCode !== null) return;
@@ -200,6 +201,16 @@ describe('the built bin: serve --demo --zkevm-retry-after pacing', () => {
     expect(apiKey).toBeDefined();
     expect(output).toContain(`Reference zkEVM API on ${url}/v1/chains/${CHAIN}`);
     expect(output).toContain(`demo collection ${DEMO_ZKEVM_COLLECTION}`);
+    // The live API's key and demo collection first, then the Immutable X owner and service.
+    const order = [
+      'IMMUTABLE_API_KEY=',
+      `demo collection ${DEMO_ZKEVM_COLLECTION}`,
+      'IMX_PRIVATE_KEY=',
+      'Reference Immutable X API on',
+      'Demo Metadata API on',
+    ].map((text) => output.indexOf(text));
+    expect(order).not.toContain(-1);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
 
     const imx = new MetadataRefreshClient({ signer: privateKey, baseURL: url });
     expect((await imx.listRefreshes()).result).toEqual([]);
@@ -225,4 +236,57 @@ describe('the built bin: serve --demo --zkevm-retry-after pacing', () => {
     // Only the demo collection exists with --demo.
     expect((await pushNft(url, `0x${'ab'.repeat(20)}`, apiKey, {})).status).toBe(404);
   });
+});
+
+describe('the built bin: serve without --owner', () => {
+  let child: ChildProcess;
+  let output = '';
+
+  beforeAll(async () => {
+    child = spawn(process.execPath, [builtCli(), 'serve', '--port', '0'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (/Immutable X API not served.*\n/.test(output)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+    });
+  }, 60_000);
+  afterAll(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+
+  it('serves the zkEVM API only, and says so', async () => {
+    const apiKey = /IMMUTABLE_API_KEY=(sk_imapik-test-[0-9a-f]{32})/.exec(output)?.[1] as string;
+    const url = /Reference zkEVM API on (http:\/\/[^/]+)\//.exec(output)?.[1] as string;
+    expect(output.trimEnd().split('\n')).toEqual([
+      `Throwaway API key ${apiKey}`,
+      `  export IMMUTABLE_API_KEY=${apiKey}   # x-immutable-api-key of the zkEVM API (local only)`,
+      `Reference zkEVM API on ${url}/v1/chains/${CHAIN} (key in x-immutable-api-key)`,
+      '  every collection exists and every token id is minted',
+      'Immutable X API not served: zkEVM only (give --owner and --collection, or --demo, to serve it too)',
+    ]);
+    expect((await pushNft(url, `0x${'ab'.repeat(20)}`, apiKey, {})).status).toBe(202);
+    // No Immutable X route: the zkEVM service answers every other path 404.
+    expect((await fetch(`${url}/v1/metadata-refreshes`)).status).toBe(404);
+  });
+});
+
+describe('the built bin: serve --collection without --owner', () => {
+  it('exits 1 naming --owner, and starts nothing', () => {
+    const run = spawnSync(
+      process.execPath,
+      [builtCli(), 'serve', '--port', '0', '--collection', `${COLLECTION}=http://127.0.0.1:9/m`],
+      { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('error: --owner <address> is required with --collection');
+    expect(run.stdout).toBe('');
+  }, 60_000);
 });
