@@ -3,9 +3,8 @@
  * within the platform's limits is sent, one item or one byte more is refused before sending,
  * with a message that says what to change.
  *
- * Two branches of these checks cannot be reached, so their mutants are equivalent (they survive
- * `npm run mutation` and are left in the source): the empty hint of a count over `Infinity`
- * (`refreshNftsMetadata` takes any number), and the empty hint of a stacked-metadata list over
+ * One branch of these checks cannot be reached, so its mutants are equivalent (they survive
+ * `npm run mutation` and are left in the source): the empty hint of a stacked-metadata list over
  * 228 KiB (10 items of at most 16 KiB each are under 161 KiB).
  */
 import { describe, expect, it } from 'vitest';
@@ -96,7 +95,7 @@ describe('checks of a zkEVM push', () => {
     expect(posts()).toHaveLength(1);
     await expect(
       zk.refreshStackedMetadata({ contractAddress: CONTRACT, metadata: stacks(11) }),
-    ).rejects.toThrow(/^metadata holds 11 items; one request takes at most 10/);
+    ).rejects.toThrow(/^metadata holds 11 items; one request takes at most 10$/);
   });
 
   it.each<[string, unknown, string]>([
