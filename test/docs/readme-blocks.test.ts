@@ -71,7 +71,7 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
   'A fleet, with Redis #2': {},
   'Your own store': {},
   'Keeping zkEVM metadata current': {},
-  'Mocking in your unit tests': { wallet: WALLET, collectionAddress: 'string' },
+  'Mocking in your unit tests': {},
   'The zkEVM mock': {},
   'Embedding the server in your integration tests': {
     wallet: WALLET,

@@ -48,10 +48,6 @@ function toModule(code: string): string {
 }
 
 // The names the runnable blocks take from the prose, as values.
-const IMX_MOCK_PRELUDE = `import { Wallet as ReadmeWallet } from 'ethers';
-const wallet = ReadmeWallet.createRandom();
-const collectionAddress = '0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d';
-`;
 // Nothing is enqueued, so the client is never called: an address where nothing listens.
 const REDIS_PRELUDE = `import { MetadataRefreshClient as ReadmeClient } from 'imx-metadata-refresh';
 const client = new ReadmeClient({ signer: '${PRIVATE_KEY}', baseURL: 'http://127.0.0.1:9' });
@@ -62,7 +58,7 @@ let project: ConsumerProject | undefined;
 beforeAll(() => {
   assertFreshBuild();
   project = createConsumerProject(
-    [IMX_MOCK_PRELUDE, ...blocks.map((b) => b.code)].flatMap((code) => importedPackages(code)),
+    blocks.map((b) => b.code).flatMap((code) => importedPackages(code)),
   );
 });
 
@@ -110,7 +106,7 @@ describe('README blocks run against the built package', () => {
 
   it('the two msw mock blocks pass as a consumer’s vitest unit tests', async () => {
     const p = consumer();
-    p.write('imx-mock.test.ts', IMX_MOCK_PRELUDE + block('Mocking in your unit tests').code);
+    p.write('imx-mock.test.ts', block('Mocking in your unit tests').code);
     p.write('zkevm-mock.test.ts', block('The zkEVM mock').code);
     // vitest's defaults: no config, no globals (a block must import beforeAll & co.).
     const { stdout } = await run(process.execPath, [VITEST, 'run', '--reporter=verbose'], {
