@@ -17,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { server } from '../support/msw.js';
 import { CONTRACT, useZkEvm, ZK_BASE_URL, ZK_CHAIN } from '../support/zkevm-engine.js';
+import { perOpenedWindow } from './fake-harness.js';
 
 const HOUR = 3_600_000;
 const PUSH_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts/refresh-metadata`;
@@ -62,23 +63,6 @@ function run(
   return { scheduler, zk, posts, events, accepted, sent };
 }
 
-/**
- * Accepted pushes per engine window: a window opens with the first push after the last one
- * ended and lasts `windowMs` (the engine's rule).
- */
-function perEngineWindow(times: number[], windowMs = HOUR): number[] {
-  const counts: number[] = [];
-  let opened = Number.NEGATIVE_INFINITY;
-  for (const at of times) {
-    if (at >= opened + windowMs) {
-      opened = at;
-      counts.push(0);
-    }
-    counts[counts.length - 1] = (counts.at(-1) ?? 0) + 1;
-  }
-  return counts;
-}
-
 describe('window reading (default): a 202 retry-after that is the reset is not a pacing hint', () => {
   const LIMIT = 6;
   const RESERVE = 2;
@@ -96,7 +80,7 @@ describe('window reading (default): a 202 retry-after that is the reset is not a
     await t.scheduler.stop();
 
     expect(t.posts.map((p) => p.status).filter((s) => s !== 202)).toEqual([]);
-    const counts = perEngineWindow(t.accepted());
+    const counts = perOpenedWindow(t.accepted(), HOUR);
     // Every window but the last holds exactly limit - reserve pushes: the window was spent, not
     // one push per window (the cost of reading the window as pacing).
     expect(counts.slice(0, -1)).toEqual(Array(counts.length - 1).fill(LIMIT - RESERVE));
@@ -148,7 +132,7 @@ describe('pacing reading: a 202 retry-after that ends well before the reset is h
     const late429 = t.posts.filter((p) => p.status === 429 && p.at >= firstWindowEnds);
     expect(late429).toEqual([]);
     const all429 = t.posts.filter((p) => p.status === 429).length;
-    const counts = perEngineWindow(accepted);
+    const counts = perOpenedWindow(accepted, HOUR);
     const full = counts.slice(0, -1);
     const saturation = full.reduce((a, b) => a + b, 0) / (full.length * LIMIT);
     expect(saturation).toBeGreaterThanOrEqual(0.99);
@@ -253,7 +237,7 @@ describe('hostile budget headers', () => {
     );
     expect(t.posts.map((p) => p.status)).toEqual(Array(6).fill(202));
     expect(t.sent().flatMap((e) => e.tokenIds)).toHaveLength(1_500);
-    expect(Math.max(...perEngineWindow(t.accepted()))).toBeLessThanOrEqual(LIMIT);
+    expect(Math.max(...perOpenedWindow(t.accepted(), HOUR))).toBeLessThanOrEqual(LIMIT);
   });
 
   it('non-safe-integer counts and an infinite wait from a client are ignored: the budget never becomes NaN', async () => {
@@ -377,7 +361,7 @@ describe('fresh by default (no maxDelayMs, learned budget)', () => {
     // Measured: p50 about 24 s, p99 about 36 s (window/limit) with 100 an hour.
     console.info(`trickle lag: p50 ${p50} ms, p99 ${p99} ms, max ${lags.at(-1)} ms`);
     expect(p99).toBeLessThan((2 * HOUR) / LIMIT);
-    expect(Math.max(...perEngineWindow(t.accepted()))).toBeLessThanOrEqual(LIMIT);
+    expect(Math.max(...perOpenedWindow(t.accepted(), HOUR))).toBeLessThanOrEqual(LIMIT);
   }, 30_000);
 
   it('under a backlog every push is full (250 ids)', async () => {
