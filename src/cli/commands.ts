@@ -23,6 +23,12 @@ export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   err: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /**
+   * Aborted on the first SIGINT or SIGTERM, for the commands that send several requests
+   * (`request`, `zkevm push`): they stop sending and report how far they got. Its `reason` is
+   * the signal's name.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options every API command takes. */
@@ -32,8 +38,11 @@ export interface ConnectionOptions {
   json?: boolean;
 }
 
-/** Exit codes. */
-export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
+/**
+ * Exit codes. `interrupted` (128 + SIGINT's number, the shell's convention) is returned only
+ * after the summary of what was sent is printed.
+ */
+export const EXIT = { ok: 0, error: 1, someFailed: 2, interrupted: 130 } as const;
 
 /** The variable `--base-url` of the Immutable X commands defaults to. */
 export const BASE_URL_VARIABLE = 'IMX_BASE_URL';

@@ -6,7 +6,13 @@ import { readFile } from 'node:fs/promises';
 import type { SingleBar } from 'cli-progress';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
-import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import {
+  AbortError,
+  ApiError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  RateLimitError,
+} from '../errors.js';
 import {
   type MetadataApiReader,
   metadataApiReader,
@@ -184,6 +190,11 @@ export interface PushReport {
   rateLimit: ZkEvmRateLimit | undefined;
   /** The error that stopped the push part-way, if one did. */
   error?: MetadataRefreshError;
+  /**
+   * The signal (`SIGINT`, `SIGTERM`) that stopped the push part-way, if one did: `notPushed`
+   * holds what was not sent (code `INTERRUPTED`), `uncertain` the request it cut short.
+   */
+  interrupted?: string;
 }
 
 /** Where `zkevm push` reads the metadata. */
@@ -236,6 +247,11 @@ export function parseNftLines(text: string, label: string): NftMetadataRefresh[]
   return nfts;
 }
 
+/** A token left unsent by an interruption. */
+function interruptedNotSent(tokenId: string): NotPushed {
+  return { tokenId, code: INTERRUPTED, message: 'interrupted before it was sent' };
+}
+
 /** A token the Metadata API read could not give a push for, in an operator's words. */
 function notPushedOf(
   tokenId: string,
@@ -263,6 +279,14 @@ function progressBar(io: Io, json: boolean | undefined): SingleBar | undefined {
         `${value}/${total} tokens`,
       ])
     : undefined;
+}
+
+/** The code of a token not sent because the command was interrupted. */
+export const INTERRUPTED = 'INTERRUPTED';
+
+/** The signal's name that `signal` was aborted with, e.g. `SIGINT`. */
+function interruptedBy(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'interrupted';
 }
 
 function whyNotSent(error: MetadataRefreshError): { code: string; message: string } {
@@ -340,11 +364,20 @@ export async function pushNfts(
         throw new InvalidRequestError(`--from-metadata-api: ${base} is not an http(s) URL`);
       let read = 0;
       bar?.start(tokenIds.length, 0, { phase: 'reading the Metadata API' });
-      // Nothing stops a read early: each ends within its attempts and timeouts.
-      const never = new AbortController().signal;
-      const reads = await readMetadataApi(reader, contractAddress, tokenIds, never, () =>
-        bar?.update(++read),
+      // An interruption stops the reads (nothing is pushed then); otherwise each read ends
+      // within its attempts and timeouts.
+      const reads = await readMetadataApi(
+        reader,
+        contractAddress,
+        tokenIds,
+        io.signal ?? new AbortController().signal,
+        () => bar?.update(++read),
       );
+      if (io.signal?.aborted) {
+        report.interrupted = interruptedBy(io.signal);
+        for (const tokenId of tokenIds) report.notPushed.push(interruptedNotSent(tokenId));
+        return report;
+      }
       nfts = [];
       for (const tokenId of tokenIds) {
         const outcome = reads.get(tokenId) as TokenRead;
@@ -358,6 +391,12 @@ export async function pushNfts(
       bar?.setTotal(nfts.length);
     }
     if (nfts.length === 0) {
+      report.rateLimit = client.rateLimit;
+      return report;
+    }
+    if (io.signal?.aborted) {
+      report.interrupted = interruptedBy(io.signal);
+      for (const { tokenId } of nfts) report.notPushed.push(interruptedNotSent(tokenId));
       report.rateLimit = client.rateLimit;
       return report;
     }
@@ -375,27 +414,43 @@ export async function pushNfts(
       }
     });
     try {
-      const { requests, rateLimit } = await client.refreshNftsMetadata({ contractAddress, nfts });
+      // On an interruption the client sends no further request and aborts the one in flight
+      // rather than waiting for it: a push can take up to the transport's timeout (with its
+      // retries), and whoever pressed Ctrl-C wants the terminal back now. Whether an aborted
+      // push reached the platform cannot be known, so its ids come back in
+      // `progress.uncertain`, printed as such (check them with `zkevm get`): none is lost.
+      const { requests, rateLimit } = await client.refreshNftsMetadata({
+        contractAddress,
+        nfts,
+        signal: io.signal,
+      });
       report.pushed = requests.flatMap((r) => r.tokenIds);
       report.requests = requests.length;
       report.rateLimit = rateLimit ?? client.rateLimit;
     } catch (error) {
       const progress = error instanceof MetadataRefreshError ? error.progress : undefined;
+      // Interrupted: whatever got through is reported, even nothing (the exit code says why).
+      const interrupted = error instanceof AbortError && io.signal?.aborted === true;
       if (
         !progress ||
         !(error instanceof MetadataRefreshError) ||
         error instanceof InvalidRequestError ||
-        (progress.accepted.length === 0 && progress.uncertain.length === 0)
+        (!interrupted && progress.accepted.length === 0 && progress.uncertain.length === 0)
       ) {
         throw error;
       }
       report.pushed = progress.accepted.flatMap((a) => a.tokenIds);
       report.requests = progress.accepted.length;
       report.uncertain = [...progress.uncertain];
-      const why = whyNotSent(error);
-      for (const tokenId of progress.notSent) report.notPushed.push({ tokenId, ...why });
       report.rateLimit = client.rateLimit;
-      report.error = error;
+      if (interrupted) {
+        report.interrupted = interruptedBy(io.signal as AbortSignal);
+        for (const tokenId of progress.notSent) report.notPushed.push(interruptedNotSent(tokenId));
+      } else {
+        const why = whyNotSent(error);
+        for (const tokenId of progress.notSent) report.notPushed.push({ tokenId, ...why });
+        report.error = error;
+      }
     } finally {
       connection.onResponse(undefined);
     }
@@ -438,6 +493,12 @@ export function printPushReport(report: PushReport, io: Io, json?: boolean): voi
     return;
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (report.interrupted !== undefined) {
+    write(
+      io.out,
+      `Interrupted (${report.interrupted}): stopped sending; ${report.pushed.length} pushed, ${report.uncertain.length} uncertain, ${report.notPushed.filter((n) => n.code === INTERRUPTED).length} not sent.`,
+    );
+  }
   write(
     io.out,
     report.pushed.length === 0
@@ -483,6 +544,7 @@ export async function zkevmPushCommand(
 ): Promise<number> {
   const report = await pushNfts(connection, contractAddress, tokenIds, options, io, options.json);
   printPushReport(report, io, options.json);
+  if (report.interrupted !== undefined) return EXIT.interrupted;
   return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
 }
 

@@ -1,0 +1,144 @@
+/**
+ * Ctrl-C during `zkevm push`: the built bin against a server that accepts two pushes and holds
+ * the third; SIGINT is sent once the third has arrived. The bin must print what was pushed, what
+ * was not sent and what is uncertain, then exit 130.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtCli } from '../support/built-cli.js';
+
+const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
+const CHAIN = 'imtbl-zkevm-testnet';
+const CONTRACT = '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e';
+/** 850 NFTs: requests of 250, 250, 250 (held) and 100 (never sent). */
+const IDS = Array.from({ length: 850 }, (_, i) => String(i + 1));
+const FIRST_TWO = IDS.slice(0, 500);
+const THIRD = IDS.slice(500, 750);
+const REST = IDS.slice(750);
+
+let cli: string;
+let file: string;
+let server: Server;
+let url: string;
+/** Resolved when a push arrives that the server holds; reset per run. */
+let held: () => void = () => {};
+let pushes = 0;
+const hanging: ServerResponse[] = [];
+
+beforeAll(async () => {
+  cli = builtCli();
+  file = join(mkdtempSync(join(tmpdir(), 'imx-interrupt-')), 'nfts.jsonl');
+  writeFileSync(
+    file,
+    IDS.map((id) => JSON.stringify({ token_id: id, name: `Hero ${id}` })).join('\n'),
+  );
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method !== 'POST') {
+        res.writeHead(404).end();
+        return;
+      }
+      pushes += 1;
+      if (pushes % 3 !== 0) {
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      // The third push of a run: never answered.
+      hanging.push(res);
+      held();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  for (const res of hanging) res.destroy();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** Runs `zkevm push` and sends SIGINT once the third push reached the server. */
+async function interruptedPush(extra: string[]) {
+  pushes = 0;
+  const arrived = new Promise<void>((resolve) => {
+    held = resolve;
+  });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'zkevm',
+      'push',
+      CONTRACT,
+      '--from-file',
+      file,
+      '--base-url',
+      url,
+      '--chain-name',
+      CHAIN,
+      ...extra,
+    ],
+    { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', IMMUTABLE_API_KEY: KEY } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
+  await arrived;
+  child.kill('SIGINT');
+  const code = await exited;
+  return { code, stdout, stderr };
+}
+
+describe('zkevm push interrupted by SIGINT', () => {
+  it('prints the pushed, uncertain and unsent ids, then exits 130', async () => {
+    const { code, stdout, stderr } = await interruptedPush([]);
+    expect(stderr).toContain('SIGINT: sending no more requests');
+    expect(stdout).toContain(
+      'Interrupted (SIGINT): stopped sending; 500 pushed, 250 uncertain, 100 not sent.',
+    );
+    expect(stdout).toContain(`Pushed 500 NFTs in 2 requests: ${FIRST_TWO.join(' ')}\n`);
+    expect(stdout).toContain(
+      `Uncertain (may have been pushed; check with zkevm get): ${THIRD.join(' ')}\n`,
+    );
+    expect(stdout).toContain('Not pushed: 100 NFTs\n');
+    for (const id of REST)
+      expect(stdout).toMatch(
+        new RegExp(`^${id} +INTERRUPTED +interrupted before it was sent$`, 'm'),
+      );
+    expect(code).toBe(130);
+  }, 30_000);
+
+  it('prints one JSON object with --json, then exits 130', async () => {
+    const { code, stdout } = await interruptedPush(['--json']);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      contractAddress: CONTRACT,
+      pushed: FIRST_TWO,
+      requests: 2,
+      uncertain: THIRD,
+      notPushed: REST.map((tokenId) => ({
+        tokenId,
+        code: 'INTERRUPTED',
+        message: 'interrupted before it was sent',
+      })),
+      interrupted: 'SIGINT',
+    });
+    expect(report.error).toBeUndefined();
+    expect(code).toBe(130);
+  }, 30_000);
+});
