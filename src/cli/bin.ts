@@ -208,6 +208,7 @@ function apiCommand<A extends unknown[]>(
     client: ReturnType<typeof clientFrom>,
     ...args: [...A, ConnectionOptions & Record<string, unknown>]
   ) => Promise<number>,
+  interruptible = false,
 ) {
   return withApi<ReturnType<typeof clientFrom>, A>(
     program
@@ -221,6 +222,7 @@ function apiCommand<A extends unknown[]>(
     (options) => clientFrom(options as ConnectionOptions, io.env),
     (client) => client.baseURL,
     run,
+    interruptible,
   );
 }
 
@@ -235,6 +237,7 @@ apiCommand<[string, string[]]>(
       options as { fromFile?: string; json?: boolean },
       io,
     ),
+  true,
 ).option('-f, --from-file <path>', 'read token ids from a file, one a line');
 
 apiCommand<[string]>(

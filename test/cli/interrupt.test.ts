@@ -1,7 +1,7 @@
 /**
- * Ctrl-C during `zkevm push`: the built bin against a server that accepts two pushes and holds
- * the third; SIGINT is sent once the third has arrived. The bin must print what was pushed, what
- * was not sent and what is uncertain, then exit 130.
+ * Ctrl-C during `zkevm push` and `request`: the built bin against a server that accepts two
+ * requests and holds the third; SIGINT is sent once the third has arrived. The bin must print
+ * what was accepted, what was not sent and what is uncertain, then exit 130.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCli } from '../support/built-cli.js';
+import { COLLECTION, PRIVATE_KEY } from '../support/fixtures.js';
 
 const KEY = 'sk_imapik-test-9c1d7f0b2a4e6c8d0f1a3b5c7d9e1f2a';
 const CHAIN = 'imtbl-zkevm-testnet';
@@ -23,6 +24,9 @@ const REST = IDS.slice(750);
 
 let cli: string;
 let file: string;
+let idFile: string;
+/** 3500 Immutable X ids: requests of 1000, 1000, 1000 (held) and 500 (never sent). */
+const IMX_IDS = Array.from({ length: 3500 }, (_, i) => String(i + 1));
 let server: Server;
 let url: string;
 /** Resolved when a push arrives that the server holds; reset per run. */
@@ -37,6 +41,8 @@ beforeAll(async () => {
     file,
     IDS.map((id) => JSON.stringify({ token_id: id, name: `Hero ${id}` })).join('\n'),
   );
+  idFile = join(file, '..', 'ids.txt');
+  writeFileSync(idFile, IMX_IDS.join('\n'));
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
@@ -46,7 +52,10 @@ beforeAll(async () => {
       }
       pushes += 1;
       if (pushes % 3 !== 0) {
-        res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
+        // A zkEVM push ignores the body; an Immutable X request needs its refresh id.
+        res
+          .writeHead(202, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ refresh_id: `refresh-${pushes}` }));
         return;
       }
       // The third push of a run: never answered.
@@ -65,28 +74,23 @@ afterAll(async () => {
 });
 
 /** Runs `zkevm push` and sends SIGINT once the third push reached the server. */
-async function interruptedPush(extra: string[]) {
+function interruptedPush(extra: string[]) {
+  return interrupted(
+    ['zkevm', 'push', CONTRACT, '--from-file', file, '--base-url', url, '--chain-name', CHAIN],
+    extra,
+    { IMMUTABLE_API_KEY: KEY },
+  );
+}
+
+/** Runs the bin and sends SIGINT once the third request reached the server. */
+async function interrupted(args: string[], extra: string[], env: Record<string, string>) {
   pushes = 0;
   const arrived = new Promise<void>((resolve) => {
     held = resolve;
   });
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'zkevm',
-      'push',
-      CONTRACT,
-      '--from-file',
-      file,
-      '--base-url',
-      url,
-      '--chain-name',
-      CHAIN,
-      ...extra,
-    ],
-    { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', IMMUTABLE_API_KEY: KEY } },
-  );
+  const child = spawn(process.execPath, [cli, ...args, ...extra], {
+    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {
@@ -139,6 +143,42 @@ describe('zkevm push interrupted by SIGINT', () => {
       interrupted: 'SIGINT',
     });
     expect(report.error).toBeUndefined();
+    expect(code).toBe(130);
+  }, 30_000);
+});
+
+describe('request interrupted by SIGINT', () => {
+  const run = (extra: string[]) =>
+    interrupted(['request', COLLECTION, '--from-file', idFile, '--base-url', url], extra, {
+      IMX_PRIVATE_KEY: PRIVATE_KEY,
+    });
+
+  it('prints the accepted refreshes, uncertain and unsent ids, then exits 130', async () => {
+    const { code, stdout } = await run([]);
+    expect(stdout).toContain(
+      'Interrupted (SIGINT): stopped sending; 2 refresh requests accepted, 1000 token ids uncertain, 500 not sent.',
+    );
+    expect(stdout).toMatch(/^refresh-1 +1000$/m);
+    expect(stdout).toMatch(/^refresh-2 +1000$/m);
+    expect(stdout).toContain(
+      `Uncertain (may have been accepted; check with list): ${IMX_IDS.slice(2000, 3000).join(' ')}\n`,
+    );
+    expect(stdout).toContain(`Not sent: ${IMX_IDS.slice(3000).join(' ')}\n`);
+    expect(code).toBe(130);
+  }, 30_000);
+
+  it('prints one JSON object with --json, then exits 130', async () => {
+    const { code, stdout } = await run(['--json']);
+    const report = JSON.parse(stdout);
+    expect(report.refreshes).toEqual([
+      { refreshId: 'refresh-1', tokenIds: IMX_IDS.slice(0, 1000) },
+      { refreshId: 'refresh-2', tokenIds: IMX_IDS.slice(1000, 2000) },
+    ]);
+    expect(report).toMatchObject({
+      uncertain: IMX_IDS.slice(2000, 3000),
+      notSent: IMX_IDS.slice(3000),
+      interrupted: 'SIGINT',
+    });
     expect(code).toBe(130);
   }, 30_000);
 });
