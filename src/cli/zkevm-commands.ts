@@ -2,7 +2,7 @@
  * The zkEVM commands of the bin (`zkevm push`, `zkevm get`, `zkevm list`), as functions over a
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { SingleBar } from 'cli-progress';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
@@ -23,6 +23,7 @@ import { tokenIdListProblem } from '../wire/token-id.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   CONTRACT_ADDRESS_PATTERN,
+  MAX_ITEM_BYTES,
   MAX_NFTS_PER_REFRESH,
   MAX_PAGE_SIZE,
   uint256Problem,
@@ -207,40 +208,109 @@ export interface PushSource {
   concurrency?: number;
 }
 
-/** One push item per line of `text`; every bad line is named (by number) and nothing is returned. */
-export function parseNftLines(text: string, label: string): NftMetadataRefresh[] {
+/**
+ * The longest line `--from-file` reads: four times the platform's 16 KiB item limit, room for
+ * whitespace and `\u` escapes (each item is still checked at 16 KiB as sent). A longer line is
+ * refused as soon as it passes this, without reading the rest of it into memory.
+ */
+export const MAX_FILE_LINE_BYTES = 4 * MAX_ITEM_BYTES;
+
+/**
+ * The lines of a file, streamed: a line is held in memory only up to `maxLineBytes`, past which
+ * it throws naming the line (so `/dev/zero` or a file without newlines fails fast, not with an
+ * out-of-memory abort). `\r\n` and `\n` both end a line.
+ */
+export async function* readFileLines(
+  path: string,
+  label: string,
+  maxLineBytes = MAX_FILE_LINE_BYTES,
+): AsyncGenerator<string> {
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
+  let parts: Buffer[] = [];
+  let length = 0;
+  let number = 1;
+  const tooLong = () =>
+    new InvalidRequestError(
+      `${label}: line ${number} is longer than ${maxLineBytes / 1024} KiB (an NFT takes at most ${MAX_ITEM_BYTES / 1024} KiB), nothing pushed`,
+    );
+  const line = (last: Buffer) => {
+    const text = Buffer.concat([...parts, last]).toString('utf8');
+    parts = [];
+    length = 0;
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, from)) {
+        if (length + at - from > maxLineBytes) throw tooLong();
+        yield line(chunk.subarray(from, at));
+        number += 1;
+        from = at + 1;
+      }
+      const rest = chunk.subarray(from);
+      if (length + rest.length > maxLineBytes) throw tooLong();
+      // A copy: the stream may reuse the chunk's memory.
+      parts.push(Buffer.from(rest));
+      length += rest.length;
+    }
+  } catch (error) {
+    if (error instanceof InvalidRequestError) throw error;
+    throw new InvalidRequestError(
+      `Cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  } finally {
+    stream.destroy();
+  }
+  if (length > 0) yield line(Buffer.alloc(0));
+}
+
+/**
+ * One push item per line; every bad line is named (by number, the first 10 shown) and nothing
+ * is returned.
+ */
+export async function parseNftLines(
+  lines: Iterable<string> | AsyncIterable<string>,
+  label: string,
+): Promise<NftMetadataRefresh[]> {
   const nfts: NftMetadataRefresh[] = [];
   const problems: string[] = [];
+  let problemCount = 0;
+  const problem = (text: string) => {
+    problemCount += 1;
+    if (problems.length < 10) problems.push(text);
+  };
   const lineOf = new Map<string, number>();
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+  let number = 0;
+  for await (const raw of lines) {
+    number += 1;
     const line = raw.trim();
     if (line === '') continue;
-    const number = index + 1;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (error) {
-      problems.push(`line ${number}: not JSON (${(error as Error).message})`);
+      problem(`line ${number}: not JSON (${(error as Error).message})`);
       continue;
     }
     const result = metadataPushFromJson(value);
     if (!result.ok) {
-      problems.push(`line ${number}: ${result.problem}`);
+      problem(`line ${number}: ${result.problem}`);
       continue;
     }
     const first = lineOf.get(result.nft.tokenId);
     if (first !== undefined) {
-      problems.push(`line ${number}: token_id ${result.nft.tokenId} repeats line ${first}`);
+      problem(`line ${number}: token_id ${result.nft.tokenId} repeats line ${first}`);
       continue;
     }
     lineOf.set(result.nft.tokenId, number);
     nfts.push(result.nft);
   }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 10).map((p) => `  ${p}`);
-    if (problems.length > 10) shown.push(`  … and ${problems.length - 10} more`);
+  if (problemCount > 0) {
+    const shown = problems.map((p) => `  ${p}`);
+    if (problemCount > 10) shown.push(`  … and ${problemCount - 10} more`);
     throw new InvalidRequestError(
-      `${label}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing pushed:\n${shown.join('\n')}`,
+      `${label}: ${problemCount} bad line${problemCount === 1 ? '' : 's'}, nothing pushed:\n${shown.join('\n')}`,
     );
   }
   if (nfts.length === 0) throw new InvalidRequestError(`${label}: no NFTs in the file`);
@@ -339,15 +409,7 @@ export async function pushNfts(
           'With --from-file the file names the tokens: give no token ids',
         );
       }
-      let text: string;
-      try {
-        text = await readFile(source.fromFile, 'utf8');
-      } catch (error) {
-        throw new InvalidRequestError(
-          `Cannot read ${source.fromFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      nfts = parseNftLines(text, source.fromFile);
+      nfts = await parseNftLines(readFileLines(source.fromFile, source.fromFile), source.fromFile);
       bar?.start(nfts.length, 0, { phase: 'pushing' });
     } else {
       const base = source.fromMetadataApi as string;
