@@ -6,13 +6,13 @@ import { ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import {
   type ConnectionOptions,
   clientFrom,
-  EXIT,
   errorsCommand,
   hostOf,
   type Io,
   listCommand,
   reportError,
   requestCommand,
+  signalExit,
   statusCommand,
   watchCommand,
 } from './commands.js';
@@ -142,13 +142,13 @@ const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
 
 /**
  * Traps SIGINT and SIGTERM while a command that sends several requests runs: the first aborts
- * the returned signal (the command stops sending and prints what got through, then exits
- * {@link EXIT.interrupted}); a second exits at once, with that code and no summary.
+ * the returned signal (the command stops sending and prints what got through, then exits 130,
+ * or 143 on SIGTERM); a second exits at once, with that code and no summary.
  */
 function trapInterrupts(): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) process.exit(signalExit(name));
     controller.abort(name);
     // On stderr: with --json, stdout stays one JSON object.
     io.err.write(
@@ -192,8 +192,8 @@ function withApi<C, A extends unknown[]>(
         process.exitCode = await run(connection, ...args);
       } catch (error) {
         process.exitCode = reportError(error, io, options.json, host);
-        // Interrupted before sending anything (or with nothing to report): still 130.
-        if (trap?.signal.aborted) process.exitCode = EXIT.interrupted;
+        // Interrupted before sending anything (or with nothing to report): still 130 or 143.
+        if (trap?.signal.aborted) process.exitCode = signalExit(trap.signal.reason);
       } finally {
         trap?.release();
       }

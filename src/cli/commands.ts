@@ -43,10 +43,16 @@ export interface ConnectionOptions {
 }
 
 /**
- * Exit codes. `interrupted` (128 + SIGINT's number, the shell's convention) is returned only
- * after the summary of what was sent is printed.
+ * Exit codes. `interrupted` and `terminated` (128 + the number of SIGINT or SIGTERM, the
+ * shell's convention, as `watch` exits) are returned only after the summary of what was sent
+ * is printed.
  */
-export const EXIT = { ok: 0, error: 1, someFailed: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, error: 1, someFailed: 2, interrupted: 130, terminated: 143 } as const;
+
+/** The exit code of a command stopped by the signal named `signalName`. */
+export function signalExit(signalName: unknown): number {
+  return signalName === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+}
 
 /** The variable `--base-url` of the Immutable X commands defaults to. */
 export const BASE_URL_VARIABLE = 'IMX_BASE_URL';
@@ -224,7 +230,7 @@ export async function requestCommand(
       throw error;
     }
     printInterruptedRequest(progress, client.rateLimit, String(io.signal.reason), options, io);
-    return EXIT.interrupted;
+    return signalExit(io.signal.reason);
   }
   if (options.json) {
     write(io.out, JSON.stringify({ refreshes, rateLimit }));

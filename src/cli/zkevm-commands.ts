@@ -36,7 +36,7 @@ import {
   nftMetadataRefreshToWire,
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
-import { EXIT, type Io } from './commands.js';
+import { EXIT, type Io, signalExit } from './commands.js';
 import { budgetLine, localTime, localTimeOf, table, write } from './format.js';
 import { fittingBar } from './progress.js';
 
@@ -606,7 +606,7 @@ export async function zkevmPushCommand(
 ): Promise<number> {
   const report = await pushNfts(connection, contractAddress, tokenIds, options, io, options.json);
   printPushReport(report, io, options.json);
-  if (report.interrupted !== undefined) return EXIT.interrupted;
+  if (report.interrupted !== undefined) return signalExit(report.interrupted);
   return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
 }
 

@@ -74,16 +74,22 @@ afterAll(async () => {
 });
 
 /** Runs `zkevm push` and sends SIGINT once the third push reached the server. */
-function interruptedPush(extra: string[]) {
+function interruptedPush(extra: string[], signal: NodeJS.Signals = 'SIGINT') {
   return interrupted(
     ['zkevm', 'push', CONTRACT, '--from-file', file, '--base-url', url, '--chain-name', CHAIN],
     extra,
     { IMMUTABLE_API_KEY: KEY },
+    signal,
   );
 }
 
 /** Runs the bin and sends SIGINT once the third request reached the server. */
-async function interrupted(args: string[], extra: string[], env: Record<string, string>) {
+async function interrupted(
+  args: string[],
+  extra: string[],
+  env: Record<string, string>,
+  signal: NodeJS.Signals = 'SIGINT',
+) {
   pushes = 0;
   const arrived = new Promise<void>((resolve) => {
     held = resolve;
@@ -103,7 +109,7 @@ async function interrupted(args: string[], extra: string[], env: Record<string, 
     child.on('close', (code) => resolve(code)),
   );
   await arrived;
-  child.kill('SIGINT');
+  child.kill(signal);
   const code = await exited;
   return { code, stdout, stderr };
 }
@@ -144,6 +150,18 @@ describe('zkevm push interrupted by SIGINT', () => {
     });
     expect(report.error).toBeUndefined();
     expect(code).toBe(130);
+  }, 30_000);
+});
+
+describe('zkevm push stopped by SIGTERM', () => {
+  it('prints the same summary, then exits 143 (128 + 15, as watch does)', async () => {
+    const { code, stdout } = await interruptedPush(['--json'], 'SIGTERM');
+    expect(JSON.parse(stdout)).toMatchObject({
+      pushed: FIRST_TWO,
+      uncertain: THIRD,
+      interrupted: 'SIGTERM',
+    });
+    expect(code).toBe(143);
   }, 30_000);
 });
 
