@@ -12,6 +12,7 @@ import {
   listCommand,
   reportError,
   requestCommand,
+  signalExit,
   statusCommand,
   watchCommand,
 } from './commands.js';
@@ -140,14 +141,41 @@ program
 const io: Io = { out: process.stdout, err: process.stderr, env: process.env };
 
 /**
+ * Traps SIGINT and SIGTERM while a command that sends several requests runs: the first aborts
+ * the returned signal (the command stops sending and prints what got through, then exits 130,
+ * or 143 on SIGTERM); a second exits at once, with that code and no summary.
+ */
+function trapInterrupts(): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signalExit(name));
+    controller.abort(name);
+    // On stderr: with --json, stdout stays one JSON object.
+    io.err.write(
+      `${name}: sending no more requests; a summary follows (press Ctrl-C again to quit without it)\n`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
  * Adds `--json` and runs `run` with what `connect` makes of the options (a client), turning
- * errors into exit codes.
+ * errors into exit codes. An `interruptible` command gets `io.signal` (see {@link trapInterrupts}).
  */
 function withApi<C, A extends unknown[]>(
   command: Command,
   connect: (options: Record<string, unknown>) => C,
   baseUrlOf: (connection: C) => string,
   run: (connection: C, ...args: [...A, Record<string, unknown>]) => Promise<number>,
+  interruptible = false,
 ): Command {
   return command
     .option('--json', 'machine-readable output', false)
@@ -156,12 +184,18 @@ function withApi<C, A extends unknown[]>(
       const args = received.slice(0, -1) as [...A, Record<string, unknown>];
       const options = args[args.length - 1] as { json?: boolean };
       let host: string | undefined;
+      const trap = interruptible ? trapInterrupts() : undefined;
+      io.signal = trap?.signal;
       try {
         const connection = connect(options);
         host = hostOf(baseUrlOf(connection));
         process.exitCode = await run(connection, ...args);
       } catch (error) {
         process.exitCode = reportError(error, io, options.json, host);
+        // Interrupted before sending anything (or with nothing to report): still 130 or 143.
+        if (trap?.signal.aborted) process.exitCode = signalExit(trap.signal.reason);
+      } finally {
+        trap?.release();
       }
     });
 }
@@ -174,6 +208,7 @@ function apiCommand<A extends unknown[]>(
     client: ReturnType<typeof clientFrom>,
     ...args: [...A, ConnectionOptions & Record<string, unknown>]
   ) => Promise<number>,
+  interruptible = false,
 ) {
   return withApi<ReturnType<typeof clientFrom>, A>(
     program
@@ -187,6 +222,7 @@ function apiCommand<A extends unknown[]>(
     (options) => clientFrom(options as ConnectionOptions, io.env),
     (client) => client.baseURL,
     run,
+    interruptible,
   );
 }
 
@@ -201,6 +237,7 @@ apiCommand<[string, string[]]>(
       options as { fromFile?: string; json?: boolean },
       io,
     ),
+  true,
 ).option('-f, --from-file <path>', 'read token ids from a file, one a line');
 
 apiCommand<[string]>(
@@ -244,6 +281,7 @@ function zkevmCommand<A extends unknown[]>(
   name: string,
   description: string,
   run: (connection: ZkEvmConnection, ...args: [...A, Record<string, unknown>]) => Promise<number>,
+  interruptible = false,
 ) {
   return withApi<ZkEvmConnection, A>(
     zkevm
@@ -263,6 +301,7 @@ function zkevmCommand<A extends unknown[]>(
     (options) => zkEvmConnect(options as ZkEvmConnectionOptions, io.env),
     (connection) => connection.client.baseURL,
     run,
+    interruptible,
   );
 }
 
@@ -282,6 +321,7 @@ zkevmCommand<[string, string[]]>(
       },
       io,
     ),
+  true,
 )
   .option(
     '--from-metadata-api <baseUrl>',

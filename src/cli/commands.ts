@@ -5,15 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
 import {
+  AbortError,
+  type AcceptedRefresh,
   ApiError,
   ConnectionError,
   InvalidRequestError,
   MetadataRefreshError,
   RateLimitError,
+  type RequestProgress,
   TimeoutError,
 } from '../errors.js';
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
+import type { RateLimit } from '../wire/rate-limit.js';
 import { budgetLine, localTime, localTimeOf, table, wrapWords, write } from './format.js';
 import { refreshProgressBar } from './progress.js';
 
@@ -23,6 +27,12 @@ export interface Io {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   err: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /**
+   * Aborted on the first SIGINT or SIGTERM, for the commands that send several requests
+   * (`request`, `zkevm push`): they stop sending and report how far they got. Its `reason` is
+   * the signal's name.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options every API command takes. */
@@ -32,8 +42,17 @@ export interface ConnectionOptions {
   json?: boolean;
 }
 
-/** Exit codes. */
-export const EXIT = { ok: 0, error: 1, someFailed: 2 } as const;
+/**
+ * Exit codes. `interrupted` and `terminated` (128 + the number of SIGINT or SIGTERM, the
+ * shell's convention, as `watch` exits) are returned only after the summary of what was sent
+ * is printed.
+ */
+export const EXIT = { ok: 0, error: 1, someFailed: 2, interrupted: 130, terminated: 143 } as const;
+
+/** The exit code of a command stopped by the signal named `signalName`. */
+export function signalExit(signalName: unknown): number {
+  return signalName === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+}
 
 /** The variable `--base-url` of the Immutable X commands defaults to. */
 export const BASE_URL_VARIABLE = 'IMX_BASE_URL';
@@ -194,10 +213,25 @@ export async function requestCommand(
   io: Io,
 ): Promise<number> {
   const ids = [...tokenIds, ...(options.fromFile ? await readTokenIds(options.fromFile) : [])];
-  const { refreshes, rateLimit } = await client.requestRefreshes({
-    collectionAddress: collection,
-    tokenIds: ids,
-  });
+  let refreshes: readonly AcceptedRefresh[];
+  let rateLimit: RateLimit | undefined;
+  try {
+    // On an interruption the client sends no further request and aborts the one in flight
+    // rather than waiting up to its timeout: whoever pressed Ctrl-C wants the terminal back.
+    // An aborted request may still have been accepted, so its ids are printed as uncertain.
+    ({ refreshes, rateLimit } = await client.requestRefreshes({
+      collectionAddress: collection,
+      tokenIds: ids,
+      signal: io.signal,
+    }));
+  } catch (error) {
+    const progress = error instanceof MetadataRefreshError ? error.progress : undefined;
+    if (!(error instanceof AbortError) || !io.signal?.aborted || progress === undefined) {
+      throw error;
+    }
+    printInterruptedRequest(progress, client.rateLimit, String(io.signal.reason), options, io);
+    return signalExit(io.signal.reason);
+  }
   if (options.json) {
     write(io.out, JSON.stringify({ refreshes, rateLimit }));
   } else {
@@ -211,6 +245,42 @@ export async function requestCommand(
     write(io.out, budgetLine(rateLimit ?? client.rateLimit));
   }
   return EXIT.ok;
+}
+
+/** What an interrupted `request` got through: accepted refreshes, uncertain and unsent ids. */
+function printInterruptedRequest(
+  progress: RequestProgress,
+  rateLimit: RateLimit | undefined,
+  signalName: string,
+  options: { json?: boolean },
+  io: Io,
+): void {
+  const refreshes = progress.accepted.filter((a): a is AcceptedRefresh => 'refreshId' in a);
+  const { uncertain, notSent } = progress;
+  if (options.json) {
+    write(
+      io.out,
+      JSON.stringify({ refreshes, rateLimit, uncertain, notSent, interrupted: signalName }),
+    );
+    return;
+  }
+  write(
+    io.out,
+    `Interrupted (${signalName}): stopped sending; ${refreshes.length} refresh requests accepted, ${uncertain.length} token ids uncertain, ${notSent.length} not sent.`,
+  );
+  if (refreshes.length > 0) {
+    write(
+      io.out,
+      table(
+        ['REFRESH ID', 'TOKENS'],
+        refreshes.map((r) => [r.refreshId, r.tokenIds.length]),
+      ),
+    );
+  }
+  if (uncertain.length > 0)
+    write(io.out, `Uncertain (may have been accepted; check with list): ${uncertain.join(' ')}`);
+  if (notSent.length > 0) write(io.out, `Not sent: ${notSent.join(' ')}`);
+  write(io.out, budgetLine(rateLimit));
 }
 
 function refreshRows(refresh: Refresh): (string | number | null)[][] {

@@ -2,11 +2,17 @@
  * The zkEVM commands of the bin (`zkevm push`, `zkevm get`, `zkevm list`), as functions over a
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { SingleBar } from 'cli-progress';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
-import { ApiError, InvalidRequestError, MetadataRefreshError, RateLimitError } from '../errors.js';
+import {
+  AbortError,
+  ApiError,
+  InvalidRequestError,
+  MetadataRefreshError,
+  RateLimitError,
+} from '../errors.js';
 import {
   type MetadataApiReader,
   metadataApiReader,
@@ -17,6 +23,7 @@ import { tokenIdListProblem } from '../wire/token-id.js';
 import { chunkRefreshItems } from '../wire/zkevm/chunk.js';
 import {
   CONTRACT_ADDRESS_PATTERN,
+  MAX_ITEM_BYTES,
   MAX_NFTS_PER_REFRESH,
   MAX_PAGE_SIZE,
   uint256Problem,
@@ -29,7 +36,7 @@ import {
   nftMetadataRefreshToWire,
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
-import { EXIT, type Io } from './commands.js';
+import { EXIT, type Io, signalExit } from './commands.js';
 import { budgetLine, localTime, localTimeOf, table, write } from './format.js';
 import { fittingBar } from './progress.js';
 
@@ -184,6 +191,11 @@ export interface PushReport {
   rateLimit: ZkEvmRateLimit | undefined;
   /** The error that stopped the push part-way, if one did. */
   error?: MetadataRefreshError;
+  /**
+   * The signal (`SIGINT`, `SIGTERM`) that stopped the push part-way, if one did: `notPushed`
+   * holds what was not sent (code `INTERRUPTED`), `uncertain` the request it cut short.
+   */
+  interrupted?: string;
 }
 
 /** Where `zkevm push` reads the metadata. */
@@ -196,44 +208,118 @@ export interface PushSource {
   concurrency?: number;
 }
 
-/** One push item per line of `text`; every bad line is named (by number) and nothing is returned. */
-export function parseNftLines(text: string, label: string): NftMetadataRefresh[] {
+/**
+ * The longest line `--from-file` reads: four times the platform's 16 KiB item limit, room for
+ * whitespace and `\u` escapes (each item is still checked at 16 KiB as sent). A longer line is
+ * refused as soon as it passes this, without reading the rest of it into memory.
+ */
+export const MAX_FILE_LINE_BYTES = 4 * MAX_ITEM_BYTES;
+
+/**
+ * The lines of a file, streamed: a line is held in memory only up to `maxLineBytes`, past which
+ * it throws naming the line (so `/dev/zero` or a file without newlines fails fast, not with an
+ * out-of-memory abort). `\r\n` and `\n` both end a line.
+ */
+export async function* readFileLines(
+  path: string,
+  label: string,
+  maxLineBytes = MAX_FILE_LINE_BYTES,
+): AsyncGenerator<string> {
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
+  let parts: Buffer[] = [];
+  let length = 0;
+  let number = 1;
+  const tooLong = () =>
+    new InvalidRequestError(
+      `${label}: line ${number} is longer than ${maxLineBytes / 1024} KiB (an NFT takes at most ${MAX_ITEM_BYTES / 1024} KiB), nothing pushed`,
+    );
+  const line = (last: Buffer) => {
+    const text = Buffer.concat([...parts, last]).toString('utf8');
+    parts = [];
+    length = 0;
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, from)) {
+        if (length + at - from > maxLineBytes) throw tooLong();
+        yield line(chunk.subarray(from, at));
+        number += 1;
+        from = at + 1;
+      }
+      const rest = chunk.subarray(from);
+      if (length + rest.length > maxLineBytes) throw tooLong();
+      // A copy: the stream may reuse the chunk's memory.
+      parts.push(Buffer.from(rest));
+      length += rest.length;
+    }
+  } catch (error) {
+    if (error instanceof InvalidRequestError) throw error;
+    throw new InvalidRequestError(
+      `Cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  } finally {
+    stream.destroy();
+  }
+  if (length > 0) yield line(Buffer.alloc(0));
+}
+
+/**
+ * One push item per line; every bad line is named (by number, the first 10 shown) and nothing
+ * is returned.
+ */
+export async function parseNftLines(
+  lines: Iterable<string> | AsyncIterable<string>,
+  label: string,
+): Promise<NftMetadataRefresh[]> {
   const nfts: NftMetadataRefresh[] = [];
   const problems: string[] = [];
+  let problemCount = 0;
+  const problem = (text: string) => {
+    problemCount += 1;
+    if (problems.length < 10) problems.push(text);
+  };
   const lineOf = new Map<string, number>();
-  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+  let number = 0;
+  for await (const raw of lines) {
+    number += 1;
     const line = raw.trim();
     if (line === '') continue;
-    const number = index + 1;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (error) {
-      problems.push(`line ${number}: not JSON (${(error as Error).message})`);
+      problem(`line ${number}: not JSON (${(error as Error).message})`);
       continue;
     }
     const result = metadataPushFromJson(value);
     if (!result.ok) {
-      problems.push(`line ${number}: ${result.problem}`);
+      problem(`line ${number}: ${result.problem}`);
       continue;
     }
     const first = lineOf.get(result.nft.tokenId);
     if (first !== undefined) {
-      problems.push(`line ${number}: token_id ${result.nft.tokenId} repeats line ${first}`);
+      problem(`line ${number}: token_id ${result.nft.tokenId} repeats line ${first}`);
       continue;
     }
     lineOf.set(result.nft.tokenId, number);
     nfts.push(result.nft);
   }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 10).map((p) => `  ${p}`);
-    if (problems.length > 10) shown.push(`  … and ${problems.length - 10} more`);
+  if (problemCount > 0) {
+    const shown = problems.map((p) => `  ${p}`);
+    if (problemCount > 10) shown.push(`  … and ${problemCount - 10} more`);
     throw new InvalidRequestError(
-      `${label}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}, nothing pushed:\n${shown.join('\n')}`,
+      `${label}: ${problemCount} bad line${problemCount === 1 ? '' : 's'}, nothing pushed:\n${shown.join('\n')}`,
     );
   }
   if (nfts.length === 0) throw new InvalidRequestError(`${label}: no NFTs in the file`);
   return nfts;
+}
+
+/** A token left unsent by an interruption. */
+function interruptedNotSent(tokenId: string): NotPushed {
+  return { tokenId, code: INTERRUPTED, message: 'interrupted before it was sent' };
 }
 
 /** A token the Metadata API read could not give a push for, in an operator's words. */
@@ -263,6 +349,14 @@ function progressBar(io: Io, json: boolean | undefined): SingleBar | undefined {
         `${value}/${total} tokens`,
       ])
     : undefined;
+}
+
+/** The code of a token not sent because the command was interrupted. */
+export const INTERRUPTED = 'INTERRUPTED';
+
+/** The signal's name that `signal` was aborted with, e.g. `SIGINT`. */
+function interruptedBy(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'interrupted';
 }
 
 function whyNotSent(error: MetadataRefreshError): { code: string; message: string } {
@@ -315,15 +409,7 @@ export async function pushNfts(
           'With --from-file the file names the tokens: give no token ids',
         );
       }
-      let text: string;
-      try {
-        text = await readFile(source.fromFile, 'utf8');
-      } catch (error) {
-        throw new InvalidRequestError(
-          `Cannot read ${source.fromFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-      nfts = parseNftLines(text, source.fromFile);
+      nfts = await parseNftLines(readFileLines(source.fromFile, source.fromFile), source.fromFile);
       bar?.start(nfts.length, 0, { phase: 'pushing' });
     } else {
       const base = source.fromMetadataApi as string;
@@ -340,11 +426,20 @@ export async function pushNfts(
         throw new InvalidRequestError(`--from-metadata-api: ${base} is not an http(s) URL`);
       let read = 0;
       bar?.start(tokenIds.length, 0, { phase: 'reading the Metadata API' });
-      // Nothing stops a read early: each ends within its attempts and timeouts.
-      const never = new AbortController().signal;
-      const reads = await readMetadataApi(reader, contractAddress, tokenIds, never, () =>
-        bar?.update(++read),
+      // An interruption stops the reads (nothing is pushed then); otherwise each read ends
+      // within its attempts and timeouts.
+      const reads = await readMetadataApi(
+        reader,
+        contractAddress,
+        tokenIds,
+        io.signal ?? new AbortController().signal,
+        () => bar?.update(++read),
       );
+      if (io.signal?.aborted) {
+        report.interrupted = interruptedBy(io.signal);
+        for (const tokenId of tokenIds) report.notPushed.push(interruptedNotSent(tokenId));
+        return report;
+      }
       nfts = [];
       for (const tokenId of tokenIds) {
         const outcome = reads.get(tokenId) as TokenRead;
@@ -358,6 +453,12 @@ export async function pushNfts(
       bar?.setTotal(nfts.length);
     }
     if (nfts.length === 0) {
+      report.rateLimit = client.rateLimit;
+      return report;
+    }
+    if (io.signal?.aborted) {
+      report.interrupted = interruptedBy(io.signal);
+      for (const { tokenId } of nfts) report.notPushed.push(interruptedNotSent(tokenId));
       report.rateLimit = client.rateLimit;
       return report;
     }
@@ -375,27 +476,43 @@ export async function pushNfts(
       }
     });
     try {
-      const { requests, rateLimit } = await client.refreshNftsMetadata({ contractAddress, nfts });
+      // On an interruption the client sends no further request and aborts the one in flight
+      // rather than waiting for it: a push can take up to the transport's timeout (with its
+      // retries), and whoever pressed Ctrl-C wants the terminal back now. Whether an aborted
+      // push reached the platform cannot be known, so its ids come back in
+      // `progress.uncertain`, printed as such (check them with `zkevm get`): none is lost.
+      const { requests, rateLimit } = await client.refreshNftsMetadata({
+        contractAddress,
+        nfts,
+        signal: io.signal,
+      });
       report.pushed = requests.flatMap((r) => r.tokenIds);
       report.requests = requests.length;
       report.rateLimit = rateLimit ?? client.rateLimit;
     } catch (error) {
       const progress = error instanceof MetadataRefreshError ? error.progress : undefined;
+      // Interrupted: whatever got through is reported, even nothing (the exit code says why).
+      const interrupted = error instanceof AbortError && io.signal?.aborted === true;
       if (
         !progress ||
         !(error instanceof MetadataRefreshError) ||
         error instanceof InvalidRequestError ||
-        (progress.accepted.length === 0 && progress.uncertain.length === 0)
+        (!interrupted && progress.accepted.length === 0 && progress.uncertain.length === 0)
       ) {
         throw error;
       }
       report.pushed = progress.accepted.flatMap((a) => a.tokenIds);
       report.requests = progress.accepted.length;
       report.uncertain = [...progress.uncertain];
-      const why = whyNotSent(error);
-      for (const tokenId of progress.notSent) report.notPushed.push({ tokenId, ...why });
       report.rateLimit = client.rateLimit;
-      report.error = error;
+      if (interrupted) {
+        report.interrupted = interruptedBy(io.signal as AbortSignal);
+        for (const tokenId of progress.notSent) report.notPushed.push(interruptedNotSent(tokenId));
+      } else {
+        const why = whyNotSent(error);
+        for (const tokenId of progress.notSent) report.notPushed.push({ tokenId, ...why });
+        report.error = error;
+      }
     } finally {
       connection.onResponse(undefined);
     }
@@ -438,6 +555,12 @@ export function printPushReport(report: PushReport, io: Io, json?: boolean): voi
     return;
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (report.interrupted !== undefined) {
+    write(
+      io.out,
+      `Interrupted (${report.interrupted}): stopped sending; ${report.pushed.length} pushed, ${report.uncertain.length} uncertain, ${report.notPushed.filter((n) => n.code === INTERRUPTED).length} not sent.`,
+    );
+  }
   write(
     io.out,
     report.pushed.length === 0
@@ -483,6 +606,7 @@ export async function zkevmPushCommand(
 ): Promise<number> {
   const report = await pushNfts(connection, contractAddress, tokenIds, options, io, options.json);
   printPushReport(report, io, options.json);
+  if (report.interrupted !== undefined) return signalExit(report.interrupted);
   return report.notPushed.length > 0 || report.uncertain.length > 0 ? EXIT.someFailed : EXIT.ok;
 }
 

@@ -326,6 +326,29 @@ describe('zkevm push --from-file', () => {
     expect(server.service.pendingPushes()).toBe(0);
   });
 
+  it('a line over 64 KiB: an error naming it, read no further, nothing pushed', async () => {
+    const file = jsonl([
+      { token_id: '1', name: 'ok' },
+      { token_id: '2', name: 'ok' },
+      { token_id: '3', name: 'x'.repeat(1024 * 1024) },
+      'not json, never read',
+    ]);
+    const result = await run(['zkevm', 'push', CONTRACT, '--from-file', file, ...local()]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      `${file}: line 3 is longer than 64 KiB (an NFT takes at most 16 KiB), nothing pushed`,
+    );
+    expect(result.stderr).not.toContain('line 4');
+    expect(server.service.budget().remaining).toBe(LIMIT);
+  });
+
+  it('/dev/zero: fails fast on its first line, not out of memory', async () => {
+    const result = await run(['zkevm', 'push', CONTRACT, '--from-file', '/dev/zero', ...local()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('/dev/zero: line 1 is longer than 64 KiB');
+  });
+
   it('refuses token ids beside --from-file, and a file it cannot read', async () => {
     const file = jsonl([{ token_id: '1' }]);
     const ids = await run(['zkevm', 'push', CONTRACT, '1', '--from-file', file, ...local()]);
