@@ -10,7 +10,7 @@
  * after now (`> now` made `>= now` or `true`): it is stored but blocks nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/index.js';
+import { type BudgetReport, MemoryStore } from '../../src/index.js';
 import { usableReport, waitAfterAnswer } from '../../src/scheduler/learned-budget.js';
 
 const T0 = Date.parse('2030-01-01T10:00:00Z');
@@ -29,6 +29,10 @@ async function known(limit: number, used: number, endsInMs = HOUR) {
   });
   return store;
 }
+
+/** A store learns what a (non-probe) answer at `nowMs` reported. */
+const answer = (store: MemoryStore, nowMs: number, report: BudgetReport) =>
+  store.settleLearnedSlot({ probe: false, nowMs, report });
 
 describe('taking a slot', () => {
   it('lets one probe through while the window is unknown, the rest look again shortly', async () => {
@@ -160,11 +164,7 @@ describe('what an answer teaches', () => {
   it('a report from a window that already ended is not taken as the current one', async () => {
     const store = await known(10, 4, 60_000);
     // The known window ended at T0 + 60 s; a late answer of it arrives at T0 + 61 s.
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 61_000,
-      report: { limit: 10, remaining: 0, resetAtMs: T0 + 60_000 },
-    });
+    await answer(store, T0 + 61_000, { limit: 10, remaining: 0, resetAtMs: T0 + 60_000 });
     const state = await store.learnedBudget();
     expect(state.windowEndsMs).toBe(T0 + 60_000);
     // The new window is unknown: the next request is a probe, not a spent budget.
@@ -176,24 +176,12 @@ describe('what an answer teaches', () => {
 
   it('a stale answer of an earlier window changes nothing; a later window replaces the count', async () => {
     const store = await known(10, 4);
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 1_000,
-      report: { limit: 10, remaining: 10, resetAtMs: T0 + HOUR - 30_000 },
-    });
+    await answer(store, T0 + 1_000, { limit: 10, remaining: 10, resetAtMs: T0 + HOUR - 30_000 });
     expect(await store.learnedBudget()).toMatchObject({ used: 4, windowEndsMs: T0 + HOUR });
     // The same window, named 500 ms differently (rounding): the larger count wins.
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 1_000,
-      report: { limit: 10, remaining: 3, resetAtMs: T0 + HOUR + 500 },
-    });
+    await answer(store, T0 + 1_000, { limit: 10, remaining: 3, resetAtMs: T0 + HOUR + 500 });
     expect(await store.learnedBudget()).toMatchObject({ used: 7, windowEndsMs: T0 + HOUR });
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 2_000,
-      report: { limit: 12, remaining: 11, resetAtMs: T0 + 2 * HOUR },
-    });
+    await answer(store, T0 + 2_000, { limit: 12, remaining: 11, resetAtMs: T0 + 2 * HOUR });
     expect(await store.learnedBudget()).toMatchObject({
       limit: 12,
       used: 1,
@@ -205,63 +193,35 @@ describe('what an answer teaches', () => {
     const store = await known(10, 4, 60_000);
     const before = await store.learnedBudget();
     // A report whose reset is now tells nothing: the state stays as it was.
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 30_000,
-      report: { limit: 50, remaining: 0, resetAtMs: T0 + 30_000 },
-    });
+    await answer(store, T0 + 30_000, { limit: 50, remaining: 0, resetAtMs: T0 + 30_000 });
     expect(await store.learnedBudget()).toEqual(before);
     // Nor once the window is over: a late answer of it, its reset exactly now, is not learned.
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 60_000,
-      report: { limit: 50, remaining: 0, resetAtMs: T0 + 60_000 },
-    });
+    await answer(store, T0 + 60_000, { limit: 50, remaining: 0, resetAtMs: T0 + 60_000 });
     expect(await store.learnedBudget()).toEqual(before);
     // At the known window's end exactly, a report of a window ending 800 ms later is a new
     // window (its count replaces ours), not the same one named differently.
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 60_000,
-      report: { limit: 10, remaining: 9, resetAtMs: T0 + 60_800 },
-    });
+    await answer(store, T0 + 60_000, { limit: 10, remaining: 9, resetAtMs: T0 + 60_800 });
     expect(await store.learnedBudget()).toMatchObject({ used: 1, windowEndsMs: T0 + 60_800 });
   });
 
   it('after the known window ended, a report ending within a second of it starts a new count', async () => {
     const store = await known(10, 8, 60_000);
-    await store.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 60_500,
-      report: { limit: 10, remaining: 9, resetAtMs: T0 + 60_900 },
-    });
+    await answer(store, T0 + 60_500, { limit: 10, remaining: 9, resetAtMs: T0 + 60_900 });
     expect(await store.learnedBudget()).toMatchObject({ used: 1, windowEndsMs: T0 + 60_900 });
   });
 
   it('the same window is named up to one second apart either way; further apart is another window', async () => {
     // A reset exactly 1 s later is still the known window: the larger count wins.
     const later = await known(10, 6);
-    await later.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 1_000,
-      report: { limit: 10, remaining: 8, resetAtMs: T0 + HOUR + 1_000 },
-    });
+    await answer(later, T0 + 1_000, { limit: 10, remaining: 8, resetAtMs: T0 + HOUR + 1_000 });
     expect(await later.learnedBudget()).toMatchObject({ used: 6, windowEndsMs: T0 + HOUR });
     // A reset exactly 1 s earlier too.
     const earlier = await known(10, 2);
-    await earlier.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 1_000,
-      report: { limit: 10, remaining: 3, resetAtMs: T0 + HOUR - 1_000 },
-    });
+    await answer(earlier, T0 + 1_000, { limit: 10, remaining: 3, resetAtMs: T0 + HOUR - 1_000 });
     expect(await earlier.learnedBudget()).toMatchObject({ used: 7, windowEndsMs: T0 + HOUR });
     // More than 1 s earlier is an earlier window: neither its count nor its limit is taken.
     const stale = await known(10, 2);
-    await stale.settleLearnedSlot({
-      probe: false,
-      nowMs: T0 + 1_000,
-      report: { limit: 40, remaining: 1, resetAtMs: T0 + HOUR - 1_001 },
-    });
+    await answer(stale, T0 + 1_000, { limit: 40, remaining: 1, resetAtMs: T0 + HOUR - 1_001 });
     expect(await stale.learnedBudget()).toMatchObject({
       limit: 10,
       used: 2,
