@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -28,6 +29,10 @@ export default defineConfig({
   test: {
     environment: 'node',
     testTimeout: 10_000,
+    // Vitest leaves one core to its main process, which on a 2-core machine means one worker.
+    // The injected-clock files barely use that main process, so two workers halve their wall
+    // time (118 s → 68 s here); the real-time project stays one file at a time regardless.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,
