@@ -301,6 +301,38 @@ describe('RefreshScheduler on zkEVM', () => {
     expect(at - started).toBeGreaterThanOrEqual(20_000);
   });
 
+  it('verify: an earlier push synced just before this one (within the clock skew) does not confirm it', async () => {
+    const db = gameDatabase();
+    const real = api.client();
+    // The game pushed level 1 itself a moment ago, and the platform applied it.
+    const since = new Date(api.clock.now());
+    await real.refreshNftMetadata({
+      contractAddress: CONTRACT,
+      nfts: [{ tokenId: '1', name: 'Hero #1', attributes: [{ traitType: 'Level', value: 1 }] }],
+    });
+    await real.waitForNftMetadata({ contractAddress: CONTRACT, tokenIds: ['1'], since });
+    // The platform accepts the level-up's push but is slow to apply it: the NFT still shows the
+    // earlier push, synced less than the 5 s clock skew before this one began.
+    const slow: ZkEvmSchedulerClient = {
+      getNft: (p) => real.getNft(p),
+      refreshNftMetadata: async () => ({ rateLimit: undefined }),
+    };
+    db.level.set('1', 2);
+    const t = run(api, { metadata: db.source, client: slow, verify: { timeoutMs: 20_000 } });
+    await t.scheduler.enqueue(CONTRACT, ['1']);
+    t.scheduler.start();
+    await t.scheduler.drained();
+    await t.scheduler.stop();
+    const synced = Date.parse(
+      (await real.getNft({ contractAddress: CONTRACT, tokenId: '1' })).metadataSyncedAt ?? '',
+    );
+    const sent = t.events.find((e) => e.type === 'batchSent')?.at ?? 0;
+    expect(sent - synced).toBeLessThan(5_000);
+    expect(t.finals().get('1')).toEqual([
+      expect.objectContaining({ type: 'tokenFailed', errorCode: 'metadata_not_synced' }),
+    ]);
+  });
+
   it('reconciles a push whose answer was lost: no second push when the NFTs show it', async () => {
     const db = gameDatabase();
     const real = api.client();

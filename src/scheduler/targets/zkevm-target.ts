@@ -44,6 +44,8 @@ export interface ZkEvmTargetOptions {
    * Confirm each push by reading the NFTs until `metadataSyncedAt` reaches the push (polled at
    * the scheduler's `pollIntervalMs`); an NFT that does not within `timeoutMs` ends in
    * `tokenFailed` with `metadata_not_synced`. Without it, a 202 ends each id in `tokenSucceeded`.
+   * `clockSkewMs` (default 5000) is how far the platform's clock may be behind ours: an NFT
+   * synced that long before the push began confirms it only if it shows what the push carried.
    */
   verify?: { timeoutMs?: number | undefined; clockSkewMs?: number | undefined } | undefined;
   /**
@@ -172,17 +174,31 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   }
   /** Verifying: per push, the ids already seen synced. */
   const synced = new Map<string, Set<string>>();
+  /** Verifying: per push this process made, what it carried, by token id. */
+  const carried = new Map<string, Map<string, NftMetadataPush>>();
 
+  /**
+   * The ids whose NFT shows the push. Synced at or after the push began proves it. Synced up to
+   * `clockSkewMs` before (a server clock behind ours) proves it only with what the push carried:
+   * an earlier push or the mint, synced just before, would otherwise confirm a push that has not
+   * taken effect yet. A push taken over from another process (carried unknown) keeps the skew.
+   */
   const readSynced = async (
     contractAddress: string,
     tokenIds: string[],
-    sinceMs: number,
+    push: { sentAtMs: number; carried: Map<string, NftMetadataPush> | undefined },
     signal: AbortSignal,
   ) => {
     const nfts = await mapLimit(tokenIds, READ_CONCURRENCY, (tokenId) =>
       client.getNft({ contractAddress, tokenId, signal }),
     );
-    return tokenIds.filter((_, i) => syncedSince(nfts[i] as never, sinceMs));
+    return tokenIds.filter((id, i) => {
+      const nft = nfts[i] as Nft;
+      if (syncedSince(nft as never, push.sentAtMs)) return true;
+      if (!syncedSince(nft as never, push.sentAtMs - clockSkewMs)) return false;
+      const pushed = push.carried?.get(id);
+      return push.carried === undefined || (pushed !== undefined && showsPush(nft, pushed));
+    });
   };
 
   return {
@@ -240,8 +256,17 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
         contractAddress: collectionAddress,
         nfts: prepared.payload as NftMetadataPush[],
       });
+      const receipt = receiptOf(sentAtMs, batchId);
+      if (verify !== undefined) {
+        // A push followed by another process never reaches poll here: forget it after its time.
+        for (const key of carried.keys()) {
+          if (sentAtOf(key) < sentAtMs - timeoutMs - applyDelayMs) carried.delete(key);
+        }
+        const nfts = prepared.payload as NftMetadataPush[];
+        carried.set(receipt, new Map(nfts.map((n) => [n.tokenId, n])));
+      }
       return {
-        receipt: receiptOf(sentAtMs, batchId),
+        receipt,
         refreshId: undefined,
         budget: rateLimit && {
           limit: rateLimit.limit,
@@ -271,7 +296,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
         for (const id of await readSynced(
           sent.collectionAddress,
           waiting,
-          sentAtMs - clockSkewMs,
+          { sentAtMs, carried: carried.get(sent.receipt) },
           signal,
         )) {
           seen.add(id);
@@ -280,6 +305,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
       const still = sent.tokenIds.filter((id) => !seen.has(id));
       if (still.length > 0 && nowMs - sentAtMs < timeoutMs) return { done: false };
       synced.delete(sent.receipt);
+      carried.delete(sent.receipt);
       return {
         done: true,
         failures: new Map(
