@@ -365,11 +365,15 @@ zkevmCommand<[string]>(
 
 program
   .command('demo')
-  .description('run the whole refresh flow locally against a demo Metadata API, then exit')
-  .option('--zkevm', 'the Immutable zkEVM flow: read, push, wait until synced, read back')
-  .action(async (options: { zkevm?: boolean }) => {
-    if (options.zkevm) await runZkEvmDemo();
-    else await runDemo();
+  .description(
+    'run the whole flow locally, then exit: Immutable zkEVM (a level-up pushed by the scheduler, confirmed, the budget learned), or Immutable X with --imx',
+  )
+  .option('--imx', 'the Immutable X flow: request a refresh, follow it, read why tokens failed')
+  // The zkEVM flow was `demo --zkevm` before it became the default; the flag stays accepted.
+  .addOption(new Option('--zkevm').hideHelp())
+  .action(async (options: { imx?: boolean }) => {
+    if (options.imx) await runDemo();
+    else await runZkEvmDemo();
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 /**
  * A local Metadata API whose tokens show every outcome of a refresh, for `serve --demo`,
- * `npm run demo` and `npm run demo:zkevm`: the package's Metadata API server, told the demo's
+ * `npm run demo` and `npm run demo:imx`: the package's Metadata API server, told the demo's
  * answers.
  */
 import type { MintedNft } from '../engine/zkevm/index.js';

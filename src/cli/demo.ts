@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the whole flow in one process. Starts the reference server and the demo
+ * `npm run demo:imx` (`demo --imx`): the Immutable X flow in one process. Starts the reference server and the demo
  * Metadata API, makes a throwaway wallet the owner, requests a refresh with the real client,
  * shows progress until it completes, then prints the outcome, each error and the budget.
  */

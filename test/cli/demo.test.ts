@@ -11,7 +11,7 @@ function capture() {
   return { out, text: () => text };
 }
 
-describe('npm run demo', () => {
+describe('npm run demo:imx', () => {
   it('completes a refresh showing every outcome, then prints errors and the budget', async () => {
     const { out, text } = capture();
     // Margins that hold on a loaded 2-core machine: a fast answer well inside the limit, the slow

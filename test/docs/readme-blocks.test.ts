@@ -31,7 +31,7 @@ const WALLET = "import('ethers').Wallet";
 /** Per block id (see CodeBlock.id), what the prose around it has already introduced. */
 const PRELUDES: Record<string, Record<string, Declaration>> = {
   Quickstart: {},
-  'Immutable zkEVM: push the metadata': {},
+  'Immutable X quickstart': {},
   // The options listing: each shorthand property stands for a value of that option's type.
   'The client': {
     signer: WALLET,
@@ -72,7 +72,7 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
   'Your own store': {},
   'Keeping zkEVM metadata current': {},
   'Mocking in your unit tests': {},
-  'The zkEVM mock': {},
+  'Mocking Immutable X in your unit tests': {},
   'Embedding the server in your integration tests': {
     wallet: WALLET,
     collection: 'string',

@@ -1,6 +1,6 @@
 // The README's runnable blocks, run as a reader would run them: each block as written, in a
 // consumer project that installs the built package, given only the names it takes from the prose
-// (and, for the quickstart, the edits the README tells a reader to make for `serve --demo`).
+// (and, for the quickstarts, the edits the README tells a reader to make for `serve`).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,7 +70,45 @@ function consumer(): ConsumerProject {
 }
 
 describe('README blocks run against the built package', () => {
-  it('the quickstart, edited as the README says, refreshes two demo tokens on serve --demo', async () => {
+  it('the zkEVM quickstart, edited as the README says, pushes the level-up and confirms it on serve', async () => {
+    const prose = README.replace(/\s+/g, ' ');
+    expect(prose).toContain(
+      "replace `environment: 'sandbox'` with `baseURL: 'http://127.0.0.1:4000', chainName: 'imtbl-zkevm-testnet'`",
+    );
+    const lines: string[] = [];
+    const serve = await startServe(
+      { port: 0, host: '127.0.0.1', demo: false, collections: [] },
+      (line) => lines.push(line),
+    );
+    try {
+      // The key the README tells the reader to export is the one serve printed.
+      const key = /export IMMUTABLE_API_KEY=(sk_imapik-test-[0-9a-f]+)/.exec(lines.join('\n'))?.[1];
+      expect(key).toBe(serve.apiKey);
+      const code = edit(block('Quickstart').code, [
+        ["environment: 'sandbox',", `baseURL: '${serve.url}', chainName: 'imtbl-zkevm-testnet',`],
+      ]);
+      const file = consumer().write('zkevm-quickstart.mjs', toModule(code));
+      const { stdout, stderr } = await run(process.execPath, [file], {
+        cwd: consumer().dir,
+        env: { ...process.env, IMMUTABLE_API_KEY: key },
+        timeout: 40_000,
+      });
+      expect(stderr).toBe('');
+      // The budget the answer announced; waitForNftMetadata then resolved (no throw, exit 0).
+      expect(stdout).toMatch(/^99 of 100 pushes left until \w{3} \w{3} \d\d \d{4} /);
+      const nft = await new ZkEvmMetadataClient({
+        apiKey: serve.apiKey,
+        baseURL: serve.url,
+        chainName: 'imtbl-zkevm-testnet',
+      }).getNft({ contractAddress: '0x8a90cab2b38dba80c64b7734e58ee1db38b8992e', tokenId: '42' });
+      expect(nft.attributes).toEqual([{ traitType: 'Level', value: 7, displayType: 'number' }]);
+      expect(nft.metadataSyncedAt).not.toBeNull();
+    } finally {
+      await serve.stop();
+    }
+  }, 60_000);
+
+  it('the Immutable X quickstart, edited as the README says, refreshes two demo tokens on serve --demo', async () => {
     // The README tells the reader these edits; it must keep telling them.
     const prose = README.replace(/\s+/g, ' ');
     expect(prose).toContain(
@@ -85,7 +123,7 @@ describe('README blocks run against the built package', () => {
     try {
       const key = /export IMX_PRIVATE_KEY=(0x[0-9a-f]{64})/.exec(lines.join('\n'))?.[1];
       expect(key).toBeDefined();
-      const code = edit(block('Quickstart').code, [
+      const code = edit(block('Immutable X quickstart').code, [
         // Port 0 here, not 4000: a parallel run or a developer's own serve may hold 4000.
         ["environment: 'sandbox'", `baseURL: '${serve.url}'`],
         ["'0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d'", `'${DEMO_COLLECTION}'`],
@@ -106,8 +144,8 @@ describe('README blocks run against the built package', () => {
 
   it('the two msw mock blocks pass as a consumer’s vitest unit tests', async () => {
     const p = consumer();
-    p.write('imx-mock.test.ts', block('Mocking in your unit tests').code);
-    p.write('zkevm-mock.test.ts', block('The zkEVM mock').code);
+    p.write('imx-mock.test.ts', block('Mocking Immutable X in your unit tests').code);
+    p.write('zkevm-mock.test.ts', block('Mocking in your unit tests').code);
     // vitest's defaults: no config, no globals (a block must import beforeAll & co.).
     const { stdout } = await run(process.execPath, [VITEST, 'run', '--reporter=verbose'], {
       cwd: p.dir,

@@ -1,4 +1,4 @@
-// The README's "The zkEVM mock" block, as written there (imports mapped to the source).
+// The README's "Mocking in your unit tests" block (the zkEVM mock), as written there (imports mapped to the source).
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ZkEvmMetadataClient } from '../../src/index.js';
