@@ -2,7 +2,6 @@
  * The operator commands of the bin (`request`, `status`, `errors`, `list`, `watch`), as
  * functions over a client and an output stream, returning the process exit code.
  */
-import { readFile } from 'node:fs/promises';
 import { IMX_BASE_URLS, MetadataRefreshClient } from '../client/client.js';
 import {
   AbortError,
@@ -18,6 +17,7 @@ import {
 import { MAX_PAGE_SIZE } from '../wire/limits.js';
 import type { Refresh } from '../wire/mappers.js';
 import type { RateLimit } from '../wire/rate-limit.js';
+import { readFileLines } from './file-lines.js';
 import { budgetLine, localTime, localTimeOf, table, wrapWords, write } from './format.js';
 import { refreshProgressBar } from './progress.js';
 
@@ -195,13 +195,36 @@ export function reportError(error: unknown, io: Io, json = false, host?: string)
   return EXIT.error;
 }
 
-/** Reads token ids, one a line (blank lines and `#` comments skipped). */
-export async function readTokenIds(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+/**
+ * The longest line `request --from-file` reads. A token id is a short string (a uint256 is 78
+ * digits); a longer line is no id, and is refused without reading the rest of it.
+ */
+export const MAX_TOKEN_ID_LINE_BYTES = 1024;
+/**
+ * Most ids `request --from-file` takes: a hundred hours of the budget (10 requests of 1000 an
+ * hour). An endless input (`yes 1 | … --from-file /dev/stdin`) is refused rather than held.
+ */
+export const MAX_FILE_TOKEN_IDS = 1_000_000;
+
+/** Reads token ids, one a line (blank lines and `#` comments skipped), streamed and bounded. */
+export async function readTokenIds(path: string, maxIds = MAX_FILE_TOKEN_IDS): Promise<string[]> {
+  const ids: string[] = [];
+  const tooMany = () => `${path} has more than ${maxIds} token ids; nothing requested`;
+  const lines = readFileLines(path, {
+    maxLineBytes: MAX_TOKEN_ID_LINE_BYTES,
+    tooLong: (line) =>
+      `${path}: line ${line} is longer than ${MAX_TOKEN_ID_LINE_BYTES} bytes, which no token id is; nothing requested`,
+    // Blank and comment lines are not kept, but an endless run of them must end too.
+    maxLines: maxIds * 2,
+    tooMany,
+  });
+  for await (const line of lines) {
+    const id = line.trim();
+    if (id === '' || id.startsWith('#')) continue;
+    if (ids.length === maxIds) throw new InvalidRequestError(tooMany());
+    ids.push(id);
+  }
+  return ids;
 }
 
 /** `request <collection> [tokenIds...] [--from-file path]` */

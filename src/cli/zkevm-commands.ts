@@ -2,7 +2,6 @@
  * The zkEVM commands of the bin (`zkevm push`, `zkevm get`, `zkevm list`), as functions over a
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
-import { createReadStream } from 'node:fs';
 import type { SingleBar } from 'cli-progress';
 import type { ResponseInfo } from '../client/transport.js';
 import { ZkEvmMetadataClient } from '../client/zkevm-client.js';
@@ -37,6 +36,7 @@ import {
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import { EXIT, type Io, signalExit } from './commands.js';
+import { readFileLines } from './file-lines.js';
 import { budgetLine, localTime, localTimeOf, table, write } from './format.js';
 import { fittingBar } from './progress.js';
 
@@ -215,54 +215,13 @@ export interface PushSource {
  */
 export const MAX_FILE_LINE_BYTES = 4 * MAX_ITEM_BYTES;
 
-/**
- * The lines of a file, streamed: a line is held in memory only up to `maxLineBytes`, past which
- * it throws naming the line (so `/dev/zero` or a file without newlines fails fast, not with an
- * out-of-memory abort). `\r\n` and `\n` both end a line.
- */
-export async function* readFileLines(
-  path: string,
-  label: string,
-  maxLineBytes = MAX_FILE_LINE_BYTES,
-): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
-  let parts: Buffer[] = [];
-  let length = 0;
-  let number = 1;
-  const tooLong = () =>
-    new InvalidRequestError(
-      `${label}: line ${number} is longer than ${maxLineBytes / 1024} KiB (an NFT takes at most ${MAX_ITEM_BYTES / 1024} KiB), nothing pushed`,
-    );
-  const line = (last: Buffer) => {
-    const text = Buffer.concat([...parts, last]).toString('utf8');
-    parts = [];
-    length = 0;
-    return text.endsWith('\r') ? text.slice(0, -1) : text;
-  };
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let from = 0;
-      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, from)) {
-        if (length + at - from > maxLineBytes) throw tooLong();
-        yield line(chunk.subarray(from, at));
-        number += 1;
-        from = at + 1;
-      }
-      const rest = chunk.subarray(from);
-      if (length + rest.length > maxLineBytes) throw tooLong();
-      // A copy: the stream may reuse the chunk's memory.
-      parts.push(Buffer.from(rest));
-      length += rest.length;
-    }
-  } catch (error) {
-    if (error instanceof InvalidRequestError) throw error;
-    throw new InvalidRequestError(
-      `Cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  } finally {
-    stream.destroy();
-  }
-  if (length > 0) yield line(Buffer.alloc(0));
+/** The lines of a `--from-file` JSON-lines file, each at most {@link MAX_FILE_LINE_BYTES}. */
+function nftFileLines(path: string): AsyncGenerator<string> {
+  return readFileLines(path, {
+    maxLineBytes: MAX_FILE_LINE_BYTES,
+    tooLong: (line) =>
+      `${path}: line ${line} is longer than ${MAX_FILE_LINE_BYTES / 1024} KiB (an NFT takes at most ${MAX_ITEM_BYTES / 1024} KiB), nothing pushed`,
+  });
 }
 
 /**
@@ -409,7 +368,7 @@ export async function pushNfts(
           'With --from-file the file names the tokens: give no token ids',
         );
       }
-      nfts = await parseNftLines(readFileLines(source.fromFile, source.fromFile), source.fromFile);
+      nfts = await parseNftLines(nftFileLines(source.fromFile), source.fromFile);
       bar?.start(nfts.length, 0, { phase: 'pushing' });
     } else {
       const base = source.fromMetadataApi as string;

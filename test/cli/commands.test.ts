@@ -123,6 +123,25 @@ describe('the imx-metadata-refresh bin', () => {
     ]);
   });
 
+  it('request --from-file streams: /dev/zero and an overlong line fail fast, naming the line; nothing is sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imx-cli-'));
+    const long = join(dir, 'long.txt');
+    writeFileSync(long, `1\r\n2\n${'9'.repeat(2000)}\n3\n`);
+    const before = server.service.rateLimitHeaders();
+    const [zero, overlong] = await Promise.all([
+      run(['request', COLLECTION, '--from-file', '/dev/zero', ...api()]),
+      run(['request', COLLECTION, '--from-file', long, ...api()]),
+    ]);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain(
+      '/dev/zero: line 1 is longer than 1024 bytes, which no token id is; nothing requested',
+    );
+    expect(overlong.code).toBe(1);
+    expect(overlong.stderr).toContain(`${long}: line 3 is longer than 1024 bytes`);
+    // No refresh request was made: the budget is untouched.
+    expect(server.service.rateLimitHeaders()).toEqual(before);
+  });
+
   it('list: newest first, filterable', async () => {
     const result = await run(['list', '--collection', COLLECTION, '--json', ...api()]);
     const items = JSON.parse(result.stdout);
