@@ -149,3 +149,37 @@ describe('a bad option', () => {
     expect((error as Error).message.startsWith(`${owner}: ${option} `)).toBe(true);
   });
 });
+
+describe('a bad Metadata API URL', () => {
+  // A base URL may carry a credential: in its user info, its path or its query.
+  const urls = [
+    `https://studio:${SECRET}@game.test/metadata?key=${SECRET}`,
+    `https://game.test/${SECRET}/metadata#${SECRET}`,
+    `game.test/${SECRET}/metadata`,
+  ];
+
+  it('is refused, named by its host only, by metadataApiSource and the reference service', () => {
+    const owner = '0x1111111111111111111111111111111111111111';
+    const address = '0x2222222222222222222222222222222222222222';
+    for (const baseUrl of urls) {
+      const errors = [
+        thrown(() => metadataApiSource({ baseUrl })),
+        thrown(() =>
+          createRefreshService({
+            owner,
+            collections: [{ address, metadataApiUrl: baseUrl }],
+            fetchMetadata: async () => ({ status: 404 }) as never,
+          }),
+        ),
+      ];
+      for (const error of errors) {
+        const message = (error as Error).message;
+        expect(message).toMatch(
+          /metadataApiUrl (is not an absolute URL|\(on game\.test\) must not have a query or fragment)$/,
+        );
+        expect(message).not.toContain(SECRET);
+        expect(message).not.toContain('studio');
+      }
+    }
+  });
+});

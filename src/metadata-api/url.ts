@@ -6,7 +6,9 @@ import { tokenIdProblem } from '../wire/token-id.js';
 
 /**
  * Checks a collection's Metadata API base URL: absolute, and without a query or fragment (a token
- * id appended to `…?a=b` or `…#x` would land in the query or fragment, not the path).
+ * id appended to `…?a=b` or `…#x` would land in the query or fragment, not the path). The message
+ * names the URL only by its host: a base URL may carry a credential (`https://user:pass@…`, a key
+ * in its path or query), and errors end up in logs.
  * @throws {TypeError} naming `label`
  */
 export function checkMetadataApiUrl(base: string, label: string): void {
@@ -14,10 +16,12 @@ export function checkMetadataApiUrl(base: string, label: string): void {
   try {
     url = new URL(base);
   } catch {
-    throw new TypeError(`${label}: metadataApiUrl ${base} is not an absolute URL`);
+    throw new TypeError(`${label}: metadataApiUrl is not an absolute URL`);
   }
   if (url.search !== '' || url.hash !== '' || base.includes('?') || base.includes('#')) {
-    throw new TypeError(`${label}: metadataApiUrl ${base} must not have a query or fragment`);
+    throw new TypeError(
+      `${label}: metadataApiUrl (on ${url.host}) must not have a query or fragment`,
+    );
   }
 }
 
