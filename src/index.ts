@@ -181,6 +181,23 @@ export type {
   SchedulerStopOptions,
   SchedulerStopResult,
 } from './scheduler/types.js';
+export {
+  fileSyncCheckpoint,
+  memorySyncCheckpoint,
+  type SyncCheckpoint,
+  type SyncCheckpointStore,
+  type SyncCounts,
+} from './sync/checkpoint.js';
+export {
+  type DriftSample,
+  type SyncCollectionParameters,
+  type SyncProgress,
+  type SyncReport,
+  type SyncScheduler,
+  syncCollection,
+  type UnreadableToken,
+  type ZkEvmSyncClient,
+} from './sync/sync-collection.js';
 export type { HeadersLike } from './wire/headers.js';
 export {
   MAX_PAGE_SIZE,
@@ -228,6 +245,14 @@ export {
   refreshListPageWireSchema,
   refreshWireSchema,
 } from './wire/schemas.js';
+export {
+  type CanonicalAttribute,
+  type CanonicalMetadata,
+  canonicalMetadata,
+  METADATA_FIELDS,
+  type MetadataField,
+  metadataDrift,
+} from './wire/zkevm/canonical.js';
 export { ZKEVM_ENVIRONMENTS, type ZkEvmEnvironmentName } from './wire/zkevm/limits.js';
 export type { DisplayType, Nft, NftAttribute, NftMetadata } from './wire/zkevm/mappers.js';
 export type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';

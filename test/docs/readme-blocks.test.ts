@@ -71,6 +71,12 @@ const PRELUDES: Record<string, Record<string, Declaration>> = {
   'A fleet, with Redis #2': {},
   'Your own store': {},
   'Keeping zkEVM metadata current': {},
+  'Repairing drift': {
+    zk: `${PKG}.ZkEvmMetadataClient`,
+    contractAddress: 'string',
+    scheduler: `${PKG}.RefreshScheduler`,
+    lastSync: { let: 'Date | undefined' },
+  },
   'Mocking in your unit tests': {},
   'Mocking Immutable X in your unit tests': {},
   'Embedding the server in your integration tests': {

@@ -33,33 +33,37 @@ function namedFiles(manifest: { exports: unknown; bin: Record<string, string> })
 // three more times.
 const onTheMachinesNode = process.env.WITH_NODE_MAJOR === undefined ? it : it.skip;
 
-onTheMachinesNode('packs a never-built checkout with every entry of exports and bin', async () => {
-  for (const path of [
-    'src',
-    'package.json',
-    'tsup.config.ts',
-    'tsconfig.json',
-    'README.md',
-    'CHANGELOG.md',
-    'LICENSE',
-  ]) {
-    cpSync(join(PACKAGE_ROOT, path), join(dir, path), { recursive: true });
-  }
-  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+onTheMachinesNode(
+  'packs a never-built checkout with every entry of exports and bin',
+  async () => {
+    for (const path of [
+      'src',
+      'package.json',
+      'tsup.config.ts',
+      'tsconfig.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+    ]) {
+      cpSync(join(PACKAGE_ROOT, path), join(dir, path), { recursive: true });
+    }
+    symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
 
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], {
-    cwd: dir,
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  // npm prints prepack's output before the JSON report.
-  const report = JSON.parse(stdout.slice(stdout.indexOf('\n[') + 1)) as {
-    files: { path: string }[];
-  }[];
-  const packed = new Set(report[0]?.files.map((f) => f.path));
-  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
-  const named = namedFiles(manifest);
-  expect(named).toContain('dist/index.js');
-  expect(named).toContain('dist/cli.js');
-  expect(named.filter((path) => !packed.has(path))).toEqual([]);
-}, 180_000);
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: dir,
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    // npm prints prepack's output before the JSON report.
+    const report = JSON.parse(stdout.slice(stdout.indexOf('\n[') + 1)) as {
+      files: { path: string }[];
+    }[];
+    const packed = new Set(report[0]?.files.map((f) => f.path));
+    const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+    const named = namedFiles(manifest);
+    expect(named).toContain('dist/index.js');
+    expect(named).toContain('dist/cli.js');
+    expect(named.filter((path) => !packed.has(path))).toEqual([]);
+  },
+  180_000,
+);

@@ -11,13 +11,10 @@ import { syncedSince } from '../../client/zkevm-wait.js';
 import { CLOCK_SKEW_MS } from '../../clock.js';
 import { InvalidRequestError, RateLimitError } from '../../errors.js';
 import { optionChecks } from '../../option-checks.js';
+import { metadataDrift } from '../../wire/zkevm/canonical.js';
 import { chunkRefreshItems } from '../../wire/zkevm/chunk.js';
 import { MAX_ITEM_BYTES, MAX_NFTS_PER_REFRESH, wireByteLength } from '../../wire/zkevm/limits.js';
-import {
-  type MetadataPushFields,
-  type Nft,
-  nftMetadataRefreshToWire,
-} from '../../wire/zkevm/mappers.js';
+import { type Nft, nftMetadataRefreshToWire } from '../../wire/zkevm/mappers.js';
 import type { NftMetadataItemWire } from '../../wire/zkevm/schemas.js';
 import { SCHEDULER_FAILURE_CODES as CODES } from '../failure-codes.js';
 import { classifySendFailure } from '../send-failure.js';
@@ -71,30 +68,20 @@ function sentAtOf(receipt: string): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
-/** The seven fields as a push sets them: left out is null, attributes as the NFT lists them. */
-function pushedFields(m: MetadataPushFields): unknown[] {
-  return [
-    m.name ?? null,
-    m.description ?? null,
-    m.image ?? null,
-    m.externalUrl ?? null,
-    m.animationUrl ?? null,
-    m.youtubeUrl ?? null,
-    (m.attributes ?? []).map((a) => [a.traitType, a.value, a.displayType ?? null]),
-  ];
-}
-
 /**
- * Whether an NFT shows what a push carried. A field the platform keeps differently (a null it
- * keeps, a value it normalises) reads as "not shown": the cost is one push spent again, never
- * a stale NFT.
+ * Whether an NFT shows what a push carried, by the one rule of "same metadata" (the sync's
+ * drift). A field the platform keeps differently (a value it normalises) reads as "not shown":
+ * the cost is one push spent again, never a stale NFT.
  */
 function showsPush(nft: Nft, push: NftMetadataPush): boolean {
-  return JSON.stringify(pushedFields(nft)) === JSON.stringify(pushedFields(push));
+  return metadataDrift(nft, push).length === 0;
 }
 
 /** Why a token's metadata cannot be pushed as the source gave it. */
-function unsendableFrom(tokenId: string, value: unknown): UnsendableToken | NftMetadataItemWire {
+export function unsendableFrom(
+  tokenId: string,
+  value: unknown,
+): UnsendableToken | NftMetadataItemWire {
   if (value === undefined) {
     return { tokenId, errorCode: CODES.metadataNotReturned, transient: true };
   }
