@@ -21,12 +21,18 @@ import { createRedactor, redactOutput } from './redact.js';
 import { parseCollectionArg, startServe } from './serve.js';
 import { packageVersion } from './version.js';
 import {
+  COLLECTION_FIELD_FLAGS,
+  type CollectionChanges,
   type ZkEvmConnection,
   type ZkEvmConnectionOptions,
   zkEvmConnect,
+  zkevmCollectionCommand,
   zkevmGetCommand,
   zkevmListCommand,
+  zkevmListMetadataCommand,
+  zkevmMetadataCommand,
   zkevmPushCommand,
+  zkevmRefreshCollectionCommand,
 } from './zkevm-commands.js';
 import { runZkEvmDemo } from './zkevm-demo.js';
 
@@ -356,12 +362,73 @@ zkevmCommand<[string]>(
     zkevmListCommand(
       connection,
       contractAddress,
-      options as { fromUpdatedAt?: string; limit: number; json?: boolean },
+      options as { fromUpdatedAt?: string; metadataId?: string; limit: number; json?: boolean },
       io,
     ),
 )
   .option('--from-updated-at <iso>', 'only NFTs updated at or after this ISO 8601 time')
+  .option(
+    '--metadata-id <uuid>',
+    'only the NFTs sharing this stacked metadata (the API has no such filter: every page is read)',
+  )
   .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
+zkevmCommand<[string, string]>(
+  'metadata <contractAddress> <metadataId>',
+  'show one stacked metadata (shared by every NFT with that metadata_id)',
+  (connection, contractAddress, metadataId, options) =>
+    zkevmMetadataCommand(connection, contractAddress, metadataId, options, io),
+);
+
+zkevmCommand<[string]>(
+  'list-metadata <contractAddress>',
+  "list a collection's stacked metadata",
+  (connection, contractAddress, options) =>
+    zkevmListMetadataCommand(
+      connection,
+      contractAddress,
+      options as { fromUpdatedAt?: string; limit: number; json?: boolean },
+      io,
+    ),
+)
+  .option('--from-updated-at <iso>', 'only metadata updated at or after this ISO 8601 time')
+  .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
+zkevmCommand<[string]>(
+  'collection <contractAddress>',
+  'show a collection and its metadata, with when it was last synced',
+  (connection, contractAddress, options) =>
+    zkevmCollectionCommand(connection, contractAddress, options, io),
+);
+
+const refreshCollection = zkevmCommand<[string]>(
+  'refresh-collection <contractAddress>',
+  "change a collection's metadata: reads it, changes the fields given, pushes the whole of it",
+  (connection, contractAddress, options) => {
+    const set: CollectionChanges['set'] = {};
+    for (const key of Object.values(COLLECTION_FIELD_FLAGS)) {
+      if (typeof options[key] === 'string') set[key] = options[key];
+    }
+    return zkevmRefreshCollectionCommand(
+      connection,
+      contractAddress,
+      { set, clear: (options.clear as string[] | undefined) ?? [] },
+      options as { json?: boolean },
+      io,
+    );
+  },
+);
+for (const field of Object.keys(COLLECTION_FIELD_FLAGS)) {
+  refreshCollection.option(`--${field.replaceAll('_', '-')} <value>`, `the new ${field}`);
+}
+refreshCollection
+  .option(
+    '--clear <field>',
+    `a field to clear (repeatable): ${Object.keys(COLLECTION_FIELD_FLAGS).join(', ')}`,
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .addHelpText('after', '\nFields not given keep their current value.');
 
 program
   .command('demo')
