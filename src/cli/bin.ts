@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 /** The `imx-metadata-refresh` command. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_RETRY_AFTER, RETRY_AFTER_READINGS } from '../engine/zkevm/index.js';
+import {
+  COLLECTION_REFRESH_READINGS,
+  DEFAULT_COLLECTION_REFRESH,
+  DEFAULT_RETRY_AFTER,
+  RETRY_AFTER_READINGS,
+} from '../engine/zkevm/index.js';
 import { ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import {
   type ConnectionOptions,
@@ -128,6 +133,14 @@ program
     )
       .choices(RETRY_AFTER_READINGS)
       .default(DEFAULT_RETRY_AFTER),
+  )
+  .addOption(
+    new Option(
+      '--zkevm-collection-refresh <reading>',
+      'whether a zkEVM collection refresh spends the push budget (the platform does not say): shared = one push, 429 when spent; separate = never',
+    )
+      .choices(COLLECTION_REFRESH_READINGS)
+      .default(DEFAULT_COLLECTION_REFRESH),
   )
   .action(async (options) => {
     const running = await startServe(

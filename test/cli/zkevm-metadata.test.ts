@@ -5,6 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startServe } from '../../src/cli/serve.js';
+import { ZkEvmMetadataClient } from '../../src/index.js';
 import { createZkEvmReferenceServer, type ZkEvmReferenceServer } from '../../src/server/index.js';
 import { builtCli } from '../support/built-cli.js';
 
@@ -142,5 +144,50 @@ describe('zkevm collection and refresh-collection', () => {
 
   it('never prints the key', () => {
     for (const text of printed) expect(text).not.toContain(KEY);
+  });
+});
+
+describe('serve --zkevm-collection-refresh', () => {
+  it("'separate': a collection refresh spends nothing; 'shared' (default): one push", async () => {
+    const metadata = {
+      name: 'Lizards',
+      symbol: null,
+      description: null,
+      image: null,
+      externalLink: null,
+      contractUri: null,
+      baseUri: null,
+    };
+    for (const reading of ['separate', 'shared'] as const) {
+      const running = await startServe(
+        {
+          port: 0,
+          host: '127.0.0.1',
+          demo: false,
+          collections: [],
+          zkevmRefreshesPerHour: 3,
+          ...(reading === 'shared' ? {} : { zkevmCollectionRefresh: reading }),
+        },
+        () => {},
+      );
+      try {
+        const zk = new ZkEvmMetadataClient({
+          apiKey: running.apiKey,
+          baseURL: running.url,
+          chainName: CHAIN,
+        });
+        const { rateLimit } = await zk.refreshCollectionMetadata({
+          contractAddress: CONTRACT,
+          collectionMetadata: metadata,
+        });
+        expect([reading, rateLimit?.remaining]).toEqual([
+          reading,
+          reading === 'shared' ? 2 : undefined,
+        ]);
+        expect(running.server.zkevm.budget().remaining).toBe(reading === 'shared' ? 2 : 3);
+      } finally {
+        await running.stop();
+      }
+    }
   });
 });
