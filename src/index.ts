@@ -37,11 +37,19 @@ export type { ResponseInfo } from './client/transport.js';
 export type { WaitForRefreshOptions } from './client/wait.js';
 export {
   type AcceptedPush,
+  type GetCollectionParameters,
+  type GetMetadataParameters,
   type GetNftParameters,
+  type IterateMetadataParameters,
   type IterateNftsParameters,
+  type ListMetadataParameters,
   type ListNftsParameters,
+  type MetadataListFilter,
+  type MetadataPage,
   type NftListFilter,
   type NftPage,
+  type RefreshCollectionMetadataParameters,
+  type RefreshCollectionMetadataResult,
   type RefreshNftMetadataParameters,
   type RefreshNftsMetadataResult,
   type RefreshStackedMetadataParameters,
@@ -254,5 +262,13 @@ export {
   metadataDrift,
 } from './wire/zkevm/canonical.js';
 export { ZKEVM_ENVIRONMENTS, type ZkEvmEnvironmentName } from './wire/zkevm/limits.js';
-export type { DisplayType, Nft, NftAttribute, NftMetadata } from './wire/zkevm/mappers.js';
+export type {
+  Collection,
+  CollectionMetadata,
+  DisplayType,
+  Nft,
+  NftAttribute,
+  NftMetadata,
+  StackedMetadata,
+} from './wire/zkevm/mappers.js';
 export type { ZkEvmRateLimit } from './wire/zkevm/rate-limit.js';

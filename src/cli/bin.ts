@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 /** The `imx-metadata-refresh` command. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_RETRY_AFTER, RETRY_AFTER_READINGS } from '../engine/zkevm/index.js';
+import {
+  COLLECTION_REFRESH_READINGS,
+  DEFAULT_COLLECTION_REFRESH,
+  DEFAULT_RETRY_AFTER,
+  RETRY_AFTER_READINGS,
+} from '../engine/zkevm/index.js';
 import { ZKEVM_ENVIRONMENTS } from '../wire/zkevm/limits.js';
 import {
   type ConnectionOptions,
@@ -21,12 +26,18 @@ import { createRedactor, redactOutput } from './redact.js';
 import { parseCollectionArg, startServe } from './serve.js';
 import { packageVersion } from './version.js';
 import {
+  COLLECTION_FIELD_FLAGS,
+  type CollectionChanges,
   type ZkEvmConnection,
   type ZkEvmConnectionOptions,
   zkEvmConnect,
+  zkevmCollectionCommand,
   zkevmGetCommand,
   zkevmListCommand,
+  zkevmListMetadataCommand,
+  zkevmMetadataCommand,
   zkevmPushCommand,
+  zkevmRefreshCollectionCommand,
 } from './zkevm-commands.js';
 import { runZkEvmDemo } from './zkevm-demo.js';
 
@@ -122,6 +133,14 @@ program
     )
       .choices(RETRY_AFTER_READINGS)
       .default(DEFAULT_RETRY_AFTER),
+  )
+  .addOption(
+    new Option(
+      '--zkevm-collection-refresh <reading>',
+      'whether a zkEVM collection refresh spends the push budget (the platform does not say): shared = one push, 429 when spent; separate = never',
+    )
+      .choices(COLLECTION_REFRESH_READINGS)
+      .default(DEFAULT_COLLECTION_REFRESH),
   )
   .action(async (options) => {
     const running = await startServe(
@@ -356,12 +375,73 @@ zkevmCommand<[string]>(
     zkevmListCommand(
       connection,
       contractAddress,
-      options as { fromUpdatedAt?: string; limit: number; json?: boolean },
+      options as { fromUpdatedAt?: string; metadataId?: string; limit: number; json?: boolean },
       io,
     ),
 )
   .option('--from-updated-at <iso>', 'only NFTs updated at or after this ISO 8601 time')
+  .option(
+    '--metadata-id <uuid>',
+    'only the NFTs sharing this stacked metadata (the API has no such filter: every page is read)',
+  )
   .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
+zkevmCommand<[string, string]>(
+  'metadata <contractAddress> <metadataId>',
+  'show one stacked metadata (shared by every NFT with that metadata_id)',
+  (connection, contractAddress, metadataId, options) =>
+    zkevmMetadataCommand(connection, contractAddress, metadataId, options, io),
+);
+
+zkevmCommand<[string]>(
+  'list-metadata <contractAddress>',
+  "list a collection's stacked metadata",
+  (connection, contractAddress, options) =>
+    zkevmListMetadataCommand(
+      connection,
+      contractAddress,
+      options as { fromUpdatedAt?: string; limit: number; json?: boolean },
+      io,
+    ),
+)
+  .option('--from-updated-at <iso>', 'only metadata updated at or after this ISO 8601 time')
+  .option('-n, --limit <n>', 'how many to show', integer('limit', { min: 1 }), 50);
+
+zkevmCommand<[string]>(
+  'collection <contractAddress>',
+  'show a collection and its metadata, with when it was last synced',
+  (connection, contractAddress, options) =>
+    zkevmCollectionCommand(connection, contractAddress, options, io),
+);
+
+const refreshCollection = zkevmCommand<[string]>(
+  'refresh-collection <contractAddress>',
+  "change a collection's metadata: reads it, changes the fields given, pushes the whole of it",
+  (connection, contractAddress, options) => {
+    const set: CollectionChanges['set'] = {};
+    for (const key of Object.values(COLLECTION_FIELD_FLAGS)) {
+      if (typeof options[key] === 'string') set[key] = options[key];
+    }
+    return zkevmRefreshCollectionCommand(
+      connection,
+      contractAddress,
+      { set, clear: (options.clear as string[] | undefined) ?? [] },
+      options as { json?: boolean },
+      io,
+    );
+  },
+);
+for (const field of Object.keys(COLLECTION_FIELD_FLAGS)) {
+  refreshCollection.option(`--${field.replaceAll('_', '-')} <value>`, `the new ${field}`);
+}
+refreshCollection
+  .option(
+    '--clear <field>',
+    `a field to clear (repeatable): ${Object.keys(COLLECTION_FIELD_FLAGS).join(', ')}`,
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .addHelpText('after', '\nFields not given keep their current value.');
 
 program
   .command('demo')

@@ -9,6 +9,7 @@ import { privateKeyToAddress } from '../auth/signer.js';
 import type { CollectionConfig, RefreshService } from '../engine/imx/index.js';
 import type {
   ZkEvmCollectionConfig,
+  ZkEvmCollectionRefreshBudget,
   ZkEvmRetryAfterReading,
   ZkEvmService,
 } from '../engine/zkevm/index.js';
@@ -45,6 +46,8 @@ export interface ServeOptions {
   zkevmRefreshesPerHour?: number;
   /** What `retry-after` on a zkEVM 202 means (an unknown of the platform). Default: the engine's (`window`). */
   zkevmRetryAfter?: ZkEvmRetryAfterReading;
+  /** Whether a zkEVM collection refresh spends the push budget (an unknown). Default: the engine's (`shared`). */
+  zkevmCollectionRefresh?: ZkEvmCollectionRefreshBudget;
 }
 
 /** A throwaway zkEVM API key for local use: the platform's secret-key prefix, `test-`, 32 hex digits. */
@@ -159,6 +162,7 @@ export async function startServe(
       refreshesPerHour: options.zkevmRefreshesPerHour,
       windowMs: options.windowMs,
       retryAfter: options.zkevmRetryAfter,
+      collectionRefresh: options.zkevmCollectionRefresh,
     },
   };
   let server: ServedApis;

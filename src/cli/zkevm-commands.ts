@@ -1,5 +1,6 @@
 /**
- * The zkEVM commands of the bin (`zkevm push`, `zkevm get`, `zkevm list`), as functions over a
+ * The zkEVM commands of the bin (`zkevm push`, `get`, `list`, `metadata`, `list-metadata`,
+ * `collection`, `refresh-collection`), as functions over a
  * client and an output stream, returning the process exit code, like `commands.ts`.
  */
 import type { SingleBar } from 'cli-progress';
@@ -29,10 +30,12 @@ import {
   ZKEVM_ENVIRONMENTS,
 } from '../wire/zkevm/limits.js';
 import {
+  type CollectionMetadata,
   metadataPushFromJson,
   type Nft,
   type NftMetadataRefresh,
   nftMetadataRefreshToWire,
+  type StackedMetadata,
 } from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import { EXIT, type Io, signalExit } from './commands.js';
@@ -613,18 +616,21 @@ export async function zkevmGetCommand(
   return EXIT.ok;
 }
 
-/** `zkevm list <contractAddress> [--from-updated-at iso] [--limit n]` */
+/** `zkevm list <contractAddress> [--from-updated-at iso] [--metadata-id uuid] [--limit n]` */
 export async function zkevmListCommand(
   connection: ZkEvmConnection,
   contractAddress: string,
-  options: { fromUpdatedAt?: string; limit: number; json?: boolean },
+  options: { fromUpdatedAt?: string; metadataId?: string; limit: number; json?: boolean },
   io: Io,
 ): Promise<number> {
   const nfts: Nft[] = [];
   for await (const nft of connection.client.iterateNfts({
     contractAddress,
-    pageSize: Math.min(options.limit, MAX_PAGE_SIZE),
+    // Filtered here, page by page: full pages then, however few are shown.
+    pageSize:
+      options.metadataId === undefined ? Math.min(options.limit, MAX_PAGE_SIZE) : MAX_PAGE_SIZE,
     ...(options.fromUpdatedAt === undefined ? {} : { fromUpdatedAt: options.fromUpdatedAt }),
+    ...(options.metadataId === undefined ? {} : { metadataId: options.metadataId }),
   })) {
     nfts.push(nft);
     if (nfts.length >= options.limit) break;
@@ -646,6 +652,201 @@ export async function zkevmListCommand(
             localTimeOf(n.updatedAt),
           ]),
         ),
+  );
+  return EXIT.ok;
+}
+
+/** `zkevm metadata <contractAddress> <metadataId>`: one stacked metadata. */
+export async function zkevmMetadataCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  metadataId: string,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const stack = await connection.client.getMetadata({ contractAddress, metadataId });
+  if (options.json) {
+    write(io.out, JSON.stringify(stack));
+    return EXIT.ok;
+  }
+  write(
+    io.out,
+    table(
+      ['FIELD', 'VALUE'],
+      [
+        ['metadata_id', stack.id],
+        ['contract', stack.contractAddress],
+        ['chain', stack.chain.name],
+        ['name', stack.name],
+        ['description', stack.description],
+        ['image', stack.image],
+        ['external_url', stack.externalUrl],
+        ['animation_url', stack.animationUrl],
+        ['youtube_url', stack.youtubeUrl],
+        [
+          'attributes',
+          stack.attributes === null || stack.attributes.length === 0
+            ? null
+            : stack.attributes.map((a) => `${a.traitType}=${String(a.value)}`).join(', '),
+        ],
+        ['created_at', localTimeOf(stack.createdAt)],
+        ['updated_at', localTimeOf(stack.updatedAt)],
+      ],
+    ),
+  );
+  write(
+    io.out,
+    `Its NFTs: imx-metadata-refresh zkevm list ${stack.contractAddress} --metadata-id ${stack.id}`,
+  );
+  return EXIT.ok;
+}
+
+/** `zkevm list-metadata <contractAddress> [--from-updated-at iso] [--limit n]` */
+export async function zkevmListMetadataCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  options: { fromUpdatedAt?: string; limit: number; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const stacks: StackedMetadata[] = [];
+  for await (const stack of connection.client.iterateMetadata({
+    contractAddress,
+    pageSize: Math.min(options.limit, MAX_PAGE_SIZE),
+    ...(options.fromUpdatedAt === undefined ? {} : { fromUpdatedAt: options.fromUpdatedAt }),
+  })) {
+    stacks.push(stack);
+    if (stacks.length >= options.limit) break;
+  }
+  if (options.json) {
+    write(io.out, JSON.stringify(stacks));
+    return EXIT.ok;
+  }
+  write(
+    io.out,
+    stacks.length === 0
+      ? 'No stacked metadata.'
+      : table(
+          ['METADATA ID', 'NAME', 'UPDATED AT'],
+          stacks.map((s) => [s.id, s.name, localTimeOf(s.updatedAt)]),
+        ),
+  );
+  return EXIT.ok;
+}
+
+function collectionRows(c: CollectionMetadata): [string, string | null][] {
+  return [
+    ['name', c.name],
+    ['symbol', c.symbol],
+    ['description', c.description],
+    ['image', c.image],
+    ['external_link', c.externalLink],
+    ['contract_uri', c.contractUri],
+    ['base_uri', c.baseUri],
+  ];
+}
+
+/** `zkevm collection <contractAddress>`: the collection and its metadata. */
+export async function zkevmCollectionCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const collection = await connection.client.getCollection({ contractAddress });
+  if (options.json) {
+    write(io.out, JSON.stringify(collection));
+    return EXIT.ok;
+  }
+  write(
+    io.out,
+    table(
+      ['FIELD', 'VALUE'],
+      [
+        ['contract', `${collection.contractAddress} (${collection.contractType})`],
+        ['chain', collection.chain.name],
+        ...collectionRows(collection),
+        ['verification_status', collection.verificationStatus],
+        ['metadata_synced_at', localTimeOf(collection.metadataSyncedAt)],
+        ['updated_at', localTimeOf(collection.updatedAt)],
+        ['indexed_at', localTimeOf(collection.indexedAt)],
+      ],
+    ),
+  );
+  return EXIT.ok;
+}
+
+/** The fields `zkevm refresh-collection` sets, by their wire names (the flags' names). */
+export const COLLECTION_FIELD_FLAGS = {
+  name: 'name',
+  symbol: 'symbol',
+  description: 'description',
+  image: 'image',
+  external_link: 'externalLink',
+  contract_uri: 'contractUri',
+  base_uri: 'baseUri',
+} as const satisfies Record<string, keyof CollectionMetadata>;
+
+/** What `zkevm refresh-collection` was asked to change: new values, and fields to clear. */
+export interface CollectionChanges {
+  set: { [K in keyof CollectionMetadata]?: string | undefined };
+  clear: string[];
+}
+
+/**
+ * `zkevm refresh-collection <contractAddress> [--name …] [--clear field]…`: reads the current
+ * metadata, changes only the fields given, and pushes the whole of it (the platform takes the
+ * whole metadata: a field not given is kept, never cleared by omission).
+ */
+export async function zkevmRefreshCollectionCommand(
+  connection: ZkEvmConnection,
+  contractAddress: string,
+  changes: CollectionChanges,
+  options: { json?: boolean },
+  io: Io,
+): Promise<number> {
+  assertContractAddress(contractAddress);
+  const names = Object.keys(COLLECTION_FIELD_FLAGS);
+  for (const field of changes.clear) {
+    if (!Object.hasOwn(COLLECTION_FIELD_FLAGS, field)) {
+      throw new InvalidRequestError(`--clear ${field}: the fields are ${names.join(', ')}`);
+    }
+  }
+  const given = Object.entries(changes.set).filter(([, v]) => v !== undefined);
+  if (given.length === 0 && changes.clear.length === 0) {
+    throw new InvalidRequestError(
+      `Give what to change: ${names.map((n) => `--${n.replaceAll('_', '-')}`).join(', ')} or --clear <field>`,
+    );
+  }
+  const cleared = changes.clear.map(
+    (field) => COLLECTION_FIELD_FLAGS[field as keyof typeof COLLECTION_FIELD_FLAGS],
+  );
+  const both = cleared.find((key) => changes.set[key] !== undefined);
+  if (both !== undefined) throw new InvalidRequestError(`${both} is both set and cleared`);
+  const { client } = connection;
+  const current = await client.getCollection({ contractAddress });
+  const next: CollectionMetadata = { ...current };
+  for (const [key, value] of given) next[key as keyof CollectionMetadata] = value as string;
+  for (const key of cleared) next[key] = null;
+  const result = await client.refreshCollectionMetadata({
+    contractAddress,
+    collectionMetadata: next,
+  });
+  if (options.json) {
+    write(
+      io.out,
+      JSON.stringify({
+        contractAddress: result.contractAddress,
+        collectionMetadata: result.collectionMetadata,
+        rateLimit: rateLimitJson(result.rateLimit),
+      }),
+    );
+    return EXIT.ok;
+  }
+  write(io.out, `Refreshed the metadata of collection ${result.contractAddress}:`);
+  write(io.out, table(['FIELD', 'VALUE'], collectionRows(result.collectionMetadata)));
+  write(
+    io.out,
+    `Budget: ${result.rateLimit ? budgetLine(result.rateLimit) : 'not reported for collection refreshes'}`,
   );
   return EXIT.ok;
 }

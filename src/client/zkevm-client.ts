@@ -13,12 +13,26 @@ import {
   ZKEVM_ENVIRONMENTS,
   type ZkEvmEnvironmentName,
 } from '../wire/zkevm/limits.js';
-import { type Nft, nftFromWire } from '../wire/zkevm/mappers.js';
+import {
+  type Collection,
+  type CollectionMetadata,
+  collectionFromWire,
+  collectionMetadataFromWire,
+  type Nft,
+  nftFromWire,
+  type StackedMetadata,
+  stackedMetadataFromWire,
+} from '../wire/zkevm/mappers.js';
 import type { ZkEvmRateLimit } from '../wire/zkevm/rate-limit.js';
 import {
+  getCollectionResultSchema,
+  getMetadataResultSchema,
   getNftResultSchema,
+  listMetadataResultSchema,
   listNftsResultSchema,
+  METADATA_ID_PATTERN,
   type NftMetadataItemWire,
+  refreshCollectionMetadataResultSchema,
   type StackedMetadataItemWire,
 } from '../wire/zkevm/schemas.js';
 import {
@@ -43,6 +57,7 @@ import {
   assertListBytes,
   type NftMetadataPush,
   type StackedMetadataPush,
+  toCollectionMetadataWire,
   toNftWireItems,
   toStackedWireItems,
 } from './zkevm-validate.js';
@@ -129,7 +144,90 @@ export interface GetNftParameters {
 }
 
 /** Parameters of {@link ZkEvmMetadataClient.iterateNfts}: the filter, and where to resume. */
-export interface IterateNftsParameters extends NftListFilter, ResumeOptions {}
+export interface IterateNftsParameters extends NftListFilter, ResumeOptions {
+  /**
+   * Only the NFTs of this stacked metadata (`Nft.metadataId`, a UUID, any case). The API has no
+   * such filter: every page of the collection is read and filtered here, so it costs a full walk
+   * (narrow it with `fromUpdatedAt` when you can).
+   */
+  metadataId?: string | undefined;
+}
+
+/** Input of {@link ZkEvmMetadataClient.getMetadata}. */
+export interface GetMetadataParameters {
+  /** The collection's contract address. */
+  contractAddress: string;
+  /** The stacked metadata's id: a UUID, e.g. an NFT's `metadataId`. */
+  metadataId: string;
+  /** Abort the call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options common to {@link ZkEvmMetadataClient.listMetadata} and `iterateMetadata`. */
+export interface MetadataListFilter {
+  /** The collection's contract address. */
+  contractAddress: string;
+  /** Metadata per page: 1 to 200 (the API's default is 100). */
+  pageSize?: number | undefined;
+  /** Only metadata updated at or after this time (a `Date` or an ISO 8601 date-time). */
+  fromUpdatedAt?: Date | string | undefined;
+  /** Abort the call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Input of {@link ZkEvmMetadataClient.listMetadata}. */
+export interface ListMetadataParameters extends MetadataListFilter {
+  /** `nextCursor` (or `previousCursor`) of a page. */
+  cursor?: string | undefined;
+}
+
+/** Parameters of {@link ZkEvmMetadataClient.iterateMetadata}: the filter, and where to resume. */
+export interface IterateMetadataParameters extends MetadataListFilter, ResumeOptions {}
+
+/** One page of a collection's stacked metadata. */
+export interface MetadataPage {
+  /** The metadata of this page, in the API's order. */
+  result: StackedMetadata[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+  /** Pass as `cursor` for the page before; null on the first page. */
+  previousCursor: string | null;
+}
+
+/** Input of {@link ZkEvmMetadataClient.getCollection}. */
+export interface GetCollectionParameters {
+  /** The collection's contract address. */
+  contractAddress: string;
+  /** Abort the call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Input of {@link ZkEvmMetadataClient.refreshCollectionMetadata}. */
+export interface RefreshCollectionMetadataParameters {
+  /** The collection's contract address (`0x` + 40 hex). */
+  contractAddress: string;
+  /**
+   * The collection's whole new metadata. **Every field is required; null clears it.** Read the
+   * current one (`getCollection`) and change what you mean to change: a whole `Collection` is
+   * taken as it is, its read-only fields (`chain`, `contractAddress`, `indexedAt`, …) not sent.
+   */
+  collectionMetadata: CollectionMetadata;
+  /** Abort the call. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Result of {@link ZkEvmMetadataClient.refreshCollectionMetadata} (HTTP 200). */
+export interface RefreshCollectionMetadataResult {
+  /** The collection's contract address, as the platform answered it. */
+  contractAddress: string;
+  /** The collection's metadata as the platform took it (what was sent, if the answer lacks it). */
+  collectionMetadata: CollectionMetadata;
+  /**
+   * The refresh budget, when the answer carries the rate-limit headers: only if the platform
+   * counts collection refreshes against it (it does not say). Undefined otherwise.
+   */
+  rateLimit: ZkEvmRateLimit | undefined;
+}
 
 /** Options common to {@link ZkEvmMetadataClient.listNfts} and `iterateNfts`. */
 export interface NftListFilter {
@@ -219,6 +317,15 @@ function resolveTarget(options: ZkEvmMetadataClientOptions): {
     );
   }
   return { baseURL: assertBaseURL(baseURL, check), chainName };
+}
+
+function assertMetadataId(value: unknown): string {
+  if (typeof value !== 'string' || !METADATA_ID_PATTERN.test(value)) {
+    throw new InvalidRequestError(
+      `metadataId must be a UUID, got ${(JSON.stringify(value) ?? String(value)).slice(0, 80)}`,
+    );
+  }
+  return value;
 }
 
 function assertTokenId(value: unknown, field = 'tokenId'): string {
@@ -565,18 +672,121 @@ export class ZkEvmMetadataClient {
    * @example
    * ```ts
    * for await (const nft of zk.iterateNfts({ contractAddress, fromUpdatedAt: since })) console.log(nft.tokenId);
+   * // The NFTs sharing one stacked metadata (read every page, filtered here):
+   * for await (const nft of zk.iterateNfts({ contractAddress, metadataId })) console.log(nft.tokenId);
    * ```
-   * @throws {InvalidRequestError} at once, for a bad `contractAddress`, `pageSize`, `cursor` or `fromUpdatedAt`.
+   * @throws {InvalidRequestError} at once, for a bad `contractAddress`, `pageSize`, `cursor`, `fromUpdatedAt` or `metadataId`.
    */
   iterateNfts(params: IterateNftsParameters): ResumableIterator<Nft> {
     assertObject(params, 'iterateNfts');
     const contractAddress = assertCollectionAddress(params.contractAddress, 'contractAddress');
     const pageSize = assertPageSize(params.pageSize, 'iterateNfts', MAX_PAGE_SIZE);
     const fromUpdatedAt = isoTime(params.fromUpdatedAt, 'fromUpdatedAt');
+    const metadataId =
+      params.metadataId === undefined
+        ? undefined
+        : assertMetadataId(params.metadataId).toLowerCase();
     const { signal } = params;
     return paginate(
       async (cursor) => {
         const page = await this.listNfts({
+          contractAddress,
+          pageSize,
+          fromUpdatedAt,
+          ...(cursor === undefined ? {} : { cursor }),
+          ...(signal === undefined ? {} : { signal }),
+        });
+        return {
+          // Filtered per page, so a resumed page drops the same rows: the cursor stays exact.
+          result:
+            metadataId === undefined
+              ? page.result
+              : page.result.filter((nft) => nft.metadataId?.toLowerCase() === metadataId),
+          cursor: page.nextCursor ?? '',
+          hasMore: page.nextCursor !== null,
+        };
+      },
+      { cursor: params.cursor, signal },
+    );
+  }
+
+  /**
+   * One stacked metadata: what every NFT whose `metadataId` is `metadataId` shows. Its NFTs are
+   * found with `iterateNfts({ contractAddress, metadataId })`.
+   *
+   * @example
+   * ```ts
+   * const { metadataId } = await zk.getNft({ contractAddress, tokenId: '1' });
+   * const stack = await zk.getMetadata({ contractAddress, metadataId: metadataId! });
+   * ```
+   * @throws {InvalidRequestError} a bad `contractAddress` or a `metadataId` that is not a UUID; nothing was sent.
+   * @throws {NotFoundError} no such metadata or collection.
+   */
+  async getMetadata(params: GetMetadataParameters): Promise<StackedMetadata> {
+    assertObject(params, 'getMetadata');
+    const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
+    const metadataId = assertMetadataId(params.metadataId);
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: `${this.#collectionPath(address)}/metadata/${metadataId}`,
+      signal: params.signal,
+      schema: getMetadataResultSchema,
+    });
+    return stackedMetadataFromWire(data.result);
+  }
+
+  /**
+   * One page of a collection's stacked metadata.
+   *
+   * @example
+   * ```ts
+   * const page = await zk.listMetadata({ contractAddress, pageSize: 200 });
+   * const next = page.nextCursor && (await zk.listMetadata({ contractAddress, cursor: page.nextCursor }));
+   * ```
+   * @throws {InvalidRequestError} a bad `contractAddress`, `pageSize`, `cursor` or `fromUpdatedAt`; nothing was sent.
+   * @throws {NotFoundError} no such collection.
+   */
+  async listMetadata(params: ListMetadataParameters): Promise<MetadataPage> {
+    assertObject(params, 'listMetadata');
+    const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: `${this.#collectionPath(address)}/metadata`,
+      query: {
+        page_size: assertPageSize(params.pageSize, 'listMetadata', MAX_PAGE_SIZE),
+        page_cursor: assertCursor(params.cursor),
+        from_updated_at: isoTime(params.fromUpdatedAt, 'fromUpdatedAt'),
+      },
+      signal: params.signal,
+      schema: listMetadataResultSchema,
+    });
+    return {
+      result: data.result.map(stackedMetadataFromWire),
+      nextCursor: data.page.next_cursor ?? null,
+      previousCursor: data.page.previous_cursor ?? null,
+    };
+  }
+
+  /**
+   * Every stacked metadata of a collection (optionally only those updated since
+   * `fromUpdatedAt`), one page at a time, following `next_cursor`; memory stays flat. Resumable
+   * like `iterateNfts` (see {@link ResumableIterator}).
+   *
+   * @example
+   * ```ts
+   * for await (const stack of zk.iterateMetadata({ contractAddress })) console.log(stack.id, stack.name);
+   * ```
+   * @throws {InvalidRequestError} at once, for a bad `contractAddress`, `pageSize`, `cursor` or `fromUpdatedAt`.
+   */
+  iterateMetadata(params: IterateMetadataParameters): ResumableIterator<StackedMetadata> {
+    assertObject(params, 'iterateMetadata');
+    const contractAddress = assertCollectionAddress(params.contractAddress, 'contractAddress');
+    const pageSize = assertPageSize(params.pageSize, 'iterateMetadata', MAX_PAGE_SIZE);
+    const fromUpdatedAt = isoTime(params.fromUpdatedAt, 'fromUpdatedAt');
+    const { signal } = params;
+    return paginate(
+      async (cursor) => {
+        const page = await this.listMetadata({
           contractAddress,
           pageSize,
           fromUpdatedAt,
@@ -591,6 +801,74 @@ export class ZkEvmMetadataClient {
       },
       { cursor: params.cursor, signal },
     );
+  }
+
+  /**
+   * A collection, with its metadata (`name`, `image`, `description`, `baseUri`, …) and
+   * `metadataSyncedAt`.
+   *
+   * @example
+   * ```ts
+   * const collection = await zk.getCollection({ contractAddress });
+   * ```
+   * @throws {InvalidRequestError} a bad `contractAddress`; nothing was sent.
+   * @throws {NotFoundError} no such collection.
+   */
+  async getCollection(params: GetCollectionParameters): Promise<Collection> {
+    assertObject(params, 'getCollection');
+    const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
+    const { data } = await this.#transport.send({
+      method: 'GET',
+      path: this.#collectionPath(address),
+      signal: params.signal,
+      schema: getCollectionResultSchema,
+    });
+    return collectionFromWire(data.result);
+  }
+
+  /**
+   * Pushes a collection's whole metadata (name, symbol, description, image, external link,
+   * contract URI, base URI). **Every field is required, null clears it**: read the current one
+   * with `getCollection` and change what you mean to. Retried like a push (when nothing was
+   * sent, and at most once after a timeout or 5xx). Whether it spends the hourly refresh budget
+   * is not documented: when the answer carries the rate-limit headers, `rateLimit` (and
+   * `zk.rateLimit`) learn from them; a 429 throws `RateLimitError`. Confirm it took effect with
+   * `getCollection(...).metadataSyncedAt`.
+   *
+   * @example
+   * ```ts
+   * const current = await zk.getCollection({ contractAddress });
+   * await zk.refreshCollectionMetadata({ contractAddress, collectionMetadata: { ...current, image: 'https://game.example/season-2.png' } });
+   * ```
+   * @throws {InvalidRequestError} bad input (a field missing, not a string or null, an unknown field); nothing was sent.
+   * @throws {RateLimitError} the platform counted it against a spent budget; see `retryAfterMs`.
+   * @throws {NotFoundError} no such collection.
+   * @throws {ApiError} any other error status, with the platform's `code`, `apiMessage` and `traceId`.
+   */
+  async refreshCollectionMetadata(
+    params: RefreshCollectionMetadataParameters,
+  ): Promise<RefreshCollectionMetadataResult> {
+    assertObject(params, 'refreshCollectionMetadata');
+    const address = assertCollectionAddress(params.contractAddress, 'contractAddress');
+    const sent = toCollectionMetadataWire(params.collectionMetadata);
+    const { data, rateLimit } = await this.#transport.send({
+      method: 'POST',
+      path: `${this.#collectionPath(address)}/refresh-metadata`,
+      body: { collection_metadata: sent },
+      signal: params.signal,
+      retryable: pushRetryRule(),
+      // Whatever a 2xx says, the refresh was accepted: an unexpected body must not look like a
+      // failure (a caller would send it again, perhaps spending budget).
+      schema: accepted202Schema,
+    });
+    const answer = refreshCollectionMetadataResultSchema.safeParse(data);
+    return {
+      contractAddress: answer.success ? answer.data.contract_address : address,
+      collectionMetadata: collectionMetadataFromWire(
+        answer.success ? answer.data.collection_metadata : sent,
+      ),
+      rateLimit,
+    };
   }
 
   /**

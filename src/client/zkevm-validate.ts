@@ -15,6 +15,9 @@ import {
   wireByteLength,
 } from '../wire/zkevm/limits.js';
 import {
+  type Collection,
+  type CollectionMetadata,
+  collectionMetadataToWire,
   type MetadataPushFields,
   type NftAttribute,
   type NftMetadata,
@@ -22,6 +25,7 @@ import {
   stackedMetadataRefreshToWire,
 } from '../wire/zkevm/mappers.js';
 import {
+  type CollectionMetadataWire,
   DISPLAY_TYPES,
   type NftMetadataItemWire,
   nftMetadataItemSchema,
@@ -223,4 +227,50 @@ export function assertListBytes(items: readonly unknown[], list: string): void {
       `is ${bytes} bytes as sent; one request may carry at most ${MAX_LIST_BYTES}${list === 'nfts' ? ' (refreshNftsMetadata splits by size)' : ''}`,
     );
   }
+}
+
+const COLLECTION_FIELDS = [
+  'name',
+  'symbol',
+  'description',
+  'image',
+  'externalLink',
+  'contractUri',
+  'baseUri',
+] as const satisfies ReadonlyArray<keyof CollectionMetadata>;
+/** A `Collection`'s fields that are not its metadata: taken (for a read-modify-write), never sent. */
+const COLLECTION_READ_ONLY = [
+  'chain',
+  'contractAddress',
+  'contractType',
+  'verificationStatus',
+  'indexedAt',
+  'updatedAt',
+  'metadataSyncedAt',
+] as const satisfies ReadonlyArray<Exclude<keyof Collection, keyof CollectionMetadata>>;
+
+/**
+ * Checks a collection's new metadata and maps it to `collection_metadata`. Unlike an NFT push,
+ * **every field must be given** (null to clear it): the platform takes the whole metadata, and a
+ * field left out by mistake would otherwise clear it, `baseUri` (where every NFT's metadata
+ * lives) included. A whole `Collection` (as `getCollection` reads it) is taken: its read-only
+ * fields are not sent. No size is checked: the platform states no limit for it.
+ */
+export function toCollectionMetadataWire(value: unknown): CollectionMetadataWire {
+  const field = 'collectionMetadata';
+  if (!isPlainObject(value)) {
+    fail(field, `must be an object { ${COLLECTION_FIELDS.join(', ')} }`);
+  }
+  refuseUnknownKeys(value, [...COLLECTION_FIELDS, ...COLLECTION_READ_ONLY], field);
+  for (const key of COLLECTION_FIELDS) {
+    const v = value[key];
+    if (v === undefined) {
+      fail(
+        `${field}.${key}`,
+        'is required: give every field, null to clear it (a field left out would be cleared)',
+      );
+    }
+    if (v !== null && typeof v !== 'string') fail(`${field}.${key}`, 'must be a string or null');
+  }
+  return collectionMetadataToWire(value as unknown as CollectionMetadata);
 }

@@ -26,12 +26,23 @@ export type {
   MintedNft,
   ZkEvmBudgetSnapshot,
   ZkEvmCollectionConfig,
+  ZkEvmCollectionMetadataSeed,
+  ZkEvmCollectionRefreshBudget,
   ZkEvmControls,
   ZkEvmLimits,
   ZkEvmRetryAfterReading,
   ZkEvmService,
   ZkEvmServiceOptions,
+  ZkEvmVerificationStatus,
 } from '../engine/zkevm/index.js';
+export type {
+  Collection,
+  CollectionMetadata,
+  Nft,
+  NftAttribute,
+  NftMetadata,
+  StackedMetadata,
+} from '../wire/zkevm/mappers.js';
 export {
   createMetadataRefreshMock,
   type InjectedFailure,

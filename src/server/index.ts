@@ -34,14 +34,18 @@ export type {
   MintedNft,
   ZkEvmBudgetSnapshot,
   ZkEvmCollectionConfig,
+  ZkEvmCollectionMetadataSeed,
+  ZkEvmCollectionRefreshBudget,
   ZkEvmControls,
   ZkEvmLimits,
   ZkEvmRetryAfterReading,
   ZkEvmService,
   ZkEvmServiceOptions,
+  ZkEvmVerificationStatus,
 } from '../engine/zkevm/index.js';
 export {
   createZkEvmService,
+  DEFAULT_COLLECTION_REFRESH as ZKEVM_DEFAULT_COLLECTION_REFRESH,
   DEFAULT_REFRESHES_PER_HOUR as ZKEVM_DEFAULT_REFRESHES_PER_HOUR,
   DEFAULT_RETRY_AFTER as ZKEVM_DEFAULT_RETRY_AFTER,
   DEFAULT_SYNC_DELAY_MS as ZKEVM_DEFAULT_SYNC_DELAY_MS,
@@ -49,7 +53,15 @@ export {
 } from '../engine/zkevm/index.js';
 export { fetchMetadataOverHttp } from '../metadata-api/fetch-over-http.js';
 export { DEFAULT_MAX_METADATA_BYTES, MAX_ERROR_BODY_LENGTH } from '../metadata-api/limits.js';
-export type { DisplayType, Nft, NftAttribute, NftMetadata } from '../wire/zkevm/mappers.js';
+export type {
+  Collection,
+  CollectionMetadata,
+  DisplayType,
+  Nft,
+  NftAttribute,
+  NftMetadata,
+  StackedMetadata,
+} from '../wire/zkevm/mappers.js';
 export {
   type MetadataApiAnswer,
   type MetadataApiHandler,

@@ -3,11 +3,18 @@
 import type { Clock } from '../../clock.js';
 import { optionChecks } from '../../option-checks.js';
 import { CONTRACT_ADDRESS_PATTERN, uint256Problem } from '../../wire/zkevm/limits.js';
-import { metadataToWire, type NftMetadata, nftFromWire } from '../../wire/zkevm/mappers.js';
+import {
+  collectionFromWire,
+  metadataToWire,
+  type NftMetadata,
+  nftFromWire,
+  stackedMetadataFromWire,
+} from '../../wire/zkevm/mappers.js';
+import { METADATA_ID_PATTERN } from '../../wire/zkevm/schemas.js';
 import type { RollingBudget } from './budget.js';
 import { emptyFields } from './metadata.js';
 import type { ChainWire } from './nft-wire.js';
-import { nftToWire } from './nft-wire.js';
+import { collectionToWire, nftToWire, stackToWire } from './nft-wire.js';
 import type { ZkEvmState } from './state.js';
 import type { MintedNft, ZkEvmControls } from './types.js';
 
@@ -74,6 +81,22 @@ export function createControls(deps: {
       const collection = state.collection(address);
       const nft = collection && state.nft(collection, tokenId, now);
       return collection && nft ? nftFromWire(nftToWire(nft, collection, chain)) : undefined;
+    },
+    collection(address) {
+      requireAddress(address, 'collection');
+      state.applyDue(clock.now());
+      const collection = state.collection(address);
+      return collection && collectionFromWire(collectionToWire(collection, chain));
+    },
+    metadata(address, metadataId) {
+      requireAddress(address, 'metadata');
+      if (typeof metadataId !== 'string' || !METADATA_ID_PATTERN.test(metadataId)) return undefined;
+      state.applyDue(clock.now());
+      const collection = state.collection(address);
+      const stack = collection && state.stack(collection, metadataId);
+      return collection && stack
+        ? stackedMetadataFromWire(stackToWire(stack, collection, chain))
+        : undefined;
     },
     pendingPushes: () => {
       state.applyDue(clock.now());

@@ -3,6 +3,8 @@
 /** The error shape and the rate-limit headers, for adapters' own answers (a 500, an injected failure). */
 export { spentBudget } from './budget.js';
 export {
+  COLLECTION_REFRESH_READINGS,
+  DEFAULT_COLLECTION_REFRESH,
   DEFAULT_REFRESHES_PER_HOUR,
   DEFAULT_RETRY_AFTER,
   DEFAULT_WINDOW_MS,
@@ -16,11 +18,14 @@ export type {
   MintedNft,
   ZkEvmBudgetSnapshot,
   ZkEvmCollectionConfig,
+  ZkEvmCollectionMetadataSeed,
+  ZkEvmCollectionRefreshBudget,
   ZkEvmControls,
   ZkEvmLimits,
   ZkEvmRetryAfterReading,
   ZkEvmService,
   ZkEvmServiceOptions,
+  ZkEvmVerificationStatus,
 } from './types.js';
 
 /**

@@ -1,6 +1,7 @@
 /** The refresh budget's options resolved once: defaults, and a clear error for a bad value. */
 import { optionChecks } from '../../option-checks.js';
-import type { ZkEvmLimits, ZkEvmRetryAfterReading } from './types.js';
+import { DEFAULT_COLLECTION_METADATA_MAX_BYTES } from '../../wire/zkevm/limits.js';
+import type { ZkEvmCollectionRefreshBudget, ZkEvmLimits, ZkEvmRetryAfterReading } from './types.js';
 
 /** Refresh requests per window when `limits.refreshesPerHour` is not given (an assumption). */
 export const DEFAULT_REFRESHES_PER_HOUR = 100;
@@ -16,6 +17,45 @@ export const RETRY_AFTER_READINGS = [
   'window',
   'pacing',
 ] as const satisfies ReadonlyArray<ZkEvmRetryAfterReading>;
+
+/**
+ * Whether a collection refresh spends the push budget when `limits.collectionRefresh` is not
+ * given: `shared`, the cheaper reading to be wrong about (see `ZkEvmLimits.collectionRefresh`).
+ */
+export const DEFAULT_COLLECTION_REFRESH: ZkEvmCollectionRefreshBudget = 'shared';
+/** The readings of a collection refresh's cost the engine offers. */
+export const COLLECTION_REFRESH_READINGS = [
+  'shared',
+  'separate',
+] as const satisfies ReadonlyArray<ZkEvmCollectionRefreshBudget>;
+
+/** The collection refresh's rules, every default applied. */
+export interface CollectionRules {
+  budget: ZkEvmCollectionRefreshBudget;
+  maxBytes: number;
+}
+
+/**
+ * The collection refresh's rules `limits` asks for.
+ *
+ * @throws {InvalidOptionError} a `collectionRefresh` that is not a known reading, or a
+ * `collectionMetadataMaxBytes` that is not a positive integer.
+ */
+export function collectionRulesOf(limits: ZkEvmLimits | undefined): CollectionRules {
+  const budget = limits?.collectionRefresh ?? DEFAULT_COLLECTION_REFRESH;
+  if (!COLLECTION_REFRESH_READINGS.includes(budget)) {
+    throw check.invalid(
+      'limits.collectionRefresh',
+      `must be ${COLLECTION_REFRESH_READINGS.map((r) => `'${r}'`).join(' or ')}`,
+    );
+  }
+  const maxBytes = positiveInt(
+    limits?.collectionMetadataMaxBytes,
+    DEFAULT_COLLECTION_METADATA_MAX_BYTES,
+    'limits.collectionMetadataMaxBytes',
+  );
+  return { budget, maxBytes };
+}
 
 /** The budget's rules, every default applied. */
 export interface BudgetRules {

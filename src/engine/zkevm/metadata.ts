@@ -1,6 +1,6 @@
 /** Metadata fields as the engine keeps them: normalised, comparable, merged by the null rule. */
-import type { MetadataFieldsWire } from '../../wire/zkevm/schemas.js';
-import { METADATA_KEYS } from '../../wire/zkevm/schemas.js';
+import type { CollectionMetadataWire, MetadataFieldsWire } from '../../wire/zkevm/schemas.js';
+import { COLLECTION_METADATA_KEYS, METADATA_KEYS } from '../../wire/zkevm/schemas.js';
 
 /** Metadata with every field null: what an NFT has before anything is known of it. */
 export function emptyFields(): MetadataFieldsWire {
@@ -52,4 +52,30 @@ export function applyPush(
   const merged = { ...next } as Record<string, unknown>;
   for (const key of METADATA_KEYS) if (next[key] === null) merged[key] = previous[key];
   return normaliseFields(merged as MetadataFieldsWire);
+}
+
+/** A collection's metadata with every field null. */
+export function emptyCollectionFields(): CollectionMetadataWire {
+  return {
+    name: null,
+    symbol: null,
+    description: null,
+    image: null,
+    external_link: null,
+    contract_uri: null,
+    base_uri: null,
+  };
+}
+
+/** A collection's metadata after a refresh, by the same null rule as an NFT push. */
+export function applyCollectionPush(
+  previous: CollectionMetadataWire,
+  pushed: CollectionMetadataWire,
+  nullFields: 'clear' | 'keep',
+): CollectionMetadataWire {
+  const next = { ...emptyCollectionFields() };
+  for (const key of COLLECTION_METADATA_KEYS) {
+    next[key] = pushed[key] === null && nullFields === 'keep' ? previous[key] : pushed[key];
+  }
+  return next;
 }

@@ -50,39 +50,53 @@ interface ListQuery {
   fromUpdatedAtMs: number | undefined;
 }
 
-function listQuery(req: ParsedRequest): ListQuery | RouteResult {
-  const bad = (field: string, why: string) =>
-    fail('VALIDATION_ERROR', `${field} ${why}`, { field });
+/** The paging and `from_updated_at` parameters both lists (`ListNFTs`, `ListMetadata`) share. */
+export interface PagingQuery {
+  pageSize: number;
+  fromUpdatedAtMs: number | undefined;
+}
+
+/** Reads `page_size` and `from_updated_at`, or answers 400 naming the parameter. */
+export function pagingQuery(req: ParsedRequest): PagingQuery | RouteResult {
   const rawSize = req.query.get('page_size');
   let pageSize = DEFAULT_PAGE_SIZE;
   if (rawSize !== null) {
     if (!/^\d{1,3}$/.test(rawSize) || Number(rawSize) < 1 || Number(rawSize) > MAX_PAGE_SIZE) {
-      return bad('page_size', `must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      return badQuery('page_size', `must be an integer from 1 to ${MAX_PAGE_SIZE}`);
     }
     pageSize = Number(rawSize);
-  }
-  const cursor = readCursor(req.query.get('page_cursor'));
-  if (cursor === 'invalid') return bad('page_cursor', 'is not a cursor this API returned');
-  const ids = req.query.getAll('token_id');
-  if (ids.length > MAX_TOKEN_ID_FILTERS) {
-    return bad('token_id', `may be given at most ${MAX_TOKEN_ID_FILTERS} times`);
-  }
-  for (const id of ids) {
-    const problem = uint256Problem(id);
-    if (problem) return bad('token_id', problem);
   }
   const rawFrom = req.query.get('from_updated_at');
   let fromUpdatedAtMs: number | undefined;
   if (rawFrom !== null) {
     fromUpdatedAtMs = ISO_DATE_TIME.test(rawFrom) ? Date.parse(rawFrom) : Number.NaN;
     if (Number.isNaN(fromUpdatedAtMs))
-      return bad('from_updated_at', 'must be an ISO 8601 date-time');
+      return badQuery('from_updated_at', 'must be an ISO 8601 date-time');
+  }
+  return { pageSize, fromUpdatedAtMs };
+}
+
+/** A 400 for a query parameter. */
+export const badQuery = (field: string, why: string) =>
+  fail('VALIDATION_ERROR', `${field} ${why}`, { field });
+
+function listQuery(req: ParsedRequest): ListQuery | RouteResult {
+  const paging = pagingQuery(req);
+  if (!('pageSize' in paging)) return paging;
+  const cursor = readCursor(req.query.get('page_cursor'));
+  if (cursor === 'invalid') return badQuery('page_cursor', 'is not a cursor this API returned');
+  const ids = req.query.getAll('token_id');
+  if (ids.length > MAX_TOKEN_ID_FILTERS) {
+    return badQuery('token_id', `may be given at most ${MAX_TOKEN_ID_FILTERS} times`);
+  }
+  for (const id of ids) {
+    const problem = uint256Problem(id);
+    if (problem) return badQuery('token_id', problem);
   }
   return {
-    pageSize,
+    ...paging,
     cursor,
     tokenIds: ids.length > 0 ? new Set(ids) : undefined,
-    fromUpdatedAtMs,
   };
 }
 

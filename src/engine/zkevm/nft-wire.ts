@@ -1,5 +1,5 @@
-/** An NFT record in the wire form `GetNFT` and `ListNFTs` answer. */
-import type { CollectionState, NftRecord } from './state.js';
+/** The records in the wire forms the reads answer: NFTs, stacked metadata, collections. */
+import type { CollectionState, NftRecord, StackRecord } from './state.js';
 
 /** The chain as an NFT names it. */
 export interface ChainWire {
@@ -30,5 +30,54 @@ export function nftToWire(nft: NftRecord, collection: CollectionState, chain: Ch
     youtube_url: f.youtube_url,
     attributes: (f.attributes ?? []).map((a) => ({ ...a })),
     total_supply: null,
+  };
+}
+
+/**
+ * A stacked metadata as `GetMetadata` and `ListMetadata` answer it. The OpenAPI file requires
+ * `external_link` and defines `external_url`: both are sent, as on an NFT.
+ */
+export function stackToWire(stack: StackRecord, collection: CollectionState, chain: ChainWire) {
+  const f = stack.fields;
+  return {
+    id: stack.id,
+    chain: { id: chain.id, name: chain.name },
+    contract_address: collection.address,
+    created_at: iso(stack.createdAtMs),
+    updated_at: iso(stack.updatedAtMs),
+    name: f.name,
+    description: f.description,
+    image: f.image,
+    external_link: f.external_url,
+    external_url: f.external_url,
+    animation_url: f.animation_url,
+    youtube_url: f.youtube_url,
+    attributes: f.attributes === null ? null : f.attributes.map((a) => ({ ...a })),
+  };
+}
+
+/**
+ * A collection as `GetCollection` answers it. The OpenAPI file requires `metadata_uri` without
+ * defining it: it is sent as `contract_uri`'s other name (the URI of the collection's metadata).
+ */
+export function collectionToWire(collection: CollectionState, chain: ChainWire) {
+  const m = collection.metadata;
+  return {
+    chain: { id: chain.id, name: chain.name },
+    name: m.name,
+    symbol: m.symbol,
+    contract_type: collection.contractType,
+    contract_address: collection.address,
+    description: m.description,
+    image: m.image,
+    external_link: m.external_link,
+    contract_uri: m.contract_uri,
+    metadata_uri: m.contract_uri,
+    base_uri: m.base_uri,
+    verification_status: collection.verificationStatus,
+    indexed_at: iso(collection.indexedAtMs),
+    updated_at: iso(collection.updatedAtMs),
+    metadata_synced_at:
+      collection.metadataSyncedAtMs === null ? null : iso(collection.metadataSyncedAtMs),
   };
 }

@@ -9,19 +9,22 @@ import type { ParsedRequest } from '../request.js';
 import { readBody } from './body.js';
 import type { RouteContext } from './context.js';
 import { rateLimitHeaders, rateLimitResult } from './rate-limit-answer.js';
-import { fail, notFound, type RouteResult } from './responses.js';
+import { fail, notFound, type RouteResult, type ZkEvmErrorSpec } from './responses.js';
 import type { CollectionState, Push } from './state.js';
+import type { ZkEvmBudgetSnapshot } from './types.js';
 
 /** Most missing ids a 404 lists in its details. */
 const MAX_LISTED_MISSING = 20;
 
 /**
- * Spends one request and queues the push, or answers 429. Everything that can refuse the
- * request has run before this, so a refused request never costs budget. Synchronous from the
- * check to the queue: concurrent requests cannot overspend.
+ * Spends one refresh request now: the rate-limit headers of the answer, or the 429 that refuses
+ * it (spending nothing). Synchronous from the check to the spend, so concurrent requests can
+ * never overspend; the caller queues its push in the same synchronous step.
  */
-function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
-  const now = ctx.clock.now();
+export function spendOne(
+  ctx: RouteContext,
+  now: number,
+): { headers: Record<string, string>; budget: ZkEvmBudgetSnapshot } | { error: ZkEvmErrorSpec } {
   const taken = ctx.budget.take(now);
   const headers = rateLimitHeaders(taken.budget);
   if (!taken.accepted) {
@@ -37,8 +40,19 @@ function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
       },
     };
   }
+  return { headers, budget: taken.budget };
+}
+
+/**
+ * Spends one request and queues the push, or answers 429. Everything that can refuse the
+ * request has run before this, so a refused request never costs budget.
+ */
+function accept(ctx: RouteContext, push: (nowMs: number) => Push): RouteResult {
+  const now = ctx.clock.now();
+  const spent = spendOne(ctx, now);
+  if ('error' in spent) return spent;
   ctx.state.enqueue(push(now));
-  return { status: 202, headers, body: rateLimitResult(taken.budget) };
+  return { status: 202, headers: spent.headers, body: rateLimitResult(spent.budget) };
 }
 
 function duplicateError(ids: string[], list: string, key: string): RouteResult | undefined {

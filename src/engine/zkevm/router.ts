@@ -5,7 +5,9 @@
  */
 import { CONTRACT_ADDRESS_PATTERN } from '../../wire/zkevm/limits.js';
 import type { ParsedRequest } from '../request.js';
+import { getCollection, refreshCollection } from './collection-routes.js';
 import type { RouteContext } from './context.js';
+import { getMetadata, listMetadata } from './metadata-routes.js';
 import { getNft, listNfts } from './nft-routes.js';
 import { refreshNfts, refreshStacks } from './refresh-routes.js';
 import { fail, notFound, type RouteResult } from './responses.js';
@@ -25,6 +27,14 @@ interface Route {
 function routeOf(method: string, rest: readonly string[]): Route | undefined {
   const [resource, item, ...more] = rest;
   if (more.length > 0) return undefined;
+  if (resource === undefined) {
+    return method === 'GET'
+      ? { secured: false, run: (ctx, _req, collection) => getCollection(ctx, collection) }
+      : undefined;
+  }
+  if (method === 'POST' && resource === 'refresh-metadata' && item === undefined) {
+    return { secured: true, run: refreshCollection };
+  }
   if (method === 'POST' && item === 'refresh-metadata') {
     if (resource === 'nfts') return { secured: true, run: refreshNfts };
     if (resource === 'metadata') return { secured: true, run: refreshStacks };
@@ -33,6 +43,10 @@ function routeOf(method: string, rest: readonly string[]): Route | undefined {
     if (item === undefined) return { secured: false, run: listNfts };
     return { secured: false, run: (ctx, _req, collection) => getNft(ctx, collection, item) };
   }
+  if (method === 'GET' && resource === 'metadata') {
+    if (item === undefined) return { secured: false, run: listMetadata };
+    return { secured: false, run: (ctx, _req, collection) => getMetadata(ctx, collection, item) };
+  }
   return undefined;
 }
 
@@ -40,9 +54,9 @@ const noRoute = () =>
   fail('RESOURCE_NOT_FOUND', 'No such route: see the zkEVM API reference for what is served');
 
 /**
- * Routes a parsed request. Anything not served answers 404 `RESOURCE_NOT_FOUND`, including a
- * known path with another method and the OpenAPI file's other operations (collection refresh,
- * metadata reads): the OpenAPI file lists 404 for every operation and no 405.
+ * Routes a parsed request: the eight operations of the OpenAPI file. Anything else answers 404
+ * `RESOURCE_NOT_FOUND`, including a known path with another method: the OpenAPI file lists 404
+ * for every operation and no 405.
  */
 export function route(ctx: RouteContext, req: ParsedRequest): RouteResult | Promise<RouteResult> {
   const [v1, chains, chainName, collections, address, ...rest] = req.segments;

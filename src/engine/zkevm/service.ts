@@ -20,8 +20,15 @@
  *   NFT to the stack of its new metadata; a refresh by metadata id rewrites the whole stack.
  * - Without `collections`, every collection exists and every token id is minted; a push to a
  *   token never seen creates it. With `collections`, a push to a token not minted is a 404.
- * - Not served (404 `RESOURCE_NOT_FOUND`, as for any unknown route or method): the collection
- *   refresh, the metadata reads and the collection read of the OpenAPI file.
+ * - Stacked metadata (`GetMetadata`, `ListMetadata`): every metadata id an NFT ever had in the
+ *   collection, oldest first; `updated_at` is its creation until a refresh by metadata id. The
+ *   NFTs of a stack are those whose `metadata_id` is its id (`ListNFTs` has no such filter).
+ * - Collections (`GetCollection`, `RefreshCollectionMetadata`): the refresh needs the key, takes
+ *   the whole `collection_metadata` (seven nullable keys; null follows `nullFields`) within
+ *   `limits.collectionMetadataMaxBytes` (default 16 KiB, an assumption), answers 200 echoing it,
+ *   and takes effect after `syncDelayMs` like a push. Whether it spends the push budget is
+ *   `limits.collectionRefresh` (default `shared`; `separate` spends nothing). The file requires
+ *   `metadata_uri` on a collection without defining it: it repeats `contract_uri`.
  */
 
 import { systemClock } from '../../clock.js';
@@ -38,11 +45,13 @@ import { apiKeyCheck } from './auth.js';
 import { RollingBudget } from './budget.js';
 import type { RouteContext } from './context.js';
 import { createControls } from './controls.js';
-import { budgetRulesOf } from './limits.js';
+import { budgetRulesOf, collectionRulesOf } from './limits.js';
 import { errorResponse, fail, type RouteResult } from './responses.js';
 import { route } from './router.js';
 import { type CollectionSeed, ZkEvmState } from './state.js';
 import type { ZkEvmService, ZkEvmServiceOptions } from './types.js';
+
+const VERIFICATION_STATUSES: readonly string[] = ['verified', 'unverified', 'spam', 'inactive'];
 
 /** How long a push takes to show when `syncDelayMs` is not given. */
 export const DEFAULT_SYNC_DELAY_MS = 500;
@@ -66,11 +75,31 @@ function collectionSeeds(options: ZkEvmServiceOptions): CollectionSeed[] | undef
         `collection address ${c?.address} must be 0x followed by 40 hex characters`,
       );
     }
+    const status = c.verificationStatus;
+    if (status !== undefined && !VERIFICATION_STATUSES.includes(status)) {
+      throw new TypeError(
+        `collection ${c.address}: verificationStatus must be one of ${VERIFICATION_STATUSES.join(', ')}`,
+      );
+    }
     for (const id of c.tokenIds ?? []) {
       const problem = uint256Problem(id);
       if (problem) throw new TypeError(`collection ${c.address}: token id ${id} ${problem}`);
     }
-    return { address: c.address, contractType: c.contractType ?? 'ERC721', tokenIds: c.tokenIds };
+    return {
+      address: c.address,
+      contractType: c.contractType ?? 'ERC721',
+      tokenIds: c.tokenIds,
+      metadata: c.metadata && {
+        name: c.metadata.name ?? null,
+        symbol: c.metadata.symbol ?? null,
+        description: c.metadata.description ?? null,
+        image: c.metadata.image ?? null,
+        external_link: c.metadata.externalLink ?? null,
+        contract_uri: c.metadata.contractUri ?? null,
+        base_uri: c.metadata.baseUri ?? null,
+      },
+      verificationStatus: c.verificationStatus,
+    };
   });
 }
 
@@ -98,6 +127,7 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
     options.syncDelayMs ?? DEFAULT_SYNC_DELAY_MS,
   );
   const budget = new RollingBudget(budgetRulesOf(options.limits));
+  const collectionRules = collectionRulesOf(options.limits);
   const state = new ZkEvmState({
     collections: collectionSeeds(options),
     nullFields: options.nullFields ?? 'clear',
@@ -110,6 +140,7 @@ export function createZkEvmService(options: ZkEvmServiceOptions): ZkEvmService {
     clock,
     chain,
     syncDelayMs,
+    collectionRules,
     duplicates: options.duplicates ?? 'reject',
     checkKey: apiKeyCheck(options.apiKey),
   };

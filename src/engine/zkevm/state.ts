@@ -2,8 +2,16 @@
  * The service's state: collections, their NFTs, stacked metadata, and pushes accepted but not
  * yet in effect. No routes and no HTTP here; time comes in as arguments.
  */
-import type { MetadataFieldsWire } from '../../wire/zkevm/schemas.js';
-import { applyPush, contentKey, emptyFields, normaliseFields } from './metadata.js';
+import type { CollectionMetadataWire, MetadataFieldsWire } from '../../wire/zkevm/schemas.js';
+import {
+  applyCollectionPush,
+  applyPush,
+  contentKey,
+  emptyCollectionFields,
+  emptyFields,
+  normaliseFields,
+} from './metadata.js';
+import type { ZkEvmVerificationStatus } from './types.js';
 
 /** One NFT. */
 export interface NftRecord {
@@ -15,16 +23,31 @@ export interface NftRecord {
   fields: MetadataFieldsWire;
 }
 
+/** One stacked metadata: the fields every NFT with its id shares. */
+export interface StackRecord {
+  /** Lower case. */
+  id: string;
+  fields: MetadataFieldsWire;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
 /** One collection and everything in it. */
 export interface CollectionState {
   /** Lower case. */
   address: string;
   contractType: 'ERC721' | 'ERC1155';
+  verificationStatus: ZkEvmVerificationStatus;
+  /** The collection's own metadata (`GetCollection`). */
+  metadata: CollectionMetadataWire;
+  indexedAtMs: number;
+  updatedAtMs: number;
+  metadataSyncedAtMs: number | null;
   /** Minted token ids; undefined when every token id counts as minted. */
   minted: Set<string> | undefined;
   nfts: Map<string, NftRecord>;
-  /** Stacked metadata by id. */
-  stacks: Map<string, MetadataFieldsWire>;
+  /** Stacked metadata by id, in creation order. */
+  stacks: Map<string, StackRecord>;
   /** Stack id by content key, for stacking NFTs of identical metadata. */
   stackByContent: Map<string, string>;
   /** Token ids in numeric order; rebuilt after an NFT is added. */
@@ -44,13 +67,16 @@ export type Push =
       address: string;
       dueMs: number;
       items: Array<{ metadataId: string; fields: MetadataFieldsWire }>;
-    };
+    }
+  | { kind: 'collection'; address: string; dueMs: number; fields: CollectionMetadataWire };
 
 /** How a collection starts out. */
 export interface CollectionSeed {
   address: string;
   contractType: 'ERC721' | 'ERC1155';
   tokenIds: string[] | undefined;
+  metadata?: CollectionMetadataWire | undefined;
+  verificationStatus?: ZkEvmVerificationStatus | undefined;
 }
 
 /** Options of {@link ZkEvmState}. */
@@ -71,6 +97,8 @@ const byTokenId = (a: string, b: string) => {
 export class ZkEvmState {
   #collections = new Map<string, CollectionState>();
   #pushes: Push[] = [];
+  /** The latest time seen (by `reset` or `applyDue`): when a collection first seen is indexed. */
+  #nowMs = 0;
 
   constructor(private readonly options: StateOptions) {}
 
@@ -78,8 +106,11 @@ export class ZkEvmState {
   reset(nowMs: number): void {
     this.#collections.clear();
     this.#pushes = [];
+    this.#nowMs = nowMs;
     for (const seed of this.options.collections ?? []) {
       const collection = this.#create(seed.address, seed.contractType, seed.tokenIds);
+      if (seed.metadata) collection.metadata = { ...seed.metadata };
+      if (seed.verificationStatus) collection.verificationStatus = seed.verificationStatus;
       for (const tokenId of seed.tokenIds ?? []) this.#blankNft(collection, tokenId, nowMs);
     }
   }
@@ -88,6 +119,11 @@ export class ZkEvmState {
     const collection: CollectionState = {
       address: address.toLowerCase(),
       contractType,
+      verificationStatus: 'verified',
+      metadata: emptyCollectionFields(),
+      indexedAtMs: this.#nowMs,
+      updatedAtMs: this.#nowMs,
+      metadataSyncedAtMs: null,
       minted: tokenIds ? new Set(tokenIds) : undefined,
       nfts: new Map(),
       stacks: new Map(),
@@ -137,16 +173,27 @@ export class ZkEvmState {
     return collection.sortedIds.map((id) => collection.nfts.get(id) as NftRecord);
   }
 
-  /** The stack id for this metadata, made when no stack holds it yet. */
-  #stackFor(collection: CollectionState, fields: MetadataFieldsWire): string {
+  /** The stack id for this metadata, made (created at `nowMs`) when no stack holds it yet. */
+  #stackFor(collection: CollectionState, fields: MetadataFieldsWire, nowMs: number): string {
     const key = contentKey(fields);
     let id = collection.stackByContent.get(key);
     if (id === undefined) {
       id = this.options.generateId().toLowerCase();
       collection.stackByContent.set(key, id);
-      collection.stacks.set(id, normaliseFields(fields));
+      const stack = { id, fields: normaliseFields(fields), createdAtMs: nowMs, updatedAtMs: nowMs };
+      collection.stacks.set(id, stack);
     }
     return id;
+  }
+
+  /** A stacked metadata by id (any case), or undefined. */
+  stack(collection: CollectionState, metadataId: string): StackRecord | undefined {
+    return collection.stacks.get(metadataId.toLowerCase());
+  }
+
+  /** The collection's stacks, in creation order. */
+  stacks(collection: CollectionState): StackRecord[] {
+    return [...collection.stacks.values()];
   }
 
   /** Mints NFTs with the given metadata, synced at `nowMs`; without metadata they have no stack. */
@@ -160,7 +207,7 @@ export class ZkEvmState {
       const nft = this.#blankNft(collection, tokenId, nowMs);
       if (fields) {
         nft.fields = normaliseFields(fields);
-        nft.metadataId = this.#stackFor(collection, fields);
+        nft.metadataId = this.#stackFor(collection, fields, nowMs);
         nft.metadataSyncedAtMs = nowMs;
       }
     }
@@ -191,6 +238,7 @@ export class ZkEvmState {
 
   /** Applies every push due at or before `untilMs`, each stamped with its own due time. */
   applyDue(untilMs: number): void {
+    this.#nowMs = Math.max(this.#nowMs, untilMs);
     while (this.#pushes.length > 0 && (this.#pushes[0] as Push).dueMs <= untilMs) {
       this.#apply(this.#pushes.shift() as Push);
     }
@@ -200,13 +248,23 @@ export class ZkEvmState {
     const collection = this.collection(push.address);
     if (!collection) return;
     const at = push.dueMs;
+    if (push.kind === 'collection') {
+      collection.metadata = applyCollectionPush(
+        collection.metadata,
+        push.fields,
+        this.options.nullFields,
+      );
+      collection.metadataSyncedAtMs = at;
+      collection.updatedAtMs = at;
+      return;
+    }
     if (push.kind === 'tokens') {
       for (const { tokenId, fields } of push.items) {
         const nft = this.nft(collection, tokenId, at);
         if (!nft) continue;
         nft.fields = applyPush(nft.fields, fields, this.options.nullFields);
         // The NFT leaves its stack for the one holding its new metadata (made if none does).
-        nft.metadataId = this.#stackFor(collection, nft.fields);
+        nft.metadataId = this.#stackFor(collection, nft.fields, at);
         nft.metadataSyncedAtMs = at;
         nft.updatedAtMs = at;
       }
@@ -214,14 +272,16 @@ export class ZkEvmState {
     }
     for (const { metadataId, fields } of push.items) {
       const id = metadataId.toLowerCase();
-      const previous = collection.stacks.get(id);
-      if (!previous) continue;
+      const stack = collection.stacks.get(id);
+      if (!stack) continue;
+      const previous = stack.fields;
       const next = applyPush(previous, fields, this.options.nullFields);
       const oldKey = contentKey(previous);
       if (collection.stackByContent.get(oldKey) === id) collection.stackByContent.delete(oldKey);
       const newKey = contentKey(next);
       if (!collection.stackByContent.has(newKey)) collection.stackByContent.set(newKey, id);
-      collection.stacks.set(id, next);
+      stack.fields = next;
+      stack.updatedAtMs = at;
       for (const nft of collection.nfts.values()) {
         if (nft.metadataId !== id) continue;
         nft.fields = next;

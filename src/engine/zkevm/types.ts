@@ -1,6 +1,12 @@
 /** Options and the public shape of the zkEVM reference service. */
 import type { Clock } from '../../clock.js';
-import type { MetadataPushFields, Nft } from '../../wire/zkevm/mappers.js';
+import type {
+  Collection,
+  CollectionMetadata,
+  MetadataPushFields,
+  Nft,
+  StackedMetadata,
+} from '../../wire/zkevm/mappers.js';
 import type { ServiceErrorContext, ServiceRequest, ServiceResponse } from '../types.js';
 
 /** Which API keys the service accepts: one key, or a predicate (a mock may accept any key). */
@@ -17,7 +23,28 @@ export interface ZkEvmCollectionConfig {
   tokenIds?: string[] | undefined;
   /** Reported as the NFTs' `contract_type`. Default `ERC721`. */
   contractType?: 'ERC721' | 'ERC1155' | undefined;
+  /**
+   * The collection's metadata before any refresh, as `GetCollection` reports it; a field left
+   * out is null. Default: every field null.
+   */
+  metadata?: ZkEvmCollectionMetadataSeed | undefined;
+  /** Reported as `verification_status`. Default `verified`. */
+  verificationStatus?: ZkEvmVerificationStatus | undefined;
 }
+
+/** A collection's metadata to start with, every field optional (a missing one is null). */
+export type ZkEvmCollectionMetadataSeed = {
+  [K in keyof CollectionMetadata]?: CollectionMetadata[K] | undefined;
+};
+
+/** The verification statuses of the OpenAPI file's `AssetVerificationStatus`. */
+export type ZkEvmVerificationStatus = 'verified' | 'unverified' | 'spam' | 'inactive';
+
+/**
+ * Whether `RefreshCollectionMetadata` spends the refresh budget of the NFT pushes. The platform
+ * does not say (see {@link ZkEvmLimits.collectionRefresh}).
+ */
+export type ZkEvmCollectionRefreshBudget = 'shared' | 'separate';
 
 /**
  * What `retry-after` on a 202 means: the platform does not document it, so the engine offers
@@ -52,6 +79,24 @@ export interface ZkEvmLimits {
    * with `pacing`: given under `window` it is an error, since it would do nothing.
    */
   pacingMs?: number | undefined;
+  /**
+   * Whether a collection refresh (`POST …/collections/{address}/refresh-metadata`) counts against
+   * the same budget as the NFT pushes. An unknown of the platform: the OpenAPI file lists
+   * neither the rate-limit headers nor a 429 for it, and says nothing of its cost.
+   * - `shared` (default): it spends one refresh request of the same window, its 200 carries the
+   *   four rate-limit headers, and a spent window refuses it with the same 429 as a push (a status
+   *   the file does not list for this operation). The default because it is the cheaper one to be
+   *   wrong about: code tested against it handles a 429 it may never meet, while code tested
+   *   against `separate` would meet its first 429 in production.
+   * - `separate`: it is outside the budget: never a 429, no rate-limit headers, as the file reads.
+   */
+  collectionRefresh?: ZkEvmCollectionRefreshBudget | undefined;
+  /**
+   * Largest `collection_metadata` accepted, in bytes of its JSON without whitespace (UTF-8); a
+   * larger one is a 400 naming `collection_metadata`. The platform states no limit; default
+   * 16384 (one NFT item's limit, an assumption).
+   */
+  collectionMetadataMaxBytes?: number | undefined;
 }
 
 /** Options of `createZkEvmService`. */
@@ -138,6 +183,20 @@ export interface ZkEvmControls {
    * @throws {TypeError} an `address` that is not `0x` and 40 hex characters.
    */
   nft(address: string, tokenId: string): Nft | undefined;
+  /**
+   * A collection as `GetCollection` would answer it now, in camelCase; undefined when it does not
+   * exist (only possible with configured `collections`).
+   *
+   * @throws {TypeError} an `address` that is not `0x` and 40 hex characters.
+   */
+  collection(address: string): Collection | undefined;
+  /**
+   * A stacked metadata as `GetMetadata` would answer it now, in camelCase; undefined when the
+   * collection has none with that id (also for an id that is not a UUID).
+   *
+   * @throws {TypeError} an `address` that is not `0x` and 40 hex characters.
+   */
+  metadata(address: string, metadataId: string): StackedMetadata | undefined;
   /** How many accepted pushes have not taken effect yet. Never throws. */
   pendingPushes(): number;
   /** Back to the configured state: NFTs, stacks, pushes and spending forgotten. Never throws. */

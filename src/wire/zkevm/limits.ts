@@ -117,3 +117,12 @@ export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 100;
 /** Most `token_id` filters one `ListNFTs` request may carry. */
 export const MAX_TOKEN_ID_FILTERS = 30;
+
+/**
+ * Largest `collection_metadata` of `RefreshCollectionMetadata` the reference engine accepts by
+ * default, measured by {@link wireByteLength}. **An assumption, not the platform's**: the OpenAPI
+ * file states no limit for it, so the engine makes it an option (`limits.collectionMetadataMaxBytes`)
+ * and takes one NFT item's limit as the default. The client checks no size here: refusing a
+ * collection the platform would take costs more than the platform's own 400, which spends nothing.
+ */
+export const DEFAULT_COLLECTION_METADATA_MAX_BYTES = MAX_ITEM_BYTES;

@@ -4,12 +4,15 @@
  */
 import {
   type AttributeWire,
+  type CollectionMetadataWire,
+  type CollectionWire,
   METADATA_KEYS,
   type MetadataFieldsWire,
   type NftMetadataItemWire,
   type NftWire,
   nftMetadataItemSchema,
   type StackedMetadataItemWire,
+  type StackedMetadataWire,
   type ZkEvmErrorBodyWire,
 } from './schemas.js';
 
@@ -111,6 +114,127 @@ export interface ZkEvmApiError {
   traceId: string;
   /** More about the error, or null. */
   details: Record<string, unknown> | null;
+}
+
+/**
+ * A collection's metadata (the OpenAPI file's `CollectionMetadata`): what marketplaces show for
+ * the collection. Every field is required; null means "none".
+ */
+export interface CollectionMetadata {
+  /** The collection's name. */
+  name: string | null;
+  /** The contract's symbol, e.g. `GLZ`. */
+  symbol: string | null;
+  /** Its description. */
+  description: string | null;
+  /** URL of its image. */
+  image: string | null;
+  /** URL of its website. */
+  externalLink: string | null;
+  /** URI of the collection's own metadata document (its contract URI). */
+  contractUri: string | null;
+  /** The base URI of its NFTs' metadata: token `N` is at `baseUri` + `N`. */
+  baseUri: string | null;
+}
+
+/** A collection as the API reports it (`GetCollection`). */
+export interface Collection extends CollectionMetadata {
+  /** The chain's CAIP-2 id and name. */
+  chain: { id: string; name: string };
+  /** The contract address. */
+  contractAddress: string;
+  /** `ERC721` or `ERC1155`. */
+  contractType: string;
+  /** `verified`, `unverified`, `spam` or `inactive` (read as sent). */
+  verificationStatus: string;
+  /** When the platform first indexed it (ISO 8601). */
+  indexedAt: string;
+  /** When it was last updated (ISO 8601). */
+  updatedAt: string;
+  /** When its metadata was last synced, or null: a collection refresh has taken effect once this moves. */
+  metadataSyncedAt: string | null;
+}
+
+/**
+ * One stacked metadata (the OpenAPI file's `Metadata`): the metadata shared by every NFT whose
+ * `metadataId` is `id`. Its NFTs are found with `iterateNfts({ contractAddress, metadataId })`.
+ */
+export interface StackedMetadata extends NftMetadata {
+  /** The metadata id (a UUID): `Nft.metadataId` of every NFT sharing it. */
+  id: string;
+  /** The chain's CAIP-2 id and name. */
+  chain: { id: string; name: string };
+  /** The collection's contract address. */
+  contractAddress: string;
+  /** When it was created (ISO 8601). */
+  createdAt: string;
+  /** When it was last updated (ISO 8601), or null. */
+  updatedAt: string | null;
+}
+
+/** Maps a collection's metadata to its wire form. */
+export function collectionMetadataToWire(m: CollectionMetadata): CollectionMetadataWire {
+  return {
+    name: m.name,
+    symbol: m.symbol,
+    description: m.description,
+    image: m.image,
+    external_link: m.externalLink,
+    contract_uri: m.contractUri,
+    base_uri: m.baseUri,
+  };
+}
+
+/** Maps a collection's metadata as read to camelCase; absent fields become null. */
+export function collectionMetadataFromWire(
+  w: {
+    [K in keyof CollectionMetadataWire]?: string | null | undefined;
+  },
+): CollectionMetadata {
+  return {
+    name: w.name ?? null,
+    symbol: w.symbol ?? null,
+    description: w.description ?? null,
+    image: w.image ?? null,
+    externalLink: w.external_link ?? null,
+    contractUri: w.contract_uri ?? null,
+    baseUri: w.base_uri ?? null,
+  };
+}
+
+/** Maps a collection as read to camelCase. */
+export function collectionFromWire(w: CollectionWire): Collection {
+  return {
+    chain: { id: w.chain.id, name: w.chain.name },
+    contractAddress: w.contract_address,
+    contractType: w.contract_type,
+    ...collectionMetadataFromWire(w),
+    // The file requires metadata_uri without defining it: read it as contract_uri's other name.
+    contractUri: w.contract_uri ?? w.metadata_uri ?? null,
+    verificationStatus: w.verification_status,
+    indexedAt: w.indexed_at,
+    updatedAt: w.updated_at,
+    metadataSyncedAt: w.metadata_synced_at ?? null,
+  };
+}
+
+/** Maps a stacked metadata as read to camelCase; absent optional fields become null. */
+export function stackedMetadataFromWire(w: StackedMetadataWire): StackedMetadata {
+  return {
+    id: w.id,
+    chain: { id: w.chain.id, name: w.chain.name },
+    contractAddress: w.contract_address,
+    createdAt: w.created_at,
+    updatedAt: w.updated_at ?? null,
+    name: w.name ?? null,
+    description: w.description ?? null,
+    image: w.image ?? null,
+    // The file requires external_link (the old name) and defines external_url: read either.
+    externalUrl: w.external_url ?? w.external_link ?? null,
+    animationUrl: w.animation_url ?? null,
+    youtubeUrl: w.youtube_url ?? null,
+    attributes: w.attributes == null ? null : w.attributes.map(attributeFromWire),
+  };
 }
 
 /** Maps one attribute to its wire form; a missing display type stays missing. */

@@ -39,7 +39,10 @@ export const ZKEVM_ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
 ] as const;
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A metadata id: a UUID (any case; the platform compares them case-insensitively). */
+export const METADATA_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_PATTERN = METADATA_ID_PATTERN;
 
 /** A missing key and a wrong type get different messages: null is the way to say "none". */
 const requiredError = (key: string, expected: string) => (issue: { input: unknown }) =>
@@ -187,6 +190,100 @@ export const listNftsResultSchema = z.looseObject({
   page: pageSchema,
 });
 
+/** The seven keys of a collection's metadata (`CollectionMetadata`), all required, each nullable. */
+export const COLLECTION_METADATA_KEYS = [
+  'name',
+  'symbol',
+  'description',
+  'image',
+  'external_link',
+  'contract_uri',
+  'base_uri',
+] as const;
+
+/** `collection_metadata` as `RefreshCollectionMetadata` takes it: the seven keys, nothing else. */
+export const collectionMetadataRequestSchema = z.strictObject({
+  name: nullableText('name'),
+  symbol: nullableText('symbol'),
+  description: nullableText('description'),
+  image: nullableText('image'),
+  external_link: nullableText('external_link'),
+  contract_uri: nullableText('contract_uri'),
+  base_uri: nullableText('base_uri'),
+});
+
+/** Body of `POST /v1/chains/{chain_name}/collections/{contract_address}/refresh-metadata`. */
+export const refreshCollectionMetadataRequestSchema = z.strictObject({
+  collection_metadata: collectionMetadataRequestSchema,
+});
+
+/** A collection's metadata as read (tolerantly: a missing key reads as null). */
+export const collectionMetadataSchema = z.looseObject({
+  name: readText,
+  symbol: readText,
+  description: readText,
+  image: readText,
+  external_link: readText,
+  contract_uri: readText,
+  base_uri: readText,
+});
+
+/** 200 body of `RefreshCollectionMetadata`: what the platform took. */
+export const refreshCollectionMetadataResultSchema = z.looseObject({
+  contract_address: z.string(),
+  chain: chainSchema,
+  collection_metadata: collectionMetadataSchema,
+});
+
+/** A collection as `GetCollection` returns it. */
+export const collectionSchema = z.looseObject({
+  chain: chainSchema,
+  contract_address: z.string(),
+  contract_type: z.string(),
+  name: readText,
+  symbol: readText,
+  description: readText,
+  image: readText,
+  external_link: readText,
+  contract_uri: readText,
+  // Required by the OpenAPI file without a definition: read as contract_uri's other name.
+  metadata_uri: readText,
+  base_uri: readText,
+  verification_status: z.string(),
+  indexed_at: z.string(),
+  updated_at: z.string(),
+  metadata_synced_at: readText,
+});
+
+/** 200 body of `GetCollection`. */
+export const getCollectionResultSchema = z.looseObject({ result: collectionSchema });
+
+/** One stacked metadata (`Metadata`) as `GetMetadata` and `ListMetadata` return it. */
+export const stackedMetadataSchema = z.looseObject({
+  id: z.string(),
+  chain: chainSchema,
+  contract_address: z.string(),
+  created_at: z.string(),
+  updated_at: readText,
+  name: readText,
+  description: readText,
+  image: readText,
+  external_link: readText,
+  external_url: readText,
+  animation_url: readText,
+  youtube_url: readText,
+  attributes: z.array(attributeSchema).nullish(),
+});
+
+/** 200 body of `GetMetadata`. */
+export const getMetadataResultSchema = z.looseObject({ result: stackedMetadataSchema });
+
+/** 200 body of `ListMetadata`. */
+export const listMetadataResultSchema = z.looseObject({
+  result: z.array(stackedMetadataSchema),
+  page: pageSchema,
+});
+
 /** One attribute as a refresh sends it. */
 export type AttributeWire = z.output<typeof attributeRequestSchema>;
 /** One `nft_metadata` item as sent. */
@@ -203,3 +300,9 @@ export type ZkEvmErrorBodyWire = z.output<typeof zkEvmErrorBodySchema>;
 export type ZkEvmErrorCode = (typeof ZKEVM_ERROR_CODES)[number];
 /** An NFT as read. */
 export type NftWire = z.output<typeof nftSchema>;
+/** A collection's metadata as sent. */
+export type CollectionMetadataWire = z.output<typeof collectionMetadataRequestSchema>;
+/** A collection as read. */
+export type CollectionWire = z.output<typeof collectionSchema>;
+/** A stacked metadata as read. */
+export type StackedMetadataWire = z.output<typeof stackedMetadataSchema>;
