@@ -10,8 +10,32 @@
  * after now (`> now` made `>= now` or `true`): it is stored but blocks nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { type BudgetReport, MemoryStore } from '../../src/index.js';
-import { usableReport, waitAfterAnswer } from '../../src/scheduler/learned-budget.js';
+import { type BudgetReport, MemoryStore as Store } from '../../src/index.js';
+import {
+  type SettleSlotParameters,
+  settleSlot,
+  type TakeSlotParameters,
+  takeSlot,
+  usableReport,
+  waitAfterAnswer,
+} from '../../src/scheduler/learned-budget.js';
+import { updateBudget } from '../../src/scheduler/store.js';
+
+/** A store with the budget's rule applied to it, as the scheduler applies it. */
+class MemoryStore extends Store {
+  takeLearnedSlot(p: TakeSlotParameters) {
+    return updateBudget(this, (state) => {
+      const taken = takeSlot(state, p);
+      return { state: taken.state, result: taken.slot };
+    });
+  }
+  settleLearnedSlot(p: SettleSlotParameters) {
+    return updateBudget(this, (state) => ({ state: settleSlot(state, p), result: undefined }));
+  }
+  async learnedBudget() {
+    return (await this.readBudget()).state;
+  }
+}
 
 const T0 = Date.parse('2030-01-01T10:00:00Z');
 const HOUR = 3_600_000;
@@ -109,6 +133,7 @@ describe('taking a slot', () => {
       probe: false,
       retryAtMs: T0 + 55_000,
       spent: false,
+      windowEndsMs: T0 + 60_000,
     });
   });
 
@@ -392,5 +417,151 @@ describe('how long an answer asks the fleet to wait (retry-after on a 202 is amb
     expect(refused({ resetAtMs: now - 1_000 })).toBe(now);
     // retry-after 0 means now, even with the reset far away.
     expect(refused({ retryAfterMs: 0, resetAtMs: now + 20 * 60_000 })).toBe(now);
+  });
+});
+
+describe('a budget told in advance (Immutable X: 10 an hour, aligned to the epoch)', () => {
+  const told = { limit: 3, windowMs: HOUR };
+  const at = { ...take, told };
+
+  it('is known from the first request: no probe, the window that holds now, up to the limit', async () => {
+    const store = new MemoryStore();
+    const first = await store.takeLearnedSlot({ ...at, nowMs: T0 + 1 });
+    expect(first).toEqual({
+      taken: true,
+      probe: false,
+      windowEndsMs: T0 + HOUR,
+      retryAtMs: T0 + 1,
+      spent: false,
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 3 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 4 })).toEqual({
+      taken: false,
+      probe: false,
+      windowEndsMs: undefined,
+      retryAtMs: T0 + HOUR,
+      spent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ limit: 3, used: 3, open: 3 });
+  });
+
+  it('a limit the headers told wins over the one told in advance, and holds in later windows', async () => {
+    const store = new MemoryStore();
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await answer(store, T0 + 1, { limit: 1, remaining: 0, resetAtMs: T0 + HOUR });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 })).toMatchObject({ spent: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + HOUR })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + HOUR + 1 })).toMatchObject({
+      taken: false,
+      retryAtMs: T0 + 2 * HOUR,
+    });
+  });
+
+  it('keeps room in a new window for requests of the last one still unanswered', async () => {
+    const store = new MemoryStore();
+    const first = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const second = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    // Answered in its own window: it needs no room in the next.
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: first.windowEndsMs,
+      nowMs: T0 + 10,
+      report: undefined,
+    });
+    const next = T0 + HOUR;
+    // One request of the last window is unanswered: of 3 slots, 2 are free.
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toEqual({
+      taken: false,
+      probe: false,
+      windowEndsMs: undefined,
+      retryAtMs: next + 100,
+      spent: false,
+    });
+    // The server counted it in the new window: it counts here, so no slot is left.
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: second.windowEndsMs,
+      nowMs: next + 10,
+      report: { resetAtMs: next + HOUR },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 3, late: 0 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 20 })).toMatchObject({
+      taken: false,
+      spent: true,
+    });
+  });
+
+  it('a late slot counted in its own window frees its room; unanswered ones stop holding it after ttlMs', async () => {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const next = T0 + HOUR;
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: false });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: a.windowEndsMs,
+      nowMs: next + 1,
+      report: { resetAtMs: T0 + HOUR },
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 2 })).toMatchObject({ taken: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 2 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 3 })).toMatchObject({ taken: false });
+    // The other two never answer (their process died): ttlMs after the window opened, they
+    // hold no room.
+    const later = next + 2 + take.ttlMs;
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later - 1 })).toMatchObject({
+      taken: false,
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ spent: true });
+  });
+
+  it('a slot given back unsent frees its count in its own window only', async () => {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: a.windowEndsMs,
+      nowMs: T0 + 1,
+      report: undefined,
+      unsent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 0, open: 0 });
+    const b = await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 });
+    const next = T0 + HOUR;
+    await store.takeLearnedSlot({ ...at, nowMs: next });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: b.windowEndsMs,
+      nowMs: next + 1,
+      report: undefined,
+      unsent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, open: 1, late: 0 });
+  });
+});
+
+describe('a reset too far away', () => {
+  it('is not believed beyond maxWindowMs: the count is kept, the window is not moved', async () => {
+    const store = await known(10, 2, HOUR);
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1,
+      report: { limit: 10, remaining: 0, resetAtMs: T0 + 1 + HOUR + 1 },
+      maxWindowMs: HOUR,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, windowEndsMs: T0 + HOUR });
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1,
+      report: { limit: 10, remaining: 0, resetAtMs: T0 + 1 + HOUR },
+      maxWindowMs: HOUR,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 10, windowEndsMs: T0 + HOUR });
   });
 });
