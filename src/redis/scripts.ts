@@ -281,7 +281,10 @@ local unsent = ARGV[1] .. ':unsent:' .. fields[3]
 for _, t in ipairs(cjson.decode(fields[1])) do
   if keep[t[1]] then table.insert(kept, t) else redis.call('SREM', unsent, t[1]) end
 end
-redis.call('HSET', KEYS[1], 'tokens', cjson.encode(kept), 'count', #kept)
+-- cjson encodes an empty table as an object: an empty batch's list must stay a list.
+local json = '[]'
+if #kept > 0 then json = cjson.encode(kept) end
+redis.call('HSET', KEYS[1], 'tokens', json, 'count', #kept)
 redis.call('DECRBY', KEYS[2], tonumber(fields[2]) - #kept)
 return #kept
 `;
