@@ -139,7 +139,8 @@ export function takeSlot(
   if (!isKnown(s, nowMs)) {
     if (p.told) {
       // Told: the window that holds now, with room kept for the last one's unanswered slots.
-      const late = lateNow(s, nowMs) + (s.windowEndsMs === undefined ? 0 : s.open);
+      // (`open` is 0 while no window was known: only a known window's slots are counted open.)
+      const late = lateNow(s, nowMs) + s.open;
       s = {
         ...s,
         limit: s.limit ?? p.told.limit,
@@ -147,7 +148,7 @@ export function takeSlot(
         windowEndsMs: toldWindowEnd(p.told, nowMs),
         open: 0,
         late,
-        lateUntilMs: late > 0 ? nowMs + p.ttlMs : undefined,
+        lateUntilMs: nowMs + p.ttlMs,
         probeUntilMs: undefined,
       };
     } else {
@@ -223,30 +224,23 @@ export function usableReport(report: BudgetReport | undefined): BudgetReport | u
 export function settleSlot(state: BudgetState, p: SettleSlotParameters): BudgetState {
   let next: BudgetState = p.probe ? { ...state, probeUntilMs: undefined } : { ...state };
   const said = usableReport(p.report);
-  const r =
-    said?.resetAtMs !== undefined &&
-    p.maxWindowMs !== undefined &&
-    said.resetAtMs > p.nowMs + p.maxWindowMs
-      ? { ...said, resetAtMs: undefined }
-      : said;
+  // A reset further than one window away: the whole report is unbelievable.
+  const tooFar =
+    (said?.resetAtMs ?? Number.NEGATIVE_INFINITY) >
+    p.nowMs + (p.maxWindowMs ?? Number.POSITIVE_INFINITY);
+  const r = tooFar ? undefined : said;
   if (!p.probe) {
     const slotEnds = p.windowEndsMs ?? next.windowEndsMs;
     if (slotEnds === next.windowEndsMs) {
       next.open = Math.max(0, next.open - 1);
       if (p.unsent) next.used = Math.max(0, next.used - 1);
-    } else if (next.windowEndsMs !== undefined && (slotEnds as number) < next.windowEndsMs) {
+    } else {
       // A slot of an earlier window: it no longer needs room here. The server counted it in
-      // this window when its reset names this one: then it counts here.
+      // the known window when its reset names that one: then it counts here.
       next.late = Math.max(0, next.late - 1);
-      const reset = r?.resetAtMs;
-      if (
-        !p.unsent &&
-        reset !== undefined &&
-        Math.abs(reset - next.windowEndsMs) <= SAME_WINDOW_MS &&
-        isKnown(next, p.nowMs)
-      ) {
-        next.used += 1;
-      }
+      const reset = r?.resetAtMs ?? Number.NEGATIVE_INFINITY;
+      const here = Math.abs(reset - (next.windowEndsMs ?? 0)) <= SAME_WINDOW_MS;
+      if (!p.unsent && here && isKnown(next, p.nowMs)) next.used += 1;
     }
   }
   if (r?.limit !== undefined && r.remaining !== undefined && r.resetAtMs !== undefined) {

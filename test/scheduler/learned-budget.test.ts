@@ -1,7 +1,9 @@
 /**
- * The learned budget's rules as a store applies them (MemoryStore: the same pure steps the Redis
- * store runs in Lua), on an injected "now": when a slot may be taken, what an answer teaches, and
- * how long an answer asks the fleet to wait (the spec's "What retry-after means on a 202").
+ * The budget's one rule (learned, or told in advance) applied to a store as the scheduler applies
+ * it (compare-and-set on `MemoryStore`; the Redis store keeps the same state and runs no rule),
+ * on an injected "now": when a slot may be taken, what an answer teaches, the room kept for an
+ * earlier window's unanswered slots, and how long an answer asks the fleet to wait (the spec's
+ * "What retry-after means on a 202"). 97% of mutants killed (`--ignoreStatic` loop).
  *
  * Mutation testing (`npm run mutation`) leaves these mutants of learned-budget.ts alive, all
  * equivalent: `x !== undefined && now < x` with the first test replaced by `true` (a number is
@@ -12,10 +14,12 @@
 import { describe, expect, it } from 'vitest';
 import { type BudgetReport, MemoryStore as Store } from '../../src/index.js';
 import {
+  currentWindow,
   type SettleSlotParameters,
   settleSlot,
   type TakeSlotParameters,
   takeSlot,
+  UNKNOWN_BUDGET as UNKNOWN,
   usableReport,
   waitAfterAnswer,
 } from '../../src/scheduler/learned-budget.js';
@@ -563,5 +567,95 @@ describe('a reset too far away', () => {
       maxWindowMs: HOUR,
     });
     expect(await store.learnedBudget()).toMatchObject({ used: 10, windowEndsMs: T0 + HOUR });
+  });
+});
+
+describe('slots of an earlier window, and probes', () => {
+  const told = { limit: 3, windowMs: HOUR };
+  const at = { ...take, told };
+  const NEXT = T0 + HOUR;
+
+  /** Two slots taken in the first window, unanswered; the next window opened with one slot. */
+  async function crossing() {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const b = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: NEXT })).toMatchObject({ taken: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 2, open: 1 });
+    const settle = (slot: typeof a, extra: Partial<SettleSlotParameters>) =>
+      store.settleLearnedSlot({
+        probe: false,
+        windowEndsMs: slot.windowEndsMs,
+        nowMs: NEXT + 10,
+        report: undefined,
+        ...extra,
+      });
+    return { store, a, b, settle };
+  }
+
+  it('a late slot whose reset names its own window, or that was never sent, counts nowhere', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, { report: { resetAtMs: T0 + HOUR } });
+    await settle(b, { report: { resetAtMs: NEXT + HOUR }, unsent: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 0, open: 1 });
+  });
+
+  it('a reset within a second of the known window names it; further off, it does not', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, { report: { resetAtMs: NEXT + HOUR + 1_000 } });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, late: 1 });
+    await settle(b, { report: { resetAtMs: NEXT + HOUR - 1_001 } });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, late: 0 });
+  });
+
+  it('a late slot settled twice (a retried write) never holds negative room', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, {});
+    await settle(a, {});
+    await settle(b, {});
+    expect(await store.learnedBudget()).toMatchObject({ late: 0 });
+  });
+
+  it('a probe is taken, not spent, and given back unsent never lowers a count others learned', async () => {
+    const store = new MemoryStore();
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 })).toEqual({
+      taken: true,
+      probe: true,
+      windowEndsMs: undefined,
+      retryAtMs: T0,
+      spent: false,
+    });
+    // Another process's answer told the window meanwhile.
+    await answer(store, T0 + 1, { limit: 10, remaining: 7, resetAtMs: T0 + HOUR });
+    await store.settleLearnedSlot({ probe: true, nowMs: T0 + 2, report: undefined, unsent: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 3, probeUntilMs: undefined });
+  });
+});
+
+describe('the current window', () => {
+  const told = { limit: 10, windowMs: HOUR };
+  const state = { ...UNKNOWN, limit: 7, used: 4, windowEndsMs: T0 + 30_000 };
+
+  it('is the known one while it lasts', () => {
+    expect(currentWindow(state, T0, told)).toEqual({
+      limit: 7,
+      used: 4,
+      windowEndsMs: T0 + 30_000,
+    });
+    expect(currentWindow(state, T0 + 29_999, undefined)?.used).toBe(4);
+  });
+
+  it('once it ended: the told window that holds now, nothing used; unknown when learned', () => {
+    expect(currentWindow(state, T0 + 30_000, told)).toEqual({
+      limit: 7,
+      used: 0,
+      windowEndsMs: T0 + HOUR,
+    });
+    expect(currentWindow({ ...state, limit: undefined }, T0 + HOUR, told)).toEqual({
+      limit: 10,
+      used: 0,
+      windowEndsMs: T0 + 2 * HOUR,
+    });
+    expect(currentWindow(state, T0 + 30_000, undefined)).toBeUndefined();
   });
 });
