@@ -71,8 +71,9 @@ export type RedisStoreOptions = RedisConnection & {
    */
   commandTimeoutMs?: number | undefined;
   /**
-   * The budget's window (ms), aligned to the epoch by Redis's clock. Default one hour
-   * (`REFRESH_WINDOW_MS`). Every process of a fleet must give the same window for one prefix.
+   * The budget's window (ms) when it is told in advance (Immutable X), aligned to the epoch by
+   * the schedulers' clocks. Default one hour (`REFRESH_WINDOW_MS`). Every process of a fleet must
+   * give the same window for one prefix.
    */
   windowMs?: number | undefined;
 };
