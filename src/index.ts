@@ -115,12 +115,7 @@ export type {
   MetadataFetchRequest,
   MetadataFetchResult,
 } from './metadata-api/types.js';
-export type {
-  LearnedBudgetState,
-  LearnedSlot,
-  SettleLearnedSlotParameters,
-  TakeLearnedSlotParameters,
-} from './scheduler/learned-budget.js';
+export type { BudgetState } from './scheduler/learned-budget.js';
 export { RefreshScheduler } from './scheduler/scheduler.js';
 export type { SendFailure } from './scheduler/send-failure.js';
 export {
@@ -134,9 +129,6 @@ export {
   type MetadataSourceOptions,
 } from './scheduler/sources/metadata-source.js';
 export {
-  type BudgetParameters,
-  type BudgetSlot,
-  type BudgetView,
   type CompleteBatchParameters,
   type EnqueueParameters,
   type KeepTokensParameters,
@@ -151,11 +143,10 @@ export {
   type RenewLeasesParameters,
   type SchedulerStore,
   type SchedulerStoreOptions,
-  type SettleBudgetSlotParameters,
   type StoreCounts,
-  type SyncBudgetParameters,
+  type StoredBudget,
   type TakeBatchParameters,
-  type TakeBudgetSlotParameters,
+  type WriteBudgetParameters,
 } from './scheduler/store.js';
 export {
   type ImxTargetOptions,

@@ -8,20 +8,15 @@ import { createHash } from 'node:crypto';
 import { MAX_TIMER_MS } from '../clock.js';
 import { MetadataRefreshError, StoreUnavailableError, scrubCause } from '../errors.js';
 import { optionChecks } from '../option-checks.js';
+import { type BudgetState, UNKNOWN_BUDGET } from '../scheduler/learned-budget.js';
 import {
-  type LearnedBudgetState,
-  type LearnedSlot,
-  usableReport,
-} from '../scheduler/learned-budget.js';
-import {
-  type BudgetSlot,
-  type BudgetView,
   KNOWN_REFRESH_IDS,
   type LeasedBatch,
   type PendingCollection,
   type PendingToken,
   type SchedulerStore,
   type StoreCounts,
+  type StoredBudget,
   storeWindowMs,
 } from '../scheduler/store.js';
 import {
@@ -76,8 +71,9 @@ export type RedisStoreOptions = RedisConnection & {
    */
   commandTimeoutMs?: number | undefined;
   /**
-   * The budget's window (ms), aligned to the epoch by Redis's clock. Default one hour
-   * (`REFRESH_WINDOW_MS`). Every process of a fleet must give the same window for one prefix.
+   * The budget's window (ms) when it is told in advance (Immutable X), aligned to the epoch by
+   * the schedulers' clocks. Default one hour (`REFRESH_WINDOW_MS`). Every process of a fleet must
+   * give the same window for one prefix.
    */
   windowMs?: number | undefined;
 };
@@ -114,6 +110,12 @@ function toTokens(json: string): PendingToken[] {
     enqueuedMs: Number(enqueuedMs),
     keptRead: keptRead ? keptRead : undefined,
   }));
+}
+
+/** The budget as written (JSON; undefined fields left out), or nothing known. */
+function parseBudget(json: string | null): BudgetState {
+  if (!json) return { ...UNKNOWN_BUDGET };
+  return { ...UNKNOWN_BUDGET, ...(JSON.parse(json) as Partial<BudgetState>) };
 }
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -231,16 +233,10 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
     leases: `${tag}:leases`,
     sequence: `${tag}:batch-sequence`,
     inflight: `${tag}:inflight`,
-    budget: `${tag}:budget`,
-    slots: `${tag}:budget-slots`,
-    slotSequence: `${tag}:budget-slot-sequence`,
+    budget: `${tag}:budget-state`,
     batch: (id: string) => `${tag}:batch:${id}`,
     knownRefreshes: `${tag}:known-refreshes`,
-    learned: `${tag}:learned-budget`,
   };
-  const optional = (v: number | undefined) => (v === undefined ? '' : v);
-  const optionalNumber = (v: unknown) =>
-    v === '' || v === null || v === undefined ? undefined : Number(v);
 
   async function evaluate(script: string, keys: string[], args: (string | number)[]) {
     const client = await ready;
@@ -303,11 +299,6 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       clearTimeout(timer);
     }
   }
-
-  const budgetView = (reply: Reply): BudgetView => {
-    const [used, ends] = reply as [number, string];
-    return { used: Number(used), windowEndsMs: Number(ends) };
-  };
 
   return {
     windowMs,
@@ -443,40 +434,22 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
       return out;
     },
 
-    // Budget windows are counted in Redis's clock (one clock for the fleet): `nowMs` is unused.
-    async takeBudgetSlot({ max, ttlMs }): Promise<BudgetSlot> {
-      const [taken, used, ends, slot] = (await run(
-        'takeBudgetSlot',
-        Lua.TAKE_BUDGET_SLOT,
-        [key.budget, key.slots, key.slotSequence],
-        [max, windowMs, Math.max(1, Math.round(ttlMs))],
-      )) as [number, number, string, string];
-      return {
-        taken: Number(taken) === 1,
-        slotId: slot ? String(slot) : undefined,
-        used: Number(used),
-        windowEndsMs: Number(ends),
-      };
+    async readBudget(): Promise<StoredBudget> {
+      const [json, version] = (await run('readBudget', Lua.READ_BUDGET, [key.budget], [])) as [
+        string | null,
+        string | null,
+      ];
+      return { state: parseBudget(json), version: Number(version ?? 0) };
     },
 
-    async settleBudgetSlot({ slotId, countedWindowEndsMs, unsent }) {
-      const counted = countedWindowEndsMs === undefined ? '' : countedWindowEndsMs - windowMs;
-      await run(
-        'settleBudgetSlot',
-        Lua.SETTLE_BUDGET_SLOT,
-        [key.slots, key.budget],
-        [slotId, counted, windowMs, unsent ? '1' : '0'],
+    async writeBudget({ state, version }) {
+      const written = await run(
+        'writeBudget',
+        Lua.WRITE_BUDGET,
+        [key.budget],
+        [version, JSON.stringify(state)],
       );
-    },
-
-    async syncBudget({ used, windowEndsMs }) {
-      return budgetView(
-        await run('syncBudget', Lua.SYNC_BUDGET, [key.budget], [used, windowEndsMs, windowMs]),
-      );
-    },
-
-    async budget() {
-      return budgetView(await run('budget', Lua.BUDGET, [key.budget], [windowMs]));
+      return Number(written) === 1;
     },
 
     async keepTokens({ batchId, tokenIds }) {
@@ -486,56 +459,6 @@ export function createRedisStore(options: RedisStoreOptions, prefix?: string): R
         [key.batch(batchId), key.inflight],
         [tag, ...tokenIds],
       );
-    },
-
-    async takeLearnedSlot(p): Promise<LearnedSlot> {
-      const cap = Number.isFinite(p.cap) ? p.cap : '';
-      const [taken, probe, retryAt, spent] = (await run(
-        'takeLearnedSlot',
-        Lua.TAKE_LEARNED_SLOT,
-        [key.learned],
-        [p.nowMs, p.reserve, cap, p.guardMs, Math.max(1, Math.round(p.ttlMs))],
-      )) as [number, number, string, number];
-      return {
-        taken: Number(taken) === 1,
-        probe: Number(probe) === 1,
-        retryAtMs: Number(retryAt),
-        spent: Number(spent) === 1,
-      };
-    },
-
-    async settleLearnedSlot(p) {
-      const r = usableReport(p.report);
-      await run(
-        'settleLearnedSlot',
-        Lua.SETTLE_LEARNED_SLOT,
-        [key.learned],
-        [
-          p.probe ? '1' : '0',
-          p.nowMs,
-          optional(r?.limit),
-          optional(r?.remaining),
-          optional(r?.resetAtMs),
-          optional(p.blockUntilMs),
-          p.unsent ? '1' : '0',
-        ],
-      );
-    },
-
-    async learnedBudget(): Promise<LearnedBudgetState> {
-      const [limit, used, ends, probe, blocked] = (await run(
-        'learnedBudget',
-        Lua.LEARNED_BUDGET,
-        [key.learned],
-        [],
-      )) as string[];
-      return {
-        limit: optionalNumber(limit),
-        used: optionalNumber(used) ?? 0,
-        windowEndsMs: optionalNumber(ends),
-        probeUntilMs: optionalNumber(probe),
-        blockedUntilMs: optionalNumber(blocked),
-      };
     },
 
     async counts(): Promise<StoreCounts> {

@@ -1,13 +1,14 @@
 /**
  * The Redis store's Lua scripts. Each multi-key step is one script, so it is atomic: no
- * check-then-act across round trips. The budget uses Redis's own TIME, so pods' clocks don't
- * matter. Token lists travel as JSON arrays of [tokenId, attempts, enqueuedMs] strings.
+ * check-then-act across round trips. The budget's rule is not here: the scheduler applies it in
+ * TypeScript and swaps the state with compare-and-set (WRITE_BUDGET). Token lists travel as JSON
+ * arrays of [tokenId, attempts, enqueuedMs] strings.
  *
  * On a Redis Cluster: every key a script touches starts with the store's hash tag `{prefix}`
  * (passed as ARGV "prefix" where a script names keys itself), so all of them hash to the slot of
  * KEYS[1], which routes the call. Keys known before the call are declared in KEYS; the ones a
- * script finds in the data (a collection's pending set, a batch found among the leases, a budget
- * window) are named inside it. Redis allows that for keys of the declared slot: scripts without a
+ * script finds in the data (a collection's pending set, a batch found among the leases) are
+ * named inside it. Redis allows that for keys of the declared slot: scripts without a
  * shebang are not checked for cross-slot access (redis/redis#10615, Redis 7.0; with a shebang
  * they must stay in one slot unless flagged `allow-cross-slot-keys`), only for keys the node
  * serves; an undeclared key of ANOTHER slot was even written to the wrong slot's table until
@@ -231,85 +232,23 @@ end
 return out
 `;
 
-// Shared Lua: the current window by Redis's clock.
-const WINDOW_FN = `
-local function window(windowMs)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  return math.floor(now / windowMs) * windowMs
-end
+/**
+ * KEYS: budget state (a hash: state JSON, version). Returns [stateJson|false, version|false]. The
+ * budget's rule is the scheduler's (TypeScript); Redis only keeps the state and swaps it.
+ */
+export const READ_BUDGET = `
+return redis.call('HMGET', KEYS[1], 'state', 'version')
 `;
 
 /**
- * KEYS: budget prefix, in-flight slots (ZSET "windowStart:n" scored by expiry), slot sequence.
- * ARGV: max, windowMs, ttlMs. Returns [taken, used, windowEndsMs, slotId].
- * Slots of earlier windows still in flight count against this one: the server may count them here.
+ * KEYS: budget state. ARGV: version read, new state JSON. Compare-and-set: writes and raises the
+ * version only if it is still the one read. Returns 1 written, 0 not.
  */
-export const TAKE_BUDGET_SLOT = `${WINDOW_FN}
-local windowMs = tonumber(ARGV[2])
-local start = window(windowMs)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local earlier = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local slotWindow = tonumber(string.match(member, '^(%d+):'))
-  if slotWindow and slotWindow < start then earlier = earlier + 1 end
-end
-local key = KEYS[1] .. ':' .. string.format('%.0f', start)
-local used = tonumber(redis.call('GET', key) or '0')
-if used + earlier < tonumber(ARGV[1]) then
-  used = redis.call('INCR', key)
-  redis.call('PEXPIRE', key, windowMs * 2)
-  local slot = string.format('%.0f', start) .. ':' .. redis.call('INCR', KEYS[3])
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), slot)
-  return { 1, used, string.format('%.0f', start + windowMs), slot }
-end
-return { 0, used, string.format('%.0f', start + windowMs), '' }
-`;
-
-/**
- * KEYS: in-flight slots, budget prefix. ARGV: slotId, countedWindowStart ('' when unknown), windowMs,
- * unsent ('1'/'0'). A slot the server counted in a later window than its own moves its count
- * there; a slot whose request was never sent is given back to its window.
- */
-export const SETTLE_BUDGET_SLOT = `
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-if removed == 1 and ARGV[4] == '1' then
-  local slotWindow = string.match(ARGV[1], '^(%d+):')
-  local key = KEYS[2] .. ':' .. slotWindow
-  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
-elseif removed == 1 and ARGV[2] ~= '' then
-  local slotWindow = tonumber(string.match(ARGV[1], '^(%d+):'))
-  local counted = tonumber(ARGV[2])
-  if slotWindow and counted > slotWindow then
-    local key = KEYS[2] .. ':' .. string.format('%.0f', counted)
-    redis.call('INCR', key)
-    redis.call('PEXPIRE', key, tonumber(ARGV[3]) * 2)
-  end
-end
+export const WRITE_BUDGET = `
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', version + 1)
 return 1
-`;
-
-/** KEYS: budget prefix. ARGV: used, windowEndsMs, windowMs. Returns [used, windowEndsMs]. */
-export const SYNC_BUDGET = `${WINDOW_FN}
-local windowMs = tonumber(ARGV[3])
-local start = window(windowMs)
-local key = KEYS[1] .. ':' .. string.format('%.0f', start)
-local used = tonumber(redis.call('GET', key) or '0')
-if tonumber(ARGV[2]) - windowMs == start and tonumber(ARGV[1]) > used then
-  used = tonumber(ARGV[1])
-  redis.call('SET', key, used, 'PX', windowMs * 2)
-end
-return { used, string.format('%.0f', start + windowMs) }
-`;
-
-/** KEYS: budget prefix. ARGV: windowMs. Returns [used, windowEndsMs]. */
-export const BUDGET = `${WINDOW_FN}
-local windowMs = tonumber(ARGV[1])
-local start = window(windowMs)
-local used = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%.0f', start)) or '0')
-return { used, string.format('%.0f', start + windowMs) }
 `;
 
 /** KEYS: collections, inflight. ARGV: prefix. Returns [pending, inFlight]. */
@@ -342,87 +281,10 @@ local unsent = ARGV[1] .. ':unsent:' .. fields[3]
 for _, t in ipairs(cjson.decode(fields[1])) do
   if keep[t[1]] then table.insert(kept, t) else redis.call('SREM', unsent, t[1]) end
 end
-redis.call('HSET', KEYS[1], 'tokens', cjson.encode(kept), 'count', #kept)
+-- cjson encodes an empty table as an object: an empty batch's list must stay a list.
+local json = '[]'
+if #kept > 0 then json = cjson.encode(kept) end
+redis.call('HSET', KEYS[1], 'tokens', json, 'count', #kept)
 redis.call('DECRBY', KEYS[2], tonumber(fields[2]) - #kept)
 return #kept
-`;
-
-// Shared Lua: the learned budget's hash (fields limit, used, ends, probe, blocked; '' = none).
-// The rule is scheduler/learned-budget.ts, step for step; times are the scheduler's (the window's
-// end comes from the API's clock, not Redis's).
-const LEARNED_FN = `
-local function num(v) if v == false or v == nil or v == '' then return nil end return tonumber(v) end
-local function fmt(v) if v == nil then return '' end return string.format('%.0f', v) end
-local function load(key)
-  local f = redis.call('HMGET', key, 'limit', 'used', 'ends', 'probe', 'blocked')
-  return { limit = num(f[1]), used = num(f[2]) or 0, ends = num(f[3]), probe = num(f[4]), blocked = num(f[5]) }
-end
-local function save(key, s)
-  redis.call('HSET', key, 'limit', fmt(s.limit), 'used', fmt(s.used), 'ends', fmt(s.ends), 'probe', fmt(s.probe), 'blocked', fmt(s.blocked))
-end
-`;
-
-/**
- * KEYS: learned budget. ARGV: nowMs, reserve, cap ('' for none), guardMs, ttlMs.
- * Returns [taken, probe, retryAtMs, spent].
- */
-export const TAKE_LEARNED_SLOT = `${LEARNED_FN}
-local s = load(KEYS[1])
-local now = tonumber(ARGV[1])
-if s.blocked and now < s.blocked then return { 0, 0, fmt(s.blocked), 1 } end
-local known = s.ends and now < s.ends
-if not known then
-  if s.probe and now < s.probe then return { 0, 0, fmt(now + 100), 0 } end
-  s.used = 0
-  s.ends = nil
-  s.probe = now + tonumber(ARGV[5])
-  save(KEYS[1], s)
-  return { 1, 1, fmt(now), 0 }
-end
-if s.ends - now < tonumber(ARGV[4]) then return { 0, 0, fmt(s.ends), 0 } end
-local limit = s.limit or 1
-local cap = num(ARGV[3])
-if cap and cap < limit then limit = cap end
-limit = limit - tonumber(ARGV[2])
-if s.used >= limit then return { 0, 0, fmt(s.ends), 1 } end
-s.used = s.used + 1
-save(KEYS[1], s)
-return { 1, 0, fmt(now), 0 }
-`;
-
-/**
- * KEYS: learned budget. ARGV: probe ('1'/'0'), nowMs, limit, remaining, resetAtMs, blockUntilMs,
- * unsent ('1'/'0') ('' for each one the answer did not tell; the report is already made usable).
- */
-export const SETTLE_LEARNED_SLOT = `${LEARNED_FN}
-local s = load(KEYS[1])
-local now = tonumber(ARGV[2])
-if ARGV[1] == '1' then s.probe = nil
-elseif ARGV[7] == '1' and s.used > 0 then s.used = s.used - 1 end
-local limit, remaining, reset, block = num(ARGV[3]), num(ARGV[4]), num(ARGV[5]), num(ARGV[6])
-if limit and remaining and reset then
-  local usedByReport = limit - remaining
-  if usedByReport < 0 then usedByReport = 0 end
-  local known = s.ends and now < s.ends
-  if reset <= now then
-  elseif (not known) or reset > s.ends + 1000 then
-    s.limit = limit
-    s.used = usedByReport
-    s.ends = reset
-  elseif reset >= s.ends - 1000 then
-    s.limit = limit
-    if usedByReport > s.used then s.used = usedByReport end
-  end
-end
-if block and block > now then
-  if (not s.blocked) or block > s.blocked then s.blocked = block end
-end
-save(KEYS[1], s)
-return 1
-`;
-
-/** KEYS: learned budget. Returns [limit, used, ends, probe, blocked] ('' for none). */
-export const LEARNED_BUDGET = `${LEARNED_FN}
-local s = load(KEYS[1])
-return { fmt(s.limit), fmt(s.used), fmt(s.ends), fmt(s.probe), fmt(s.blocked) }
 `;

@@ -1,14 +1,19 @@
 /**
- * A budget learned from the answers (zkEVM): the limit differs per project and is announced in
- * every answer's headers, with the end of a window the server opens at its first request. These
- * pure steps are the rule; the memory store applies them directly and the Redis store runs the
- * same steps in Lua, so a fleet shares what any process learned.
+ * The scheduler's one budget model: a limit per window, learned from the answers' headers
+ * (zkEVM: the limit differs per project and the server opens a window at its first request) or
+ * told in advance (Immutable X: 10 an hour, in windows aligned to the epoch) — a told budget is a
+ * learned one whose first answer came before the first request. These pure steps are the whole
+ * rule; a store only keeps the state and swaps it atomically (`SchedulerStore.writeBudget`), so
+ * the memory and Redis stores cannot disagree on it.
  *
- * - Until an answer says where the window ends (at first, and after each window ends), one
- *   request is in flight at a time, fleet-wide: its answer tells the limit and what is left.
+ * - Until the window is known (at first, and after each window ends): a told budget opens the
+ *   window of `told.windowMs` that holds now; a learned one lets one request through at a time,
+ *   fleet-wide: its answer tells the limit and what is left.
  * - In a known window, a request is started while `used < min(limit, cap) - reserve` and the
  *   window's end is more than `guardMs` away (a request that reaches the server after the reset
  *   would be counted in the next window, where a probe may not have seen it).
+ * - Told windows keep room for requests of the windows before still unanswered (`late`): the
+ *   server may count them in this one.
  * - A 429's `retry-after` blocks until then; a 202 saying nothing is left spends the window.
  * - A 202's `retry-after` while pushes remain is ambiguous (the platform does not say; see
  *   {@link waitAfterAnswer}): a pacing hint that ends well before the reset is honoured, one that
@@ -18,22 +23,34 @@
 import { CLOCK_SKEW_MS } from '../clock.js';
 import type { BudgetReport } from './targets/target.js';
 
-/** The learned budget, as a store keeps it. */
-export interface LearnedBudgetState {
-  /** The project's limit per window, once an answer said it. */
+/** The budget, as a store keeps it. */
+export interface BudgetState {
+  /** The project's limit per window, once told or learned. */
   limit: number | undefined;
   /** Requests counted in the known window (ours and, from the headers, anyone's). */
   used: number;
   /** When the known window ends (ms); undefined while unknown. */
   windowEndsMs: number | undefined;
+  /** Slots taken in the known window whose requests are not answered yet. */
+  open: number;
+  /** Unanswered slots of earlier windows, kept room for in this one until `lateUntilMs`. */
+  late: number;
+  /** When `late` slots stop holding room (their processes may have died). */
+  lateUntilMs: number | undefined;
   /** A probe (the one request while the window is unknown) holds the way until then. */
   probeUntilMs: number | undefined;
   /** No request before this (a 429's retry-after, or a 202's pacing hint). */
   blockedUntilMs: number | undefined;
 }
 
-/** Parameters of `SchedulerStore.takeLearnedSlot` (and of the rule it applies, in this module). */
-export interface TakeLearnedSlotParameters {
+/** A budget told in advance: `limit` requests per window of `windowMs`, aligned to the epoch. */
+export interface ToldBudget {
+  limit: number;
+  windowMs: number;
+}
+
+/** Parameters of {@link takeSlot}. */
+export interface TakeSlotParameters {
   /** Now (ms), by the scheduler's clock (the answers' reset times are compared with it). */
   nowMs: number;
   /** Requests left for people and tools in each window. */
@@ -42,15 +59,19 @@ export interface TakeLearnedSlotParameters {
   cap: number;
   /** No request starts this close to the window's end. */
   guardMs: number;
-  /** A probe that never settles (its process died) frees the way after this long. */
+  /** A slot never settled (its process died) stops holding room after this long. */
   ttlMs: number;
+  /** The budget told in advance (Immutable X); undefined: learned from the answers only. */
+  told?: ToldBudget | undefined;
 }
 
 /** What taking a slot gave. */
-export interface LearnedSlot {
+export interface BudgetSlot {
   taken: boolean;
   /** This slot is the probe: settle it with `probe: true`. */
   probe: boolean;
+  /** When taken (and not a probe): the end of the window it was taken in. */
+  windowEndsMs: number | undefined;
   /** When not taken: when to try again. */
   retryAtMs: number;
   /** When not taken: the budget is spent until `retryAtMs` (worth a `budgetWait` event). */
@@ -60,56 +81,105 @@ export interface LearnedSlot {
 /** Two reports of one window may name its end a little differently (rounding). */
 const SAME_WINDOW_MS = 1_000;
 
+/** How soon to look again when another request is finding out, or answers are awaited. */
+const LOOK_AGAIN_MS = 100;
+
 /** A budget nothing is known about. */
-export const UNKNOWN_BUDGET: LearnedBudgetState = {
+export const UNKNOWN_BUDGET: BudgetState = {
   limit: undefined,
   used: 0,
   windowEndsMs: undefined,
+  open: 0,
+  late: 0,
+  lateUntilMs: undefined,
   probeUntilMs: undefined,
   blockedUntilMs: undefined,
 };
 
+const isKnown = (state: BudgetState, nowMs: number) =>
+  state.windowEndsMs !== undefined && nowMs < state.windowEndsMs;
+
+const lateNow = (state: BudgetState, nowMs: number) =>
+  state.lateUntilMs !== undefined && nowMs < state.lateUntilMs ? state.late : 0;
+
+/** The end of the told window that holds `nowMs`. */
+const toldWindowEnd = (told: ToldBudget, nowMs: number) =>
+  Math.floor(nowMs / told.windowMs) * told.windowMs + told.windowMs;
+
+/**
+ * The window as it stands at `nowMs`: the known one, or for a told budget the one it would open.
+ * Undefined while a learned budget's window is unknown.
+ */
+export function currentWindow(
+  state: BudgetState,
+  nowMs: number,
+  told: ToldBudget | undefined,
+): { limit: number | undefined; used: number; windowEndsMs: number } | undefined {
+  if (isKnown(state, nowMs)) {
+    return { limit: state.limit, used: state.used, windowEndsMs: state.windowEndsMs as number };
+  }
+  if (!told) return undefined;
+  return { limit: state.limit ?? told.limit, used: 0, windowEndsMs: toldWindowEnd(told, nowMs) };
+}
+
 /** Takes one request from the budget if the rule allows; returns the new state too. */
-export function takeLearnedSlot(
-  state: LearnedBudgetState,
-  p: TakeLearnedSlotParameters,
-): { state: LearnedBudgetState; slot: LearnedSlot } {
+export function takeSlot(
+  state: BudgetState,
+  p: TakeSlotParameters,
+): { state: BudgetState; slot: BudgetSlot } {
   const { nowMs } = p;
+  const refused = (retryAtMs: number, spent: boolean) => ({
+    state,
+    slot: { taken: false, probe: false, windowEndsMs: undefined, retryAtMs, spent },
+  });
   if (state.blockedUntilMs !== undefined && nowMs < state.blockedUntilMs) {
-    return {
-      state,
-      slot: { taken: false, probe: false, retryAtMs: state.blockedUntilMs, spent: true },
-    };
+    return refused(state.blockedUntilMs, true);
   }
-  const known = state.windowEndsMs !== undefined && nowMs < state.windowEndsMs;
-  if (!known) {
-    if (state.probeUntilMs !== undefined && nowMs < state.probeUntilMs) {
-      // Another request is finding out: look again soon.
-      return { state, slot: { taken: false, probe: false, retryAtMs: nowMs + 100, spent: false } };
+  let s = state;
+  if (!isKnown(s, nowMs)) {
+    if (p.told) {
+      // Told: the window that holds now, with room kept for the last one's unanswered slots.
+      // (`open` is 0 while no window was known: only a known window's slots are counted open.)
+      const late = lateNow(s, nowMs) + s.open;
+      s = {
+        ...s,
+        limit: s.limit ?? p.told.limit,
+        used: 0,
+        windowEndsMs: toldWindowEnd(p.told, nowMs),
+        open: 0,
+        late,
+        lateUntilMs: nowMs + p.ttlMs,
+        probeUntilMs: undefined,
+      };
+    } else {
+      if (s.probeUntilMs !== undefined && nowMs < s.probeUntilMs) {
+        // Another request is finding out: look again soon.
+        return refused(nowMs + LOOK_AGAIN_MS, false);
+      }
+      return {
+        state: { ...s, used: 0, windowEndsMs: undefined, open: 0, probeUntilMs: nowMs + p.ttlMs },
+        slot: { taken: true, probe: true, windowEndsMs: undefined, retryAtMs: nowMs, spent: false },
+      };
     }
-    return {
-      state: { ...state, used: 0, windowEndsMs: undefined, probeUntilMs: nowMs + p.ttlMs },
-      slot: { taken: true, probe: true, retryAtMs: nowMs, spent: false },
-    };
   }
-  const windowEndsMs = state.windowEndsMs as number;
-  if (windowEndsMs - nowMs < p.guardMs) {
-    return { state, slot: { taken: false, probe: false, retryAtMs: windowEndsMs, spent: false } };
-  }
-  const limit = Math.min(state.limit ?? 1, p.cap) - p.reserve;
-  if (state.used >= limit) {
-    return { state, slot: { taken: false, probe: false, retryAtMs: windowEndsMs, spent: true } };
-  }
+  const windowEndsMs = s.windowEndsMs as number;
+  if (windowEndsMs - nowMs < p.guardMs) return refused(windowEndsMs, false);
+  const limit = Math.min(s.limit ?? 1, p.cap) - p.reserve;
+  if (s.used >= limit) return refused(windowEndsMs, true);
+  // Room held for requests of an earlier window still unanswered: their answers free it.
+  if (s.used + lateNow(s, nowMs) >= limit) return refused(nowMs + LOOK_AGAIN_MS, false);
   return {
-    state: { ...state, used: state.used + 1 },
-    slot: { taken: true, probe: false, retryAtMs: nowMs, spent: false },
+    state: { ...s, used: s.used + 1, open: s.open + 1 },
+    slot: { taken: true, probe: false, windowEndsMs, retryAtMs: nowMs, spent: false },
   };
 }
 
-/** Parameters of `SchedulerStore.settleLearnedSlot` (and of the rule it applies, in this module). */
-export interface SettleLearnedSlotParameters {
+/** Parameters of {@link settleSlot}. */
+export interface SettleSlotParameters {
   /** The slot was the probe. */
   probe: boolean;
+  /** The end of the window the slot was taken in ({@link BudgetSlot.windowEndsMs}). */
+  windowEndsMs?: number | undefined;
   /**
    * What the answer reported (a 202's or a 429's headers); undefined without an answer. Counts
    * that are not safe integers and times that are not finite are ignored (a hostile answer must
@@ -125,6 +195,11 @@ export interface SettleLearnedSlotParameters {
   blockUntilMs?: number | undefined;
   /** The slot's request was never sent: the slot is given back (a probe frees the way). */
   unsent?: boolean | undefined;
+  /**
+   * The longest window believed (ms): a reset further away than this is not (a broken proxy
+   * must not hold the budget for days). Undefined: any.
+   */
+  maxWindowMs?: number | undefined;
 }
 
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
@@ -145,21 +220,36 @@ export function usableReport(report: BudgetReport | undefined): BudgetReport | u
   };
 }
 
-/** Records what an answer said about the budget. */
-export function settleLearnedSlot(
-  state: LearnedBudgetState,
-  p: SettleLearnedSlotParameters,
-): LearnedBudgetState {
-  let next: LearnedBudgetState = p.probe ? { ...state, probeUntilMs: undefined } : { ...state };
-  if (p.unsent && !p.probe) next = { ...next, used: Math.max(0, next.used - 1) };
-  const r = usableReport(p.report);
+/** Records what an answer said about the budget, and frees the slot. */
+export function settleSlot(state: BudgetState, p: SettleSlotParameters): BudgetState {
+  let next: BudgetState = p.probe ? { ...state, probeUntilMs: undefined } : { ...state };
+  const said = usableReport(p.report);
+  // A reset further than one window away: the whole report is unbelievable.
+  const tooFar =
+    (said?.resetAtMs ?? Number.NEGATIVE_INFINITY) >
+    p.nowMs + (p.maxWindowMs ?? Number.POSITIVE_INFINITY);
+  const r = tooFar ? undefined : said;
+  if (!p.probe) {
+    const slotEnds = p.windowEndsMs ?? next.windowEndsMs;
+    if (slotEnds === next.windowEndsMs) {
+      next.open = Math.max(0, next.open - 1);
+      if (p.unsent) next.used = Math.max(0, next.used - 1);
+    } else {
+      // A slot of an earlier window: it no longer needs room here. The server counted it in
+      // the known window when its reset names that one: then it counts here.
+      next.late = Math.max(0, next.late - 1);
+      const reset = r?.resetAtMs ?? Number.NEGATIVE_INFINITY;
+      const here = Math.abs(reset - (next.windowEndsMs ?? 0)) <= SAME_WINDOW_MS;
+      if (!p.unsent && here && isKnown(next, p.nowMs)) next.used += 1;
+    }
+  }
   if (r?.limit !== undefined && r.remaining !== undefined && r.resetAtMs !== undefined) {
     const usedByReport = Math.max(0, r.limit - r.remaining);
-    const known = next.windowEndsMs !== undefined && p.nowMs < next.windowEndsMs;
+    const known = isKnown(next, p.nowMs);
     if (r.resetAtMs <= p.nowMs) {
       // A window that already ended tells nothing about the next.
     } else if (!known || r.resetAtMs > (next.windowEndsMs as number) + SAME_WINDOW_MS) {
-      next = { ...next, limit: r.limit, used: usedByReport, windowEndsMs: r.resetAtMs };
+      next = { ...next, limit: r.limit, used: usedByReport, windowEndsMs: r.resetAtMs, open: 0 };
     } else if (r.resetAtMs >= (next.windowEndsMs as number) - SAME_WINDOW_MS) {
       next = { ...next, limit: r.limit, used: Math.max(next.used, usedByReport) };
     }

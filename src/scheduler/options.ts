@@ -2,6 +2,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { optionChecks } from '../option-checks.js';
 import { REFRESH_POLL } from '../wire/limits.js';
+import type { ToldBudget } from './learned-budget.js';
 import { MemoryStore, type SchedulerStore } from './store.js';
 import { imxTarget } from './targets/imx-target.js';
 import type { SchedulerTarget } from './targets/target.js';
@@ -12,9 +13,9 @@ export interface ResolvedSchedulerOptions {
   target: SchedulerTarget;
   store: SchedulerStore;
   clock: Clock;
-  /** Fixed budget: the limit less the reserve. Learned: undefined. */
-  limit: number | undefined;
-  /** Learned budget: the cap (`budget.limit`, or Infinity). */
+  /** The budget told in advance (the target's limit, or `budget.limit`), in windows of `windowMs`. */
+  told: ToldBudget | undefined;
+  /** The most per window whatever the headers say (`budget.limit`, or Infinity). */
   cap: number;
   reserve: number;
   windowMs: number;
@@ -84,13 +85,12 @@ export function resolveSchedulerOptions(
     throw check.invalid('options', 'must be { target } or { client }', options);
   }
   const target = resolveTarget(options);
-  const learned = target.budget.kind === 'learned';
-  const fixedLimit = target.budget.kind === 'fixed' ? target.budget.limit : undefined;
+  const toldLimit = target.budget.limit;
   const limitOption = options.budget?.limit;
   const limit =
-    learned && limitOption === undefined
+    toldLimit === undefined && limitOption === undefined
       ? undefined
-      : positive(limitOption, fixedLimit ?? 1, 'budget.limit');
+      : positive(limitOption, toldLimit ?? 1, 'budget.limit');
   const reserve = options.budget?.reserve ?? 0;
   if (!Number.isSafeInteger(reserve) || reserve < 0 || (limit !== undefined && reserve >= limit)) {
     throw check.invalid('budget.reserve', 'must be an integer from 0 to limit - 1', reserve);
@@ -119,7 +119,8 @@ export function resolveSchedulerOptions(
     target.maxBatchSize,
   );
   const maxDelayMs =
-    options.maxDelayMs ?? (limit === undefined || learned ? undefined : windowMs / limit);
+    options.maxDelayMs ??
+    (toldLimit === undefined || limit === undefined ? undefined : windowMs / limit);
   if (maxDelayMs !== undefined) check.nonNegativeNumber('maxDelayMs', maxDelayMs);
   const pollIntervalMs = positive(options.pollIntervalMs, REFRESH_POLL.initialMs, 'pollIntervalMs');
   const windowGuardMs = check.nonNegativeNumber(
@@ -145,8 +146,8 @@ export function resolveSchedulerOptions(
     target,
     store,
     clock: options.clock ?? systemClock,
-    limit: limit === undefined ? undefined : learned ? undefined : limit - reserve,
-    cap: learned && limit !== undefined ? limit : Number.POSITIVE_INFINITY,
+    told: toldLimit === undefined || limit === undefined ? undefined : { limit, windowMs },
+    cap: limitOption === undefined ? Number.POSITIVE_INFINITY : (limit as number),
     reserve,
     windowMs,
     maxBatchSize,

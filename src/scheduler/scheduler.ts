@@ -14,9 +14,17 @@ import {
 import { optionChecks } from '../option-checks.js';
 import { isValidTokenId } from '../wire/token-id.js';
 import { Follower } from './follow.js';
-import { type LearnedBudgetState, usableReport, waitAfterAnswer } from './learned-budget.js';
+import {
+  type BudgetSlot,
+  type BudgetState,
+  currentWindow,
+  settleSlot,
+  takeSlot,
+  usableReport,
+  waitAfterAnswer,
+} from './learned-budget.js';
 import { type ResolvedSchedulerOptions, resolveSchedulerOptions } from './options.js';
-import { type LeasedBatch, type PendingToken, windowStart } from './store.js';
+import { type LeasedBatch, type PendingToken, updateBudget } from './store.js';
 import type { AcceptedSend, BudgetReport, PreparedBatch } from './targets/target.js';
 import type {
   CollectionTokenIds,
@@ -49,9 +57,6 @@ interface OutboxEntry {
   /** When they were enqueued (ms): their place in line once flushed. */
   atMs: number;
 }
-
-/** How a taken slot is settled once its request is answered. */
-type Slot = { kind: 'fixed'; slotId: string | undefined } | { kind: 'learned'; probe: boolean };
 
 /**
  * Turns a stream of token ids into full, budget-paced requests to Immutable X or zkEVM, and
@@ -107,7 +112,9 @@ export class RefreshScheduler {
       signal: () => this.#reads.signal,
       running: () => this.#running,
     });
-    const limit = this.#o.limit;
+    const told = this.#o.told;
+    const limit =
+      told === undefined ? undefined : Math.min(told.limit, this.#o.cap) - this.#o.reserve;
     this.#stats = {
       pending: 0,
       inFlight: 0,
@@ -370,20 +377,19 @@ export class RefreshScheduler {
   }
 
   /**
-   * Longest an id waits for a fuller batch: `maxDelayMs` when given. Otherwise, on a fixed budget,
-   * the window over the limit. On a learned budget it follows what is left: before the budget is
-   * known, no wait (the first push is what tells it); then the time left in the window spread
-   * over the requests left in it, so a partial batch goes out while the budget can afford one
-   * every so often, and batches fill up only when the budget is short of the backlog.
+   * Longest an id waits for a fuller batch: `maxDelayMs` when given (a told budget's default is
+   * the window over the limit). Otherwise it follows what is left: before the budget is known, no
+   * wait (the first push is what tells it); then the time left in the window spread over the
+   * requests left in it, so a partial batch goes out while the budget can afford one every so
+   * often, and batches fill up only when the budget is short of the backlog.
    */
-  #maxDelayMs(nowMs: number, learned: LearnedBudgetState | undefined): number {
+  #maxDelayMs(nowMs: number, budget: BudgetState): number {
     if (this.#o.maxDelayMs !== undefined) return this.#o.maxDelayMs;
-    if (learned === undefined) return this.#o.windowMs / Math.max(1, this.#o.limit ?? 1);
-    const ends = learned.windowEndsMs;
-    if (ends === undefined || ends <= nowMs || learned.limit === undefined) return 0;
-    const left = Math.min(learned.limit, this.#o.cap) - this.#o.reserve - learned.used;
-    if (left <= 0) return Math.max(0, ends - nowMs);
-    return Math.max(0, ends - nowMs - this.#guardMs()) / left;
+    const window = currentWindow(budget, nowMs, this.#o.told);
+    if (window === undefined || window.limit === undefined) return 0;
+    const left = Math.min(window.limit, this.#o.cap) - this.#o.reserve - window.used;
+    if (left <= 0) return Math.max(0, window.windowEndsMs - nowMs);
+    return Math.max(0, window.windowEndsMs - nowMs - this.#guardMs()) / left;
   }
 
   /** Sends every batch that is due while the budget allows. Returns when the next one is due. */
@@ -396,9 +402,8 @@ export class RefreshScheduler {
         (a, b) => a.oldestMs - b.oldestMs,
       );
       if (collections.length === 0) return undefined;
-      const learned =
-        this.#o.target.budget.kind === 'learned' ? await store.learnedBudget() : undefined;
-      const maxDelayMs = this.#maxDelayMs(now, learned);
+      const budget = (await store.readBudget()).state;
+      const maxDelayMs = this.#maxDelayMs(now, budget);
       // Sorted oldest first: of the collections that are full or overdue, the oldest goes first.
       const ready = collections.find(
         (c) =>
@@ -414,7 +419,7 @@ export class RefreshScheduler {
       }
       if (now < this.#errorBackoffUntil) return this.#errorBackoffUntil;
       if (now < this.#budgetWaitUntil) return this.#budgetWaitUntil;
-      const windowEnds = this.#knownWindowEnd(now, learned);
+      const windowEnds = currentWindow(budget, now, this.#o.told)?.windowEndsMs;
       if (windowEnds !== undefined && windowEnds - now < this.#guardMs()) return windowEnds;
       // Ids first, then a slot: another process may have taken the ids, and a slot spent on
       // nothing would be a request lost for the whole window. Then the slot, and only then the
@@ -449,14 +454,6 @@ export class RefreshScheduler {
       if (!this.#running) return clock.now();
     }
     return clock.now();
-  }
-
-  /** The end of the current window, when known (the learned budget's after an answer). */
-  #knownWindowEnd(nowMs: number, learned: LearnedBudgetState | undefined): number | undefined {
-    if (learned === undefined) return windowStart(nowMs, this.#o.windowMs) + this.#o.windowMs;
-    return learned.windowEndsMs !== undefined && learned.windowEndsMs > nowMs
-      ? learned.windowEndsMs
-      : undefined;
   }
 
   /**
@@ -526,27 +523,23 @@ export class RefreshScheduler {
   }
 
   /** Takes a budget slot, or returns when to try again. */
-  async #takeSlot(now: number): Promise<Slot | number> {
+  async #takeSlot(now: number): Promise<BudgetSlot | number> {
     const { store, leaseMs } = this.#o;
-    if (this.#o.target.budget.kind === 'learned') {
-      const slot = await store.takeLearnedSlot({
-        nowMs: now,
-        reserve: this.#o.reserve,
-        cap: this.#o.cap,
-        guardMs: this.#guardMs(),
-        ttlMs: leaseMs,
-      });
-      if (slot.taken) return { kind: 'learned', probe: slot.probe };
-      if (slot.spent) this.#waitForBudget(slot.retryAtMs);
-      return slot.retryAtMs;
-    }
-    const limit = this.#o.limit as number;
-    const slot = await store.takeBudgetSlot({ max: limit, nowMs: now, ttlMs: leaseMs });
-    if (slot.taken) return { kind: 'fixed', slotId: slot.slotId };
-    // Full, or waiting for answers to requests sent just before this window began.
-    const retryAt = slot.used < limit ? now + 100 : slot.windowEndsMs;
-    if (retryAt === slot.windowEndsMs) this.#waitForBudget(slot.windowEndsMs);
-    return retryAt;
+    const parameters = {
+      nowMs: now,
+      reserve: this.#o.reserve,
+      cap: this.#o.cap,
+      guardMs: this.#guardMs(),
+      ttlMs: leaseMs,
+      told: this.#o.told,
+    };
+    const slot = await updateBudget(store, (state) => {
+      const taken = takeSlot(state, parameters);
+      return { state: taken.state, result: taken.slot };
+    });
+    if (slot.taken) return slot;
+    if (slot.spent) this.#waitForBudget(slot.retryAtMs);
+    return slot.retryAtMs;
   }
 
   /** The configured guard, widened to twice the slowest recent request (a loaded network). */
@@ -568,52 +561,32 @@ export class RefreshScheduler {
    * sent.
    */
   async #settleSlot(
-    slot: Slot,
+    slot: BudgetSlot,
     answered: BudgetReport | undefined,
     how: { unsent?: boolean; refused?: boolean } = {},
   ): Promise<void> {
     const { store, clock, windowMs } = this.#o;
     const now = clock.now();
     const report = usableReport(answered);
-    if (slot.kind === 'learned') {
-      const blockUntilMs = how.unsent
-        ? undefined
-        : waitAfterAnswer({
-            report,
-            refused: how.refused === true,
-            nowMs: now,
-            maxWaitMs: windowMs,
-          });
-      if (blockUntilMs !== undefined && blockUntilMs > now && how.refused) {
-        this.#waitForBudget(blockUntilMs);
-      }
-      await store.settleLearnedSlot({
-        probe: slot.probe,
-        report,
-        nowMs: now,
-        blockUntilMs,
-        unsent: how.unsent,
-      });
-      return;
+    const blockUntilMs = how.unsent
+      ? undefined
+      : waitAfterAnswer({ report, refused: how.refused === true, nowMs: now, maxWaitMs: windowMs });
+    if (blockUntilMs !== undefined && blockUntilMs > now && how.refused) {
+      this.#waitForBudget(blockUntilMs);
     }
-    if (
-      report?.limit !== undefined &&
-      report.remaining !== undefined &&
-      report.resetAtMs !== undefined
-    ) {
-      await store.syncBudget({
-        used: report.limit - report.remaining - (report.limit - (this.#o.limit as number)),
-        windowEndsMs: report.resetAtMs,
-        nowMs: now,
-      });
-    }
-    if (slot.slotId !== undefined) {
-      await store.settleBudgetSlot({
-        slotId: slot.slotId,
-        countedWindowEndsMs: report?.resetAtMs,
-        unsent: how.unsent,
-      });
-    }
+    const parameters = {
+      probe: slot.probe,
+      windowEndsMs: slot.windowEndsMs,
+      report,
+      nowMs: now,
+      blockUntilMs,
+      unsent: how.unsent,
+      maxWindowMs: windowMs,
+    };
+    await updateBudget(store, (state) => ({
+      state: settleSlot(state, parameters),
+      result: undefined,
+    }));
   }
 
   /**
@@ -645,7 +618,7 @@ export class RefreshScheduler {
   async #send(
     batch: LeasedBatch,
     prepared: PreparedBatch,
-    slot: Slot,
+    slot: BudgetSlot,
     slotTakenMs: number,
   ): Promise<void> {
     const { store, clock, leaseMs, target } = this.#o;
@@ -718,12 +691,12 @@ export class RefreshScheduler {
   async #sendFailed(
     batch: LeasedBatch,
     prepared: PreparedBatch,
-    slot: Slot,
+    slot: BudgetSlot,
     started: number,
     error: unknown,
   ): Promise<void> {
     const tokenIds = prepared.tokenIds;
-    const { store, clock, leaseMs, target, windowMs } = this.#o;
+    const { store, clock, leaseMs, target } = this.#o;
     const now = () => clock.now();
     const collectionAddress = batch.collectionAddress;
     const failure = target.classifySendFailure(error);
@@ -731,22 +704,6 @@ export class RefreshScheduler {
       // Refused for the budget: the batch goes back untouched, and the fleet waits.
       await store.releaseBatch({ batchId: batch.batchId, nowMs: now() });
       const told = target.budgetOf(error);
-      if (slot.kind === 'fixed') {
-        // A budget comes back within one window: a wait asked for beyond that is not believed
-        // (a broken proxy's Retry-After must not park the queue for days).
-        const until = Math.min(
-          told?.resetAtMs ?? now() + (told?.retryAfterMs ?? windowMs),
-          now() + windowMs,
-        );
-        await store.syncBudget({
-          used: this.#o.limit as number,
-          windowEndsMs: until,
-          nowMs: now(),
-        });
-        this.#waitForBudget(until);
-        await this.#settleSlot(slot, { ...told, retryAfterMs: Math.max(0, until - now()) });
-        return;
-      }
       await this.#settleSlot(slot, told, { refused: true });
       return;
     }
@@ -793,31 +750,19 @@ export class RefreshScheduler {
     const { store, clock } = this.#o;
     const now = clock.now();
     const counts = await store.counts();
-    let budget: SchedulerStats['budget'];
-    if (this.#o.target.budget.kind === 'learned') {
-      const learned = await store.learnedBudget();
-      const known = learned.windowEndsMs !== undefined && now < learned.windowEndsMs;
-      const limit =
-        learned.limit === undefined
-          ? undefined
-          : Math.max(0, Math.min(learned.limit, this.#o.cap) - this.#o.reserve);
-      const used = known ? learned.used : 0;
-      budget = {
-        limit,
-        used: limit === undefined ? used : Math.min(used, limit),
-        remaining: limit === undefined || !known ? undefined : Math.max(0, limit - used),
-        windowEndsAt: known ? new Date(learned.windowEndsMs as number) : undefined,
-      };
-    } else {
-      const limit = this.#o.limit as number;
-      const view = await store.budget({ nowMs: now });
-      budget = {
-        limit,
-        used: Math.min(view.used, limit),
-        remaining: Math.max(0, limit - view.used),
-        windowEndsAt: new Date(view.windowEndsMs),
-      };
-    }
+    const state = (await store.readBudget()).state;
+    const window = currentWindow(state, now, this.#o.told);
+    const limit =
+      window?.limit === undefined
+        ? undefined
+        : Math.max(0, Math.min(window.limit, this.#o.cap) - this.#o.reserve);
+    const used = window?.used ?? 0;
+    const budget: SchedulerStats['budget'] = {
+      limit,
+      used: limit === undefined ? used : Math.min(used, limit),
+      remaining: limit === undefined || !window ? undefined : Math.max(0, limit - used),
+      windowEndsAt: window ? new Date(window.windowEndsMs) : undefined,
+    };
     this.#stats = {
       ...counts,
       following: this.#follower.following,

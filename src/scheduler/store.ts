@@ -7,15 +7,7 @@
 
 import { optionChecks } from '../option-checks.js';
 import { REFRESH_WINDOW_MS } from '../wire/limits.js';
-import {
-  type LearnedBudgetState,
-  type LearnedSlot,
-  type SettleLearnedSlotParameters,
-  settleLearnedSlot,
-  type TakeLearnedSlotParameters,
-  takeLearnedSlot,
-  UNKNOWN_BUDGET,
-} from './learned-budget.js';
+import { type BudgetState, UNKNOWN_BUDGET } from './learned-budget.js';
 import type { CollectionTokenIds } from './types.js';
 
 /** A token id waiting to be sent, with how many times it was sent before. */
@@ -67,12 +59,12 @@ export interface LeasedBatch {
   takeovers?: number | undefined;
 }
 
-/** The budget in the current window, as a store sees it. */
-export interface BudgetView {
-  /** Requests counted in this window (ours and, from the server's headers, anyone's). */
-  used: number;
-  /** When this window ends (ms). */
-  windowEndsMs: number;
+/** The budget as a store keeps it, with the version a write must name (compare-and-set). */
+export interface StoredBudget {
+  /** The state; nothing known (no limit, no window, nothing used) until first written. */
+  state: BudgetState;
+  /** Raised by every write; 0 until the first. */
+  version: number;
 }
 
 /** Counts for `stats()` and `drained()`. */
@@ -81,14 +73,6 @@ export interface StoreCounts {
   pending: number;
   /** Ids in leased batches (being sent or followed). */
   inFlight: number;
-}
-
-/** What {@link SchedulerStore.takeBudgetSlot} gave, with the window as it stands after. */
-export interface BudgetSlot extends BudgetView {
-  /** A request was taken from the budget. */
-  taken: boolean;
-  /** Names the slot for {@link SchedulerStore.settleBudgetSlot}; undefined when not taken. */
-  slotId: string | undefined;
 }
 
 /** Parameters of {@link SchedulerStore.enqueue}. */
@@ -177,60 +161,28 @@ export interface KeepTokensParameters {
   tokenIds: string[];
 }
 
-/** Parameters of {@link SchedulerStore.takeBudgetSlot}. */
-export interface TakeBudgetSlotParameters {
-  /** Most requests per window (the limit less the reserve). */
-  max: number;
-  /** Now (ms). The Redis store reads Redis's clock instead, so a fleet shares one. */
-  nowMs: number;
-  /** A slot never settled (its process died) stops holding room after this long (ms). */
-  ttlMs: number;
-}
-
-/** Parameters of {@link SchedulerStore.settleBudgetSlot}. */
-export interface SettleBudgetSlotParameters {
-  /** The slot {@link SchedulerStore.takeBudgetSlot} gave. */
-  slotId: string;
-  /**
-   * The end (ms) of the window the server counted the request in (the answer's reset), or
-   * undefined when no answer said.
-   */
-  countedWindowEndsMs: number | undefined;
-  /**
-   * The slot's request was never sent (nothing was left to send once the metadata was read, or
-   * it failed before leaving): the slot is given back to its window.
-   */
-  unsent?: boolean | undefined;
-}
-
-/** Parameters of {@link SchedulerStore.syncBudget}. */
-export interface SyncBudgetParameters {
-  /** Requests the server's headers say were counted in their window. */
-  used: number;
-  /** The end (ms) of the window the headers describe; another than the current is ignored. */
-  windowEndsMs: number;
-  /** Now (ms). The Redis store reads Redis's clock instead. */
-  nowMs: number;
-}
-
-/** Parameters of {@link SchedulerStore.budget}. */
-export interface BudgetParameters {
-  /** Now (ms). The Redis store reads Redis's clock instead. */
-  nowMs: number;
+/** Parameters of {@link SchedulerStore.writeBudget}. */
+export interface WriteBudgetParameters {
+  /** The new state (opaque to the store: it keeps it as given). */
+  state: BudgetState;
+  /** The version it was computed from ({@link StoredBudget.version} as read). */
+  version: number;
 }
 
 /** Options of {@link MemoryStore}; the Redis store takes the same `windowMs`. */
 export interface SchedulerStoreOptions {
   /**
-   * The budget's window (ms), aligned to the epoch like the API's hours. Default one hour
-   * (`REFRESH_WINDOW_MS`). Set once here, so every caller counts in the same windows.
+   * The budget's window (ms) when it is told in advance (Immutable X), aligned to the epoch like
+   * the API's hours. Default one hour (`REFRESH_WINDOW_MS`). Set once here, so every process
+   * sharing the store counts in the same windows.
    */
   windowMs?: number | undefined;
 }
 
 /**
- * The scheduler's state. Every method is atomic on its own: two processes calling `takeBatch` or
- * `takeBudgetSlot` at once never get the same ids or more slots than allowed. Every method that
+ * The scheduler's state. Every method is atomic on its own: two processes calling `takeBatch` at
+ * once never get the same ids, and of two `writeBudget` calls naming the same version only one
+ * writes. A store keeps state; every rule (the budget's included) lives in the scheduler. Every method that
  * takes input takes one parameters object, so a field can be added without breaking callers or
  * implementations.
  *
@@ -245,8 +197,8 @@ export interface SchedulerStoreOptions {
  */
 export interface SchedulerStore {
   /**
-   * The budget's window (ms), fixed when the store was created: `takeBudgetSlot`, `syncBudget`
-   * and `budget` count in windows of this length, aligned to the epoch.
+   * The budget's window (ms), fixed when the store was created: a budget told in advance
+   * (Immutable X) counts in windows of this length, aligned to the epoch.
    */
   readonly windowMs: number;
   /**
@@ -318,36 +270,20 @@ export interface SchedulerStore {
    */
   reclaimExpired(parameters: ReclaimExpiredParameters): Promise<LeasedBatch[]>;
   /**
-   * Takes one request from the budget if `used` plus the slots of earlier windows still in flight
-   * stays below `max` in the current window of {@link SchedulerStore.windowMs}. A slot stays in
-   * flight until {@link SchedulerStore.settleBudgetSlot} or `ttlMs`: a request sent just before a
-   * boundary may be counted by the server in the next window, so until its answer says where it
-   * counted, the next window reserves room for it.
+   * The budget's state and its version (see `BudgetState` for what the scheduler keeps there).
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
-  takeBudgetSlot(parameters: TakeBudgetSlotParameters): Promise<BudgetSlot>;
+  readBudget(): Promise<StoredBudget>;
   /**
-   * The request of a slot was answered (or failed): it no longer needs room in a later window.
-   * When the server counted it in a later window than the slot's (`countedWindowEndsMs`, from
-   * the answer's reset header), that window's count is raised by one, atomically. A slot whose
-   * request was never sent (`unsent`) is given back: its window's count drops by one.
+   * Compare-and-set: stores `state` and raises the version by one, if the version is still
+   * `version`; otherwise changes nothing and resolves `false` (another process wrote since: the
+   * scheduler reads again and reapplies its rule). This is how a fleet shares one budget without
+   * the store knowing its rule.
    *
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
-  settleBudgetSlot(parameters: SettleBudgetSlotParameters): Promise<void>;
-  /**
-   * Raises the current window's `used` to at least `used` (from the server's headers).
-   *
-   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
-   */
-  syncBudget(parameters: SyncBudgetParameters): Promise<BudgetView>;
-  /**
-   * The current window's budget without taking.
-   *
-   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
-   */
-  budget(parameters: BudgetParameters): Promise<BudgetView>;
+  writeBudget(parameters: WriteBudgetParameters): Promise<boolean>;
   /**
    * Pending and in-flight counts.
    *
@@ -361,27 +297,6 @@ export interface SchedulerStore {
    * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
    */
   keepTokens(parameters: KeepTokensParameters): Promise<void>;
-  /**
-   * A budget learned from the answers (zkEVM): applies `takeLearnedSlot` atomically, so
-   * the fleet never exceeds what the headers allow. Its windows are the server's (from the
-   * answers' reset), not {@link SchedulerStore.windowMs}.
-   *
-   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
-   */
-  takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot>;
-  /**
-   * Applies `settleLearnedSlot` atomically: what an answer said about the budget, the wait it
-   * asked for (`blockUntilMs`), or a slot given back unused (`unsent`).
-   *
-   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
-   */
-  settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void>;
-  /**
-   * The learned budget as known now.
-   *
-   * @throws {StoreUnavailableError} the state could not be reached (see {@link SchedulerStore}).
-   */
-  learnedBudget(): Promise<LearnedBudgetState>;
   /**
    * Only a store whose state dies with the process (the memory store) has this: the ids it holds,
    * pending or in flight, which are lost when the process exits. `stop()` reports them (its
@@ -399,6 +314,23 @@ export const KNOWN_REFRESH_IDS = 10_000;
 /** Start of the window of `windowMs` holding `nowMs`, aligned to the epoch. */
 export function windowStart(nowMs: number, windowMs: number): number {
   return Math.floor(nowMs / windowMs) * windowMs;
+}
+
+/**
+ * Applies `step` to the store's budget atomically: reads, computes, and writes with
+ * compare-and-set, again while another process wrote in between. A step that leaves the state
+ * as it was (the same object) writes nothing.
+ */
+export async function updateBudget<T>(
+  store: SchedulerStore,
+  step: (state: BudgetState) => { state: BudgetState; result: T },
+): Promise<T> {
+  for (;;) {
+    const { state, version } = await store.readBudget();
+    const next = step(state);
+    if (next.state === state) return next.result;
+    if (await store.writeBudget({ state: next.state, version })) return next.result;
+  }
 }
 
 /**
@@ -431,13 +363,10 @@ export class MemoryStore implements SchedulerStore {
   // Map keeps insertion order, which is enqueue order: the oldest ids come first.
   readonly #pending = new Map<string, Map<string, PendingEntry>>();
   readonly #batches = new Map<string, LeasedBatch>();
-  readonly #budget = new Map<number, number>();
-  readonly #slots = new Map<string, { windowStart: number; expiresMs: number }>();
   // Insertion-ordered, trimmed to the newest KNOWN_REFRESH_IDS.
   readonly #knownRefreshIds = new Set<string>();
   #nextBatch = 1;
-  #nextSlot = 1;
-  #learned: LearnedBudgetState = UNKNOWN_BUDGET;
+  #budget: StoredBudget = { state: UNKNOWN_BUDGET, version: 0 };
 
   /** @throws {InvalidOptionError} a `windowMs` that is not a positive number. */
   constructor(options: SchedulerStoreOptions = {}) {
@@ -451,18 +380,14 @@ export class MemoryStore implements SchedulerStore {
     batch.tokens = batch.tokens.filter((t) => keep.has(t.tokenId));
   }
 
-  async takeLearnedSlot(parameters: TakeLearnedSlotParameters): Promise<LearnedSlot> {
-    const { state, slot } = takeLearnedSlot(this.#learned, parameters);
-    this.#learned = state;
-    return slot;
+  async readBudget(): Promise<StoredBudget> {
+    return { state: { ...this.#budget.state }, version: this.#budget.version };
   }
 
-  async settleLearnedSlot(parameters: SettleLearnedSlotParameters): Promise<void> {
-    this.#learned = settleLearnedSlot(this.#learned, parameters);
-  }
-
-  async learnedBudget(): Promise<LearnedBudgetState> {
-    return { ...this.#learned };
+  async writeBudget({ state, version }: WriteBudgetParameters): Promise<boolean> {
+    if (version !== this.#budget.version) return false;
+    this.#budget = { state: { ...state }, version: version + 1 };
+    return true;
   }
 
   async idsLostAtExit(): Promise<CollectionTokenIds[]> {
@@ -619,56 +544,6 @@ export class MemoryStore implements SchedulerStore {
       }
     }
     return adopted;
-  }
-
-  async takeBudgetSlot({ max, nowMs, ttlMs }: TakeBudgetSlotParameters): Promise<BudgetSlot> {
-    const windowMs = this.windowMs;
-    const start = windowStart(nowMs, windowMs);
-    let earlier = 0;
-    for (const [id, slot] of this.#slots) {
-      if (slot.expiresMs <= nowMs) this.#slots.delete(id);
-      else if (slot.windowStart < start) earlier++;
-    }
-    const used = this.#budget.get(start) ?? 0;
-    const taken = used + earlier < max;
-    let slotId: string | undefined;
-    if (taken) {
-      this.#budget.set(start, used + 1);
-      slotId = `s${this.#nextSlot++}`;
-      this.#slots.set(slotId, { windowStart: start, expiresMs: nowMs + ttlMs });
-    }
-    for (const key of this.#budget.keys()) if (key < start) this.#budget.delete(key);
-    return { taken, slotId, used: taken ? used + 1 : used, windowEndsMs: start + windowMs };
-  }
-
-  async settleBudgetSlot({
-    slotId,
-    countedWindowEndsMs,
-    unsent,
-  }: SettleBudgetSlotParameters): Promise<void> {
-    const slot = this.#slots.get(slotId);
-    this.#slots.delete(slotId);
-    if (slot && unsent) {
-      const used = this.#budget.get(slot.windowStart) ?? 0;
-      if (used > 0) this.#budget.set(slot.windowStart, used - 1);
-      return;
-    }
-    if (!slot || countedWindowEndsMs === undefined) return;
-    const counted = countedWindowEndsMs - this.windowMs;
-    if (counted > slot.windowStart) this.#budget.set(counted, (this.#budget.get(counted) ?? 0) + 1);
-  }
-
-  async syncBudget({ used, windowEndsMs, nowMs }: SyncBudgetParameters): Promise<BudgetView> {
-    const start = windowEndsMs - this.windowMs;
-    if (start === windowStart(nowMs, this.windowMs)) {
-      this.#budget.set(start, Math.max(this.#budget.get(start) ?? 0, used));
-    }
-    return this.budget({ nowMs });
-  }
-
-  async budget({ nowMs }: BudgetParameters): Promise<BudgetView> {
-    const start = windowStart(nowMs, this.windowMs);
-    return { used: this.#budget.get(start) ?? 0, windowEndsMs: start + this.windowMs };
   }
 
   async counts(): Promise<StoreCounts> {

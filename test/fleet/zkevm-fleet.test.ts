@@ -196,7 +196,7 @@ describe.skipIf(!redisAvailable)('zkEVM fleet of game servers on Redis', () => {
       // with at least its pushes counted.
       const [first, ...others] = [...posts].sort((a, b) => a.sentAt - b.sentAt);
       expect(others.filter((p) => p.sentAt < (first?.at ?? 0))).toEqual([]);
-      const learned = await store.learnedBudget();
+      const learned = (await store.readBudget()).state;
       const lastWindow = Math.max(...[...byWindow.keys()].map(Number));
       expect(learned.limit).toBe(LIMIT);
       expect(learned.windowEndsMs).toBe(lastWindow);

@@ -142,11 +142,11 @@ describe.skipIf(!redisAvailable)(
           (e) => (e as { error: StoreUnavailableError }).error.operation,
         );
         for (const op of operations) {
-          expect(['settleLearnedSlot', 'markSent', 'completeBatch']).toContain(op);
+          expect(['readBudget', 'writeBudget', 'markSent', 'completeBatch']).toContain(op);
         }
         expect(await store.counts()).toMatchObject({ pending: 0, inFlight: 0 });
         // The slot write that timed out and the retry that landed count the one push once.
-        expect((await store.learnedBudget()).used).toBe(1);
+        expect((await store.readBudget()).state.used).toBe(1);
         await service.settled();
         for (const id of ids) expect(service.nft(CONTRACT, id)?.name).toBe(`Hero #${id}`);
       },

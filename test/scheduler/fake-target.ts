@@ -194,14 +194,11 @@ export function fakeTarget(options: FakeTargetOptions): FakeTarget {
   const target: FakeTarget = {
     api,
     maxBatchSize: options.maxBatchSize ?? 100,
-    budget:
-      budget.kind === 'fixed'
-        ? {
-            kind: 'fixed',
-            limit: budget.limit,
-            windowMs: options.advertisedWindowMs ?? budget.windowMs,
-          }
-        : { kind: 'learned', windowMs: options.advertisedWindowMs ?? budget.windowMs },
+    // Immutable X tells its budget in advance; zkEVM's is learned from the answers.
+    budget: {
+      limit: budget.kind === 'fixed' ? budget.limit : undefined,
+      windowMs: options.advertisedWindowMs ?? budget.windowMs,
+    },
     longestSendMs: options.longestSendMs,
     calls,
     sends: () =>

@@ -1,7 +1,9 @@
 /**
- * The learned budget's rules as a store applies them (MemoryStore: the same pure steps the Redis
- * store runs in Lua), on an injected "now": when a slot may be taken, what an answer teaches, and
- * how long an answer asks the fleet to wait (the spec's "What retry-after means on a 202").
+ * The budget's one rule (learned, or told in advance) applied to a store as the scheduler applies
+ * it (compare-and-set on `MemoryStore`; the Redis store keeps the same state and runs no rule),
+ * on an injected "now": when a slot may be taken, what an answer teaches, the room kept for an
+ * earlier window's unanswered slots, and how long an answer asks the fleet to wait (the spec's
+ * "What retry-after means on a 202"). 97% of mutants killed (`--ignoreStatic` loop).
  *
  * Mutation testing (`npm run mutation`) leaves these mutants of learned-budget.ts alive, all
  * equivalent: `x !== undefined && now < x` with the first test replaced by `true` (a number is
@@ -10,8 +12,34 @@
  * after now (`> now` made `>= now` or `true`): it is stored but blocks nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { type BudgetReport, MemoryStore } from '../../src/index.js';
-import { usableReport, waitAfterAnswer } from '../../src/scheduler/learned-budget.js';
+import { type BudgetReport, MemoryStore as Store } from '../../src/index.js';
+import {
+  currentWindow,
+  type SettleSlotParameters,
+  settleSlot,
+  type TakeSlotParameters,
+  takeSlot,
+  UNKNOWN_BUDGET as UNKNOWN,
+  usableReport,
+  waitAfterAnswer,
+} from '../../src/scheduler/learned-budget.js';
+import { updateBudget } from '../../src/scheduler/store.js';
+
+/** A store with the budget's rule applied to it, as the scheduler applies it. */
+class MemoryStore extends Store {
+  takeLearnedSlot(p: TakeSlotParameters) {
+    return updateBudget(this, (state) => {
+      const taken = takeSlot(state, p);
+      return { state: taken.state, result: taken.slot };
+    });
+  }
+  settleLearnedSlot(p: SettleSlotParameters) {
+    return updateBudget(this, (state) => ({ state: settleSlot(state, p), result: undefined }));
+  }
+  async learnedBudget() {
+    return (await this.readBudget()).state;
+  }
+}
 
 const T0 = Date.parse('2030-01-01T10:00:00Z');
 const HOUR = 3_600_000;
@@ -109,6 +137,7 @@ describe('taking a slot', () => {
       probe: false,
       retryAtMs: T0 + 55_000,
       spent: false,
+      windowEndsMs: T0 + 60_000,
     });
   });
 
@@ -392,5 +421,241 @@ describe('how long an answer asks the fleet to wait (retry-after on a 202 is amb
     expect(refused({ resetAtMs: now - 1_000 })).toBe(now);
     // retry-after 0 means now, even with the reset far away.
     expect(refused({ retryAfterMs: 0, resetAtMs: now + 20 * 60_000 })).toBe(now);
+  });
+});
+
+describe('a budget told in advance (Immutable X: 10 an hour, aligned to the epoch)', () => {
+  const told = { limit: 3, windowMs: HOUR };
+  const at = { ...take, told };
+
+  it('is known from the first request: no probe, the window that holds now, up to the limit', async () => {
+    const store = new MemoryStore();
+    const first = await store.takeLearnedSlot({ ...at, nowMs: T0 + 1 });
+    expect(first).toEqual({
+      taken: true,
+      probe: false,
+      windowEndsMs: T0 + HOUR,
+      retryAtMs: T0 + 1,
+      spent: false,
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 3 })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 4 })).toEqual({
+      taken: false,
+      probe: false,
+      windowEndsMs: undefined,
+      retryAtMs: T0 + HOUR,
+      spent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ limit: 3, used: 3, open: 3 });
+  });
+
+  it('a limit the headers told wins over the one told in advance, and holds in later windows', async () => {
+    const store = new MemoryStore();
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await answer(store, T0 + 1, { limit: 1, remaining: 0, resetAtMs: T0 + HOUR });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 })).toMatchObject({ spent: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + HOUR })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: T0 + HOUR + 1 })).toMatchObject({
+      taken: false,
+      retryAtMs: T0 + 2 * HOUR,
+    });
+  });
+
+  it('keeps room in a new window for requests of the last one still unanswered', async () => {
+    const store = new MemoryStore();
+    const first = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const second = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    // Answered in its own window: it needs no room in the next.
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: first.windowEndsMs,
+      nowMs: T0 + 10,
+      report: undefined,
+    });
+    const next = T0 + HOUR;
+    // One request of the last window is unanswered: of 3 slots, 2 are free.
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toEqual({
+      taken: false,
+      probe: false,
+      windowEndsMs: undefined,
+      retryAtMs: next + 100,
+      spent: false,
+    });
+    // The server counted it in the new window: it counts here, so no slot is left.
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: second.windowEndsMs,
+      nowMs: next + 10,
+      report: { resetAtMs: next + HOUR },
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 3, late: 0 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 20 })).toMatchObject({
+      taken: false,
+      spent: true,
+    });
+  });
+
+  it('a late slot counted in its own window frees its room; unanswered ones stop holding it after ttlMs', async () => {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const next = T0 + HOUR;
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next })).toMatchObject({ taken: false });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: a.windowEndsMs,
+      nowMs: next + 1,
+      report: { resetAtMs: T0 + HOUR },
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 2 })).toMatchObject({ taken: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 2 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: next + 3 })).toMatchObject({ taken: false });
+    // The other two never answer (their process died): ttlMs after the window opened, they
+    // hold no room.
+    const later = next + 2 + take.ttlMs;
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later - 1 })).toMatchObject({
+      taken: false,
+    });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ taken: true });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: later })).toMatchObject({ spent: true });
+  });
+
+  it('a slot given back unsent frees its count in its own window only', async () => {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: a.windowEndsMs,
+      nowMs: T0 + 1,
+      report: undefined,
+      unsent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 0, open: 0 });
+    const b = await store.takeLearnedSlot({ ...at, nowMs: T0 + 2 });
+    const next = T0 + HOUR;
+    await store.takeLearnedSlot({ ...at, nowMs: next });
+    await store.settleLearnedSlot({
+      probe: false,
+      windowEndsMs: b.windowEndsMs,
+      nowMs: next + 1,
+      report: undefined,
+      unsent: true,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, open: 1, late: 0 });
+  });
+});
+
+describe('a reset too far away', () => {
+  it('is not believed beyond maxWindowMs: the count is kept, the window is not moved', async () => {
+    const store = await known(10, 2, HOUR);
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1,
+      report: { limit: 10, remaining: 0, resetAtMs: T0 + 1 + HOUR + 1 },
+      maxWindowMs: HOUR,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, windowEndsMs: T0 + HOUR });
+    await store.settleLearnedSlot({
+      probe: false,
+      nowMs: T0 + 1,
+      report: { limit: 10, remaining: 0, resetAtMs: T0 + 1 + HOUR },
+      maxWindowMs: HOUR,
+    });
+    expect(await store.learnedBudget()).toMatchObject({ used: 10, windowEndsMs: T0 + HOUR });
+  });
+});
+
+describe('slots of an earlier window, and probes', () => {
+  const told = { limit: 3, windowMs: HOUR };
+  const at = { ...take, told };
+  const NEXT = T0 + HOUR;
+
+  /** Two slots taken in the first window, unanswered; the next window opened with one slot. */
+  async function crossing() {
+    const store = new MemoryStore();
+    const a = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    const b = await store.takeLearnedSlot({ ...at, nowMs: T0 });
+    expect(await store.takeLearnedSlot({ ...at, nowMs: NEXT })).toMatchObject({ taken: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 2, open: 1 });
+    const settle = (slot: typeof a, extra: Partial<SettleSlotParameters>) =>
+      store.settleLearnedSlot({
+        probe: false,
+        windowEndsMs: slot.windowEndsMs,
+        nowMs: NEXT + 10,
+        report: undefined,
+        ...extra,
+      });
+    return { store, a, b, settle };
+  }
+
+  it('a late slot whose reset names its own window, or that was never sent, counts nowhere', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, { report: { resetAtMs: T0 + HOUR } });
+    await settle(b, { report: { resetAtMs: NEXT + HOUR }, unsent: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 1, late: 0, open: 1 });
+  });
+
+  it('a reset within a second of the known window names it; further off, it does not', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, { report: { resetAtMs: NEXT + HOUR + 1_000 } });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, late: 1 });
+    await settle(b, { report: { resetAtMs: NEXT + HOUR - 1_001 } });
+    expect(await store.learnedBudget()).toMatchObject({ used: 2, late: 0 });
+  });
+
+  it('a late slot settled twice (a retried write) never holds negative room', async () => {
+    const { store, a, b, settle } = await crossing();
+    await settle(a, {});
+    await settle(a, {});
+    await settle(b, {});
+    expect(await store.learnedBudget()).toMatchObject({ late: 0 });
+  });
+
+  it('a probe is taken, not spent, and given back unsent never lowers a count others learned', async () => {
+    const store = new MemoryStore();
+    expect(await store.takeLearnedSlot({ ...take, nowMs: T0 })).toEqual({
+      taken: true,
+      probe: true,
+      windowEndsMs: undefined,
+      retryAtMs: T0,
+      spent: false,
+    });
+    // Another process's answer told the window meanwhile.
+    await answer(store, T0 + 1, { limit: 10, remaining: 7, resetAtMs: T0 + HOUR });
+    await store.settleLearnedSlot({ probe: true, nowMs: T0 + 2, report: undefined, unsent: true });
+    expect(await store.learnedBudget()).toMatchObject({ used: 3, probeUntilMs: undefined });
+  });
+});
+
+describe('the current window', () => {
+  const told = { limit: 10, windowMs: HOUR };
+  const state = { ...UNKNOWN, limit: 7, used: 4, windowEndsMs: T0 + 30_000 };
+
+  it('is the known one while it lasts', () => {
+    expect(currentWindow(state, T0, told)).toEqual({
+      limit: 7,
+      used: 4,
+      windowEndsMs: T0 + 30_000,
+    });
+    expect(currentWindow(state, T0 + 29_999, undefined)?.used).toBe(4);
+  });
+
+  it('once it ended: the told window that holds now, nothing used; unknown when learned', () => {
+    expect(currentWindow(state, T0 + 30_000, told)).toEqual({
+      limit: 7,
+      used: 0,
+      windowEndsMs: T0 + HOUR,
+    });
+    expect(currentWindow({ ...state, limit: undefined }, T0 + HOUR, told)).toEqual({
+      limit: 10,
+      used: 0,
+      windowEndsMs: T0 + 2 * HOUR,
+    });
+    expect(currentWindow(state, T0 + 30_000, undefined)).toBeUndefined();
   });
 });

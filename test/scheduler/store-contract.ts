@@ -1,10 +1,25 @@
 /** Behaviour every SchedulerStore must have; run against the memory store and the Redis store. */
 import { describe, expect, it } from 'vitest';
 import type { SchedulerStore, SchedulerStoreOptions } from '../../src/index.js';
+import {
+  settleSlot,
+  type TakeSlotParameters,
+  takeSlot,
+  UNKNOWN_BUDGET,
+} from '../../src/scheduler/learned-budget.js';
+import { updateBudget } from '../../src/scheduler/store.js';
 
 const A = '0x9a48b1b27743d807331d06ecf0bfb15c06fdb58d';
 const B = '0xabababababababababababababababababababab';
 const fresh = (ids: string[]) => ids.map((tokenId) => ({ tokenId, attempts: 0 }));
+const rule = { reserve: 0, cap: Number.POSITIVE_INFINITY, guardMs: 1_000, ttlMs: 30_000 };
+
+/** Takes a slot as the scheduler does: the rule applied to the store's budget, compare-and-set. */
+const take = (store: SchedulerStore, p: TakeSlotParameters) =>
+  updateBudget(store, (state) => {
+    const taken = takeSlot(state, p);
+    return { state: taken.state, result: taken.slot };
+  });
 
 export function storeContract(
   name: string,
@@ -223,78 +238,63 @@ export function storeContract(
       expect(new Set(taken).size).toBe(2500);
     });
 
-    it('counts the budget in windows of the windowMs it was created with, one hour by default', async () => {
+    it('keeps the budget for compare-and-set: a write names the version it read', async () => {
       const hourly = await make();
       expect(hourly.windowMs).toBe(3_600_000);
-      // 7 s does not divide an hour: an end on its grid, within one window, is that window's.
       const store = await make({ windowMs: 7_000 });
       expect(store.windowMs).toBe(7_000);
-      const now = Date.now();
-      const slot = await store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 });
-      expect(slot.windowEndsMs % 7_000).toBe(0);
-      // (The Redis store reads Redis's clock a moment later: a little slack.)
-      expect(slot.windowEndsMs - now).toBeGreaterThan(0);
-      expect(slot.windowEndsMs - now).toBeLessThanOrEqual(8_000);
-      expect((await hourly.budget({ nowMs: now })).windowEndsMs % 3_600_000).toBe(0);
+      expect(await store.readBudget()).toEqual({ state: UNKNOWN_BUDGET, version: 0 });
+      const state = {
+        ...UNKNOWN_BUDGET,
+        limit: 10,
+        used: 3,
+        windowEndsMs: 1_900_000_000_000,
+        open: 2,
+        blockedUntilMs: 1_900_000_000_500,
+      };
+      expect(await store.writeBudget({ state, version: 0 })).toBe(true);
+      expect(await store.readBudget()).toEqual({ state, version: 1 });
+      // Another process wrote since version 0 was read: nothing changes.
+      expect(await store.writeBudget({ state: UNKNOWN_BUDGET, version: 0 })).toBe(false);
+      expect(await store.readBudget()).toEqual({ state, version: 1 });
+      expect(await store.writeBudget({ state: UNKNOWN_BUDGET, version: 1 })).toBe(true);
+      expect(await store.readBudget()).toEqual({ state: UNKNOWN_BUDGET, version: 2 });
     });
 
     it('never grants more budget slots than the limit, even to 50 callers at once', async () => {
-      const windowMs = 3_600_000;
-      const store = await make({ windowMs });
-      const now = Date.now();
+      const store = await make();
+      const now = 1_900_000_000_000;
+      const told = { limit: 10, windowMs: 3_600_000 };
       const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 }),
-        ),
+        Array.from({ length: 50 }, () => take(store, { ...rule, nowMs: now, told })),
       );
       expect(results.filter((r) => r.taken)).toHaveLength(10);
-      const view = await store.budget({ nowMs: now });
-      expect(view.used).toBe(10);
-      expect(view.windowEndsMs % windowMs).toBe(0);
+      expect((await store.readBudget()).state).toMatchObject({
+        used: 10,
+        windowEndsMs: Math.ceil(now / 3_600_000) * 3_600_000,
+      });
     });
 
-    it('keeps room in a new window for requests of the last one still in flight', async () => {
-      // A window short enough to cross in real time (the Redis store counts in Redis's clock).
-      const windowMs = 400;
-      const store = await make({ windowMs });
-      const take = (nowMs: number) => store.takeBudgetSlot({ max: 2, nowMs, ttlMs: 60_000 });
-      while (Date.now() % windowMs > 100) await new Promise((r) => setTimeout(r, 10));
-      const now = Date.now();
-      const first = await take(now);
-      const second = await take(now);
-      expect([first.taken, second.taken]).toEqual([true, true]);
-      await store.settleBudgetSlot({
-        slotId: first.slotId as string,
-        countedWindowEndsMs: first.windowEndsMs,
-      });
-      await new Promise((r) => setTimeout(r, first.windowEndsMs - Date.now() + 20));
-      const next = Date.now();
-      // One request of the last window is unanswered: only one of the two slots is free.
-      expect((await take(next)).taken).toBe(true);
-      expect((await take(next)).taken).toBe(false);
-      // The server counted it in the new window: the count moves there, so no slot is left.
-      await store.settleBudgetSlot({
-        slotId: second.slotId as string,
-        countedWindowEndsMs: second.windowEndsMs + windowMs,
-      });
-      expect((await take(next)).taken).toBe(false);
-      expect((await store.budget({ nowMs: next })).used).toBe(2);
-    });
-
-    it('raises the window count from the server, never lowers it', async () => {
-      const windowMs = 3_600_000;
-      const store = await make({ windowMs });
-      const now = Date.now();
-      const sync = async (used: number, windowEndsMs: number) =>
-        (await store.syncBudget({ used, windowEndsMs, nowMs: now })).used;
-      const take = async (max: number) =>
-        (await store.takeBudgetSlot({ max, nowMs: now, ttlMs: 60_000 })).taken;
-      const { windowEndsMs } = await store.takeBudgetSlot({ max: 10, nowMs: now, ttlMs: 60_000 });
-      expect(await sync(7, windowEndsMs)).toBe(7);
-      expect(await sync(3, windowEndsMs)).toBe(7);
-      expect(await sync(9, windowEndsMs + windowMs)).toBe(7);
-      expect(await take(7)).toBe(false);
-      expect(await take(8)).toBe(true);
+    it('lets one probe through at a time, fleet-wide, until an answer tells the window', async () => {
+      const store = await make();
+      const now = 1_900_000_000_000;
+      const probes = await Promise.all(
+        Array.from({ length: 20 }, () => take(store, { ...rule, nowMs: now })),
+      );
+      expect(probes.filter((s) => s.taken)).toMatchObject([{ taken: true, probe: true }]);
+      await updateBudget(store, (state) => ({
+        state: settleSlot(state, {
+          probe: true,
+          report: { limit: 5, remaining: 3, resetAtMs: now + 60_000 },
+          nowMs: now + 50,
+        }),
+        result: undefined,
+      }));
+      const rest = await Promise.all(
+        Array.from({ length: 10 }, () => take(store, { ...rule, nowMs: now + 100 })),
+      );
+      expect(rest.filter((s) => s.taken)).toHaveLength(3);
+      expect((await store.readBudget()).state).toMatchObject({ limit: 5, used: 5 });
     });
 
     it('holds an id back while a send of it is unanswered, and frees it once answered', async () => {
@@ -347,79 +347,6 @@ export function storeContract(
       });
       const [adopted] = await store.reclaimExpired({ nowMs: now + 200, leaseUntilMs: now + 5000 });
       expect(adopted?.tokens.map((t) => t.tokenId)).toEqual(['k2']);
-    });
-
-    it('learned budget: one probe at a time until an answer tells the window', async () => {
-      const store = await make();
-      const now = 1_900_000_000_000;
-      const take = (at: number, reserve = 0) =>
-        store.takeLearnedSlot({ nowMs: at, reserve, cap: Infinity, guardMs: 1_000, ttlMs: 30_000 });
-      const probes = await Promise.all(Array.from({ length: 20 }, () => take(now)));
-      expect(probes.filter((s) => s.taken)).toEqual([
-        { taken: true, probe: true, retryAtMs: now, spent: false },
-      ]);
-      expect((await take(now + 10)).taken).toBe(false);
-      // The answer: 5 a window, 3 left (someone else spent one), the window ends in a minute.
-      const ends = now + 60_000;
-      await store.settleLearnedSlot({
-        probe: true,
-        report: { limit: 5, remaining: 3, resetAtMs: ends, retryAfterMs: 0 },
-        nowMs: now + 50,
-      });
-      expect(await store.learnedBudget()).toMatchObject({ limit: 5, used: 2, windowEndsMs: ends });
-      const rest = await Promise.all(Array.from({ length: 10 }, () => take(now + 100, 1)));
-      expect(rest.filter((s) => s.taken)).toHaveLength(2);
-      expect(rest.find((s) => !s.taken)).toEqual({
-        taken: false,
-        probe: false,
-        retryAtMs: ends,
-        spent: true,
-      });
-      // A stale answer of the same window never lowers the count; the guard keeps the end clear.
-      await store.settleLearnedSlot({
-        probe: false,
-        report: { limit: 5, remaining: 4, resetAtMs: ends },
-        nowMs: now + 200,
-      });
-      expect((await store.learnedBudget()).used).toBe(4);
-      // After the window ends, the next request is a probe again.
-      expect(await take(ends + 1)).toMatchObject({ taken: true, probe: true });
-    });
-
-    it('learned budget: a 429 blocks until retry-after, fleet-wide', async () => {
-      const store = await make();
-      const now = 1_900_000_000_000;
-      const take = (at: number) =>
-        store.takeLearnedSlot({ nowMs: at, reserve: 0, cap: Infinity, guardMs: 0, ttlMs: 30_000 });
-      expect((await take(now)).probe).toBe(true);
-      await store.settleLearnedSlot({
-        probe: true,
-        report: { limit: 5, remaining: 0, resetAtMs: now + 9_000, retryAfterMs: 9_000 },
-        nowMs: now,
-      });
-      expect(await take(now + 1_000)).toEqual({
-        taken: false,
-        probe: false,
-        retryAtMs: now + 9_000,
-        spent: true,
-      });
-      // A new window opens with the next request: a probe once the wait is over.
-      expect(await take(now + 9_000)).toMatchObject({ taken: true, probe: true });
-    });
-
-    it('learned budget: a cap below the learned limit holds', async () => {
-      const store = await make();
-      const now = 1_900_000_000_000;
-      const take = () =>
-        store.takeLearnedSlot({ nowMs: now + 10, reserve: 0, cap: 2, guardMs: 0, ttlMs: 30_000 });
-      await store.takeLearnedSlot({ nowMs: now, reserve: 0, cap: 2, guardMs: 0, ttlMs: 30_000 });
-      await store.settleLearnedSlot({
-        probe: true,
-        report: { limit: 100, remaining: 99, resetAtMs: now + 60_000 },
-        nowMs: now,
-      });
-      expect((await take()).taken).toBe(true);
-      expect((await take()).taken).toBe(false);
     });
   });
 }

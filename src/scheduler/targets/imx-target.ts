@@ -58,7 +58,7 @@ export function imxTarget(options: ImxTargetOptions): SchedulerTarget {
   return {
     api: 'imx',
     maxBatchSize: MAX_TOKENS_PER_REFRESH,
-    budget: { kind: 'fixed', limit: REFRESHES_PER_WINDOW, windowMs: REFRESH_WINDOW_MS },
+    budget: { limit: REFRESHES_PER_WINDOW, windowMs: REFRESH_WINDOW_MS },
     // The platform pulls the metadata when it processes the refresh: nothing older can land later.
     longestSendMs: client.longestSendMs,
     async prepare({ tokenIds }) {

@@ -19,14 +19,19 @@ export interface BudgetReport {
 }
 
 /**
- * How the target's budget is known: `fixed` (Immutable X: 10 an hour, in hours aligned to the
- * epoch) or `learned` (zkEVM: per project, announced in every answer's headers, in windows the
- * server opens). `windowMs` is the API's window: the scheduler's only when neither a store nor
+ * What the target knows of its budget before any answer. `limit` told (Immutable X: 10 an hour,
+ * in windows of `windowMs` aligned to the epoch): the budget is known from the start. `limit`
+ * undefined (zkEVM: per project, announced in every answer's headers, in windows the server
+ * opens): it is learned from the first answer. Either way the answers' headers refine it.
+ * `windowMs` is the API's window: the scheduler's only when neither a store nor
  * `budget.windowMs` sets one (the store's window wins).
  */
-export type TargetBudget =
-  | { kind: 'fixed'; limit: number; windowMs: number }
-  | { kind: 'learned'; windowMs: number };
+export interface TargetBudget {
+  /** Requests per window, when the API tells it in advance. */
+  limit?: number | undefined;
+  /** The API's window (ms). */
+  windowMs: number;
+}
 
 /** A token the target could not send, with why. */
 export interface UnsendableToken {

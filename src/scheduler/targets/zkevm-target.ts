@@ -191,7 +191,7 @@ export function zkEvmTarget(options: ZkEvmTargetOptions): SchedulerTarget {
   return {
     api: 'zkevm',
     maxBatchSize: MAX_NFTS_PER_REFRESH,
-    budget: { kind: 'learned', windowMs: HOUR_MS },
+    budget: { windowMs: HOUR_MS },
     longestSendMs:
       client.longestSendMs === undefined ? undefined : client.longestSendMs + applyDelayMs,
     async prepare({ collectionAddress, tokenIds, signal, kept }) {
