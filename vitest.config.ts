@@ -4,17 +4,28 @@ import { defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
-// Suites that run on the wall clock: real servers and child processes, timeouts and kills. They
-// run one file at a time after the rest, so a loaded 2-core machine cannot squeeze their margins.
-// Everything else runs on an injected clock and in parallel.
+// Suites that run on the wall clock: real servers and child processes. Most of their time is
+// spent waiting (a child starting, a server answering), so two run at once.
 const REAL_TIME = [
-  'test/fleet/**/*.test.ts',
   'test/e2e/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/redis/**/*.test.ts',
-  'test/client/deadlines.test.ts',
   'examples/**/*.test.ts',
   'test/docs/readme-run.test.ts',
+];
+// Those whose margins are timings (deadlines, kills mid-flight, a fleet sharing a window, an
+// outage's length) run one file at a time, last, so a loaded 2-core machine cannot squeeze
+// their margins.
+const SERIAL = [
+  'test/fleet/**/*.test.ts',
+  'test/client/deadlines.test.ts',
+  'test/cli/interrupt.test.ts',
+  'test/cli/watch-terminal.test.ts',
+  'test/redis/redis-unavailable.test.ts',
+  'test/redis/store-fails-after-answer.test.ts',
+  'test/e2e/worker-fault-injection.test.ts',
+  'test/e2e/worker-faults.test.ts',
+  'test/e2e/hostile-metadata-api.test.ts',
 ];
 
 export default defineConfig({
@@ -31,7 +42,7 @@ export default defineConfig({
     testTimeout: 10_000,
     // Vitest leaves one core to its main process, which on a 2-core machine means one worker.
     // The injected-clock files barely use that main process, so two workers halve their wall
-    // time (118 s → 68 s here); the real-time project stays one file at a time regardless.
+    // time (118 s → 68 s here). The serial project stays one file at a time regardless.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
@@ -39,7 +50,7 @@ export default defineConfig({
         test: {
           name: 'virtual-clock',
           include: ['test/**/*.test.ts'],
-          exclude: REAL_TIME,
+          exclude: [...REAL_TIME, ...SERIAL],
           sequence: { groupOrder: 0 },
         },
       },
@@ -48,9 +59,19 @@ export default defineConfig({
         test: {
           name: 'real-time',
           include: REAL_TIME,
-          fileParallelism: false,
+          exclude: SERIAL,
           testTimeout: 30_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: SERIAL,
+          fileParallelism: false,
+          testTimeout: 30_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -16,7 +16,7 @@ export default defineConfig({
     include: ['test/wire/**/*.test.ts', 'test/scheduler/**/*.test.ts', 'test/client/**/*.test.ts'],
     exclude: [
       ...configDefaults.exclude,
-      // Runs on the wall clock (it is in vitest.config.ts's REAL_TIME list).
+      // Runs on the wall clock (it is in vitest.config.ts's SERIAL list).
       'test/client/deadlines.test.ts',
       // 900 calls to a real loopback server, 30 s: a soak test, not a unit test of these rules.
       'test/client/flaky-server.test.ts',

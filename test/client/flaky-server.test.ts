@@ -16,6 +16,7 @@ import {
   type TestClock,
 } from '../support/fixtures.js';
 import { useLoopback } from '../support/loopback.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const CALLS = 300;
 const MAX_RETRIES = 3;
@@ -25,17 +26,6 @@ type GetAnswer = 'unavailable' | 'reset' | 'ok';
 type PostAnswer = 'accepted' | 'error' | 'reset';
 type Answer = GetAnswer | PostAnswer;
 type Kind = 'getRefresh' | 'listRefreshes' | 'requestRefresh';
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FlakyServer {
   url: string;
@@ -84,7 +74,7 @@ function unavailable(res: ServerResponse, random: () => number): void {
 }
 
 async function startFlakyServer(seed: number): Promise<FlakyServer> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const answers = new Map<string, Answer[]>();
   const record = (tag: string, answer: Answer) => {
     answers.set(tag, [...(answers.get(tag) ?? []), answer]);
@@ -204,7 +194,7 @@ async function runCalls(seed: number) {
     maxRetries: MAX_RETRIES,
     clock,
   });
-  const pick = mulberry32(seed ^ 0x9e3779b9);
+  const pick = seededRandom(seed ^ 0x9e3779b9);
   const kinds: Kind[] = ['getRefresh', 'listRefreshes', 'requestRefresh'];
   const calls: Call[] = [];
   for (let i = 0; i < CALLS; i++) {

@@ -19,22 +19,12 @@ import {
   zkEvmTarget,
 } from '../../src/index.js';
 import { server } from '../support/msw.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { CONTRACT, useZkEvm, ZK_BASE_URL, ZK_CHAIN } from '../support/zkevm-engine.js';
 
 const NFTS = 10_000;
 const PUSH_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts/refresh-metadata`;
 const LIST_PATH = `/v1/chains/${ZK_CHAIN}/collections/${CONTRACT}/nfts`;
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hero = (id: number, level: number): NftMetadata => ({
   name: `Hero #${id}`,
@@ -63,7 +53,7 @@ function game(count = NFTS) {
 
 /** Changes a seeded random `share` of the heroes in the game, each in a way the platform shows. */
 function drift(truth: Map<string, NftMetadata>, share: number, seed = 7): string[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const changed: string[] = [];
   for (const [id, metadata] of truth) {
     if (random() >= share) continue;

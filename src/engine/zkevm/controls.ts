@@ -2,6 +2,7 @@
 
 import type { Clock } from '../../clock.js';
 import { optionChecks } from '../../option-checks.js';
+import { METADATA_FIELDS } from '../../wire/zkevm/canonical.js';
 import { CONTRACT_ADDRESS_PATTERN, uint256Problem } from '../../wire/zkevm/limits.js';
 import {
   collectionFromWire,
@@ -17,16 +18,6 @@ import type { ChainWire } from './nft-wire.js';
 import { collectionToWire, nftToWire, stackToWire } from './nft-wire.js';
 import type { ZkEvmState } from './state.js';
 import type { MintedNft, ZkEvmControls } from './types.js';
-
-const METADATA_FIELDS = [
-  'name',
-  'description',
-  'image',
-  'externalUrl',
-  'animationUrl',
-  'youtubeUrl',
-  'attributes',
-] as const satisfies ReadonlyArray<keyof NftMetadata>;
 
 function requireAddress(address: string, what: string): void {
   if (typeof address !== 'string' || !CONTRACT_ADDRESS_PATTERN.test(address)) {
