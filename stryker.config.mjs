@@ -39,9 +39,9 @@ export default {
     // only disable a whole line.
     'src/client/validate.ts:8-13', // listSome
     'src/client/validate.ts:36-61', // assertTokenIds
-    'src/client/zkevm-validate.ts:126-145', // checkList, checkItemBytes
-    'src/client/zkevm-validate.ts:163-197', // duplicateCheck, toNftWireItems
-    'src/client/zkevm-validate.ts:222-230', // assertListBytes
+    'src/client/zkevm-validate.ts:123-142', // checkList, checkItemBytes
+    'src/client/zkevm-validate.ts:160-194', // duplicateCheck, toNftWireItems
+    'src/client/zkevm-validate.ts:219-227', // assertListBytes
   ],
   // The machine has 2 cores, shared with other test runs.
   concurrency: 2,

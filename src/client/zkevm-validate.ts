@@ -5,8 +5,10 @@
  * exactly as they will be sent ({@link wireByteLength}), so the client and the platform count
  * the same bytes.
  */
+
 import { InvalidRequestError } from '../errors.js';
 import { repeatsOf } from '../wire/token-id.js';
+import { METADATA_FIELDS } from '../wire/zkevm/canonical.js';
 import {
   MAX_ITEM_BYTES,
   MAX_LIST_BYTES,
@@ -47,15 +49,10 @@ export interface StackedMetadataPush extends MetadataPushFields {
   metadataId: string;
 }
 
-const TEXT_FIELDS = [
-  'name',
-  'description',
-  'image',
-  'externalUrl',
-  'animationUrl',
-  'youtubeUrl',
-] as const satisfies ReadonlyArray<keyof NftMetadata>;
-const METADATA_FIELDS = [...TEXT_FIELDS, 'attributes'] as const;
+// The seven fields are the wire's one list; the text ones are all but `attributes`.
+const TEXT_FIELDS = METADATA_FIELDS.filter(
+  (key): key is Exclude<(typeof METADATA_FIELDS)[number], 'attributes'> => key !== 'attributes',
+);
 const ATTRIBUTE_KEYS = ['traitType', 'value', 'displayType'] as const;
 
 const show = (value: unknown) => {
